@@ -1,0 +1,62 @@
+namespace Donjon.Abstractions.Sessions;
+
+/// <summary>What the admin grants a keep. Everything not granted is denied.</summary>
+/// <param name="Files">Host files and directories the keep may open.</param>
+/// <param name="Network">Network endpoints the keep may connect to or listen on.</param>
+/// <param name="Environment">Which environment variables reach the workload.</param>
+/// <param name="Limits">Resource limits.</param>
+public sealed record KeepPolicy(IReadOnlyList<FileGrant> Files, IReadOnlyList<NetworkGrant> Network, EnvironmentPolicy Environment, KeepLimits Limits)
+{
+    /// <summary>The policy that grants nothing, with default limits.</summary>
+    public static KeepPolicy DenyAll { get; } = new([], [], new EnvironmentPolicy([], new Dictionary<string, string>()), KeepLimits.Default);
+}
+
+/// <summary>A grant of access to a host path and everything under it.</summary>
+/// <param name="Path">An absolute host path.</param>
+/// <param name="Access">What the keep may do there.</param>
+public sealed record FileGrant(string Path, FileGrantAccess Access);
+
+/// <summary>Access granted on a path.</summary>
+[Flags]
+public enum FileGrantAccess
+{
+    /// <summary>Nothing.</summary>
+    None = 0,
+
+    /// <summary>Open for reading, stat, list.</summary>
+    Read = 1,
+
+    /// <summary>Open for writing, create, remove.</summary>
+    Write = 2,
+}
+
+/// <summary>A grant of one network endpoint.</summary>
+/// <param name="Direction">Whether the keep may connect to it or listen on it.</param>
+/// <param name="Host">A host name or IP address; <c>*</c> for any.</param>
+/// <param name="Port">A port number; 0 for any.</param>
+public sealed record NetworkGrant(NetworkDirection Direction, string Host, int Port);
+
+/// <summary>The direction of a network grant.</summary>
+public enum NetworkDirection
+{
+    /// <summary>Outgoing connections.</summary>
+    Connect = 0,
+
+    /// <summary>Listening sockets.</summary>
+    Listen = 1,
+}
+
+/// <summary>Which environment variables reach the workload.</summary>
+/// <param name="PassThrough">Names of host variables passed through when set.</param>
+/// <param name="Set">Variables set to fixed values.</param>
+public sealed record EnvironmentPolicy(IReadOnlyList<string> PassThrough, IReadOnlyDictionary<string, string> Set);
+
+/// <summary>Resource limits of a keep.</summary>
+/// <param name="MemorySize">The most memory the workload may map, in bytes.</param>
+/// <param name="StackSize">The size of the workload's initial stack, in bytes.</param>
+/// <param name="MaxOpenFiles">The size of the descriptor table.</param>
+public sealed record KeepLimits(ulong MemorySize, ulong StackSize, int MaxOpenFiles)
+{
+    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors.</summary>
+    public static KeepLimits Default { get; } = new(1UL << 30, 8UL << 20, 1024);
+}

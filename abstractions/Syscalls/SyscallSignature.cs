@@ -1,0 +1,68 @@
+namespace Donjon.Abstractions.Syscalls;
+
+/// <summary>The declaration of one syscall: what the shim must copy in and out for it.</summary>
+/// <param name="Number">The x86-64 Linux syscall number.</param>
+/// <param name="Name">The syscall's name, for example <c>write</c>.</param>
+/// <param name="Arguments">One entry per argument the syscall takes, in order (at most six).</param>
+public sealed record SyscallSignature(int Number, string Name, IReadOnlyList<SyscallArgument> Arguments);
+
+/// <summary>How one syscall argument crosses the keep boundary.</summary>
+/// <param name="Kind">What the argument is.</param>
+/// <param name="LengthArgument">
+/// For buffers and iovec arrays whose length another argument gives: that argument's index (0-5); otherwise -1.
+/// </param>
+/// <param name="FixedSize">For buffers of a fixed size (a <c>struct stat</c>, a <c>timespec</c>): that size in bytes; otherwise 0.</param>
+public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1, int FixedSize = 0)
+{
+    /// <summary>A plain value, passed as it is.</summary>
+    public static SyscallArgument Value { get; } = new(ArgumentKind.Value);
+
+    /// <summary>A NUL-terminated string the shim copies in (at most 4096 bytes with its NUL).</summary>
+    public static SyscallArgument CString { get; } = new(ArgumentKind.CString);
+
+    /// <summary>An input buffer whose length argument <paramref name="lengthArgument"/> gives.</summary>
+    /// <param name="lengthArgument">The index of the length argument.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument Input(int lengthArgument) => new(ArgumentKind.InputBuffer, lengthArgument);
+
+    /// <summary>An output buffer whose capacity argument <paramref name="lengthArgument"/> gives.</summary>
+    /// <param name="lengthArgument">The index of the capacity argument.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument Output(int lengthArgument) => new(ArgumentKind.OutputBuffer, lengthArgument);
+
+    /// <summary>An output buffer of a fixed size.</summary>
+    /// <param name="size">The size in bytes.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument OutputOfSize(int size) => new(ArgumentKind.OutputBuffer, -1, size);
+
+    /// <summary>An input buffer of a fixed size.</summary>
+    /// <param name="size">The size in bytes.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument InputOfSize(int size) => new(ArgumentKind.InputBuffer, -1, size);
+}
+
+/// <summary>What a syscall argument is, as far as crossing the keep boundary is concerned.</summary>
+/// <remarks>New kinds may be added in later contract versions; the host refuses a declaration whose kind it does not know.</remarks>
+public enum ArgumentKind
+{
+    /// <summary>A plain value (a number, a descriptor, flags). Passed unchanged.</summary>
+    Value = 0,
+
+    /// <summary>A pointer to bytes the call reads. The shim copies them in.</summary>
+    InputBuffer = 1,
+
+    /// <summary>A pointer to bytes the call writes. The shim copies the handler's output back, never more than the capacity.</summary>
+    OutputBuffer = 2,
+
+    /// <summary>A pointer to bytes the call reads and writes.</summary>
+    InOutBuffer = 3,
+
+    /// <summary>A pointer to a NUL-terminated string the call reads.</summary>
+    CString = 4,
+
+    /// <summary>A pointer to an array of <c>struct iovec</c> the call reads from; the handler sees the bytes concatenated.</summary>
+    InputIovec = 5,
+
+    /// <summary>A pointer to an array of <c>struct iovec</c> the call writes to; the handler returns bytes the shim scatters.</summary>
+    OutputIovec = 6,
+}
