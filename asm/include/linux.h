@@ -1,0 +1,194 @@
+/*
+ * asm/include/linux.h -- the x86-64 Linux kernel ABI the shims use: syscall numbers, flag values, errno
+ * values and the byte offsets of kernel structures (signal frames, siginfo, seccomp data, ...).
+ *
+ * Usable from C and from GNU as (plain integer literals only). Every constant is prefixed LX_ so it can never
+ * clash with a libc or kernel header. asm/tests/offsets_check.c compiles against the system's kernel and libc
+ * headers and asserts that each value below equals the header's constant, offsetof() or sizeof(); the build
+ * runs it and fails on a mismatch. Add a check there for every constant you add here.
+ */
+#ifndef DJ_LINUX_H
+#define DJ_LINUX_H
+
+/* ---- syscall numbers (asm/unistd_64.h) ---- */
+#define LX_NR_READ              0
+#define LX_NR_WRITE             1
+#define LX_NR_CLOSE             3
+#define LX_NR_FSTAT             5
+#define LX_NR_MMAP              9
+#define LX_NR_MPROTECT          10
+#define LX_NR_MUNMAP            11
+#define LX_NR_BRK               12
+#define LX_NR_RT_SIGACTION      13
+#define LX_NR_RT_SIGPROCMASK    14
+#define LX_NR_RT_SIGRETURN      15
+#define LX_NR_MREMAP            25
+#define LX_NR_MADVISE           28
+#define LX_NR_GETPID            39
+#define LX_NR_EXIT              60
+#define LX_NR_FCNTL             72
+#define LX_NR_GETPPID           110
+#define LX_NR_SIGALTSTACK       131
+#define LX_NR_PRCTL             157
+#define LX_NR_ARCH_PRCTL        158
+#define LX_NR_GETTID            186
+#define LX_NR_FUTEX             202
+#define LX_NR_SET_TID_ADDRESS   218
+#define LX_NR_EXIT_GROUP        231
+#define LX_NR_SET_ROBUST_LIST   273
+#define LX_NR_SECCOMP           317
+#define LX_NR_RSEQ              334
+#define LX_NR_CLOSE_RANGE       436
+#define LX_X32_SYSCALL_BIT      0x40000000  /* __X32_SYSCALL_BIT: set in x32 syscall numbers */
+
+/* ---- errno ---- */
+#define LX_EPERM                1
+#define LX_EAGAIN               11
+#define LX_ENOMEM               12
+#define LX_EACCES               13
+#define LX_EFAULT               14
+#define LX_EEXIST               17
+#define LX_ENODEV               19
+#define LX_EINVAL               22
+#define LX_ENAMETOOLONG         36
+#define LX_ENOSYS               38
+#define LX_MAX_ERRNO            4095        /* results in [-4095, -1] are errors */
+
+/* ---- prctl, arch_prctl, fcntl, close_range, futex ---- */
+#define LX_PR_SET_PDEATHSIG     1
+#define LX_PR_SET_NO_NEW_PRIVS  38
+#define LX_ARCH_SET_FS          0x1002
+#define LX_ARCH_GET_FS          0x1003
+#define LX_F_GET_SEALS          1034
+#define LX_F_SEAL_WRITE         0x0008
+#define LX_FUTEX_WAIT           0           /* not the _PRIVATE variant: the block is shared with another process */
+#define LX_FUTEX_WAKE           1
+
+/* ---- struct stat (asm/stat.h, x86-64) ---- */
+#define LX_STAT_SIZE            144
+#define LX_STAT_MODE            24          /* u32 st_mode */
+#define LX_STAT_SIZE_FIELD      48          /* i64 st_size */
+#define LX_S_IFMT               0xF000
+#define LX_S_IFREG              0x8000
+
+/* ---- mmap and friends (asm-generic/mman-common.h, asm/mman.h) ---- */
+#define LX_PAGE_SIZE            4096
+#define LX_PROT_READ            0x1
+#define LX_PROT_WRITE           0x2
+#define LX_PROT_EXEC            0x4
+#define LX_MAP_SHARED           0x01
+#define LX_MAP_PRIVATE          0x02
+#define LX_MAP_SHARED_VALIDATE  0x03
+#define LX_MAP_TYPE             0x0f
+#define LX_MAP_FIXED            0x10
+#define LX_MAP_ANONYMOUS        0x20
+#define LX_MAP_32BIT            0x40
+#define LX_MAP_GROWSDOWN        0x0100
+#define LX_MAP_DENYWRITE        0x0800
+#define LX_MAP_EXECUTABLE       0x1000
+#define LX_MAP_LOCKED           0x2000
+#define LX_MAP_NORESERVE        0x4000
+#define LX_MAP_POPULATE         0x8000
+#define LX_MAP_NONBLOCK         0x10000
+#define LX_MAP_STACK            0x20000
+#define LX_MAP_HUGETLB          0x40000
+#define LX_MAP_FIXED_NOREPLACE  0x100000
+#define LX_MREMAP_MAYMOVE       1
+#define LX_MREMAP_FIXED         2
+#define LX_MREMAP_DONTUNMAP     4
+
+/* ---- signals (asm/signal.h, asm-generic/siginfo.h) ---- */
+#define LX_SIGILL               4
+#define LX_SIGTRAP              5
+#define LX_SIGBUS               7
+#define LX_SIGFPE               8
+#define LX_SIGKILL              9
+#define LX_SIGSEGV              11
+#define LX_SIGSTOP              19
+#define LX_SIGSYS               31
+#define LX_NSIG                 64          /* _NSIG: signals are 1..64 */
+#define LX_SIGSET_SIZE          8           /* the kernel's sigset_t, the only sigsetsize it accepts */
+#define LX_SIG_BLOCK            0
+#define LX_SIG_UNBLOCK          1
+#define LX_SIG_SETMASK          2
+#define LX_SA_SIGINFO           0x00000004
+#define LX_SA_ONSTACK           0x08000000
+#define LX_SA_RESTORER          0x04000000
+#define LX_SA_NODEFER           0x40000000
+#define LX_SS_ONSTACK           1
+#define LX_SS_DISABLE           2
+#define LX_SS_AUTODISARM        0x80000000
+#define LX_MINSIGSTKSZ          2048
+#define LX_SYS_SECCOMP          1           /* si_code of a SIGSYS raised by SECCOMP_RET_TRAP */
+
+/* struct sigaction as the kernel takes it (asm/signal.h without __KERNEL__): 32 bytes */
+#define LX_SIGACTION_SIZE       32
+#define LX_SA_HANDLER           0
+#define LX_SA_FLAGS             8
+#define LX_SA_RESTORER_FIELD    16
+#define LX_SA_MASK              24
+
+/* stack_t: 24 bytes */
+#define LX_STACK_SIZE           24
+#define LX_SS_SP                0
+#define LX_SS_FLAGS             8
+#define LX_SS_SIZE              16
+
+/* siginfo_t: 128 bytes */
+#define LX_SIGINFO_SIZE         128
+#define LX_SI_SIGNO             0
+#define LX_SI_CODE              8
+#define LX_SI_ADDR              16          /* SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP: the faulting address */
+#define LX_SI_CALL_ADDR         16          /* SIGSYS: the address after the syscall instruction */
+#define LX_SI_SYSCALL           24          /* SIGSYS: i32 syscall number */
+#define LX_SI_ARCH              28          /* SIGSYS: u32 AUDIT_ARCH_* */
+
+/* struct ucontext (asm/ucontext.h) with its struct sigcontext (asm/sigcontext.h) at LX_UC_MCONTEXT */
+#define LX_UC_MCONTEXT          40
+#define LX_UC_R8                40
+#define LX_UC_R9                48
+#define LX_UC_R10               56
+#define LX_UC_R11               64
+#define LX_UC_R12               72
+#define LX_UC_R13               80
+#define LX_UC_R14               88
+#define LX_UC_R15               96
+#define LX_UC_RDI               104
+#define LX_UC_RSI               112
+#define LX_UC_RBP               120
+#define LX_UC_RBX               128
+#define LX_UC_RDX               136
+#define LX_UC_RAX               144
+#define LX_UC_RCX               152
+#define LX_UC_RSP               160
+#define LX_UC_RIP               168
+#define LX_UC_EFLAGS            176
+#define LX_UC_ERR               192
+#define LX_UC_TRAPNO            200
+#define LX_UC_CR2               216
+
+/* ---- seccomp and classic BPF (linux/seccomp.h, linux/filter.h, linux/audit.h) ---- */
+#define LX_SECCOMP_SET_MODE_FILTER  1
+#define LX_SECCOMP_RET_KILL_PROCESS 0x80000000
+#define LX_SECCOMP_RET_TRAP         0x00030000
+#define LX_SECCOMP_RET_ALLOW        0x7fff0000
+#define LX_AUDIT_ARCH_X86_64        0xC000003E
+#define LX_SECCOMP_DATA_NR          0
+#define LX_SECCOMP_DATA_ARCH        4
+#define LX_SECCOMP_DATA_IP_LO       8       /* instruction_pointer, low 32 bits (little-endian) */
+#define LX_SECCOMP_DATA_IP_HI       12      /* instruction_pointer, high 32 bits */
+#define LX_BPF_LD_W_ABS             0x20    /* BPF_LD | BPF_W | BPF_ABS */
+#define LX_BPF_JEQ_K                0x15    /* BPF_JMP | BPF_JEQ | BPF_K */
+#define LX_BPF_JGT_K                0x25    /* BPF_JMP | BPF_JGT | BPF_K */
+#define LX_BPF_JGE_K                0x35    /* BPF_JMP | BPF_JGE | BPF_K */
+#define LX_BPF_RET_K                0x06    /* BPF_RET | BPF_K */
+#define LX_SOCK_FILTER_SIZE         8       /* {u16 code, u8 jt, u8 jf, u32 k} */
+#define LX_SOCK_FPROG_SIZE          16      /* {u16 len, pad, struct sock_filter *filter} */
+#define LX_SOCK_FPROG_FILTER        8
+
+/* ---- misc structures ---- */
+#define LX_IOVEC_SIZE               16      /* {void *iov_base, size_t iov_len} */
+#define LX_ROBUST_LIST_HEAD_SIZE    24
+#define LX_TASK_SIZE                0x7FFFFFFFF000  /* the end of the 47-bit user address space */
+
+#endif /* DJ_LINUX_H */

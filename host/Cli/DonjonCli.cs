@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Reflection;
+using Donjon.Host.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Donjon.Host.Cli;
+
+/// <summary>The <c>donjon</c> command line: its commands, options and exit statuses.</summary>
+internal static class DonjonCli
+{
+    private static readonly Option<string?> ConfigOption = new("--config")
+    {
+        Description = "The plugins.json to use (default: $DONJON_CONFIG, ./plugins.json, or the one beside the donjon program).",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> LogLevelOption = new("--log-level")
+    {
+        Description = "trace, debug, info, warning (default), error, critical or none; also $DONJON_LOG_LEVEL. Logs go to stderr.",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        (string[] donjonArgs, string[] workloadArgs) = RunArguments.Split(args);
+        RootCommand root = Build(workloadArgs, stdout, stderr);
+        ParseResult parse = root.Parse(donjonArgs);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"donjon: {error.Message}").ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync("Try 'donjon --help'.").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    public static string Version =>
+        typeof(DonjonCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private static RootCommand Build(string[] workloadArgs, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("Donjon runs one unmodified static-PIE x86-64 Linux program inside an isolated keep.");
+        root.Add(ConfigOption);
+        root.Add(LogLevelOption);
+
+        root.Add(RunCommand.Create(workloadArgs, stdout, stderr, ConfigOption, LogLevelOption));
+        root.Add(InspectCommand.Create(stdout, stderr, LogLevelOption));
+        root.Add(PluginsCommand.Create(stdout, stderr, ConfigOption, LogLevelOption));
+        var platform = new Command("platform", "Facts about this machine.");
+        platform.Add(PlatformInfoCommand.Create(stdout, stderr, ConfigOption, LogLevelOption));
+        root.Add(platform);
+        return root;
+    }
+
+    /// <summary>
+    /// Runs a command body with the failures every command shares turned into messages and exit statuses:
+    /// usage (125), configuration (125).
+    /// </summary>
+    public static async Task<int> Guard(TextWriter stderr, string? logLevel, string? configPath, Func<CliEnvironment, Task<int>> body)
+    {
+        CliEnvironment environment;
+        try
+        {
+            environment = CliEnvironment.Create(logLevel, configPath);
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"donjon: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
+        using (environment)
+        {
+            try
+            {
+                return await body(environment).ConfigureAwait(false);
+            }
+            catch (UsageException e)
+            {
+                await stderr.WriteLineAsync($"donjon: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.DonjonError;
+            }
+            catch (ConfigurationException e)
+            {
+                await stderr.WriteLineAsync(e.Errors.Count == 1 ? "donjon: the configuration cannot be used:" : $"donjon: the configuration has {e.Errors.Count} problems:").ConfigureAwait(false);
+                foreach (ConfigurationError error in e.Errors)
+                {
+                    await stderr.WriteLineAsync($"  {error}").ConfigureAwait(false);
+                }
+
+                HostLog.ConfigurationRejected(environment.Logger, e.Errors.Count);
+                return ExitCodes.DonjonError;
+            }
+        }
+    }
+}

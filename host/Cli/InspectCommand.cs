@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Donjon.Host.Elf;
+
+namespace Donjon.Host.Cli;
+
+/// <summary><c>donjon inspect [--json] &lt;elf&gt;</c>: what Donjon sees in a binary, and whether it can run it.</summary>
+internal static class InspectCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, Option<string?> logLevelOption)
+    {
+        var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/cli-json.md)." };
+        var elf = new Argument<string>("elf") { Description = "The binary to inspect." };
+        var command = new Command("inspect", "Show the ELF headers, program headers, SHA-256 and verdict of a binary. Exits 0 when it is runnable, 126 when not, 127 when it does not exist.") { json, elf };
+        command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), null, async environment =>
+        {
+            string path = parse.GetValue(elf)!;
+            (ElfReport? report, int status) = await WorkloadLocator.InspectAsync(path, stderr).ConfigureAwait(false);
+            if (report is null)
+            {
+                return status;
+            }
+
+            await stdout.WriteAsync(parse.GetValue(json) ? RenderJson(report) : RenderText(report)).ConfigureAwait(false);
+            return report.IsRunnable ? ExitCodes.Success : ExitCodes.CannotRun;
+        }));
+        return command;
+    }
+
+    private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+
+    internal static string RenderText(ElfReport report)
+    {
+        var output = new StringBuilder();
+        void Line(string name, string value) => output.Append(CultureInfo.InvariantCulture, $"{name + ":",-16}{value}\n");
+        Line("file", report.DisplayName);
+        Line("size", $"{report.FileSize} bytes");
+        Line("sha256", report.Sha256);
+        if (report.Header is { } header)
+        {
+            Line("class", header.Class);
+            Line("data", header.DataEncoding);
+            Line("machine", $"{header.Machine} ({header.MachineValue})");
+            Line("type", $"{header.Type} ({header.TypeValue})");
+            Line("entry", Hex(header.Entry));
+            Line("phdrs", $"{header.ProgramHeaderCount} at offset {header.ProgramHeaderOffset}, {header.ProgramHeaderEntrySize} bytes each");
+        }
+
+        if (report.InterpreterPath is not null)
+        {
+            Line("interpreter", report.InterpreterPath);
+        }
+
+        if (report.ProgramHeaders.Count > 0)
+        {
+            output.Append(CultureInfo.InvariantCulture, $"  {"type",-16} {"offset",-12} {"vaddr",-12} {"filesz",-12} {"memsz",-12} {"flags",-6} align\n");
+            foreach (ElfProgramHeader ph in report.ProgramHeaders)
+            {
+                output.Append(CultureInfo.InvariantCulture,
+                    $"  {ph.Type,-16} {Hex(ph.Offset),-12} {Hex(ph.VirtualAddress),-12} {Hex(ph.FileSize),-12} {Hex(ph.MemorySize),-12} {ph.Flags,-6} {Hex(ph.Alignment)}\n");
+            }
+        }
+
+        Line("static PIE", report.IsStaticPie ? "yes" : "no");
+        Line("verdict", report.IsRunnable ? "runnable" : "not runnable: " + report.Verdict.RejectionReason);
+        return output.ToString();
+    }
+
+    internal static string RenderJson(ElfReport report) => JsonOutput.Write(writer =>
+    {
+        writer.WriteString("file", report.DisplayName);
+        writer.WriteNumber("size", report.FileSize);
+        writer.WriteString("sha256", report.Sha256);
+        if (report.Header is { } header)
+        {
+            writer.WriteString("class", header.Class);
+            writer.WriteString("data", header.DataEncoding);
+            writer.WriteString("machine", header.Machine);
+            writer.WriteString("type", header.Type);
+            writer.WriteString("entry", Hex(header.Entry));
+        }
+        else
+        {
+            writer.WriteNull("class");
+            writer.WriteNull("data");
+            writer.WriteNull("machine");
+            writer.WriteNull("type");
+            writer.WriteNull("entry");
+        }
+
+        if (report.InterpreterPath is null)
+        {
+            writer.WriteNull("interpreter");
+        }
+        else
+        {
+            writer.WriteString("interpreter", report.InterpreterPath);
+        }
+
+        writer.WriteStartArray("programHeaders");
+        foreach (ElfProgramHeader ph in report.ProgramHeaders)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", ph.Type);
+            writer.WriteString("offset", Hex(ph.Offset));
+            writer.WriteString("vaddr", Hex(ph.VirtualAddress));
+            writer.WriteString("filesz", Hex(ph.FileSize));
+            writer.WriteString("memsz", Hex(ph.MemorySize));
+            writer.WriteString("flags", ph.Flags);
+            writer.WriteString("align", Hex(ph.Alignment));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteBoolean("staticPie", report.IsStaticPie);
+        writer.WriteBoolean("runnable", report.IsRunnable);
+        if (report.Verdict.RejectionReason is null)
+        {
+            writer.WriteNull("reason");
+        }
+        else
+        {
+            writer.WriteString("reason", report.Verdict.RejectionReason);
+        }
+    });
+}

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using Donjon.Abstractions.Backends;
+using Donjon.Host.Elf;
+using Donjon.Host.Plugins;
+using Microsoft.Extensions.Logging;
+
+namespace Donjon.Host.Cli;
+
+/// <summary>
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--seed N] &lt;elf&gt; [args...]</c>.
+/// Options before the path belong to Donjon; everything after it belongs to the workload.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(string[] workloadArgs, TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
+    {
+        var backendOption = new Option<string?>("--backend") { Description = "The backend to use (default: the first available one in plugins.json's backendOrder)." };
+        var envOption = new Option<string[]>("--env")
+        {
+            Description = "Set an environment variable of the workload (repeatable). Only these and what the admin's policy grants reach it.",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var seedOption = new Option<ulong?>("--seed") { Description = "Seed the keep's address-space layout (default: random per launch)." };
+        var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to run. Every argument after it is the program's." };
+        var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
+        {
+            backendOption, envOption, seedOption, elf,
+        };
+        command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
+        {
+            var request = new RunRequest(
+                parse.GetValue(elf)!,
+                workloadArgs,
+                parse.GetValue(envOption) ?? [],
+                parse.GetValue(backendOption),
+                parse.GetValue(seedOption));
+            return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(RunRequest request, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        foreach (string assignment in request.Environment)
+        {
+            int equals = assignment.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new UsageException($"--env '{assignment}' is not NAME=VALUE");
+            }
+        }
+
+        PluginCatalog catalog = environment.LoadPlugins();
+
+        (ElfReport? report, int status) = await WorkloadLocator.InspectAsync(request.ElfPath, stderr).ConfigureAwait(false);
+        if (report is null)
+        {
+            return status;
+        }
+
+        if (!report.IsRunnable)
+        {
+            await stderr.WriteLineAsync($"donjon: {request.ElfPath}: cannot be run: {report.Verdict.RejectionReason}").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+
+        HostLog.Workload(environment.Logger, Path.GetFullPath(request.ElfPath), report.Sha256);
+
+        BackendStatus? selected = await SelectBackendAsync(catalog, request.Backend, stderr).ConfigureAwait(false);
+        if (selected is null)
+        {
+            return ExitCodes.DonjonError;
+        }
+
+        HostLog.UsingBackend(environment.Logger, selected.Backend.Name);
+        return await KeepRunner.RunAsync(request, report, selected.Backend, catalog, environment, stderr, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The named backend if it is available, or the first available one in the admin's order.</summary>
+    private static async Task<BackendStatus?> SelectBackendAsync(PluginCatalog catalog, string? name, TextWriter stderr)
+    {
+        if (name is not null)
+        {
+            IBackend? backend = catalog.OrderedBackends.FirstOrDefault(b => b.Name == name);
+            if (backend is null)
+            {
+                string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
+                throw new UsageException($"--backend '{name}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
+            }
+
+            BackendStatus status = BackendStatus.Probe(backend);
+            if (!status.IsAvailable)
+            {
+                await stderr.WriteLineAsync($"donjon: backend '{name}' is unavailable on this machine:").ConfigureAwait(false);
+                foreach (string reason in status.Reasons())
+                {
+                    await stderr.WriteLineAsync($"  - {reason}").ConfigureAwait(false);
+                }
+
+                return null;
+            }
+
+            return status;
+        }
+
+        var unavailable = new List<BackendStatus>();
+        foreach (IBackend backend in catalog.OrderedBackends)
+        {
+            BackendStatus status = BackendStatus.Probe(backend);
+            if (status.IsAvailable)
+            {
+                return status;
+            }
+
+            unavailable.Add(status);
+        }
+
+        await stderr.WriteLineAsync(unavailable.Count == 0
+            ? "donjon: no backend is loaded. Add a backend plugin to plugins.json ('donjon plugins' lists what is loaded)."
+            : "donjon: no backend can run a keep on this machine:").ConfigureAwait(false);
+        foreach (BackendStatus status in unavailable)
+        {
+            await stderr.WriteLineAsync($"  {status.Backend.Name}:").ConfigureAwait(false);
+            foreach (string reason in status.Reasons())
+            {
+                await stderr.WriteLineAsync($"    - {reason}").ConfigureAwait(false);
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>What the user asked <c>run</c> to do.</summary>
+/// <param name="ElfPath">The workload's path as typed; it becomes <c>argv[0]</c>.</param>
+/// <param name="Arguments">The workload's arguments after its path.</param>
+/// <param name="Environment">The <c>--env NAME=VALUE</c> assignments, in order.</param>
+/// <param name="Backend">The backend named by <c>--backend</c>, if any.</param>
+/// <param name="Seed">The layout seed from <c>--seed</c>, if any.</param>
+internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Arguments, IReadOnlyList<string> Environment, string? Backend, ulong? Seed);

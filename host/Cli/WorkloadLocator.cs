@@ -1,0 +1,39 @@
+using Donjon.Host.Elf;
+
+namespace Donjon.Host.Cli;
+
+/// <summary>Finds and inspects a workload path the user gave, with the exit status for each way it can fail.</summary>
+internal static class WorkloadLocator
+{
+    /// <summary>
+    /// Inspects <paramref name="path"/>. When it is missing (127) or not a file (126), writes why to
+    /// <paramref name="stderr"/> and returns no report.
+    /// </summary>
+    public static async Task<(ElfReport? Report, int Status)> InspectAsync(string path, TextWriter stderr)
+    {
+        if (Directory.Exists(path))
+        {
+            await stderr.WriteLineAsync($"donjon: {path}: is a directory, not a program. Give the path of a static-PIE x86-64 executable.").ConfigureAwait(false);
+            return (null, ExitCodes.CannotRun);
+        }
+
+        if (!File.Exists(path))
+        {
+            await stderr.WriteLineAsync($"donjon: {path}: no such file. Check the path (it is relative to the current directory: {Environment.CurrentDirectory}).").ConfigureAwait(false);
+            return (null, ExitCodes.NotFound);
+        }
+
+        ElfReport report;
+        try
+        {
+            report = ElfInspector.Inspect(path);
+        }
+        catch (FileNotFoundException)
+        {
+            await stderr.WriteLineAsync($"donjon: {path}: no such file.").ConfigureAwait(false);
+            return (null, ExitCodes.NotFound);
+        }
+
+        return (report, ExitCodes.Success);
+    }
+}

@@ -1,0 +1,19 @@
+using Donjon.Abstractions.Sessions;
+
+namespace Donjon.Host.Configuration;
+
+/// <summary>The admin's <c>plugins.json</c>, validated: every path absolute, every value in range.</summary>
+/// <param name="FilePath">The absolute path of the file it was read from.</param>
+/// <param name="Plugins">The plugin assemblies to load, in file order.</param>
+/// <param name="BackendOrder">Backend names, most preferred first; every name is checked against the loaded backends.</param>
+/// <param name="Policy">What keeps may use. Everything not granted is denied.</param>
+internal sealed record DonjonConfiguration(
+    string FilePath,
+    IReadOnlyList<PluginReference> Plugins,
+    IReadOnlyList<string> BackendOrder,
+    KeepPolicy Policy);
+
+/// <summary>One entry of <c>plugins</c>.</summary>
+/// <param name="AssemblyPath">The plugin assembly, resolved relative to the configuration file.</param>
+/// <param name="JsonPath">Where the entry is in the file, for messages.</param>
+internal sealed record PluginReference(string AssemblyPath, string JsonPath);

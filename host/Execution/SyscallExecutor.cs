@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text;
+using Donjon.Abstractions.Keeps;
+using Donjon.Abstractions.Sessions;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Host.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Donjon.Host.Execution;
+
+/// <summary>What the executor saw of a keep by the time the keep ended.</summary>
+/// <param name="ExitStatus">The exit status (0-255) of the last <c>EXIT</c> item, or <see langword="null"/> when none came.</param>
+/// <param name="Fault">The last fault the keep reported, or <see langword="null"/>.</param>
+/// <param name="ProtocolViolations">How many requests broke the protocol.</param>
+/// <param name="HandlerFailures">How many calls a handler failed (threw, or returned an invalid result).</param>
+internal sealed record ExecutorOutcome(int? ExitStatus, KeepFault? Fault, int ProtocolViolations, int HandlerFailures);
+
+/// <summary>
+/// Serves one keep: reads each request from its port, checks it, dispatches it to the handler set that declared
+/// the syscall, and writes the reply. One request is in flight at a time; a handler may block.
+/// </summary>
+internal static class SyscallExecutor
+{
+    /// <summary>The most characters of one shim log line that are printed.</summary>
+    private const int MaxLogText = 4096;
+
+    /// <summary>Serves <paramref name="port"/> until the keep ends.</summary>
+    /// <param name="port">The keep's syscall port.</param>
+    /// <param name="dispatch">Each declared syscall with its set and declaration (<see cref="MarshallingTable.Dispatch"/>); it must match the keep's configuration page.</param>
+    /// <param name="session">The keep's session, lent to every handler.</param>
+    /// <param name="logger">Where protocol violations, handler failures and shim log lines go.</param>
+    /// <param name="cancellationToken">Stops serving; the wait or the running handler then throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The last exit status and fault the keep reported, once the port says the keep has ended.</returns>
+    public static async Task<ExecutorOutcome> RunAsync(
+        ISyscallPort port,
+        IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch,
+        IKeepSession session,
+        ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(port);
+        ArgumentNullException.ThrowIfNull(dispatch);
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(logger);
+
+        var parser = new RequestParser(number => dispatch.TryGetValue(number, out var entry) ? entry.Signature : null);
+        var reportedUndeclared = new HashSet<uint>();
+        int? exitStatus = null;
+        KeepFault? fault = null;
+        int violations = 0;
+        int handlerFailures = 0;
+
+        while (await port.WaitForRequestAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var request = parser.Parse(port.SharedBlock.Span);
+            switch (request)
+            {
+                case ParsedRequest.SyscallCall call:
+                    if (!await ServeCallAsync(port, dispatch, call, session, logger, cancellationToken).ConfigureAwait(false))
+                    {
+                        handlerFailures++;
+                    }
+
+                    break;
+
+                case ParsedRequest.Exit exit:
+                    exitStatus = exit.Status & 0xff;
+                    if (logger.IsEnabled(LogLevel.Debug))
+                    {
+                        logger.LogDebug("The workload exits with status {Status}", exit.Status);
+                    }
+
+                    ReplyWriter.WriteReply(port.SharedBlock.Span, exit, 0);
+                    break;
+
+                case ParsedRequest.Fault reported:
+                    fault = ToKeepFault(reported);
+                    if (logger.IsEnabled(LogLevel.Debug))
+                    {
+                        logger.LogDebug("The keep reports a fault: {Fault}", fault.Description);
+                    }
+
+                    ReplyWriter.WriteReply(port.SharedBlock.Span, reported, 0);
+                    break;
+
+                case ParsedRequest.Log log:
+                    var level = ToLogLevel(log.Level);
+                    if (logger.IsEnabled(level))
+                    {
+                        logger.Log(level, "Shim: {Text}", Sanitize(log.Text));
+                    }
+
+                    ReplyWriter.WriteReply(port.SharedBlock.Span, log, 0);
+                    break;
+
+                case ParsedRequest.Undeclared undeclared:
+                    if (reportedUndeclared.Add(undeclared.Number) && logger.IsEnabled(LogLevel.Debug))
+                    {
+                        logger.LogDebug("Syscall {Syscall} is declared by no loaded handler set; answering -ENOSYS", SyscallNames.Describe(undeclared.Number));
+                    }
+
+                    ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
+                    break;
+
+                case ParsedRequest.ProtocolViolation violation:
+                    violations++;
+                    logger.LogWarning("Protocol violation by the keep: {Reason}; answering -EFAULT", violation.Reason);
+                    ReplyWriter.WriteReply(port.SharedBlock.Span, violation, -Errno.EFAULT);
+                    break;
+
+                default:
+                    throw new InvalidOperationException($"unexpected parse result {request.GetType().Name}");
+            }
+
+            port.CompleteRequest();
+        }
+
+        return new ExecutorOutcome(exitStatus, fault, violations, handlerFailures);
+    }
+
+    /// <summary>Runs the handler and writes its reply; returns false when the handler failed.</summary>
+    private static async ValueTask<bool> ServeCallAsync(
+        ISyscallPort port,
+        IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch,
+        ParsedRequest.SyscallCall call,
+        IKeepSession session,
+        ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        if (!dispatch.TryGetValue(call.Number, out var entry))
+        {
+            logger.LogError("Syscall {Number} ({Name}) has a declaration but no handler set; answering -ENOSYS", call.Number, call.Signature.Name);
+            ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.ENOSYS);
+            return false;
+        }
+
+        SyscallResult? result;
+        try
+        {
+            result = await entry.Set.HandleAsync(call.Request, session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Handler set {Set} failed on syscall {Number} ({Name}); answering -EIO", SetName(entry.Set), call.Number, call.Signature.Name);
+            ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EIO);
+            return false;
+        }
+
+        string? problem = ReplyWriter.WriteSyscallResult(port.SharedBlock.Span, call, result);
+        if (problem is not null)
+        {
+            logger.LogError("Handler set {Set} returned an invalid result for syscall {Number} ({Name}): {Problem}; answering -EFAULT", SetName(entry.Set), call.Number, call.Signature.Name, problem);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static string SetName(ISyscallHandlerSet set)
+    {
+        try
+        {
+            return set.Name ?? set.GetType().FullName ?? "?";
+        }
+        catch (Exception)
+        {
+            return set.GetType().FullName ?? "?";
+        }
+    }
+
+    /// <summary>Turns a reported fault into the contract's record, with a sentence for the report.</summary>
+    internal static KeepFault ToKeepFault(ParsedRequest.Fault fault)
+    {
+        int? vector = fault.Vector >= 0 ? fault.Vector : null;
+        string signal = SignalName(fault.Signal);
+        string description = vector is int v
+            ? string.Create(CultureInfo.InvariantCulture, $"{signal} (exception vector {v}, error code 0x{fault.ErrorCode:x}) at address 0x{fault.Address:x}, instruction pointer 0x{fault.InstructionPointer:x}")
+            : string.Create(CultureInfo.InvariantCulture, $"{signal} (si_code {(long)fault.ErrorCode}) at address 0x{fault.Address:x}, instruction pointer 0x{fault.InstructionPointer:x}");
+        return new KeepFault(fault.Signal, fault.Address, fault.InstructionPointer, vector, fault.ErrorCode, description);
+    }
+
+    private static string SignalName(int signal) => signal switch
+    {
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        31 => "SIGSYS",
+        _ => string.Create(CultureInfo.InvariantCulture, $"signal {signal}"),
+    };
+
+    /// <summary>Maps a protocol log level (0 debug … 4 error) to a logging level.</summary>
+    internal static LogLevel ToLogLevel(int level) => level switch
+    {
+        <= 1 => LogLevel.Debug,
+        2 => LogLevel.Information,
+        3 => LogLevel.Warning,
+        _ => LogLevel.Error,
+    };
+
+    /// <summary>Escapes control characters of untrusted shim text, and shortens it, so it cannot forge log lines or drive the terminal.</summary>
+    internal static string Sanitize(string untrustedText)
+    {
+        var builder = new StringBuilder(Math.Min(untrustedText.Length, MaxLogText) + 16);
+        int shown = Math.Min(untrustedText.Length, MaxLogText);
+        for (int i = 0; i < shown; i++)
+        {
+            char c = untrustedText[i];
+            if (c == '\t' || !(char.IsControl(c) || c is '\u2028' or '\u2029' or '\u202E'))
+            {
+                builder.Append(c);
+            }
+            else
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+        }
+
+        if (untrustedText.Length > shown)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"… ({untrustedText.Length - shown} more characters)");
+        }
+
+        return builder.ToString();
+    }
+}

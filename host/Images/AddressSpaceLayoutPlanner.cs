@@ -1,0 +1,104 @@
+using Donjon.Abstractions.Images;
+using Donjon.Abstractions.Sessions;
+
+namespace Donjon.Host.Images;
+
+/// <summary>
+/// Chooses where a keep's regions lie, much as Linux's ASLR does for a PIE on x86-64: the image at a random
+/// page-aligned base above <c>0x5555_5555_4000</c>, the heap (<c>brk</c>) a random gap after the image, the stack
+/// a random distance below the top of the 47-bit user address space, and the anonymous <c>mmap</c> region a random
+/// gap below the stack. All randomness comes from the given <see cref="Random"/>, so a seed reproduces a layout.
+/// </summary>
+internal static class AddressSpaceLayoutPlanner
+{
+    /// <summary>The first address above user space (one guard page below 2^47, as on Linux).</summary>
+    public const ulong UserAddressSpaceEnd = 0x7fff_ffff_f000;
+
+    /// <summary>The lowest load base: Linux's <c>ELF_ET_DYN_BASE</c> (two thirds of the 47-bit space), page-aligned.</summary>
+    public const ulong LoadBaseWindowStart = 0x5555_5555_4000;
+
+    /// <summary>How many random bits of page number the load base gets (Linux's default <c>mmap_rnd_bits</c>): 1 TiB of range.</summary>
+    public const int LoadBaseRandomPageBits = 28;
+
+    /// <summary>The largest random gap between the image's end and the heap, in bytes (Linux's brk randomisation).</summary>
+    public const ulong MaxHeapGapSize = 32UL << 20;
+
+    /// <summary>How many random bits of page number the stack top gets (Linux's <c>STACK_RND_MASK</c>): 16 GiB of range.</summary>
+    public const int StackTopRandomPageBits = 22;
+
+    /// <summary>The fixed part of the gap between the stack and the <c>mmap</c> region, in bytes.</summary>
+    public const ulong StackToMmapGuardSize = 1UL << 20;
+
+    /// <summary>How many random bits of page number the gap between the stack and the <c>mmap</c> region gets: 1 TiB of range.</summary>
+    public const int MmapGapRandomPageBits = 28;
+
+    /// <summary>The largest stack Donjon prepares, in bytes (1 GiB).</summary>
+    public const ulong MaxStackSize = 1UL << 30;
+
+    private const ulong PageSize = 4096;
+
+    /// <summary>
+    /// Plans the layout of a keep.
+    /// </summary>
+    /// <param name="highestVirtualEnd">The highest <c>p_vaddr + p_memsz</c> of the image's loadable segments.</param>
+    /// <param name="loadAlignment">The alignment the load base needs: the largest <c>p_align</c>, at least a page.</param>
+    /// <param name="limits">The keep's limits: the stack size, and the memory size, which bounds heap and <c>mmap</c>.</param>
+    /// <param name="random">The source of randomness, seeded from <paramref name="seed"/>.</param>
+    /// <param name="seed">The seed <paramref name="random"/> was made from, recorded in the layout.</param>
+    /// <exception cref="KeepImageException">The limits do not fit in the address space.</exception>
+    public static KeepAddressPlan Plan(
+        ulong highestVirtualEnd, ulong loadAlignment, KeepLimits limits, Random random, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(highestVirtualEnd, Elf.ElfInspector.MaxImageSpan);
+        if (!ulong.IsPow2(loadAlignment) || loadAlignment < PageSize || loadAlignment > Elf.ElfInspector.MaxSegmentAlignment)
+        {
+            throw new ArgumentOutOfRangeException(nameof(loadAlignment), loadAlignment, "the load alignment must be a power of two between a page and 1 GiB");
+        }
+
+        if (limits.StackSize == 0 || limits.StackSize > MaxStackSize)
+        {
+            throw new KeepImageException(
+                $"the stack size limit (limits.stackSize = {limits.StackSize} bytes) must be between 1 and {MaxStackSize} bytes; change it in plugins.json");
+        }
+
+        ulong loadBase = AlignDown(LoadBaseWindowStart + RandomPages(random, LoadBaseRandomPageBits), loadAlignment);
+        ulong imageEnd = AlignUp(loadBase + highestVirtualEnd, PageSize);
+        ulong heapBase = imageEnd + RandomPages(random, 0, MaxHeapGapSize / PageSize);
+        ulong stackSize = AlignUp(limits.StackSize, PageSize);
+        ulong stackTop = UserAddressSpaceEnd - RandomPages(random, StackTopRandomPageBits);
+        ulong stackBase = stackTop - stackSize;
+        ulong mmapEnd = stackBase - StackToMmapGuardSize - RandomPages(random, MmapGapRandomPageBits);
+
+        // Both the heap and the mmap region may grow to the whole memory limit; the shim enforces the total.
+        ulong memorySize = AlignDown(limits.MemorySize, PageSize);
+        ulong heapMaxSize = memorySize;
+        if (mmapEnd <= heapBase || heapMaxSize > mmapEnd - heapBase || memorySize > mmapEnd - heapBase - heapMaxSize)
+        {
+            throw new KeepImageException(
+                $"the memory limit (limits.memorySize = {limits.MemorySize} bytes) is too large: the heap and the mmap region, each that large, do not fit between the workload image and the stack; lower it in plugins.json");
+        }
+
+        ulong mmapBase = mmapEnd - memorySize;
+        var layout = new AddressSpaceLayout(loadBase, imageEnd, heapBase, heapMaxSize, mmapBase, mmapEnd, seed);
+        return new KeepAddressPlan(layout, stackBase, stackSize);
+    }
+
+    /// <summary>A random multiple of the page size below 2^<paramref name="pageBits"/> pages.</summary>
+    private static ulong RandomPages(Random random, int pageBits) => RandomPages(random, 0, 1UL << pageBits);
+
+    /// <summary>A random multiple of the page size, from <paramref name="minPageCount"/> pages up to but not including <paramref name="maxPageCount"/>.</summary>
+    private static ulong RandomPages(Random random, ulong minPageCount, ulong maxPageCount) =>
+        (ulong)random.NextInt64((long)minPageCount, (long)maxPageCount) * PageSize;
+
+    private static ulong AlignDown(ulong value, ulong alignment) => value & ~(alignment - 1);
+
+    private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);
+}
+
+/// <summary>The planned address space of a keep: the layout the contract records, plus the stack region.</summary>
+/// <param name="Layout">The image, heap and mmap regions.</param>
+/// <param name="StackBase">The stack region's lowest address, page-aligned.</param>
+/// <param name="StackSize">The stack region's size in bytes, a whole number of pages.</param>
+internal sealed record KeepAddressPlan(AddressSpaceLayout Layout, ulong StackBase, ulong StackSize);

@@ -1,0 +1,287 @@
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using Donjon.Abstractions.Backends;
+using Donjon.Abstractions.Plugins;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Host.Configuration;
+using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.Logging;
+
+namespace Donjon.Host.Plugins;
+
+/// <summary>
+/// Loads the plugins that <c>plugins.json</c> lists, each in its own load context that shares only the contract
+/// (Donjon.Abstractions and what it references) with the host. A plugin may therefore carry a private version of
+/// any other dependency.
+/// </summary>
+internal sealed class PluginCatalog : IDisposable
+{
+    /// <summary>The contract version this host speaks: the version of the abstractions assembly it runs with.</summary>
+    public static Version HostContractVersion { get; } = typeof(IBackend).Assembly.GetName().Version!;
+
+    private const string ContractAssemblyName = "Donjon.Abstractions";
+
+    private readonly List<PluginLoader> _loaders = [];
+
+    private PluginCatalog(IReadOnlyList<LoadedPlugin> plugins, IReadOnlyList<IBackend> orderedBackends)
+    {
+        Plugins = plugins;
+        OrderedBackends = orderedBackends;
+    }
+
+    /// <summary>Every loaded plugin, in file order.</summary>
+    public IReadOnlyList<LoadedPlugin> Plugins { get; }
+
+    /// <summary>Every backend: first those in the admin's order, then the rest in load order.</summary>
+    public IReadOnlyList<IBackend> OrderedBackends { get; }
+
+    /// <summary>Every syscall-handler set, in load order.</summary>
+    public IEnumerable<ISyscallHandlerSet> SyscallSets => Plugins.SelectMany(p => p.SyscallSets);
+
+    /// <summary>Loads every plugin of <paramref name="configuration"/>, reporting every failure at once.</summary>
+    public static PluginCatalog Load(DonjonConfiguration configuration, ILoggerFactory loggerFactory)
+    {
+        var errors = new List<ConfigurationError>();
+        var loaders = new List<PluginLoader>();
+        var plugins = new List<LoadedPlugin>();
+        foreach (PluginReference reference in configuration.Plugins)
+        {
+            LoadedPlugin? plugin = LoadOne(configuration.FilePath, reference, loggerFactory, loaders, errors);
+            if (plugin is not null)
+            {
+                plugins.Add(plugin);
+            }
+        }
+
+        var byName = new Dictionary<string, (IBackend Backend, LoadedPlugin Plugin)>(StringComparer.Ordinal);
+        foreach (LoadedPlugin plugin in plugins)
+        {
+            foreach (IBackend backend in plugin.Backends)
+            {
+                if (byName.TryGetValue(backend.Name, out var existing))
+                {
+                    errors.Add(new ConfigurationError(configuration.FilePath, "$.plugins",
+                        $"two backends are named '{backend.Name}': one in {existing.Plugin.AssemblyPath}, one in {plugin.AssemblyPath}",
+                        "Remove one of the two plugins from the list; backend names must be unique."));
+                    continue;
+                }
+
+                byName[backend.Name] = (backend, plugin);
+            }
+        }
+
+        CheckSyscallSets(configuration.FilePath, plugins, errors);
+
+        var ordered = new List<IBackend>();
+        for (int i = 0; i < configuration.BackendOrder.Count; i++)
+        {
+            string name = configuration.BackendOrder[i];
+            if (byName.TryGetValue(name, out var entry))
+            {
+                ordered.Add(entry.Backend);
+            }
+            else
+            {
+                string known = byName.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", byName.Keys.Order(StringComparer.Ordinal));
+                errors.Add(new ConfigurationError(configuration.FilePath, $"$.backendOrder[{i}]",
+                    $"unknown backend '{name}' ({known})",
+                    "Add the plugin that provides it to 'plugins', or remove the name from 'backendOrder'."));
+            }
+        }
+
+        ordered.AddRange(byName.Values.Select(v => v.Backend).Where(b => !ordered.Contains(b)));
+
+        if (errors.Count > 0)
+        {
+            foreach (PluginLoader loader in loaders)
+            {
+                loader.Dispose();
+            }
+
+            throw new ConfigurationException(errors);
+        }
+
+        var catalog = new PluginCatalog(plugins, ordered);
+        catalog._loaders.AddRange(loaders);
+        return catalog;
+    }
+
+    private static void CheckSyscallSets(string file, List<LoadedPlugin> plugins, List<ConfigurationError> errors)
+    {
+        var setNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        var owners = new Dictionary<int, string>();
+        foreach (LoadedPlugin plugin in plugins)
+        {
+            foreach (ISyscallHandlerSet set in plugin.SyscallSets)
+            {
+                if (!setNames.TryAdd(set.Name, plugin.AssemblyPath))
+                {
+                    errors.Add(new ConfigurationError(file, "$.plugins", $"two syscall sets are named '{set.Name}' ({setNames[set.Name]} and {plugin.AssemblyPath})",
+                        "Remove one of the two plugins; set names must be unique."));
+                    continue;
+                }
+
+                foreach (SyscallSignature signature in set.Syscalls)
+                {
+                    if (!owners.TryAdd(signature.Number, set.Name))
+                    {
+                        errors.Add(new ConfigurationError(file, "$.plugins",
+                            $"syscall {signature.Number} ({signature.Name}) is declared by both set '{owners[signature.Number]}' and set '{set.Name}'",
+                            "Each syscall may be handled by one set only; remove one of the plugins."));
+                    }
+                }
+            }
+        }
+    }
+
+    private static LoadedPlugin? LoadOne(string file, PluginReference reference, ILoggerFactory loggerFactory, List<PluginLoader> loaders, List<ConfigurationError> errors)
+    {
+        string location = reference.JsonPath + ".path";
+        void Fail(string problem, string remedy) => errors.Add(new ConfigurationError(file, location, problem, remedy));
+
+        Version? contract;
+        string simpleName;
+        Version assemblyVersion;
+        try
+        {
+            (simpleName, assemblyVersion, contract) = ReadReferences(reference.AssemblyPath);
+        }
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or IOException)
+        {
+            Fail($"{reference.AssemblyPath} is not a .NET assembly ({e.Message})", "Point the entry at the plugin's DLL in its bin/ folder.");
+            return null;
+        }
+
+        if (contract is null)
+        {
+            Fail($"{reference.AssemblyPath} contains no plugin: it does not reference {ContractAssemblyName}",
+                "Point the entry at a Donjon plugin assembly (one that implements IBackend or ISyscallHandlerSet).");
+            return null;
+        }
+
+        if (contract.Major != HostContractVersion.Major || contract.Minor > HostContractVersion.Minor)
+        {
+            Fail($"{reference.AssemblyPath} was built against contract version {contract.ToString(2)}, but this host speaks {HostContractVersion.ToString(2)}",
+                $"Rebuild the plugin against {ContractAssemblyName} {HostContractVersion.ToString(2)}, or use a host of its contract version.");
+            return null;
+        }
+
+        PluginLoader loader;
+        Assembly assembly;
+        Type[] types;
+        try
+        {
+            loader = PluginLoader.CreateFromAssemblyFile(reference.AssemblyPath, sharedTypes: [typeof(IBackend), typeof(ILogger)], config => config.PreferSharedTypes = true);
+            loaders.Add(loader);
+            assembly = loader.LoadDefaultAssembly();
+            types = assembly.GetExportedTypes();
+        }
+        catch (Exception e)
+        {
+            Fail($"{reference.AssemblyPath} could not be loaded: {Unwrap(e).Message}",
+                "Rebuild the plugin and check that its folder holds its dependencies (its .deps.json and DLLs).");
+            return null;
+        }
+
+        var context = new PluginContext(Path.GetDirectoryName(reference.AssemblyPath)!, loggerFactory);
+        var backends = new List<IBackend>();
+        var sets = new List<ISyscallHandlerSet>();
+        foreach (Type type in types.Where(t => t is { IsClass: true, IsAbstract: false }))
+        {
+            bool isBackend = typeof(IBackend).IsAssignableFrom(type);
+            bool isSet = typeof(ISyscallHandlerSet).IsAssignableFrom(type);
+            if (!isBackend && !isSet)
+            {
+                continue;
+            }
+
+            object? instance = Construct(type, context, Fail);
+            if (instance is IBackend backend)
+            {
+                backends.Add(backend);
+            }
+
+            if (instance is ISyscallHandlerSet set)
+            {
+                sets.Add(set);
+            }
+        }
+
+        if (backends.Count == 0 && sets.Count == 0)
+        {
+            if (!errors.Any(e => e.Location == location))
+            {
+                Fail($"{reference.AssemblyPath} contains no plugin: no public class implements IBackend or ISyscallHandlerSet",
+                    "Point the entry at a Donjon plugin assembly, or make the plugin class public and non-abstract.");
+            }
+
+            return null;
+        }
+
+        return new LoadedPlugin(reference.AssemblyPath, simpleName, assemblyVersion, contract, backends, sets);
+    }
+
+    private static object? Construct(Type type, IPluginContext context, Action<string, string> fail)
+    {
+        ConstructorInfo? withContext = type.GetConstructor([typeof(IPluginContext)]);
+        ConstructorInfo? plain = type.GetConstructor(Type.EmptyTypes);
+        if (withContext is null && plain is null)
+        {
+            fail($"plugin type {type.FullName} has no public constructor taking nothing or one IPluginContext",
+                "Add such a constructor to the plugin type.");
+            return null;
+        }
+
+        try
+        {
+            return withContext is not null ? withContext.Invoke([context]) : plain!.Invoke(null);
+        }
+        catch (Exception e)
+        {
+            Exception cause = Unwrap(e);
+            fail($"the constructor of plugin type {type.FullName} threw {cause.GetType().Name}: {cause.Message}",
+                "Fix the plugin, or remove it from 'plugins'; a plugin's constructor must not fail on a machine without its hardware.");
+            return null;
+        }
+    }
+
+    private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+    /// <summary>Reads the assembly's own name and the version of its contract reference without loading it.</summary>
+    private static (string Name, Version Version, Version? Contract) ReadReferences(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        if (!pe.HasMetadata)
+        {
+            throw new BadImageFormatException("the file has no .NET metadata");
+        }
+
+        MetadataReader metadata = pe.GetMetadataReader();
+        AssemblyDefinition definition = metadata.GetAssemblyDefinition();
+        Version? contract = null;
+        foreach (AssemblyReferenceHandle handle in metadata.AssemblyReferences)
+        {
+            AssemblyReference assemblyReference = metadata.GetAssemblyReference(handle);
+            if (metadata.StringComparer.Equals(assemblyReference.Name, ContractAssemblyName))
+            {
+                contract = assemblyReference.Version;
+            }
+        }
+
+        return (metadata.GetString(definition.Name), definition.Version, contract);
+    }
+
+    public void Dispose()
+    {
+        foreach (PluginLoader loader in _loaders)
+        {
+            loader.Dispose();
+        }
+
+        _loaders.Clear();
+    }
+
+    private sealed record PluginContext(string PluginDirectory, ILoggerFactory LoggerFactory) : IPluginContext;
+}

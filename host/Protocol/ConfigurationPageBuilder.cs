@@ -1,0 +1,216 @@
+using System.Buffers.Binary;
+using Donjon.Abstractions.Syscalls;
+using static Donjon.Host.Protocol.ProtocolLayout;
+
+namespace Donjon.Host.Protocol;
+
+/// <summary>One syscall declaration and the handler set that made it.</summary>
+/// <param name="SetName">The declaring set's name, for error messages.</param>
+/// <param name="Signature">The declaration.</param>
+internal readonly record struct DeclaredSyscall(string SetName, SyscallSignature Signature);
+
+/// <summary>
+/// The marshalling table of a keep, built once from the loaded handler sets: the configuration page for the keep
+/// image, and the dispatch map for the executor. Both come from the same snapshot of the declarations.
+/// </summary>
+/// <param name="ConfigurationPage">The <c>DJNC</c> bytes (<c>KeepImage.Configuration</c>).</param>
+/// <param name="Dispatch">Each declared syscall number, with the set that handles it and its declaration.</param>
+internal sealed record MarshallingTable(
+    ReadOnlyMemory<byte> ConfigurationPage,
+    IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> Dispatch);
+
+/// <summary>
+/// Builds the configuration page (<c>docs/protocol.md</c> §2) from the syscall declarations of the loaded
+/// handler sets, refusing any declaration the shim could not carry out.
+/// </summary>
+internal static class ConfigurationPageBuilder
+{
+    /// <summary>
+    /// Reads every set's declarations once, checks them, and returns the configuration page with the matching
+    /// dispatch map.
+    /// </summary>
+    /// <param name="sets">The loaded handler sets.</param>
+    /// <returns>The table.</returns>
+    /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
+    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        var declarations = new List<DeclaredSyscall>();
+        var owners = new List<ISyscallHandlerSet>();
+        for (int s = 0; s < sets.Count; s++)
+        {
+            var set = sets[s] ?? throw new ArgumentException($"handler set #{s} is null", nameof(sets));
+            string setName = set.Name ?? $"#{s}";
+            var syscalls = set.Syscalls ?? throw new ArgumentException($"handler set '{setName}' declares no syscall list (Syscalls is null)", nameof(sets));
+            foreach (var signature in syscalls)
+            {
+                declarations.Add(new DeclaredSyscall(setName, Snapshot(setName, signature)));
+                owners.Add(set);
+            }
+        }
+
+        var page = Build(declarations);
+        var dispatch = new Dictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)>();
+        for (int i = 0; i < declarations.Count; i++)
+        {
+            dispatch.Add(declarations[i].Signature.Number, (owners[i], declarations[i].Signature));
+        }
+
+        return new MarshallingTable(page, dispatch);
+    }
+
+    /// <summary>Checks <paramref name="syscalls"/> and builds the configuration page.</summary>
+    /// <param name="syscalls">Every declaration of every loaded set.</param>
+    /// <returns>The page: a 64-byte header and one 32-byte entry per number from 0 to the highest declared.</returns>
+    /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
+    public static byte[] Build(IReadOnlyList<DeclaredSyscall> syscalls)
+    {
+        ArgumentNullException.ThrowIfNull(syscalls);
+        var byNumber = new Dictionary<int, DeclaredSyscall>();
+        foreach (var declared in syscalls)
+        {
+            Validate(declared);
+            if (byNumber.TryGetValue(declared.Signature.Number, out var first))
+            {
+                string others = first.SetName == declared.SetName ? $"twice by '{declared.SetName}'" : $"by both '{first.SetName}' and '{declared.SetName}'";
+                throw new ArgumentException(
+                    $"syscall {declared.Signature.Number} ({first.Signature.Name} / {declared.Signature.Name}) is declared {others}; each syscall must have one handler set",
+                    nameof(syscalls));
+            }
+
+            byNumber.Add(declared.Signature.Number, declared);
+        }
+
+        int entryCount = byNumber.Count == 0 ? 0 : byNumber.Keys.Max() + 1;
+        var page = new byte[ConfigHeaderSize + (entryCount * ConfigEntrySize)];
+        var span = page.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigMagicOffset..], ConfigMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[ConfigVersionMajorOffset..], ConfigVersionMajor);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[ConfigVersionMinorOffset..], ConfigVersionMinor);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigHeaderSizeOffset..], ConfigHeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigTableOffsetOffset..], ConfigHeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntryCountOffset..], (uint)entryCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntrySizeOffset..], ConfigEntrySize);
+
+        foreach (var (number, declared) in byNumber)
+        {
+            var entry = span.Slice(ConfigHeaderSize + (number * ConfigEntrySize), ConfigEntrySize);
+            BinaryPrimitives.WriteUInt16LittleEndian(entry[ConfigEntryFlagsOffset..], ConfigFlagDeclared);
+            var arguments = declared.Signature.Arguments;
+            for (int i = 0; i < MaxArguments; i++)
+            {
+                var descriptor = entry.Slice(ConfigEntryArgumentsOffset + (i * ConfigArgumentSize), ConfigArgumentSize);
+                var argument = i < arguments.Count ? arguments[i] : SyscallArgument.Value;
+                descriptor[ConfigArgumentKindOffset] = (byte)argument.Kind;
+                descriptor[ConfigArgumentLengthOffset] = argument.LengthArgument >= 0 ? (byte)argument.LengthArgument : (byte)ConfigNoLengthArgument;
+                BinaryPrimitives.WriteUInt16LittleEndian(descriptor[ConfigArgumentFixedSizeOffset..], (ushort)argument.FixedSize);
+            }
+        }
+
+        return page;
+    }
+
+    /// <summary>Copies a plugin's declaration, so that later changes to its lists cannot desynchronise page and dispatch.</summary>
+    private static SyscallSignature Snapshot(string setName, SyscallSignature? signature)
+    {
+        if (signature is null)
+        {
+            throw new ArgumentException($"handler set '{setName}' declares a null syscall signature");
+        }
+
+        if (signature.Arguments is null)
+        {
+            throw new ArgumentException($"handler set '{setName}': syscall {signature.Number} ({signature.Name}) has no argument list");
+        }
+
+        return signature with { Arguments = signature.Arguments.ToArray() };
+    }
+
+    private static void Validate(DeclaredSyscall declared)
+    {
+        string setName = declared.SetName ?? "(unnamed)";
+        var signature = declared.Signature ?? throw new ArgumentException($"handler set '{setName}' declares a null syscall signature");
+        string where = $"handler set '{setName}', syscall {signature.Number} ({signature.Name})";
+        if (signature.Number is < 0 or >= ConfigMaxEntries)
+        {
+            throw Invalid($"{where}: the number must be 0-{ConfigMaxEntries - 1}");
+        }
+
+        if (string.IsNullOrWhiteSpace(signature.Name))
+        {
+            throw Invalid($"{where}: the syscall has no name");
+        }
+
+        var arguments = signature.Arguments ?? throw Invalid($"{where}: the argument list is null");
+        if (arguments.Count > MaxArguments)
+        {
+            throw Invalid($"{where}: {arguments.Count} arguments declared; a syscall has at most {MaxArguments}");
+        }
+
+        for (int i = 0; i < arguments.Count; i++)
+        {
+            var argument = arguments[i] ?? throw Invalid($"{where}: argument {i} is null");
+            string at = $"{where}, argument {i} ({argument.Kind})";
+            if (argument.Kind is < ArgumentKind.Value or > ArgumentKind.OutputIovec)
+            {
+                throw Invalid($"{where}, argument {i}: unknown argument kind {(int)argument.Kind}; this host knows kinds 0-{(int)ArgumentKind.OutputIovec}");
+            }
+
+            if (argument.FixedSize is < 0 or > ConfigMaxFixedSize)
+            {
+                throw Invalid($"{at}: fixed size {argument.FixedSize} is not 0-{ConfigMaxFixedSize}");
+            }
+
+            if (argument.LengthArgument != -1)
+            {
+                if (argument.LengthArgument < 0 || argument.LengthArgument >= arguments.Count)
+                {
+                    throw Invalid($"{at}: length argument index {argument.LengthArgument} is out of range (the syscall declares {arguments.Count} arguments)");
+                }
+
+                var lengthArgument = arguments[argument.LengthArgument];
+                if (lengthArgument is null || lengthArgument.Kind != ArgumentKind.Value)
+                {
+                    throw Invalid($"{at}: length argument {argument.LengthArgument} is not a Value argument");
+                }
+            }
+
+            bool hasLength = argument.LengthArgument >= 0;
+            bool hasFixed = argument.FixedSize > 0;
+            switch (argument.Kind)
+            {
+                case ArgumentKind.Value:
+                case ArgumentKind.CString:
+                    if (hasLength || hasFixed)
+                    {
+                        throw Invalid($"{at}: a {argument.Kind} argument takes neither a length argument nor a fixed size");
+                    }
+
+                    break;
+                case ArgumentKind.InputBuffer:
+                case ArgumentKind.OutputBuffer:
+                case ArgumentKind.InOutBuffer:
+                    if (!hasLength && !hasFixed)
+                    {
+                        throw Invalid($"{at}: a buffer needs a length argument or a fixed size, and has neither");
+                    }
+
+                    if (hasLength && hasFixed)
+                    {
+                        throw Invalid($"{at}: a buffer has either a length argument or a fixed size, not both");
+                    }
+
+                    break;
+                default: // The iovec arrays.
+                    if (!hasLength || hasFixed)
+                    {
+                        throw Invalid($"{at}: an iovec array needs a length argument (its element count) and no fixed size");
+                    }
+
+                    break;
+            }
+        }
+
+        static ArgumentException Invalid(string message) => new(message);
+    }
+}

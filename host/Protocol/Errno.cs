@@ -1,0 +1,26 @@
+namespace Donjon.Host.Protocol;
+
+/// <summary>The Linux errno values the host answers with itself.</summary>
+internal static class Errno
+{
+    /// <summary>I/O error: a handler failed.</summary>
+    internal const int EIO = 5;
+
+    /// <summary>Out of memory.</summary>
+    internal const int ENOMEM = 12;
+
+    /// <summary>Bad address: a request or a handler's result broke the protocol.</summary>
+    internal const int EFAULT = 14;
+
+    /// <summary>Invalid argument.</summary>
+    internal const int EINVAL = 22;
+
+    /// <summary>Too many open files.</summary>
+    internal const int EMFILE = 24;
+
+    /// <summary>File name too long.</summary>
+    internal const int ENAMETOOLONG = 36;
+
+    /// <summary>No such syscall.</summary>
+    internal const int ENOSYS = 38;
+}

@@ -1,0 +1,333 @@
+using System.Buffers.Binary;
+using System.Text;
+using Donjon.Abstractions.Syscalls;
+using static Donjon.Host.Protocol.ProtocolLayout;
+
+namespace Donjon.Host.Protocol;
+
+/// <summary>
+/// Reads the request in a shared block (<c>docs/protocol.md</c> §3). It reads the request size and sequence
+/// once, copies the request bytes into a private buffer, and checks and uses only that copy: the keep may change
+/// the block at any moment.
+/// </summary>
+/// <remarks>
+/// Never throws on any block content. One parser serves one keep, one request at a time: the inputs of a
+/// <see cref="ParsedRequest.SyscallCall"/> are slices of the private buffer and stay valid until the next
+/// <see cref="Parse"/>. Version 1.0 requests carry one item; the parser serves the first item of a known kind,
+/// skips unknown kinds by their size, and ignores what follows the served item.
+/// </remarks>
+internal sealed class RequestParser
+{
+    private readonly Func<int, SyscallSignature?> _lookup;
+    private byte[] _copy = [];
+
+    /// <summary>Creates a parser that checks syscalls against <paramref name="lookup"/>.</summary>
+    /// <param name="lookup">The declaration of a syscall number, or <see langword="null"/> when no loaded set declares it.</param>
+    public RequestParser(Func<int, SyscallSignature?> lookup)
+    {
+        ArgumentNullException.ThrowIfNull(lookup);
+        _lookup = lookup;
+    }
+
+    /// <summary>Creates a parser that checks syscalls against <paramref name="signatures"/>, keyed by number.</summary>
+    /// <param name="signatures">The declared syscalls.</param>
+    public RequestParser(IReadOnlyDictionary<int, SyscallSignature> signatures)
+        : this(number => signatures.TryGetValue(number, out var signature) ? signature : null)
+    {
+    }
+
+    /// <summary>Copies the current request out of <paramref name="untrustedBlock"/> and checks it.</summary>
+    /// <param name="untrustedBlock">The whole shared block, which the keep may be changing.</param>
+    /// <returns>What the request is; a <see cref="ParsedRequest.ProtocolViolation"/> when it breaks the protocol.</returns>
+    public ParsedRequest Parse(ReadOnlySpan<byte> untrustedBlock)
+    {
+        if (untrustedBlock.Length < BlockItemsStart + ItemHeaderSize)
+        {
+            return new ParsedRequest.ProtocolViolation(0, $"the shared block is {untrustedBlock.Length} bytes, smaller than its header and one item", null);
+        }
+
+        // Each header field is read exactly once, into a local; only the locals are used afterwards.
+        uint untrustedSequence = BinaryPrimitives.ReadUInt32LittleEndian(untrustedBlock[BlockRequestSequenceOffset..]);
+        uint untrustedRequestSize = BinaryPrimitives.ReadUInt32LittleEndian(untrustedBlock[BlockRequestSizeOffset..]);
+
+        // The capacity comes from the host's own mapping, never from the header fields the keep could overwrite.
+        int capacity = untrustedBlock.Length - BlockItemsStart;
+        if (untrustedRequestSize > (uint)capacity)
+        {
+            return Violation(untrustedSequence, $"the request size {untrustedRequestSize} exceeds the items capacity {capacity}");
+        }
+
+        if (untrustedRequestSize < ItemHeaderSize || untrustedRequestSize % ItemAlignment != 0)
+        {
+            return Violation(untrustedSequence, $"the request size {untrustedRequestSize} is not a multiple of {ItemAlignment} of at least {ItemHeaderSize}");
+        }
+
+        int requestSize = (int)untrustedRequestSize;
+        if (_copy.Length < requestSize)
+        {
+            _copy = new byte[requestSize];
+        }
+
+        untrustedBlock.Slice(BlockItemsStart, requestSize).CopyTo(_copy);
+
+        // From here on only the private copy is read.
+        return ParseItems(untrustedSequence, requestSize);
+    }
+
+    private ParsedRequest ParseItems(uint sequence, int requestSize)
+    {
+        ReadOnlySpan<byte> request = _copy.AsSpan(0, requestSize);
+        int position = 0;
+        while (position < requestSize)
+        {
+            if (requestSize - position < ItemHeaderSize)
+            {
+                return Violation(sequence, $"the item at request offset {position} has no room for its header");
+            }
+
+            uint itemSize = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemSizeOffset)..]);
+            uint itemKind = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemKindOffset)..]);
+            if (itemSize < ItemHeaderSize || itemSize % ItemAlignment != 0)
+            {
+                return Violation(sequence, $"the item at request offset {position} has size {itemSize}, not a multiple of {ItemAlignment} of at least {ItemHeaderSize}");
+            }
+
+            if ((ulong)position + itemSize > (ulong)requestSize)
+            {
+                return Violation(sequence, $"the item at request offset {position} (size {itemSize}) ends beyond the request size {requestSize}");
+            }
+
+            int size = (int)itemSize;
+            ReadOnlySpan<byte> item = request.Slice(position, size);
+            switch (itemKind)
+            {
+                case ItemKindSyscall:
+                    return ParseSyscall(sequence, item, position, requestSize);
+                case ItemKindExit:
+                    return ParseExit(sequence, item);
+                case ItemKindFault:
+                    return ParseFault(sequence, item);
+                case ItemKindLog:
+                    return ParseLog(sequence, item);
+                default:
+                    position += size; // An unknown kind is skipped by its size.
+                    break;
+            }
+        }
+
+        return Violation(sequence, "the request holds no item of a known kind");
+    }
+
+    private ParsedRequest ParseSyscall(uint sequence, ReadOnlySpan<byte> item, int itemPosition, int requestSize)
+    {
+        int itemOffset = BlockItemsStart + itemPosition;
+        if (item.Length < SyscallFixedSize)
+        {
+            return Violation(sequence, $"the syscall item has size {item.Length}, smaller than its fixed part ({SyscallFixedSize})");
+        }
+
+        uint untrustedNumber = BinaryPrimitives.ReadUInt32LittleEndian(item[SyscallNumberOffset..]);
+        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(item[SyscallFlagsOffset..]);
+        if ((flags & SyscallFlagUndeclared) != 0 || untrustedNumber > int.MaxValue)
+        {
+            return new ParsedRequest.Undeclared(sequence, untrustedNumber, itemOffset);
+        }
+
+        var signature = _lookup((int)untrustedNumber);
+        if (signature is null)
+        {
+            return new ParsedRequest.Undeclared(sequence, untrustedNumber, itemOffset);
+        }
+
+        Span<ulong> arguments = stackalloc ulong[MaxArguments];
+        for (int i = 0; i < MaxArguments; i++)
+        {
+            arguments[i] = BinaryPrimitives.ReadUInt64LittleEndian(item[(SyscallArgumentsOffset + (8 * i))..]);
+        }
+
+        var inputs = new ReadOnlyMemory<byte>[MaxArguments];
+        Span<int> capacities = stackalloc int[MaxArguments];
+        Span<int> outputOffsets = stackalloc int[MaxArguments];
+        int itemStartInCopy = itemPosition;
+        for (int i = 0; i < MaxArguments; i++)
+        {
+            outputOffsets[i] = -1;
+            int descriptor = SyscallBuffersOffset + (SyscallBufferSize * i);
+            uint untrustedBufferOffset = BinaryPrimitives.ReadUInt32LittleEndian(item[descriptor..]);
+            uint untrustedBufferSize = BinaryPrimitives.ReadUInt32LittleEndian(item[(descriptor + 4)..]);
+            var declaration = i < signature.Arguments.Count ? signature.Arguments[i] : SyscallArgument.Value;
+            if (declaration is null)
+            {
+                return Violation(sequence, $"{Where(signature, i)} has no declaration", itemOffset);
+            }
+
+            if (declaration.Kind == ArgumentKind.Value)
+            {
+                if (untrustedBufferOffset != 0 || untrustedBufferSize != 0)
+                {
+                    return Violation(sequence, $"{Where(signature, i)} is a value but has buffer {{{untrustedBufferOffset}, {untrustedBufferSize}}}", itemOffset);
+                }
+
+                continue;
+            }
+
+            // 64-bit arithmetic: offset + size cannot wrap.
+            if (untrustedBufferOffset < SyscallFixedSize || (ulong)untrustedBufferOffset + untrustedBufferSize > (ulong)item.Length)
+            {
+                return Violation(sequence, $"{Where(signature, i)} buffer {{{untrustedBufferOffset}, {untrustedBufferSize}}} does not lie in [{SyscallFixedSize}, {item.Length})", itemOffset);
+            }
+
+            int bufferOffset = (int)untrustedBufferOffset;
+            int bufferSize = (int)untrustedBufferSize;
+            var buffer = item.Slice(bufferOffset, bufferSize);
+            string? problem = CheckBuffer(declaration, signature, arguments, buffer);
+            if (problem is not null)
+            {
+                return Violation(sequence, $"{Where(signature, i)} {problem}", itemOffset);
+            }
+
+            var kind = declaration.Kind;
+            if (kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec)
+            {
+                inputs[i] = new ReadOnlyMemory<byte>(_copy, itemStartInCopy + bufferOffset, bufferSize);
+            }
+
+            if (kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec)
+            {
+                capacities[i] = bufferSize;
+                outputOffsets[i] = itemOffset + bufferOffset;
+            }
+        }
+
+        var request = new SyscallRequest(signature, arguments, inputs, capacities);
+        var reply = new SyscallReplyLayout(itemOffset, outputOffsets, capacities, BlockItemsStart + requestSize);
+        return new ParsedRequest.SyscallCall(sequence, request, reply);
+    }
+
+    /// <summary>Checks one buffer against its declaration; returns what is wrong, or null.</summary>
+    private static string? CheckBuffer(SyscallArgument declaration, SyscallSignature signature, ReadOnlySpan<ulong> arguments, ReadOnlySpan<byte> buffer)
+    {
+        int lengthArgument = declaration.LengthArgument;
+        bool hasLengthArgument = lengthArgument >= 0;
+        if (hasLengthArgument && (lengthArgument >= MaxArguments || lengthArgument >= signature.Arguments.Count))
+        {
+            return $"has a length argument {lengthArgument} out of range in its declaration";
+        }
+
+        switch (declaration.Kind)
+        {
+            case ArgumentKind.InputBuffer:
+            case ArgumentKind.OutputBuffer:
+            case ArgumentKind.InOutBuffer:
+                if (hasLengthArgument)
+                {
+                    ulong untrustedLength = arguments[lengthArgument];
+                    return untrustedLength == (ulong)buffer.Length
+                        ? null
+                        : $"buffer size {buffer.Length} differs from its length argument {lengthArgument} ({untrustedLength})";
+                }
+
+                if (declaration.FixedSize > 0)
+                {
+                    return buffer.Length == declaration.FixedSize
+                        ? null
+                        : $"buffer size {buffer.Length} differs from its fixed size {declaration.FixedSize}";
+                }
+
+                return "has neither a length argument nor a fixed size in its declaration";
+
+            case ArgumentKind.CString:
+                if (buffer.Length == 0 || buffer.Length > MaxCStringSize)
+                {
+                    return $"C string of {buffer.Length} bytes is not 1-{MaxCStringSize} bytes long";
+                }
+
+                return buffer.IndexOf((byte)0) == buffer.Length - 1
+                    ? null
+                    : "C string does not end with its only NUL";
+
+            case ArgumentKind.InputIovec:
+            case ArgumentKind.OutputIovec:
+                if (!hasLengthArgument)
+                {
+                    return "iovec array has no length argument in its declaration";
+                }
+
+                ulong untrustedCount = arguments[lengthArgument];
+                return untrustedCount <= MaxIovecCount
+                    ? null
+                    : $"iovec array count (argument {lengthArgument}) is {untrustedCount}, more than {MaxIovecCount}";
+
+            default:
+                return $"has unknown kind {(int)declaration.Kind} in its declaration";
+        }
+    }
+
+    private static ParsedRequest ParseExit(uint sequence, ReadOnlySpan<byte> item)
+    {
+        if (item.Length < ExitItemSize)
+        {
+            return Violation(sequence, $"the exit item has size {item.Length}, smaller than {ExitItemSize}");
+        }
+
+        int untrustedStatus = BinaryPrimitives.ReadInt32LittleEndian(item[ExitStatusOffset..]);
+        return new ParsedRequest.Exit(sequence, untrustedStatus);
+    }
+
+    private static ParsedRequest ParseFault(uint sequence, ReadOnlySpan<byte> item)
+    {
+        if (item.Length < FaultItemSize)
+        {
+            return Violation(sequence, $"the fault item has size {item.Length}, smaller than {FaultItemSize}");
+        }
+
+        uint untrustedSignal = BinaryPrimitives.ReadUInt32LittleEndian(item[FaultSignalOffset..]);
+        int untrustedVector = BinaryPrimitives.ReadInt32LittleEndian(item[FaultVectorOffset..]);
+        if (untrustedSignal is < 1 or > 64)
+        {
+            return Violation(sequence, $"the fault item names signal {untrustedSignal}, not 1-64");
+        }
+
+        if (untrustedVector is < -1 or > 255)
+        {
+            return Violation(sequence, $"the fault item names exception vector {untrustedVector}, not -1 or 0-255");
+        }
+
+        return new ParsedRequest.Fault(
+            sequence,
+            (int)untrustedSignal,
+            untrustedVector,
+            BinaryPrimitives.ReadUInt64LittleEndian(item[FaultAddressOffset..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(item[FaultInstructionPointerOffset..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(item[FaultErrorCodeOffset..]));
+    }
+
+    private static ParsedRequest ParseLog(uint sequence, ReadOnlySpan<byte> item)
+    {
+        if (item.Length < LogFixedSize)
+        {
+            return Violation(sequence, $"the log item has size {item.Length}, smaller than {LogFixedSize}");
+        }
+
+        uint untrustedLevel = BinaryPrimitives.ReadUInt32LittleEndian(item[LogLevelOffset..]);
+        uint untrustedLength = BinaryPrimitives.ReadUInt32LittleEndian(item[LogLengthOffset..]);
+        if (untrustedLevel > LogLevelError)
+        {
+            return Violation(sequence, $"the log item has level {untrustedLevel}, not {LogLevelDebug}-{LogLevelError}");
+        }
+
+        if (untrustedLength > (uint)(item.Length - LogTextOffset))
+        {
+            return Violation(sequence, $"the log item's text length {untrustedLength} exceeds its size {item.Length}");
+        }
+
+        string text = Encoding.UTF8.GetString(item.Slice(LogTextOffset, (int)untrustedLength));
+        return new ParsedRequest.Log(sequence, (int)untrustedLevel, text);
+    }
+
+    private static string Where(SyscallSignature signature, int argument) =>
+        $"syscall {signature.Number} ({signature.Name}) argument {argument}";
+
+    private static ParsedRequest.ProtocolViolation Violation(uint sequence, string reason, int? syscallItemOffset = null) =>
+        new(sequence, reason, syscallItemOffset);
+}

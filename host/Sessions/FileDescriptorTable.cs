@@ -1,0 +1,224 @@
+using System.Diagnostics.CodeAnalysis;
+using Donjon.Abstractions.Sessions;
+
+namespace Donjon.Host.Sessions;
+
+/// <summary>
+/// A keep's descriptor table: numbers 0 to <see cref="Limit"/> − 1 mapped to open files, shared by every handler
+/// set. Several numbers may share one <see cref="IOpenFile"/>; the table counts them and disposes the file when its
+/// last number is closed. Thread-safe.
+/// </summary>
+/// <remarks>
+/// Descriptor numbers come from the keep and are untrusted: a negative or huge number never throws, it is simply
+/// not open (<see langword="false"/> or -1). Files are disposed outside the table's lock.
+/// </remarks>
+internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
+{
+    private const int InitialSlots = 64;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<IOpenFile, int> _references = new(ReferenceEqualityComparer.Instance);
+    private IOpenFile?[] _slots;
+
+    /// <summary>Every number below this one is in use (a hint that keeps allocation cheap).</summary>
+    private int _lowestFreeHint;
+    private int _count;
+    private bool _disposed;
+
+    /// <summary>Creates an empty table.</summary>
+    /// <param name="limit">How many numbers the table has (<c>KeepLimits.MaxOpenFiles</c>).</param>
+    public FileDescriptorTable(int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        Limit = limit;
+        _slots = new IOpenFile?[Math.Min(limit, InitialSlots)];
+    }
+
+    /// <summary>How many numbers the table has: descriptors are 0 to <see cref="Limit"/> − 1.</summary>
+    public int Limit { get; }
+
+    /// <summary>How many descriptors are open.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>When the table is full, the caller still owns <paramref name="file"/>. A negative <paramref name="lowest"/> gives -1.</remarks>
+    public int Add(IOpenFile file, int lowest = 0)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (lowest < 0 || lowest >= Limit)
+        {
+            return -1;
+        }
+
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return -1;
+            }
+
+            for (int descriptor = Math.Max(lowest, _lowestFreeHint); descriptor < Limit; descriptor++)
+            {
+                if (descriptor >= _slots.Length || _slots[descriptor] is null)
+                {
+                    Place(descriptor, file);
+                    return descriptor;
+                }
+            }
+
+            return -1;
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryGet(int descriptor, [MaybeNullWhen(false)] out IOpenFile file)
+    {
+        lock (_gate)
+        {
+            file = (uint)descriptor < (uint)_slots.Length ? _slots[descriptor] : null;
+            return file is not null;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Setting a number to the file it already refers to changes nothing, as <c>dup2(fd, fd)</c>.</remarks>
+    public bool Set(int descriptor, IOpenFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if ((uint)descriptor >= (uint)Limit)
+        {
+            return false;
+        }
+
+        IOpenFile? released;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            var previous = descriptor < _slots.Length ? _slots[descriptor] : null;
+            if (ReferenceEquals(previous, file))
+            {
+                return true;
+            }
+
+            released = previous is null ? null : Remove(descriptor);
+            Place(descriptor, file);
+        }
+
+        released?.Dispose();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public bool Close(int descriptor)
+    {
+        IOpenFile? released;
+        lock (_gate)
+        {
+            if ((uint)descriptor >= (uint)_slots.Length || _slots[descriptor] is null)
+            {
+                return false;
+            }
+
+            released = Remove(descriptor);
+        }
+
+        released?.Dispose();
+        return true;
+    }
+
+    /// <summary>Closes every descriptor and disposes every open file; the table then accepts nothing.</summary>
+    public void Dispose()
+    {
+        List<IOpenFile> files;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            files = [.. _references.Keys];
+            _references.Clear();
+            Array.Clear(_slots);
+            _count = 0;
+            _lowestFreeHint = 0;
+        }
+
+        List<Exception>? failures = null;
+        foreach (var file in files)
+        {
+            try
+            {
+                file.Dispose();
+            }
+            catch (Exception exception)
+            {
+                (failures ??= []).Add(exception);
+            }
+        }
+
+        if (failures is not null)
+        {
+            throw new AggregateException("some open files of the keep failed to close", failures);
+        }
+    }
+
+    /// <summary>Puts <paramref name="file"/> in the empty slot <paramref name="descriptor"/>; under the lock.</summary>
+    private void Place(int descriptor, IOpenFile file)
+    {
+        if (descriptor >= _slots.Length)
+        {
+            int size = _slots.Length == 0 ? InitialSlots : _slots.Length;
+            while (size <= descriptor)
+            {
+                size *= 2;
+            }
+
+            Array.Resize(ref _slots, Math.Min(size, Limit));
+        }
+
+        _slots[descriptor] = file;
+        _references[file] = _references.TryGetValue(file, out int count) ? count + 1 : 1;
+        _count++;
+        if (descriptor == _lowestFreeHint)
+        {
+            _lowestFreeHint++;
+        }
+    }
+
+    /// <summary>Empties the occupied slot <paramref name="descriptor"/>; under the lock. Returns the file when that was its last number.</summary>
+    private IOpenFile? Remove(int descriptor)
+    {
+        var file = _slots[descriptor]!;
+        _slots[descriptor] = null;
+        _count--;
+        if (descriptor < _lowestFreeHint)
+        {
+            _lowestFreeHint = descriptor;
+        }
+
+        int count = _references[file] - 1;
+        if (count > 0)
+        {
+            _references[file] = count;
+            return null;
+        }
+
+        _references.Remove(file);
+        return file;
+    }
+}

@@ -1,0 +1,68 @@
+using Donjon.Abstractions.Backends;
+using Donjon.Abstractions.Images;
+using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Shared;
+
+namespace Donjon.Backends.Sev;
+
+/// <summary>
+/// The <c>sev</c> backend: a keep in the shape of a virtual machine whose memory AMD SEV-SNP encrypts and protects
+/// from the host.
+/// </summary>
+/// <remarks>
+/// This build probes the real hardware (CPUID, <c>/dev/sev</c>, <c>/dev/kvm</c>, the <c>kvm_amd</c> parameters) and
+/// explains what is missing, but it cannot launch an SEV-SNP guest yet: <see cref="LaunchAsync"/> always throws
+/// <see cref="BackendUnavailableException"/>. Probing never throws and takes well under a millisecond once loaded.
+/// </remarks>
+public sealed class SevBackend : IBackend
+{
+    /// <summary>The remedy when SEV-SNP launching is asked for in this build.</summary>
+    internal const string NotImplementedRemedy =
+        "Use backend 'vm' (donjon run --backend vm ...) for the same keep shape without hardware memory protection.";
+
+    private static readonly BackendTraits SevTraits = new(
+        KeepShape.VirtualMachine,
+        IsConfidential: true,
+        "AMD SEV-SNP guest: a VM-shaped keep whose memory the CPU encrypts and protects from the host (probes only in this build; launching is not implemented)");
+
+    /// <inheritdoc />
+    public string Name => "sev";
+
+    /// <inheritdoc />
+    public BackendTraits Traits => SevTraits;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The tree has two groups: <c>CPU</c> (vendor, leaf 8000001FH, SME, SEV, SEV-ES, SEV-SNP, C-bit, guest count)
+    /// and <c>Kernel</c> (<c>/dev/sev</c>, <c>/dev/kvm</c> and its API version and VM types, the <c>kvm_amd</c> module).
+    /// </remarks>
+    public Probe ProbePlatform() => SevPlatformProbe.Run();
+
+    /// <inheritdoc />
+    /// <remarks>Always fails in this build: launching SEV-SNP guests is not implemented.</remarks>
+    public Probe ProbeConfiguration() => Probe.Group(
+        "sev configuration",
+        [Probe.Fail("guest launch", "launching SEV-SNP guests is not implemented in this build", NotImplementedRemedy)],
+        NotImplementedRemedy);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Always ends in <see cref="BackendUnavailableException"/> (as a faulted task), whose message lists every failed
+    /// check of <see cref="ProbePlatform"/> and <see cref="ProbeConfiguration"/> with its remedy, and whose
+    /// <see cref="BackendUnavailableException.Probe"/> is that tree.
+    /// </remarks>
+    public Task<IKeep> LaunchAsync(KeepImage image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IKeep>(cancellationToken);
+        }
+
+        Probe tree = Probe.Group(
+            "sev",
+            [ProbePlatform(), ProbeConfiguration()],
+            "Apply the remedies of the failed checks, or choose backend 'vm'.");
+        return Task.FromException<IKeep>(new BackendUnavailableException(ProbeReport.DescribeUnavailable(Name, tree), tree));
+    }
+}

@@ -1,0 +1,104 @@
+using System.Collections.Frozen;
+using Donjon.Abstractions.Sessions;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Syscalls.Core.Handlers;
+
+namespace Donjon.Syscalls.Core;
+
+/// <summary>
+/// The <c>core</c> handler set: descriptor I/O on whatever the keep's table holds, <c>fstat</c>, terminal queries,
+/// identity, clocks and sleeps, randomness, resource limits and <c>/proc/self/exe</c>. See the plugin's README for
+/// the table of calls and the choices each one makes.
+/// </summary>
+/// <remarks>
+/// The set is stateless apart from when it first served each keep (for the CPU-time clocks), so one instance may
+/// serve several keeps, from several threads at once. It never throws for anything the keep sends: a bad
+/// descriptor, clock, size or flag is an errno.
+/// </remarks>
+public sealed class CoreSyscalls : ISyscallHandlerSet
+{
+    private readonly TimeCalls _time = new();
+    private readonly FrozenDictionary<int, Handler> _handlers;
+
+    /// <summary>Creates the set.</summary>
+    public CoreSyscalls()
+    {
+        List<(SyscallSignature Signature, Handler Handler)> table = Table();
+        Syscalls = table.ConvertAll(entry => entry.Signature).AsReadOnly();
+        _handlers = table.ToFrozenDictionary(entry => entry.Signature.Number, entry => entry.Handler);
+    }
+
+    private delegate ValueTask<SyscallResult> Handler(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken);
+
+    /// <inheritdoc />
+    public string Name => "core";
+
+    /// <inheritdoc />
+    public IReadOnlyList<SyscallSignature> Syscalls { get; }
+
+    /// <inheritdoc />
+    public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(session);
+
+        _time.Observe(session);
+        return _handlers.TryGetValue(request.Number, out Handler? handler)
+            ? handler(request, session, cancellationToken)
+            : new ValueTask<SyscallResult>(SyscallResult.Error(Errno.ENOSYS));
+    }
+
+    private List<(SyscallSignature, Handler)> Table()
+    {
+        SyscallArgument value = SyscallArgument.Value;
+        SyscallArgument path = SyscallArgument.CString;
+        SyscallArgument timespecIn = SyscallArgument.InputOfSize(Timespec.Size);
+        SyscallArgument timespecOut = SyscallArgument.OutputOfSize(Timespec.Size);
+        SyscallArgument stat = SyscallArgument.OutputOfSize(Interop.LibC.StatSize);
+        SyscallArgument rlimitIn = SyscallArgument.InputOfSize(16);
+        SyscallArgument rlimitOut = SyscallArgument.OutputOfSize(16);
+        var iovecIn = new SyscallArgument(ArgumentKind.InputIovec, LengthArgument: 2);
+        var iovecOut = new SyscallArgument(ArgumentKind.OutputIovec, LengthArgument: 2);
+
+        return
+        [
+            Sync(0, "read", DescriptorCalls.Read, value, SyscallArgument.Output(2), value),
+            Sync(1, "write", DescriptorCalls.Write, value, SyscallArgument.Input(2), value),
+            Sync(3, "close", DescriptorCalls.Close, value),
+            Sync(5, "fstat", StatCalls.FStat, value, stat),
+            Sync(8, "lseek", DescriptorCalls.Seek, value, value, value),
+            Sync(16, "ioctl", IoctlCalls.Ioctl, value, value, SyscallArgument.OutputOfSize(IoctlCalls.ArgumentSize)),
+            Sync(17, "pread64", DescriptorCalls.PositionalRead, value, SyscallArgument.Output(2), value, value),
+            Sync(18, "pwrite64", DescriptorCalls.PositionalWrite, value, SyscallArgument.Input(2), value, value),
+            Sync(19, "readv", DescriptorCalls.ReadVector, value, iovecOut, value),
+            Sync(20, "writev", DescriptorCalls.WriteVector, value, iovecIn, value),
+            Sync(24, "sched_yield", (_, _) => RandomCalls.Yield()),
+            Sync(32, "dup", DescriptorCalls.Duplicate, value),
+            Sync(33, "dup2", DescriptorCalls.DuplicateTo, value, value),
+            (new(35, "nanosleep", [timespecIn, timespecOut]), (request, _, token) => TimeCalls.NanosleepAsync(request, token)),
+            Sync(39, "getpid", (_, _) => IdentityCalls.ProcessId()),
+            Sync(63, "uname", (request, _) => IdentityCalls.Uname(request), SyscallArgument.OutputOfSize(Interop.LibC.UtsNameSize)),
+            Sync(89, "readlink", PathCalls.ReadLink, path, SyscallArgument.Output(2), value),
+            Sync(96, "gettimeofday", (request, _) => TimeCalls.GetTimeOfDay(request), timespecOut, SyscallArgument.OutputOfSize(8)),
+            Sync(97, "getrlimit", LimitCalls.GetLimit, value, rlimitOut),
+            Sync(102, "getuid", (_, _) => IdentityCalls.UserId()),
+            Sync(104, "getgid", (_, _) => IdentityCalls.GroupId()),
+            Sync(107, "geteuid", (_, _) => IdentityCalls.EffectiveUserId()),
+            Sync(108, "getegid", (_, _) => IdentityCalls.EffectiveGroupId()),
+            Sync(110, "getppid", (_, _) => IdentityCalls.ParentProcessId()),
+            Sync(186, "gettid", (_, _) => IdentityCalls.ProcessId()),
+            Sync(201, "time", (request, _) => TimeCalls.Time(request), SyscallArgument.OutputOfSize(8)),
+            Sync(228, "clock_gettime", _time.GetTime, value, timespecOut),
+            Sync(229, "clock_getres", (request, _) => TimeCalls.GetResolution(request), value, timespecOut),
+            (new(230, "clock_nanosleep", [value, value, timespecIn, timespecOut]), (request, _, token) => TimeCalls.ClockNanosleepAsync(request, token)),
+            Sync(262, "newfstatat", StatCalls.FStatAt, value, path, stat, value),
+            Sync(267, "readlinkat", PathCalls.ReadLinkAt, value, path, SyscallArgument.Output(3), value),
+            Sync(292, "dup3", DescriptorCalls.DuplicateToWithFlags, value, value, value),
+            Sync(302, "prlimit64", LimitCalls.ProcessLimit, value, value, rlimitIn, rlimitOut),
+            Sync(318, "getrandom", (request, _) => RandomCalls.GetRandom(request), SyscallArgument.Output(1), value, value),
+        ];
+    }
+
+    private static (SyscallSignature, Handler) Sync(int number, string name, Func<SyscallRequest, IKeepSession, SyscallResult> handle, params SyscallArgument[] arguments) =>
+        (new SyscallSignature(number, name, arguments), (request, session, _) => new ValueTask<SyscallResult>(handle(request, session)));
+}

@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Donjon.Tests.Support;
+
+namespace Donjon.Tests.Cli;
+
+/// <summary>The donjon command end to end, as a child process: exit statuses and messages.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Version_prints_the_version()
+    {
+        var result = DonjonProcess.Run(["--version"]);
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Trim().Should().MatchRegex(@"^\d+\.\d+\.\d+");
+    }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("inspect")]
+    [InlineData("plugins")]
+    [InlineData("platform")]
+    [InlineData("platform info")]
+    public void Every_command_has_help(string command)
+    {
+        var result = DonjonProcess.Run([.. command.Split(' '), "--help"]);
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Contain("Usage:");
+    }
+
+    [Fact]
+    public void Unknown_option_is_a_usage_error()
+    {
+        var result = DonjonProcess.Run(["platform", "info", "--frobnicate"]);
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Contain("--frobnicate");
+        result.Stdout.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Platform_info_shows_the_hardware_backends_unavailable_with_remedies()
+    {
+        var result = DonjonProcess.Run(["platform", "info"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        bool sgxHardware = File.Exists("/dev/sgx_enclave");
+        bool sevHardware = File.Exists("/dev/sev");
+        if (!sgxHardware)
+        {
+            result.Stdout.Should().Contain("sgx: unavailable");
+        }
+
+        if (!sevHardware)
+        {
+            result.Stdout.Should().Contain("sev: unavailable");
+        }
+
+        result.Stdout.Should().Contain("remedy: ");
+        result.Stdout.Should().Contain("[FAILED]");
+    }
+
+    [Fact]
+    public void Platform_info_json_has_the_documented_shape()
+    {
+        var result = DonjonProcess.Run(["platform", "info", "--json"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        using JsonDocument doc = JsonDocument.Parse(result.Stdout);
+        JsonElement root = doc.RootElement;
+        root.GetProperty("schemaVersion").GetInt32().Should().Be(1);
+        root.GetProperty("contractVersion").GetString().Should().Be("1.0");
+        var backends = root.GetProperty("backends").EnumerateArray().ToList();
+        backends.Select(b => b.GetProperty("name").GetString()).Should().Contain(["sgx", "sev"]);
+        foreach (JsonElement backend in backends)
+        {
+            backend.GetProperty("available").ValueKind.Should().BeOneOf(JsonValueKind.True, JsonValueKind.False);
+            backend.GetProperty("shape").GetString().Should().BeOneOf("process", "virtual-machine");
+            backend.GetProperty("confidential").ValueKind.Should().BeOneOf(JsonValueKind.True, JsonValueKind.False);
+            AssertProbe(backend.GetProperty("platform"));
+            AssertProbe(backend.GetProperty("configuration"));
+        }
+
+        JsonElement sgx = backends.Single(b => b.GetProperty("name").GetString() == "sgx");
+        if (!File.Exists("/dev/sgx_enclave"))
+        {
+            sgx.GetProperty("available").GetBoolean().Should().BeFalse();
+            sgx.GetProperty("platform").GetProperty("outcome").GetString().Should().Be("failed");
+        }
+    }
+
+    private static void AssertProbe(JsonElement probe)
+    {
+        probe.GetProperty("name").GetString().Should().NotBeNullOrWhiteSpace();
+        string outcome = probe.GetProperty("outcome").GetString()!;
+        outcome.Should().BeOneOf("passed", "failed", "info");
+        probe.GetProperty("detail").ValueKind.Should().Be(JsonValueKind.String);
+        JsonElement remedy = probe.GetProperty("remedy");
+        if (outcome == "failed")
+        {
+            remedy.GetString().Should().NotBeNullOrWhiteSpace();
+        }
+
+        foreach (JsonElement child in probe.GetProperty("children").EnumerateArray())
+        {
+            AssertProbe(child);
+        }
+    }
+
+    [Fact]
+    public void Plugins_lists_each_plugin_with_versions_and_what_it_provides()
+    {
+        var result = DonjonProcess.Run(["plugins", "--json"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        using JsonDocument doc = JsonDocument.Parse(result.Stdout);
+        var plugins = doc.RootElement.GetProperty("plugins").EnumerateArray().ToList();
+        plugins.Should().Contain(p => p.GetProperty("assembly").GetString() == "Donjon.Backends.Sgx");
+        foreach (JsonElement plugin in plugins)
+        {
+            File.Exists(plugin.GetProperty("path").GetString()).Should().BeTrue();
+            plugin.GetProperty("contractVersion").GetString().Should().Be("1.0");
+        }
+
+        JsonElement core = plugins.SelectMany(p => p.GetProperty("syscallSets").EnumerateArray()).Single(s => s.GetProperty("name").GetString() == "core");
+        core.GetProperty("syscalls").EnumerateArray().Should().Contain(s => s.GetProperty("name").GetString() == "write" && s.GetProperty("number").GetInt32() == 1);
+
+        var text = DonjonProcess.Run(["plugins"]);
+        text.ExitCode.Should().Be(0);
+        text.Stdout.Should().Contain("backend: sgx").And.Contain("syscall set: core").And.Contain("built against contract: 1.0");
+    }
+
+    [Fact]
+    public void Run_of_a_dynamic_binary_exits_126_naming_the_interpreter()
+    {
+        var result = DonjonProcess.Run(["run", "/bin/ls"]);
+        result.ExitCode.Should().Be(126);
+        result.Stderr.Should().Contain("/lib64/ld-linux-x86-64.so.2").And.Contain("-static-pie");
+        result.Stdout.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Run_of_a_text_file_exits_126_saying_it_is_not_elf()
+    {
+        string text = _dir.Write("notes.txt", "hello, I am text\n");
+        var result = DonjonProcess.Run(["run", text]);
+        result.ExitCode.Should().Be(126);
+        result.Stderr.Should().Contain("not an ELF file");
+    }
+
+    [Fact]
+    public void Run_of_a_missing_path_exits_127()
+    {
+        var result = DonjonProcess.Run(["run", "/no/such/program", "arg"]);
+        result.ExitCode.Should().Be(127);
+        result.Stderr.Should().Contain("/no/such/program").And.Contain("no such file");
+    }
+
+    [Fact]
+    public void Run_of_a_directory_exits_126()
+    {
+        var result = DonjonProcess.Run(["run", _dir.Path]);
+        result.ExitCode.Should().Be(126);
+        result.Stderr.Should().Contain("is a directory");
+    }
+
+    [Fact]
+    public void Run_with_a_config_that_has_a_syntax_error_exits_125_naming_the_line()
+    {
+        string config = _dir.Write("plugins.json", "{\n  \"plugins\": [],\n  \"backendOrder\": [\n}\n");
+        var result = DonjonProcess.Run(["run", "--config", config, "/bin/ls"]);
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Contain(config).And.Contain("line 4, column");
+    }
+
+    [Fact]
+    public void Config_is_also_taken_from_DONJON_CONFIG()
+    {
+        string config = _dir.Write("plugins.json", "{ \"plugins\": [], \"backendOrder\": [], \"extra\": 1 }");
+        var result = DonjonProcess.Run(["plugins"], environment: new Dictionary<string, string> { ["DONJON_CONFIG"] = config });
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Contain("$.extra: unknown key 'extra'");
+    }
+
+    [Fact]
+    public void Run_with_an_unknown_backend_is_a_usage_error()
+    {
+        var result = DonjonProcess.Run(["run", "--backend", "warp-drive", "/bin/ls"]);
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Contain("'warp-drive'").And.Contain("sgx");
+    }
+
+    [Fact]
+    public void Run_on_an_unavailable_hardware_backend_lists_why()
+    {
+        if (File.Exists("/dev/sgx_enclave"))
+        {
+            return;
+        }
+
+        string program = Workloads.WorkloadBuilder.Build(Workloads.WorkloadKind.GlibcStaticPie);
+        var result = DonjonProcess.Run(["run", "--backend", "sgx", program]);
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Contain("backend 'sgx' is unavailable").And.Contain("remedy:");
+    }
+
+    [Fact]
+    public void Inspect_prints_the_same_sha256_as_sha256sum()
+    {
+        string program = Workloads.WorkloadBuilder.Build(Workloads.WorkloadKind.GlibcStaticPie);
+        var result = DonjonProcess.Run(["inspect", program]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        string expected = Sha256Sum(program);
+        result.Stdout.Should().Contain($"sha256:         {expected}");
+        result.Stdout.Should().Contain("ET_DYN").And.Contain("PT_GNU_STACK").And.Contain("PT_TLS").And.Contain("verdict:        runnable");
+
+        var json = DonjonProcess.Run(["inspect", "--json", program]);
+        using JsonDocument doc = JsonDocument.Parse(json.Stdout);
+        doc.RootElement.GetProperty("sha256").GetString().Should().Be(expected);
+        doc.RootElement.GetProperty("runnable").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
+    public void Inspect_of_a_dynamic_binary_exits_126_with_the_reason()
+    {
+        var result = DonjonProcess.Run(["inspect", "/bin/ls"]);
+        result.ExitCode.Should().Be(126);
+        result.Stdout.Should().Contain("PT_INTERP").And.Contain("not runnable");
+    }
+
+    private static string Sha256Sum(string path)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("sha256sum", [path]) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output.Split(' ')[0];
+    }
+}
