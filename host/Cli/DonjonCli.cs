@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
 using Donjon.Host.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace Donjon.Host.Cli;
 

@@ -16,11 +16,13 @@ internal static class InspectCommand
         command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), null, async environment =>
         {
             string path = parse.GetValue(elf)!;
-            (ElfReport? report, int status) = await WorkloadLocator.InspectAsync(path, stderr).ConfigureAwait(false);
-            if (report is null)
+            (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(path, stderr).ConfigureAwait(false);
+            if (workload is null)
             {
                 return status;
             }
+
+            ElfReport report = workload.Report;
 
             await stdout.WriteAsync(parse.GetValue(json) ? RenderJson(report) : RenderText(report)).ConfigureAwait(false);
             return report.IsRunnable ? ExitCodes.Success : ExitCodes.CannotRun;

@@ -1,16 +1,152 @@
+using System.Globalization;
 using Donjon.Abstractions.Backends;
+using Donjon.Abstractions.Keeps;
+using Donjon.Abstractions.Sessions;
 using Donjon.Host.Elf;
+using Donjon.Host.Execution;
+using Donjon.Host.Images;
 using Donjon.Host.Plugins;
+using Donjon.Host.Protocol;
+using Donjon.Host.Sessions;
+using Microsoft.Extensions.Logging;
 
 namespace Donjon.Host.Cli;
 
-/// <summary>Builds the keep image, launches the keep on the chosen backend, serves it, and turns its end into an exit status.</summary>
+/// <summary>
+/// Carries out <c>run</c> once the workload and the backend are chosen: builds the keep image, launches the keep,
+/// serves its syscalls, and turns how it ended into Donjon's exit status.
+/// </summary>
 internal static class KeepRunner
 {
-    public static async Task<int> RunAsync(RunRequest request, ElfReport report, IBackend backend, PluginCatalog catalog, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(RunRequest request, WorkloadFile workload, IBackend backend, PluginCatalog catalog, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)
     {
-        _ = (request, report, catalog, environment, cancellationToken);
-        await stderr.WriteLineAsync($"donjon: backend '{backend.Name}' cannot launch keeps in this build.").ConfigureAwait(false);
-        return ExitCodes.DonjonError;
+        KeepPolicy policy = environment.Configuration!.Policy;
+        MarshallingTable table = ConfigurationPageBuilder.BuildTable(catalog.SyscallSets.ToList());
+        var image = KeepImageBuilder.Build(new KeepImageRequest(
+            workload.Report,
+            workload.Contents,
+            request.ElfPath,
+            [request.ElfPath, .. request.Arguments],
+            WorkloadEnvironment(policy.Environment, request.Environment),
+            GetUserId(),
+            GetGroupId(),
+            policy.Limits,
+            request.Seed,
+            table.ConfigurationPage));
+
+        HostLog.Workload(environment.Logger, image.Workload.Path, image.Workload.Sha256);
+        IKeep keep;
+        try
+        {
+            keep = await backend.LaunchAsync(image, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackendUnavailableException e)
+        {
+            await stderr.WriteLineAsync($"donjon: backend '{backend.Name}' cannot launch a keep: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            await stderr.WriteLineAsync($"donjon: the keep for {request.ElfPath} could not start on backend '{backend.Name}': {e.Message}").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+
+        await using (keep.ConfigureAwait(false))
+        {
+            ILogger keepLogger = environment.LoggerFactory.CreateLogger("donjon.keep");
+            var session = new KeepSession(image.Workload, policy, new KeepStdio(0, 1, 2), keepLogger);
+            using CancellationTokenRegistration onCancel = cancellationToken.Register(keep.Kill);
+
+            // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.
+            ExecutorOutcome outcome = await Task.Factory.StartNew(
+                () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, CancellationToken.None),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).Unwrap().ConfigureAwait(false);
+            KeepExit exit = await keep.Exit.ConfigureAwait(false);
+            return await ExitStatusAsync(request, outcome, exit, cancellationToken.IsCancellationRequested, stderr).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>The workload's environment: the policy's fixed values, the pass-through variables Donjon has, then <c>--env</c>.</summary>
+    internal static List<string> WorkloadEnvironment(EnvironmentPolicy policy, IReadOnlyList<string> assignments)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var order = new List<string>();
+        void Set(string name, string value)
+        {
+            if (!values.ContainsKey(name))
+            {
+                order.Add(name);
+            }
+
+            values[name] = value;
+        }
+
+        foreach ((string name, string value) in policy.Set)
+        {
+            Set(name, value);
+        }
+
+        foreach (string name in policy.PassThrough)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                Set(name, value);
+            }
+        }
+
+        foreach (string assignment in assignments)
+        {
+            int equals = assignment.IndexOf('=', StringComparison.Ordinal);
+            Set(assignment[..equals], assignment[(equals + 1)..]);
+        }
+
+        return order.Select(name => $"{name}={values[name]}").ToList();
+    }
+
+    private static async Task<int> ExitStatusAsync(RunRequest request, ExecutorOutcome outcome, KeepExit exit, bool cancelled, TextWriter stderr)
+    {
+        if (outcome.Fault is { } fault)
+        {
+            await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"donjon: {request.ElfPath} faulted in the keep: {fault.Description} (signal {fault.Signal}, address 0x{fault.Address:x}, instruction 0x{fault.InstructionPointer:x})")).ConfigureAwait(false);
+            return ExitCodes.SignalBase + fault.Signal;
+        }
+
+        if (outcome.ExitStatus is { } status)
+        {
+            return status & 0xff;
+        }
+
+        if (cancelled)
+        {
+            await stderr.WriteLineAsync($"donjon: {request.ElfPath}: interrupted; the keep was stopped").ConfigureAwait(false);
+            return ExitCodes.SignalBase + 2;
+        }
+
+        if (exit.ExitStatus is { } shimStatus)
+        {
+            string? meaning = shimStatus switch
+            {
+                ProtocolLayout.ShimExitBadArguments => "it was started with bad arguments or descriptors",
+                ProtocolLayout.ShimExitBadImage => "it rejected the keep image",
+                ProtocolLayout.ShimExitBadBlock => "the shared block or a reply broke the protocol",
+                ProtocolLayout.ShimExitMapFailed => "it could not map the keep image",
+                ProtocolLayout.ShimExitSeccompFailed => "it could not install its seccomp filter",
+                _ => null,
+            };
+            await stderr.WriteLineAsync(meaning is null
+                ? $"donjon: the keep of {request.ElfPath} ended with status {shimStatus} without the workload reporting an exit"
+                : $"donjon: the keep's shim failed (status {shimStatus}): {meaning}; see its message above").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+
+        await stderr.WriteLineAsync($"donjon: the keep of {request.ElfPath} ended abnormally: {exit.Reason ?? "no reason given"}").ConfigureAwait(false);
+        return ExitCodes.CannotRun;
+    }
+
+    private static uint GetUserId() => Interop.Ids.GetUserId();
+
+    private static uint GetGroupId() => Interop.Ids.GetGroupId();
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Donjon.Abstractions.Backends;
 using Donjon.Host.Elf;
 using Donjon.Host.Plugins;
-using Microsoft.Extensions.Logging;
 
 namespace Donjon.Host.Cli;
 
@@ -53,19 +52,19 @@ internal static class RunCommand
 
         PluginCatalog catalog = environment.LoadPlugins();
 
-        (ElfReport? report, int status) = await WorkloadLocator.InspectAsync(request.ElfPath, stderr).ConfigureAwait(false);
-        if (report is null)
+        (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(request.ElfPath, stderr).ConfigureAwait(false);
+        if (workload is null)
         {
             return status;
         }
 
+        ElfReport report = workload.Report;
         if (!report.IsRunnable)
         {
             await stderr.WriteLineAsync($"donjon: {request.ElfPath}: cannot be run: {report.Verdict.RejectionReason}").ConfigureAwait(false);
             return ExitCodes.CannotRun;
         }
 
-        HostLog.Workload(environment.Logger, Path.GetFullPath(request.ElfPath), report.Sha256);
 
         BackendStatus? selected = await SelectBackendAsync(catalog, request.Backend, stderr).ConfigureAwait(false);
         if (selected is null)
@@ -74,7 +73,7 @@ internal static class RunCommand
         }
 
         HostLog.UsingBackend(environment.Logger, selected.Backend.Name);
-        return await KeepRunner.RunAsync(request, report, selected.Backend, catalog, environment, stderr, cancellationToken).ConfigureAwait(false);
+        return await KeepRunner.RunAsync(request, workload, selected.Backend, catalog, environment, stderr, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The named backend if it is available, or the first available one in the admin's order.</summary>

@@ -6,10 +6,10 @@ namespace Donjon.Host.Cli;
 internal static class WorkloadLocator
 {
     /// <summary>
-    /// Inspects <paramref name="path"/>. When it is missing (127) or not a file (126), writes why to
+    /// Reads and inspects <paramref name="path"/> (once: the bytes inspected are the bytes loaded). When it is missing (127) or not a file (126), writes why to
     /// <paramref name="stderr"/> and returns no report.
     /// </summary>
-    public static async Task<(ElfReport? Report, int Status)> InspectAsync(string path, TextWriter stderr)
+    public static async Task<(WorkloadFile? Workload, int Status)> LoadAsync(string path, TextWriter stderr)
     {
         if (Directory.Exists(path))
         {
@@ -23,10 +23,10 @@ internal static class WorkloadLocator
             return (null, ExitCodes.NotFound);
         }
 
-        ElfReport report;
+        WorkloadFile workload;
         try
         {
-            report = ElfInspector.Inspect(path);
+            workload = ElfInspector.Load(path);
         }
         catch (FileNotFoundException)
         {
@@ -34,6 +34,6 @@ internal static class WorkloadLocator
             return (null, ExitCodes.NotFound);
         }
 
-        return (report, ExitCodes.Success);
+        return (workload, ExitCodes.Success);
     }
 }

@@ -148,6 +148,11 @@ public static class ElfInspector
                     "not an ELF file: the file is empty (0 bytes), so it has no ELF magic (e_ident[EI_MAG0..EI_MAG3] = 7f 45 4c 46); give the path of an x86-64 static-PIE executable");
             }
 
+            if (span.Length < Magic.Length && Magic.StartsWith(span))
+            {
+                return Truncated($"the file ends after {span.Length} bytes, inside the ELF magic 7f 45 4c 46 (e_ident[EI_MAG0..EI_MAG3])");
+            }
+
             if (span.Length < Magic.Length || !span[..Magic.Length].SequenceEqual(Magic))
             {
                 string script = span.StartsWith("#!"u8) ? " (it looks like a script; Donjon runs ELF executables, not interpreters' scripts)" : string.Empty;

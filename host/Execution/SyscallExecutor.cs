@@ -172,14 +172,14 @@ internal static class SyscallExecutor
         }
     }
 
-    /// <summary>Turns a reported fault into the contract's record, with a sentence for the report.</summary>
+    /// <summary>Turns a reported fault into the contract's record; its description names the signal and vector or si_code (address and instruction pointer are separate fields).</summary>
     internal static KeepFault ToKeepFault(ParsedRequest.Fault fault)
     {
         int? vector = fault.Vector >= 0 ? fault.Vector : null;
         string signal = SignalName(fault.Signal);
         string description = vector is int v
-            ? string.Create(CultureInfo.InvariantCulture, $"{signal} (exception vector {v}, error code 0x{fault.ErrorCode:x}) at address 0x{fault.Address:x}, instruction pointer 0x{fault.InstructionPointer:x}")
-            : string.Create(CultureInfo.InvariantCulture, $"{signal} (si_code {(long)fault.ErrorCode}) at address 0x{fault.Address:x}, instruction pointer 0x{fault.InstructionPointer:x}");
+            ? string.Create(CultureInfo.InvariantCulture, $"{signal} (exception vector {v}, error code 0x{fault.ErrorCode:x})")
+            : string.Create(CultureInfo.InvariantCulture, $"{signal} (si_code {(long)fault.ErrorCode})");
         return new KeepFault(fault.Signal, fault.Address, fault.InstructionPointer, vector, fault.ErrorCode, description);
     }
 

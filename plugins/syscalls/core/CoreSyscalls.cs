@@ -54,6 +54,7 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
         SyscallArgument path = SyscallArgument.CString;
         SyscallArgument timespecIn = SyscallArgument.InputOfSize(Timespec.Size);
         SyscallArgument timespecOut = SyscallArgument.OutputOfSize(Timespec.Size);
+        SyscallArgument timevalOut = SyscallArgument.OutputOfSize(16);
         SyscallArgument stat = SyscallArgument.OutputOfSize(Interop.LibC.StatSize);
         SyscallArgument rlimitIn = SyscallArgument.InputOfSize(16);
         SyscallArgument rlimitOut = SyscallArgument.OutputOfSize(16);
@@ -79,7 +80,7 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(39, "getpid", (_, _) => IdentityCalls.ProcessId()),
             Sync(63, "uname", (request, _) => IdentityCalls.Uname(request), SyscallArgument.OutputOfSize(Interop.LibC.UtsNameSize)),
             Sync(89, "readlink", PathCalls.ReadLink, path, SyscallArgument.Output(2), value),
-            Sync(96, "gettimeofday", (request, _) => TimeCalls.GetTimeOfDay(request), timespecOut, SyscallArgument.OutputOfSize(8)),
+            Sync(96, "gettimeofday", (request, _) => TimeCalls.GetTimeOfDay(request), timevalOut, SyscallArgument.OutputOfSize(8)),
             Sync(97, "getrlimit", LimitCalls.GetLimit, value, rlimitOut),
             Sync(102, "getuid", (_, _) => IdentityCalls.UserId()),
             Sync(104, "getgid", (_, _) => IdentityCalls.GroupId()),

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Sessions;
 using Microsoft.Extensions.Logging;

@@ -28,7 +28,9 @@ namespace Donjon.Syscalls.Core.Handlers;
 /// <para>
 /// Sleeps never spin: the bulk of a sleep is a timer (<see cref="Task.Delay(TimeSpan, CancellationToken)"/>, which
 /// blocks no thread), and its last <see cref="PreciseWindowNanoseconds"/> is the host's own absolute
-/// <c>clock_nanosleep</c> on the same clock, so a sleep never ends early. When the keep ends (the token is
+/// <c>clock_nanosleep</c> on the same clock, so a sleep never ends early. An absolute sleep waits for its own clock
+/// to reach the deadline; a relative one is measured on CLOCK_MONOTONIC, so that setting the wall clock does not
+/// change it (as in Linux). When the keep ends (the token is
 /// cancelled) a sleep returns <c>EINTR</c> with the remaining time, as a signal would.
 /// </para>
 /// </remarks>
@@ -189,6 +191,9 @@ internal sealed class TimeCalls
         Int128 deadline = requested.TotalNanoseconds;
         if (!absolute)
         {
+            // A relative sleep measures elapsed time, which setting the wall clock must not stretch or cut: Linux
+            // runs it on a relative timer whatever the clock, and this set runs it on CLOCK_MONOTONIC.
+            clock = ClockMonotonic;
             long result = LibC.ClockGetTime(clock, out Timespec start);
             if (result < 0)
             {

@@ -1,0 +1,165 @@
+/*
+ * asm/include/shim.h -- what the shims share that is not protocol: tuning constants (usable from C and .S),
+ * and the C view of the protocol structures and of the functions the shim's parts provide one another.
+ *
+ * The code in asm/common is shared by every shim (process and, later, VM). It never makes a system call: what
+ * differs between shims (reaching the host, touching workload memory, dying) is declared in the section
+ * "Provided by each shim" below and implemented once per shim.
+ */
+#ifndef DJ_SHIM_H
+#define DJ_SHIM_H
+
+#include "protocol.h"
+
+#define DJ_IOVEC_SIZE           16          /* struct iovec {void *iov_base; size_t iov_len;} */
+#define DJ_SIGALTSTACK_SIZE     0x40000     /* 256 KiB: two nested AVX-512 (or AMX) signal frames and the C below them */
+#define DJ_SPIN_ITERATIONS      20000       /* pause iterations before the shim sleeps in FUTEX_WAIT (~0.1-1 ms) */
+#define DJ_EXIT_SIGNAL_BASE     128         /* the shim exits with 128 + signal after a FAULT item */
+#define DJ_VMSPACE_MAX_RANGES   4096        /* mapped ranges tracked in the mmap region; more gives ENOMEM */
+#define DJ_KEEP_TABLE_COUNT     335         /* syscalls numbered below this may be handled inside the shim */
+
+#ifndef __ASSEMBLER__
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DJ_NORETURN __attribute__((noreturn))
+#define DJ_UNUSED __attribute__((unused))
+
+/* ---- The C view of docs/protocol.md structures (asm/tests/offsets_check.c checks them) ---- */
+
+/* One argument descriptor of a configuration page table entry (§2). */
+struct dj_config_argument {
+    uint8_t kind;             /* DJ_ARGUMENT_KIND_* */
+    uint8_t length_argument;  /* 0-5, or DJ_CONFIG_NO_LENGTH_ARGUMENT */
+    uint16_t fixed_size;      /* bytes, or 0 */
+};
+
+/* One configuration page table entry (§2): the marshalling of syscall number n. */
+struct dj_config_entry {
+    uint16_t flags;           /* DJ_CONFIG_FLAG_DECLARED */
+    uint16_t reserved;
+    struct dj_config_argument args[DJ_MAX_ARGUMENTS];
+    uint32_t reserved2;
+};
+
+/* A half-open address range [start, end). */
+struct dj_range {
+    uint64_t start;
+    uint64_t end;
+};
+
+/* One region descriptor of the image blob (§1), copied out of the blob and checked. */
+struct dj_region {
+    uint64_t address;
+    uint64_t size;
+    uint32_t permissions;     /* DJ_REGION_PERMISSION_* */
+    uint32_t kind;            /* DJ_REGION_KIND_* */
+    uint64_t data_offset;     /* where the data starts inside the region */
+    uint64_t blob_offset;     /* where the data starts inside the blob */
+    uint64_t data_size;
+};
+
+/* The image blob's header and regions, copied out of the blob and checked (image.c). */
+struct dj_image {
+    uint64_t entry_point;
+    uint64_t stack_pointer;
+    uint64_t heap_base;
+    uint64_t heap_max_size;
+    uint64_t mmap_base;
+    uint64_t mmap_end;
+    uint64_t config_offset;
+    uint64_t config_size;
+    uint64_t memory_limit;
+    uint32_t region_count;
+    struct dj_region regions[DJ_IMAGE_MAX_REGIONS];
+};
+
+/* ---- common/image.c ---- */
+
+/*
+ * Checks the image blob [blob, blob + blob_size) as docs/protocol.md §1 says and copies its header and regions
+ * into *image. No region, nor the heap or mmap range, may overlap any of the `forbidden` ranges (the shim, the
+ * blob, the block). Returns NULL, or a message saying what is wrong.
+ */
+const char *dj_image_check(const uint8_t *blob, uint64_t blob_size, const struct dj_range *forbidden,
+                           unsigned forbidden_count, struct dj_image *image);
+
+/* ---- common/marshal.c ---- */
+
+/* Checks the shared block header (§3) against the mapped size and remembers the block. NULL or a message. */
+const char *dj_channel_open(uint8_t *block, uint64_t mapped_size);
+
+/* Checks the configuration page (§2) and copies its marshalling table into the shim. NULL or a message. */
+const char *dj_table_load(const uint8_t *config, uint64_t config_size);
+
+/* Sends syscall `number` with the workload's `args` through the block; returns the host's result. */
+long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
+
+/* Sends an EXIT item and waits for the host's reply. */
+void dj_report_exit(int32_t status);
+
+/* Sends a FAULT item and waits for the host's reply. */
+void dj_report_fault(uint32_t signal, int32_t vector, uint64_t address, uint64_t instruction_pointer,
+                     uint64_t code);
+
+/* Sends a LOG item (the text is cut to fit) and waits for the host's reply. */
+void dj_report_log(uint32_t level, const char *text, uint32_t length);
+
+/* ---- common/sigstate.c: the workload's view of its signal state (never the real one) ---- */
+
+long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_t sigsetsize);
+long dj_sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oldset, uint64_t sigsetsize);
+long dj_sys_sigaltstack(uint64_t stack, uint64_t oldstack);
+
+/* ---- common/vmspace.c: bookkeeping of the mapped ranges inside one address range ---- */
+
+struct dj_vmspace {
+    uint64_t base;            /* the range this space manages: [base, end) */
+    uint64_t end;
+    uint64_t mapped;          /* bytes in ranges[] */
+    uint32_t count;
+    struct dj_range ranges[DJ_VMSPACE_MAX_RANGES];  /* sorted, disjoint, never adjacent */
+};
+
+#define DJ_VM_NONE UINT64_MAX
+
+void dj_vm_init(struct dj_vmspace *vm, uint64_t base, uint64_t end);
+int dj_vm_contains(const struct dj_vmspace *vm, uint64_t start, uint64_t end);    /* inside [base, end) */
+int dj_vm_has_room(const struct dj_vmspace *vm, uint32_t extra);                  /* `extra` more ranges fit */
+int dj_vm_is_free(const struct dj_vmspace *vm, uint64_t start, uint64_t end);
+int dj_vm_is_mapped(const struct dj_vmspace *vm, uint64_t start, uint64_t end);
+uint64_t dj_vm_mapped_in(const struct dj_vmspace *vm, uint64_t start, uint64_t end);
+uint64_t dj_vm_find(const struct dj_vmspace *vm, uint64_t size, uint64_t hint);  /* DJ_VM_NONE if none */
+void dj_vm_insert(struct dj_vmspace *vm, uint64_t start, uint64_t end);           /* needs room for 1 */
+void dj_vm_remove(struct dj_vmspace *vm, uint64_t start, uint64_t end);           /* needs room for 1 */
+
+/* ---- common/usercopy.S: copies that may fault, with a fixup (see the file header) ---- */
+
+long dj_copy_user(void *dst, const void *src, uint64_t size);             /* 0 or -EFAULT */
+long dj_strncpy_user(void *dst, const void *src, uint64_t max);           /* length with NUL, -EFAULT, -ENAMETOOLONG */
+
+/* ---- common/string.S: what the compiler may call even in freestanding code ---- */
+
+void *memcpy(void *dst, const void *src, size_t size);
+void *memmove(void *dst, const void *src, size_t size);
+void *memset(void *dst, int value, size_t size);
+int memcmp(const void *a, const void *b, size_t size);
+
+/* ---- Provided by each shim ---- */
+
+/* Rings the doorbell for the request already in the block and returns once the doorbell is no longer
+   DJ_DOORBELL_REQUEST (process: doorbell.S). */
+void dj_doorbell_ring_wait(volatile uint8_t *block);
+
+/* Workload memory access: refuse what is not the workload's, copy with a fixup. 0 / -EFAULT. */
+long dj_user_read(void *dst, uint64_t src, uint64_t size);
+long dj_user_write(uint64_t dst, const void *src, uint64_t size);
+/* Copies a C string of at most `max` bytes with its NUL: its length with the NUL, -EFAULT or -ENAMETOOLONG. */
+long dj_user_string(void *dst, uint64_t src, uint64_t max);
+
+/* Writes "donjon-shim: <message>" on stderr and ends the keep with `status` (process: syscall.S). */
+DJ_NORETURN void dj_fatal(int status, const char *message);
+
+#endif /* __ASSEMBLER__ */
+#endif /* DJ_SHIM_H */

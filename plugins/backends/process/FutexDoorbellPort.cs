@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics.X86;
+using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Process.Interop;
+using Donjon.Host.Protocol;
+
+namespace Donjon.Backends.Process;
+
+/// <summary>
+/// The host's side of the doorbell (docs/protocol.md §3, "Doorbell"): the shared block's <c>doorbell</c> word is a
+/// futex shared with the shim. Each side spins briefly, then sleeps in <c>FUTEX_WAIT</c>, so a fast syscall costs no
+/// system call and a blocked one burns no core.
+/// </summary>
+internal sealed unsafe class FutexDoorbellPort : ISyscallPort
+{
+    private const long SysFutex = 202;
+    private const int FutexWait = 0;
+    private const int FutexWake = 1;
+
+    /// <summary>How long the host spins before it sleeps; a proxied call's round trip is a few microseconds.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
+
+    private readonly SharedMemory _block;
+    private volatile bool _keepEnded;
+
+    public FutexDoorbellPort(SharedMemory block) => _block = block;
+
+    public Memory<byte> SharedBlock => _block.Memory;
+
+    // SAFETY: the offsets are fixed header fields inside the mapping, which outlives the port; they are 4-aligned.
+    private int* Doorbell => (int*)(_block.Address + ProtocolLayout.BlockDoorbellOffset);
+
+    private int* HostSleeping => (int*)(_block.Address + ProtocolLayout.BlockHostSleepingOffset);
+
+    private int* ShimSleeping => (int*)(_block.Address + ProtocolLayout.BlockShimSleepingOffset);
+
+    /// <summary>Called by the keep once the shim has exited: wakes a waiting host for good.</summary>
+    public void MarkKeepEnded()
+    {
+        _keepEnded = true;
+        Libc.Syscall(SysFutex, (nint)Doorbell, FutexWake, int.MaxValue, 0, 0, 0);
+    }
+
+    public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken)
+    {
+        long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+        long* timeout = stackalloc long[2] { 0, 100_000_000 }; // 100 ms: notice a keep that ended
+        while (true)
+        {
+            // The doorbell is untrusted: any value other than "request" means "not yet".
+            int seen = Volatile.Read(ref *Doorbell);
+            if (seen == (int)ProtocolLayout.DoorbellRequest)
+            {
+                return ValueTask.FromResult(true);
+            }
+
+            if (_keepEnded)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Stopwatch.GetTimestamp() < spinUntil)
+            {
+                if (X86Base.IsSupported)
+                {
+                    X86Base.Pause();
+                }
+
+                continue;
+            }
+
+            // Announce the sleep, then check again, so that a ring between the check and the wait is not lost.
+            Interlocked.Exchange(ref *HostSleeping, 1);
+            seen = Volatile.Read(ref *Doorbell);
+            if (seen != (int)ProtocolLayout.DoorbellRequest && !_keepEnded)
+            {
+                Libc.Syscall(SysFutex, (nint)Doorbell, FutexWait, seen, (nint)timeout, 0, 0);
+            }
+
+            Interlocked.Exchange(ref *HostSleeping, 0);
+            spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+        }
+    }
+
+    public void CompleteRequest()
+    {
+        Interlocked.Exchange(ref *Doorbell, (int)ProtocolLayout.DoorbellReply);
+        if (Volatile.Read(ref *ShimSleeping) != 0)
+        {
+            Libc.Syscall(SysFutex, (nint)Doorbell, FutexWake, 1, 0, 0, 0);
+        }
+    }
+}

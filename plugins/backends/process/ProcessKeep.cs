@@ -1,0 +1,100 @@
+using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Process.Interop;
+
+namespace Donjon.Backends.Process;
+
+/// <summary>
+/// A running process keep: the shim process, its shared block, and the thread that spawned it and waits for it.
+/// </summary>
+/// <remarks>
+/// No shim outlives Donjon: the shim asks for <c>SIGKILL</c> when its parent thread dies (<c>PR_SET_PDEATHSIG</c>),
+/// and that parent is the keeper thread, a thread that lives exactly as long as the shim. Disposal kills the
+/// shim and waits for it.
+/// </remarks>
+internal sealed class ProcessKeep : IKeep
+{
+    private const int SigKill = 9;
+
+    private readonly SharedMemory _block;
+    private readonly FutexDoorbellPort _port;
+    private readonly TaskCompletionSource<KeepExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pid;
+
+    private ProcessKeep(SharedMemory block)
+    {
+        _block = block;
+        _port = new FutexDoorbellPort(block);
+    }
+
+    public ISyscallPort Port => _port;
+
+    public Task<KeepExit> Exit => _exit.Task;
+
+    /// <summary>Starts the shim on its own keeper thread and returns once it runs (or failed to start).</summary>
+    public static ProcessKeep Start(string shimPath, int imageFd, SharedMemory block)
+    {
+        var keep = new ProcessKeep(block);
+        var started = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var keeper = new Thread(() => keep.KeeperThread(shimPath, imageFd, started)) { IsBackground = true, Name = "donjon keep" };
+        keeper.Start();
+        Exception? failure = started.Task.GetAwaiter().GetResult();
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
+        return keep;
+    }
+
+    private void KeeperThread(string shimPath, int imageFd, TaskCompletionSource<Exception?> started)
+    {
+        try
+        {
+            _pid = ShimLauncher.Spawn(shimPath, imageFd, _block.Descriptor);
+        }
+        catch (IOException e)
+        {
+            started.SetResult(e);
+            _exit.TrySetResult(new KeepExit(null, null, e.Message));
+            _port.MarkKeepEnded();
+            return;
+        }
+
+        started.SetResult(null);
+        int status = ShimLauncher.Wait(_pid);
+        _exit.TrySetResult(Describe(status));
+        _port.MarkKeepEnded();
+    }
+
+    /// <summary>Turns a wait status into a <see cref="KeepExit"/>; the host adds what the shim reported.</summary>
+    internal static KeepExit Describe(int status)
+    {
+        if (status == -1)
+        {
+            return new KeepExit(null, null, "the shim's exit status was lost (it was reaped elsewhere)");
+        }
+
+        int signal = status & 0x7f;
+        if (signal == 0)
+        {
+            return KeepExit.Exited((status >> 8) & 0xff);
+        }
+
+        return new KeepExit(null, null, $"the shim was killed by signal {signal}");
+    }
+
+    public void Kill()
+    {
+        if (_pid > 0 && !_exit.Task.IsCompleted)
+        {
+            Libc.Kill(_pid, SigKill);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await _exit.Task.ConfigureAwait(false);
+        _block.Dispose();
+    }
+}
