@@ -13,6 +13,7 @@ internal static class Program
         void Cancel(PosixSignalContext context)
         {
             context.Cancel = true;
+            Interruption.Signal = context.Signal == PosixSignal.SIGTERM ? 15 : 2;
             cancellation.Cancel();
         }
 

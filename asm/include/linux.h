@@ -22,6 +22,7 @@
 #define LX_NR_RT_SIGACTION      13
 #define LX_NR_RT_SIGPROCMASK    14
 #define LX_NR_RT_SIGRETURN      15
+#define LX_NR_WRITEV            20
 #define LX_NR_MREMAP            25
 #define LX_NR_MADVISE           28
 #define LX_NR_GETPID            39

@@ -12,6 +12,7 @@
 
 #include <asm/unistd.h>
 #include <asm/signal.h>
+#include <linux/signal.h>
 #include <asm/siginfo.h>
 #include <asm/sigcontext.h>
 #include <asm/ucontext.h>
@@ -46,6 +47,7 @@ SAME(LX_NR_BRK, __NR_brk);
 SAME(LX_NR_RT_SIGACTION, __NR_rt_sigaction);
 SAME(LX_NR_RT_SIGPROCMASK, __NR_rt_sigprocmask);
 SAME(LX_NR_RT_SIGRETURN, __NR_rt_sigreturn);
+SAME(LX_NR_WRITEV, __NR_writev);
 SAME(LX_NR_MREMAP, __NR_mremap);
 SAME(LX_NR_MADVISE, __NR_madvise);
 SAME(LX_NR_GETPID, __NR_getpid);
@@ -128,7 +130,7 @@ SAME(LX_SIGKILL, SIGKILL);
 SAME(LX_SIGSEGV, SIGSEGV);
 SAME(LX_SIGSTOP, SIGSTOP);
 SAME(LX_SIGSYS, SIGSYS);
-SAME(LX_NSIG, _NSIG);
+SAME(LX_NSIG, 8 * sizeof(sigset_t)); /* _NSIG is kernel-internal on x86; one sigset_t word holds signals 1-64 */
 SAME(LX_SIGSET_SIZE, sizeof(sigset_t));
 SAME(LX_SIG_BLOCK, SIG_BLOCK);
 SAME(LX_SIG_UNBLOCK, SIG_UNBLOCK);

@@ -21,3 +21,15 @@ internal static class ExitCodes
     /// <summary>Added to a signal number when the workload died by that signal.</summary>
     public const int SignalBase = 128;
 }
+
+/// <summary>Which signal (SIGINT 2 or SIGTERM 15) asked Donjon to stop, so that it can exit with 128 + that signal.</summary>
+internal static class Interruption
+{
+    private static int _signal;
+
+    public static int Signal
+    {
+        get => Volatile.Read(ref _signal);
+        set => Volatile.Write(ref _signal, value);
+    }
+}

@@ -121,8 +121,9 @@ internal static class KeepRunner
 
         if (cancelled)
         {
-            await stderr.WriteLineAsync($"donjon: {request.ElfPath}: interrupted; the keep was stopped").ConfigureAwait(false);
-            return ExitCodes.SignalBase + 2;
+            int signal = Interruption.Signal == 0 ? 2 : Interruption.Signal;
+            await stderr.WriteLineAsync($"donjon: {request.ElfPath}: interrupted by signal {signal}; the keep was stopped").ConfigureAwait(false);
+            return ExitCodes.SignalBase + signal;
         }
 
         if (exit.ExitStatus is { } shimStatus)

@@ -16,6 +16,9 @@ internal sealed record ElfDynamicSection(IReadOnlyList<string> NeededLibraries, 
     /// <summary>The most <c>DT_NEEDED</c> names kept, so a hostile file cannot make the report huge.</summary>
     private const int MaxNeededLibraryCount = 64;
 
+    /// <summary>The most dynamic entries read (real files have well under a hundred), so a hostile file cannot make inspection slow.</summary>
+    private const ulong MaxEntryCount = 1 << 16;
+
     /// <summary>
     /// Reads the dynamic entries of <paramref name="dynamicSegment"/> (an <c>ELF64</c> <c>PT_DYNAMIC</c>). Every
     /// value is untrusted: entries beyond the file are ignored, and a name whose string table cannot be located is
@@ -33,7 +36,7 @@ internal sealed record ElfDynamicSection(IReadOnlyList<string> NeededLibraries, 
         ulong? stringTableAddress = null;
         ulong stringTableSize = 0;
         bool hasPieFlag = false;
-        ulong entryCount = dynamicSegment.FileSize / ElfConstants.Elf64DynamicEntrySize;
+        ulong entryCount = Math.Min(dynamicSegment.FileSize / ElfConstants.Elf64DynamicEntrySize, MaxEntryCount);
         for (ulong index = 0; index < entryCount; index++)
         {
             ulong entryOffset = dynamicSegment.Offset + (index * ElfConstants.Elf64DynamicEntrySize);

@@ -197,7 +197,7 @@ public sealed class CliTests : IDisposable
             return;
         }
 
-        string program = Workloads.WorkloadBuilder.Build(Workloads.WorkloadKind.GlibcStaticPie);
+        string program = Workloads.WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello);
         var result = DonjonProcess.Run(["run", "--backend", "sgx", program]);
         result.ExitCode.Should().Be(125);
         result.Stderr.Should().Contain("backend 'sgx' is unavailable").And.Contain("remedy:");
@@ -206,7 +206,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Inspect_prints_the_same_sha256_as_sha256sum()
     {
-        string program = Workloads.WorkloadBuilder.Build(Workloads.WorkloadKind.GlibcStaticPie);
+        string program = Workloads.WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello);
         var result = DonjonProcess.Run(["inspect", program]);
         result.ExitCode.Should().Be(0, result.Stderr);
         string expected = Sha256Sum(program);

@@ -248,8 +248,7 @@ public sealed partial class ProtocolLayoutTests
                 continue; // An include guard, or another macro without a value.
             }
 
-            object? parsed = ParseValue(value);
-            if (parsed is null)
+            if (!TryParseValue(value, out object parsed))
             {
                 unparsable.Add(rawLine.Trim());
                 continue;
@@ -275,20 +274,20 @@ public sealed partial class ProtocolLayoutTests
         return text[..cut].Trim();
     }
 
-    private static object? ParseValue(string value)
+    private static bool TryParseValue(string value, out object parsed)
     {
         if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
         {
-            return value[1..^1];
+            parsed = value[1..^1];
+            return true;
         }
 
         string digits = value.TrimEnd('u', 'U', 'l', 'L');
-        if (digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-        {
-            return ulong.TryParse(digits.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong hex) ? hex : null;
-        }
-
-        return ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong dec) ? dec : null;
+        bool ok = digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(digits.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong number)
+            : ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out number);
+        parsed = number;
+        return ok;
     }
 
     private static bool SameValue(object? csharp, object header) => (csharp, header) switch

@@ -154,8 +154,9 @@ public sealed class RequestParserFuzzTests
             throw new InvalidOperationException($"iteration {iteration}: the parser threw on block {Convert.ToHexString(block.AsSpan(0, Math.Min(block.Length, 512)))}", exception);
         }
 
-        parsed.Should().Match<ParsedRequest>(p => p is ParsedRequest.SyscallCall or ParsedRequest.Exit or ParsedRequest.Fault
-            or ParsedRequest.Log or ParsedRequest.Undeclared or ParsedRequest.ProtocolViolation);
+        bool known = parsed is ParsedRequest.SyscallCall or ParsedRequest.Exit or ParsedRequest.Fault
+            or ParsedRequest.Log or ParsedRequest.Undeclared or ParsedRequest.ProtocolViolation;
+        known.Should().BeTrue($"iteration {iteration}: the parser returned {parsed.GetType().Name}");
 
         if (parsed is ParsedRequest.SyscallCall call)
         {

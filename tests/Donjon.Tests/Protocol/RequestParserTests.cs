@@ -177,7 +177,7 @@ public sealed class RequestParserTests
     [Fact]
     public void A_C_string_reaches_the_handler_with_its_NUL()
     {
-        var item = TestShim.SyscallItem(TestShim.Signature("open"), [0, 2, 0o644, 0, 0, 0], ["/etc/hosts\0"u8.ToArray(), null, null, null, null, null]);
+        var item = TestShim.SyscallItem(TestShim.Signature("open"), [0, 2, 420, 0, 0, 0], ["/etc/hosts\0"u8.ToArray(), null, null, null, null, null]);
         var call = ParseItems(item).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
         call.Request.Input(0).ToArray().Should().Equal("/etc/hosts\0"u8.ToArray());
         call.Request.Argument(1).Should().Be(2);

@@ -1,0 +1,452 @@
+/*
+ * asm/common/marshal.c -- the marshalling-table interpreter and item builder (docs/protocol.md §2, §3).
+ *
+ * Entry points
+ *   dj_channel_open()     checks the shared block header once, at start
+ *   dj_table_load()       checks the configuration page and copies its table into the shim
+ *   dj_marshal_syscall()  one workload syscall through the block: build, ring, wait, copy back
+ *   dj_report_exit/fault/log()  the other items
+ *
+ * Shared by every shim: no system call in here. Reaching the host is dj_doorbell_ring_wait(), touching
+ * workload memory is dj_user_read/dj_user_write/dj_user_string, dying is dj_fatal(), all per shim.
+ *
+ * Trust
+ *   - The configuration page is the host's: it is copied into `table` once and checked there.
+ *   - The block is shared with the host, which may write it at any moment. The shim writes the request, and
+ *     after the reply reads `doorbell`, `reply sequence`, `result` and each `output size` exactly once into
+ *     locals. Where the outputs go and how large they may be come only from the shim's own record of the
+ *     request (`struct buffer`), never from the block.
+ *   - The workload's pointers are only ever dereferenced through dj_user_*.
+ */
+#include "shim.h"
+#include "linux.h"
+
+/* ---- State ---- */
+
+static struct {
+    volatile uint8_t *block;
+    uint32_t capacity;          /* items capacity, rounded down to DJ_ITEM_ALIGNMENT */
+    uint32_t sequence;          /* the last request sequence number sent */
+} channel;
+
+static struct dj_config_entry table[DJ_CONFIG_MAX_ENTRIES];
+static uint32_t table_count;
+
+struct iovec64 {
+    uint64_t base;
+    uint64_t length;
+};
+
+/* The iovec arrays of the call in progress, kept for the scatter after the reply. One syscall at a time:
+   the shims are single-threaded and the SIGSYS handler is never re-entered. */
+static struct iovec64 iovecs[DJ_MAX_ARGUMENTS][DJ_MAX_IOVEC_COUNT];
+
+/* ---- Access to the shared block: volatile, so each access happens once and where it is written ---- */
+
+static void put32(volatile uint8_t *p, uint32_t v) { *(volatile uint32_t *)p = v; }
+static void put64(volatile uint8_t *p, uint64_t v) { *(volatile uint64_t *)p = v; }
+static uint32_t get32(const volatile uint8_t *p) { return *(const volatile uint32_t *)p; }
+static uint64_t get64(const volatile uint8_t *p) { return *(const volatile uint64_t *)p; }
+static uint16_t get16(const volatile uint8_t *p) { return *(const volatile uint16_t *)p; }
+
+#define BARRIER() __asm__ __volatile__("" ::: "memory")
+
+static uint32_t load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, sizeof v); return v; }
+static uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, sizeof v); return v; }
+
+/* ---- Start-up checks ---- */
+
+const char *dj_channel_open(uint8_t *block, uint64_t mapped_size)
+{
+    if (mapped_size < (uint64_t)DJ_BLOCK_HEADER_SIZE + DJ_SYSCALL_FIXED_SIZE || mapped_size > UINT32_MAX)
+        return "shared block: its size is not between 216 bytes and 4 GiB";
+    volatile uint8_t *b = block;
+    uint32_t magic = get32(b + DJ_BLOCK_MAGIC_OFFSET);
+    uint16_t major = get16(b + DJ_BLOCK_VERSION_MAJOR_OFFSET);
+    uint32_t size = get32(b + DJ_BLOCK_SIZE_OFFSET);
+    uint32_t items = get32(b + DJ_BLOCK_ITEMS_OFFSET_OFFSET);
+    uint32_t capacity = get32(b + DJ_BLOCK_ITEMS_CAPACITY_OFFSET);
+    if (magic != DJ_BLOCK_MAGIC)
+        return "shared block: bad magic (expected \"DJNB\")";
+    if (major != DJ_BLOCK_VERSION_MAJOR)
+        return "shared block: major version is not 1";
+    if (size != mapped_size)
+        return "shared block: the block size field differs from the descriptor's size";
+    if (items != DJ_BLOCK_ITEMS_START)
+        return "shared block: the items offset is not 64";
+    if (capacity != size - DJ_BLOCK_ITEMS_START)
+        return "shared block: the items capacity is not the block size - 64";
+    channel.block = b;
+    channel.capacity = capacity & ~(uint32_t)(DJ_ITEM_ALIGNMENT - 1);
+    channel.sequence = 0;
+    return NULL;
+}
+
+static int is_sized_buffer(uint8_t kind)
+{
+    return kind == DJ_ARGUMENT_KIND_INPUT || kind == DJ_ARGUMENT_KIND_OUTPUT || kind == DJ_ARGUMENT_KIND_IN_OUT;
+}
+
+static int is_iovec(uint8_t kind)
+{
+    return kind == DJ_ARGUMENT_KIND_INPUT_IOVEC || kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC;
+}
+
+static int is_output(uint8_t kind)
+{
+    return kind == DJ_ARGUMENT_KIND_OUTPUT || kind == DJ_ARGUMENT_KIND_IN_OUT ||
+           kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC;
+}
+
+/* Whether argument `i` of `entry` is a valid length argument for argument `of`. */
+static int valid_length_argument(const struct dj_config_entry *entry, unsigned of, unsigned i)
+{
+    return i < DJ_MAX_ARGUMENTS && i != of && entry->args[i].kind == DJ_ARGUMENT_KIND_VALUE;
+}
+
+const char *dj_table_load(const uint8_t *config, uint64_t config_size)
+{
+    if (config_size < DJ_CONFIG_HEADER_SIZE)
+        return "configuration page: smaller than its 64-byte header";
+    if (load_u32(config + DJ_CONFIG_MAGIC_OFFSET) != DJ_CONFIG_MAGIC)
+        return "configuration page: bad magic (expected \"DJNC\")";
+    if (load_u16(config + DJ_CONFIG_VERSION_MAJOR_OFFSET) != DJ_CONFIG_VERSION_MAJOR)
+        return "configuration page: major version is not 1";
+    if (load_u32(config + DJ_CONFIG_HEADER_SIZE_OFFSET) != DJ_CONFIG_HEADER_SIZE)
+        return "configuration page: header size is not 64";
+    if (load_u32(config + DJ_CONFIG_ENTRY_SIZE_OFFSET) != DJ_CONFIG_ENTRY_SIZE)
+        return "configuration page: table entry size is not 32";
+    uint32_t count = load_u32(config + DJ_CONFIG_ENTRY_COUNT_OFFSET);
+    uint32_t offset = load_u32(config + DJ_CONFIG_TABLE_OFFSET_OFFSET);
+    if (count > DJ_CONFIG_MAX_ENTRIES)
+        return "configuration page: more than 1024 table entries";
+    uint64_t bytes = (uint64_t)count * DJ_CONFIG_ENTRY_SIZE;
+    if (offset < DJ_CONFIG_HEADER_SIZE || offset > config_size || bytes > config_size - offset)
+        return "configuration page: the table overlaps the header or runs past the page";
+
+    memcpy(table, config + offset, bytes);
+    table_count = count;
+
+    /* From here on only the copy is used. */
+    for (uint32_t n = 0; n < count; n++) {
+        const struct dj_config_entry *e = &table[n];
+        if (!(e->flags & DJ_CONFIG_FLAG_DECLARED))
+            continue;
+        for (unsigned i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+            const struct dj_config_argument *a = &e->args[i];
+            int has_length = a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT;
+            switch (a->kind) {
+            case DJ_ARGUMENT_KIND_VALUE:
+            case DJ_ARGUMENT_KIND_CSTRING:
+                break;
+            case DJ_ARGUMENT_KIND_INPUT:
+            case DJ_ARGUMENT_KIND_OUTPUT:
+            case DJ_ARGUMENT_KIND_IN_OUT:
+                if (has_length == (a->fixed_size != 0))
+                    return "configuration page: a buffer argument needs exactly one of a length argument and a fixed size";
+                if (has_length && !valid_length_argument(e, i, a->length_argument))
+                    return "configuration page: a buffer's length argument is not another, value, argument";
+                break;
+            case DJ_ARGUMENT_KIND_INPUT_IOVEC:
+            case DJ_ARGUMENT_KIND_OUTPUT_IOVEC:
+                if (!has_length || a->fixed_size != 0 || !valid_length_argument(e, i, a->length_argument))
+                    return "configuration page: an iovec array needs a count argument (another, value, argument) and no fixed size";
+                break;
+            default:
+                return "configuration page: a declared syscall has an unknown argument kind";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* ---- One request/reply exchange ---- */
+
+static volatile uint8_t *item_start(void) { return channel.block + DJ_BLOCK_ITEMS_START; }
+
+/* Sends the request of `size` bytes already written at item_start(), waits, and checks the reply header. */
+static void exchange(uint32_t size)
+{
+    volatile uint8_t *b = channel.block;
+    channel.sequence++;
+    put32(b + DJ_BLOCK_REQUEST_SIZE_OFFSET, size);
+    put32(b + DJ_BLOCK_REQUEST_SEQUENCE_OFFSET, channel.sequence);
+    BARRIER();
+    dj_doorbell_ring_wait(b);
+    BARRIER();
+    if (get32(b + DJ_BLOCK_DOORBELL_OFFSET) != DJ_DOORBELL_REPLY)
+        dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the host set the doorbell to neither request nor reply");
+    if (get32(b + DJ_BLOCK_REPLY_SEQUENCE_OFFSET) != channel.sequence)
+        dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the reply sequence number differs from the request's");
+}
+
+/* Ends the exchange: the block is the shim's again. */
+static void release(void)
+{
+    BARRIER();
+    put32(channel.block + DJ_BLOCK_DOORBELL_OFFSET, DJ_DOORBELL_IDLE);
+}
+
+static void put_item_header(volatile uint8_t *item, uint32_t size, uint32_t kind)
+{
+    put32(item + DJ_ITEM_SIZE_OFFSET, size);
+    put32(item + DJ_ITEM_KIND_OFFSET, kind);
+}
+
+/* ---- SYSCALL ---- */
+
+struct buffer {
+    uint64_t pointer;   /* the workload's pointer */
+    uint64_t size;      /* bytes in (input), or capacity (output) */
+    uint32_t offset;    /* from the item's start */
+    uint32_t count;     /* iovec arrays: element count */
+    int present;        /* a buffer argument whose pointer is not NULL: it takes a place in the data area */
+};
+
+/* The size a buffer takes in the data area, saturating far above any capacity. */
+static uint64_t padded(uint64_t size)
+{
+    return size > UINT32_MAX ? (uint64_t)1 << 40 : (size + DJ_ITEM_ALIGNMENT - 1) & ~(uint64_t)(DJ_ITEM_ALIGNMENT - 1);
+}
+
+/* Whether argument i is a buffer or iovec array (not a C string) that takes a place in the data area. */
+static int placed(const struct dj_config_entry *e, const struct buffer *buf, int i)
+{
+    return buf[i].present && (is_sized_buffer(e->args[i].kind) || is_iovec(e->args[i].kind));
+}
+
+/* Bytes the placed buffers other than `skip` need in the data area. */
+static uint64_t data_needed(const struct dj_config_entry *e, const struct buffer *buf, int skip)
+{
+    uint64_t need = 0;
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++)
+        if (i != skip && placed(e, buf, i))
+            need += padded(buf[i].size);
+    return need;
+}
+
+static long undeclared(uint32_t number)
+{
+    volatile uint8_t *item = item_start();
+    put_item_header(item, DJ_SYSCALL_FIXED_SIZE, DJ_ITEM_KIND_SYSCALL);
+    put32(item + DJ_SYSCALL_NUMBER_OFFSET, number);
+    put32(item + DJ_SYSCALL_FLAGS_OFFSET, DJ_SYSCALL_FLAG_UNDECLARED);
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        put64(item + DJ_SYSCALL_ARGUMENTS_OFFSET + 8 * i, 0);
+        put64(item + DJ_SYSCALL_BUFFERS_OFFSET + DJ_SYSCALL_BUFFER_SIZE * i, 0);
+        put32(item + DJ_SYSCALL_OUTPUT_SIZES_OFFSET + 4 * i, 0);
+    }
+    put64(item + DJ_SYSCALL_RESULT_OFFSET, 0);
+    put64(item + DJ_SYSCALL_RESERVED_OFFSET, 0);
+    exchange(DJ_SYSCALL_FIXED_SIZE);
+    long result = (long)get64(item + DJ_SYSCALL_RESULT_OFFSET);
+    release();
+    return result;
+}
+
+long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
+{
+    if (number >= table_count || !(table[number].flags & DJ_CONFIG_FLAG_DECLARED))
+        return undeclared(number);
+
+    const struct dj_config_entry *e = &table[number];
+    volatile uint8_t *item = item_start();
+    uint64_t values[DJ_MAX_ARGUMENTS];
+    struct buffer buf[DJ_MAX_ARGUMENTS];
+    uint64_t capacity = channel.capacity;
+    uint64_t position = DJ_SYSCALL_FIXED_SIZE;
+
+    /* Pass 1: what each argument needs. Pointers never cross; their value in the item is 0. A NULL pointer
+       is sent as the buffer {0, 0} (§3): nothing is copied, and the host's handler sees the buffer absent. */
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        const struct dj_config_argument *a = &e->args[i];
+        values[i] = args[i];
+        buf[i] = (struct buffer){ 0, 0, 0, 0, 0 };
+        if (a->kind == DJ_ARGUMENT_KIND_VALUE)
+            continue;
+        values[i] = 0;
+        if (args[i] == 0)
+            continue;
+        buf[i].present = 1;
+        buf[i].pointer = args[i];
+        if (is_sized_buffer(a->kind)) {
+            buf[i].size = a->fixed_size ? a->fixed_size : args[a->length_argument];
+        } else if (is_iovec(a->kind)) {
+            uint64_t count = args[a->length_argument];
+            if (count > DJ_MAX_IOVEC_COUNT)
+                return -LX_EINVAL;
+            long r = dj_user_read(iovecs[i], args[i], count * sizeof(struct iovec64));
+            if (r)
+                return r;
+            /* Linux refuses a total that does not fit in ssize_t; so does the shim, before it sums. */
+            uint64_t total = 0;
+            for (uint64_t k = 0; k < count; k++) {
+                uint64_t length = iovecs[i][k].length;
+                if (length > INT64_MAX || total > INT64_MAX - length)
+                    return -LX_EINVAL;
+                total += length;
+            }
+            buf[i].size = total;
+            buf[i].count = (uint32_t)count;
+        }
+    }
+
+    /* C strings first, straight into the data area: only the copy tells their size. */
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        if (e->args[i].kind != DJ_ARGUMENT_KIND_CSTRING || !buf[i].present)
+            continue;
+        uint64_t room = capacity - position;
+        uint64_t max = room < DJ_MAX_CSTRING_SIZE ? room : DJ_MAX_CSTRING_SIZE;
+        long n = dj_user_string((void *)(item + position), buf[i].pointer, max);
+        if (n == -LX_ENAMETOOLONG && max < DJ_MAX_CSTRING_SIZE)
+            return -LX_ENOMEM;
+        if (n < 0)
+            return n;
+        buf[i].offset = (uint32_t)position;
+        buf[i].size = (uint64_t)n;
+        position += padded((uint64_t)n);
+    }
+
+    /* The shortening rule (§3): when the buffers do not fit, the first buffer with a length argument gives
+       way. A plain buffer's length argument is rewritten to the new size (a short read or write); an iovec
+       array keeps its count and carries fewer bytes (a short readv or writev). */
+    uint64_t room = capacity - position;
+    if (data_needed(e, buf, -1) > room) {
+        int s = -1;
+        for (int i = 0; i < DJ_MAX_ARGUMENTS && s < 0; i++)
+            if (placed(e, buf, i) && e->args[i].length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT)
+                s = i;
+        if (s < 0)
+            return -LX_ENOMEM;
+        uint64_t others = data_needed(e, buf, s);
+        if (others >= room)
+            return -LX_ENOMEM;
+        uint64_t size = (room - others) & ~(uint64_t)(DJ_ITEM_ALIGNMENT - 1);
+        if (size == 0)
+            return -LX_ENOMEM;
+        buf[s].size = size;
+        if (is_sized_buffer(e->args[s].kind)) {
+            uint8_t length_argument = e->args[s].length_argument;
+            values[length_argument] = size;
+            /* Another buffer measured by the same argument shrinks with it. */
+            for (int j = 0; j < DJ_MAX_ARGUMENTS; j++)
+                if (placed(e, buf, j) && is_sized_buffer(e->args[j].kind) &&
+                    e->args[j].length_argument == length_argument)
+                    buf[j].size = size;
+            if (data_needed(e, buf, -1) > room)
+                return -LX_ENOMEM;
+        }
+    }
+
+    /* Pass 2: place the buffers and copy the inputs in. */
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        uint8_t kind = e->args[i].kind;
+        if (!placed(e, buf, i))
+            continue;
+        buf[i].offset = (uint32_t)position;
+        position += padded(buf[i].size);
+        void *data = (void *)(item + buf[i].offset);
+        if (kind == DJ_ARGUMENT_KIND_INPUT || kind == DJ_ARGUMENT_KIND_IN_OUT) {
+            long r = dj_user_read(data, buf[i].pointer, buf[i].size);
+            if (r)
+                return r;
+        } else if (kind == DJ_ARGUMENT_KIND_INPUT_IOVEC) {
+            uint64_t done = 0;
+            for (uint32_t k = 0; k < buf[i].count && done < buf[i].size; k++) {
+                uint64_t length = iovecs[i][k].length;
+                if (length > buf[i].size - done)
+                    length = buf[i].size - done;
+                long r = dj_user_read((uint8_t *)data + done, iovecs[i][k].base, length);
+                if (r)
+                    return r;
+                done += length;
+            }
+        }
+    }
+
+    /* The fixed part. */
+    put_item_header(item, (uint32_t)position, DJ_ITEM_KIND_SYSCALL);
+    put32(item + DJ_SYSCALL_NUMBER_OFFSET, number);
+    put32(item + DJ_SYSCALL_FLAGS_OFFSET, 0);
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        put64(item + DJ_SYSCALL_ARGUMENTS_OFFSET + 8 * i, values[i]);
+        put32(item + DJ_SYSCALL_BUFFERS_OFFSET + DJ_SYSCALL_BUFFER_SIZE * i, buf[i].offset);
+        put32(item + DJ_SYSCALL_BUFFERS_OFFSET + DJ_SYSCALL_BUFFER_SIZE * i + 4, (uint32_t)buf[i].size);
+        put32(item + DJ_SYSCALL_OUTPUT_SIZES_OFFSET + 4 * i, 0);
+    }
+    put64(item + DJ_SYSCALL_RESULT_OFFSET, 0);
+    put64(item + DJ_SYSCALL_RESERVED_OFFSET, 0);
+
+    exchange((uint32_t)position);
+
+    /* The reply: each host-written field read once; places and capacities from `buf` only. */
+    long result = (long)get64(item + DJ_SYSCALL_RESULT_OFFSET);
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        uint8_t kind = e->args[i].kind;
+        if (!is_output(kind))
+            continue;
+        /* A NULL output has capacity 0: any output for it is a violation too. */
+        uint64_t written = get32(item + DJ_SYSCALL_OUTPUT_SIZES_OFFSET + 4 * i);
+        if (written > buf[i].size)
+            dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the host wrote more output than the buffer holds");
+        const uint8_t *data = (const uint8_t *)(item + buf[i].offset);
+        long r = 0;
+        if (kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC) {
+            uint64_t done = 0;
+            for (uint32_t k = 0; k < buf[i].count && done < written && !r; k++) {
+                uint64_t length = iovecs[i][k].length;
+                if (length > written - done)
+                    length = written - done;
+                r = dj_user_write(iovecs[i][k].base, data + done, length);
+                done += length;
+            }
+        } else {
+            r = dj_user_write(buf[i].pointer, data, written);
+        }
+        if (r)
+            result = r;
+    }
+    release();
+    return result;
+}
+
+/* ---- EXIT, FAULT, LOG ---- */
+
+void dj_report_exit(int32_t status)
+{
+    volatile uint8_t *item = item_start();
+    put_item_header(item, DJ_EXIT_ITEM_SIZE, DJ_ITEM_KIND_EXIT);
+    put32(item + DJ_EXIT_STATUS_OFFSET, (uint32_t)status);
+    put32(item + DJ_EXIT_STATUS_OFFSET + 4, 0);
+    exchange(DJ_EXIT_ITEM_SIZE);
+    release();
+}
+
+void dj_report_fault(uint32_t signal, int32_t vector, uint64_t address, uint64_t instruction_pointer,
+                     uint64_t code)
+{
+    volatile uint8_t *item = item_start();
+    put_item_header(item, DJ_FAULT_ITEM_SIZE, DJ_ITEM_KIND_FAULT);
+    put32(item + DJ_FAULT_SIGNAL_OFFSET, signal);
+    put32(item + DJ_FAULT_VECTOR_OFFSET, (uint32_t)vector);
+    put64(item + DJ_FAULT_ADDRESS_OFFSET, address);
+    put64(item + DJ_FAULT_INSTRUCTION_POINTER_OFFSET, instruction_pointer);
+    put64(item + DJ_FAULT_ERROR_CODE_OFFSET, code);
+    exchange(DJ_FAULT_ITEM_SIZE);
+    release();
+}
+
+void dj_report_log(uint32_t level, const char *text, uint32_t length)
+{
+    volatile uint8_t *item = item_start();
+    uint32_t room = channel.capacity - DJ_LOG_FIXED_SIZE;
+    if (length > room)
+        length = room;
+    uint32_t size = (uint32_t)padded((uint64_t)DJ_LOG_FIXED_SIZE + length);
+    put_item_header(item, size, DJ_ITEM_KIND_LOG);
+    put32(item + DJ_LOG_LEVEL_OFFSET, level);
+    put32(item + DJ_LOG_LENGTH_OFFSET, length);
+    memcpy((void *)(item + DJ_LOG_TEXT_OFFSET), text, length);
+    exchange(size);
+    release();
+}

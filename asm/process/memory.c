@@ -1,0 +1,357 @@
+/*
+ * asm/process/memory.c -- the workload's memory, handled inside the process keep: brk, anonymous
+ * mmap/munmap/mprotect/mremap/madvise, and the checks on every workload pointer the shim follows.
+ *
+ * Entry points
+ *   dj_memory_init()                        from dj_process_load (load.c)
+ *   dj_sys_brk/mmap/munmap/mprotect/mremap/madvise()   from the SIGSYS dispatch (sigsys.S)
+ *   dj_user_read/write/string()             for marshal.c and sigstate.c
+ *
+ * Policy (why it is C: these are policy decisions with Linux's error codes, not register work)
+ *   - The workload's address space is its image regions, its heap [heap base, heap base + max) and its mmap
+ *     range [mmap base, mmap end), as the host laid them out. New mappings go into the mmap range, placed by
+ *     the shim (vmspace.c, top-down like Linux), never by the kernel. MAP_FIXED is accepted inside the mmap
+ *     range or inside one image region; elsewhere it fails with ENOMEM.
+ *   - The memory limit counts what the workload maps at run time: the heap's pages plus the mmap range's.
+ *   - What the shim owns (its image, including its .bss and alternate stack, and the shared block) is never
+ *     touched: munmap -> EINVAL, mprotect/madvise/mremap -> ENOMEM/EFAULT (as for an unmapped range), and a
+ *     workload pointer into it -> EFAULT.
+ *   - Never writable and executable at once: PROT_WRITE|PROT_EXEC -> EACCES, and mremap(old_size = 0), which
+ *     would alias a shared mapping at a second address, -> EINVAL.
+ *   - Only anonymous mappings: a file mapping -> ENODEV (the keep's descriptors live in the host).
+ *   The real mmap/munmap/mprotect/mremap/madvise are made here, from the shim's text, after these checks.
+ *
+ * Untrusted inputs: every argument (the workload's).
+ */
+#include "shim.h"
+#include "linux.h"
+#include "process.h"
+
+#define PAGE_MASK ((uint64_t)LX_PAGE_SIZE - 1)
+
+static struct dj_vmspace mmap_space;
+static struct {
+    uint64_t base;      /* the initial break */
+    uint64_t limit;     /* base + maximum size */
+    uint64_t brk;       /* the current break, exactly as the workload set it */
+    uint64_t end;       /* page_up(brk): the end of the mapped heap */
+} heap;
+static uint64_t memory_limit;
+static struct dj_range regions[DJ_IMAGE_MAX_REGIONS];
+static uint32_t region_count;
+static struct dj_range owned[4];
+static unsigned owned_count;
+
+void dj_memory_init(const struct dj_image *image, const struct dj_range *owned_ranges, unsigned count)
+{
+    dj_vm_init(&mmap_space, image->mmap_base, image->mmap_end);
+    heap.base = image->heap_base;
+    heap.limit = image->heap_base + image->heap_max_size;
+    heap.brk = image->heap_base;
+    heap.end = image->heap_base;
+    memory_limit = image->memory_limit;
+    region_count = image->region_count;
+    for (uint32_t i = 0; i < region_count; i++)
+        regions[i] = (struct dj_range){ image->regions[i].address,
+                                        image->regions[i].address + image->regions[i].size };
+    owned_count = 0;
+    for (unsigned i = 0; i < count && i < 3; i++)
+        owned[owned_count++] = owned_ranges[i];
+    /* Above the user address space nothing is the workload's either. */
+    owned[owned_count++] = (struct dj_range){ LX_TASK_SIZE, UINT64_MAX };
+}
+
+/* ---- helpers ---- */
+
+static uint64_t page_up(uint64_t value) { return (value + PAGE_MASK) & ~PAGE_MASK; }
+
+/* [start, start + length rounded up to pages) as [*s, *e); 0 if it wraps or leaves the user space. */
+static int user_span(uint64_t start, uint64_t length, uint64_t *s, uint64_t *e)
+{
+    if (length > LX_TASK_SIZE || start > LX_TASK_SIZE - page_up(length))
+        return 0;
+    *s = start;
+    *e = start + page_up(length);
+    return 1;
+}
+
+static int touches_owned(uint64_t start, uint64_t end)
+{
+    for (unsigned i = 0; i < owned_count; i++)
+        if (start < owned[i].end && owned[i].start < end)
+            return 1;
+    return 0;
+}
+
+static int inside_one_region(uint64_t start, uint64_t end)
+{
+    for (uint32_t i = 0; i < region_count; i++)
+        if (start >= regions[i].start && end <= regions[i].end)
+            return 1;
+    return 0;
+}
+
+static uint64_t in_use(void) { return mmap_space.mapped + (heap.end - heap.base); }
+
+/* Whether `more` bytes would take the workload past its memory limit. */
+static int over_limit(uint64_t more)
+{
+    return more > memory_limit || in_use() > memory_limit - more;
+}
+
+/* ---- workload pointers ---- */
+
+long dj_user_read(void *dst, uint64_t src, uint64_t size)
+{
+    if (size == 0)
+        return 0;
+    if (size > LX_TASK_SIZE || src > LX_TASK_SIZE - size || touches_owned(src, src + size))
+        return -LX_EFAULT;
+    return dj_copy_user(dst, (const void *)src, size);
+}
+
+long dj_user_write(uint64_t dst, const void *src, uint64_t size)
+{
+    if (size == 0)
+        return 0;
+    if (size > LX_TASK_SIZE || dst > LX_TASK_SIZE - size || touches_owned(dst, dst + size))
+        return -LX_EFAULT;
+    return dj_copy_user((void *)dst, src, size);
+}
+
+/* The string's extent is known only once it is read, so the copy is bounded to stop short of whatever the
+   shim owns above it: the shim's bytes never reach the block, which the host can read at any time. */
+long dj_user_string(void *dst, uint64_t src, uint64_t max)
+{
+    int bounded = 0;
+    for (unsigned i = 0; i < owned_count; i++) {
+        if (src >= owned[i].start && src < owned[i].end)
+            return -LX_EFAULT;
+        if (owned[i].start > src && owned[i].start - src < max) {
+            max = owned[i].start - src;
+            bounded = 1;
+        }
+    }
+    long n = dj_strncpy_user(dst, (const void *)src, max);
+    if (n == -LX_ENAMETOOLONG && bounded)
+        return -LX_EFAULT;
+    return n;
+}
+
+/* ---- brk ---- */
+
+long dj_sys_brk(uint64_t address)
+{
+    /* Linux's contract: the result is the new break, or the old one when the request cannot be met. */
+    if (address < heap.base || address > heap.limit)
+        return (long)heap.brk;
+    uint64_t end = page_up(address);
+    if (end > heap.end) {
+        uint64_t grow = end - heap.end;
+        if (over_limit(grow))
+            return (long)heap.brk;
+        long r = dj_syscall6(LX_NR_MMAP, (long)heap.end, (long)grow, LX_PROT_READ | LX_PROT_WRITE,
+                             LX_MAP_PRIVATE | LX_MAP_ANONYMOUS | LX_MAP_FIXED_NOREPLACE, -1, 0);
+        if (r != (long)heap.end) {
+            if (!dj_is_error(r))
+                dj_syscall2(LX_NR_MUNMAP, r, grow);
+            return (long)heap.brk;
+        }
+    } else if (end < heap.end) {
+        dj_syscall2(LX_NR_MUNMAP, end, heap.end - end);
+    }
+    heap.end = end;
+    heap.brk = address;
+    return (long)address;
+}
+
+/* ---- mmap ---- */
+
+#define MAP_ACCEPTED (LX_MAP_TYPE | LX_MAP_FIXED | LX_MAP_ANONYMOUS | LX_MAP_NORESERVE | LX_MAP_POPULATE | \
+                      LX_MAP_NONBLOCK | LX_MAP_STACK | LX_MAP_FIXED_NOREPLACE | LX_MAP_DENYWRITE |           \
+                      LX_MAP_EXECUTABLE)
+#define PROT_ACCEPTED (LX_PROT_READ | LX_PROT_WRITE | LX_PROT_EXEC)
+
+static long check_prot(uint64_t prot)
+{
+    if (prot & ~(uint64_t)PROT_ACCEPTED)
+        return -LX_EINVAL;
+    if ((prot & LX_PROT_WRITE) && (prot & LX_PROT_EXEC))
+        return -LX_EACCES;
+    return 0;
+}
+
+long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset)
+{
+    (void)fd;
+    if (offset & PAGE_MASK)
+        return -LX_EINVAL;
+    if (length == 0)
+        return -LX_EINVAL;
+    if (length > LX_TASK_SIZE)
+        return -LX_ENOMEM;
+    uint64_t type = flags & LX_MAP_TYPE;
+    if (type != LX_MAP_SHARED && type != LX_MAP_PRIVATE && type != LX_MAP_SHARED_VALIDATE)
+        return -LX_EINVAL;
+    if (!(flags & LX_MAP_ANONYMOUS))
+        return -LX_ENODEV;
+    if (flags & ~(uint64_t)MAP_ACCEPTED)
+        return -LX_EINVAL;
+    long r = check_prot(prot);
+    if (r)
+        return r;
+    uint64_t size = page_up(length);
+
+    if (flags & (LX_MAP_FIXED | LX_MAP_FIXED_NOREPLACE)) {
+        uint64_t start, end;
+        if (address & PAGE_MASK)
+            return -LX_EINVAL;
+        if (!user_span(address, length, &start, &end))
+            return -LX_ENOMEM;
+        int tracked = dj_vm_contains(&mmap_space, start, end);
+        if (!tracked && !inside_one_region(start, end))
+            return -LX_ENOMEM;
+        if (tracked && (!dj_vm_has_room(&mmap_space, 1) ||
+                        over_limit(size - dj_vm_mapped_in(&mmap_space, start, end))))
+            return -LX_ENOMEM;
+        r = dj_syscall6(LX_NR_MMAP, (long)start, (long)size, (long)prot, (long)flags, -1, 0);
+        if (!dj_is_error(r) && tracked)
+            dj_vm_insert(&mmap_space, start, end);
+        return r;
+    }
+
+    if (!dj_vm_has_room(&mmap_space, 1) || over_limit(size))
+        return -LX_ENOMEM;
+    uint64_t hint = address & PAGE_MASK ? page_up(address) : address;
+    uint64_t start = dj_vm_find(&mmap_space, size, hint);
+    if (start == DJ_VM_NONE)
+        return -LX_ENOMEM;
+    r = dj_syscall6(LX_NR_MMAP, (long)start, (long)size, (long)prot, (long)(flags | LX_MAP_FIXED_NOREPLACE), -1, 0);
+    if (dj_is_error(r))
+        return r == -LX_EEXIST ? -LX_ENOMEM : r;
+    dj_vm_insert(&mmap_space, start, start + size);
+    return r;
+}
+
+/* ---- munmap, mprotect, madvise ---- */
+
+long dj_sys_munmap(uint64_t address, uint64_t length)
+{
+    uint64_t start, end;
+    if ((address & PAGE_MASK) || length == 0 || !user_span(address, length, &start, &end))
+        return -LX_EINVAL;
+    if (touches_owned(start, end))
+        return -LX_EINVAL;
+    if (!dj_vm_has_room(&mmap_space, 1))
+        return -LX_ENOMEM;
+    long r = dj_syscall2(LX_NR_MUNMAP, start, end - start);
+    if (r == 0)
+        dj_vm_remove(&mmap_space, start, end);
+    return r;
+}
+
+long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot)
+{
+    uint64_t start, end;
+    if (address & PAGE_MASK)
+        return -LX_EINVAL;
+    long r = check_prot(prot);
+    if (r)
+        return r;
+    if (length == 0)
+        return 0;
+    if (!user_span(address, length, &start, &end) || touches_owned(start, end))
+        return -LX_ENOMEM;
+    return dj_syscall3(LX_NR_MPROTECT, start, end - start, prot);
+}
+
+long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice)
+{
+    uint64_t start, end;
+    if (address & PAGE_MASK)
+        return -LX_EINVAL;
+    if (length == 0)
+        return 0;
+    if (!user_span(address, length, &start, &end))
+        return -LX_EINVAL;
+    if (touches_owned(start, end))
+        return -LX_ENOMEM;
+    return dj_syscall3(LX_NR_MADVISE, start, end - start, advice);
+}
+
+/* ---- mremap: only mappings the shim placed in the mmap range, and only inside it ---- */
+
+long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
+                   uint64_t new_address)
+{
+    uint64_t old_start, old_end;
+    if (flags & ~(uint64_t)(LX_MREMAP_MAYMOVE | LX_MREMAP_FIXED | LX_MREMAP_DONTUNMAP))
+        return -LX_EINVAL;
+    if ((flags & LX_MREMAP_FIXED) && !(flags & LX_MREMAP_MAYMOVE))
+        return -LX_EINVAL;
+    if (flags & LX_MREMAP_DONTUNMAP)
+        return -LX_EINVAL;
+    if (old_address & PAGE_MASK)
+        return -LX_EINVAL;
+    if (old_length == 0 || new_length == 0)
+        return -LX_EINVAL;
+    if (old_length > LX_TASK_SIZE || new_length > LX_TASK_SIZE)
+        return -LX_EINVAL;
+    if (!user_span(old_address, old_length, &old_start, &old_end))
+        return -LX_EFAULT;
+    if (!dj_vm_contains(&mmap_space, old_start, old_end) || !dj_vm_is_mapped(&mmap_space, old_start, old_end))
+        return -LX_EFAULT;
+    if (!dj_vm_has_room(&mmap_space, 2))
+        return -LX_ENOMEM;
+    uint64_t old_size = old_end - old_start;
+    uint64_t new_size = page_up(new_length);
+    long r;
+
+    if (flags & LX_MREMAP_FIXED) {
+        uint64_t start, end;
+        if (new_address & PAGE_MASK)
+            return -LX_EINVAL;
+        if (!user_span(new_address, new_length, &start, &end) || !dj_vm_contains(&mmap_space, start, end))
+            return -LX_ENOMEM;
+        if (start < old_end && old_start < end)
+            return -LX_EINVAL;
+        uint64_t replaced = dj_vm_mapped_in(&mmap_space, start, end);
+        if (new_size > old_size + replaced && over_limit(new_size - old_size - replaced))
+            return -LX_ENOMEM;
+        r = dj_syscall6(LX_NR_MREMAP, (long)old_start, (long)old_size, (long)new_size,
+                        LX_MREMAP_MAYMOVE | LX_MREMAP_FIXED, (long)start, 0);
+        if (!dj_is_error(r)) {
+            dj_vm_remove(&mmap_space, old_start, old_end);
+            dj_vm_insert(&mmap_space, start, end);
+        }
+        return r;
+    }
+
+    if (new_size <= old_size) {
+        r = dj_syscall6(LX_NR_MREMAP, (long)old_start, (long)old_size, (long)new_size, 0, 0, 0);
+        if (!dj_is_error(r))
+            dj_vm_remove(&mmap_space, old_start + new_size, old_end);
+        return r;
+    }
+
+    if (over_limit(new_size - old_size))
+        return -LX_ENOMEM;
+    if (old_start + new_size <= mmap_space.end && dj_vm_is_free(&mmap_space, old_end, old_start + new_size)) {
+        r = dj_syscall6(LX_NR_MREMAP, (long)old_start, (long)old_size, (long)new_size, 0, 0, 0);
+        if (!dj_is_error(r))
+            dj_vm_insert(&mmap_space, old_end, old_start + new_size);
+        return r;
+    }
+    if (!(flags & LX_MREMAP_MAYMOVE))
+        return -LX_ENOMEM;
+    uint64_t start = dj_vm_find(&mmap_space, new_size, 0);
+    if (start == DJ_VM_NONE)
+        return -LX_ENOMEM;
+    r = dj_syscall6(LX_NR_MREMAP, (long)old_start, (long)old_size, (long)new_size,
+                    LX_MREMAP_MAYMOVE | LX_MREMAP_FIXED, (long)start, 0);
+    if (!dj_is_error(r)) {
+        dj_vm_remove(&mmap_space, old_start, old_end);
+        dj_vm_insert(&mmap_space, start, start + new_size);
+    }
+    return r;
+}

@@ -1,0 +1,44 @@
+/*
+ * asm/process/process.h -- declarations private to the process shim (its C and its assembly meet here).
+ */
+#ifndef DJ_PROCESS_H
+#define DJ_PROCESS_H
+
+#include "shim.h"
+
+#ifndef __ASSEMBLER__
+
+/* The shim's own image, from shim.ld. */
+extern char __shim_start[], __shim_end[], __shim_text_start[], __shim_text_end[];
+
+/* syscall.S: the raw system call. Only code in the shim's text may make one (the seccomp filter). */
+long dj_syscall6(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+#define dj_syscall1(n, a) dj_syscall6((n), (long)(a), 0, 0, 0, 0, 0)
+#define dj_syscall2(n, a, b) dj_syscall6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define dj_syscall3(n, a, b, c) dj_syscall6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define dj_syscall4(n, a, b, c, d) dj_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+/* Whether a raw system call result is -errno. */
+static inline int dj_is_error(long result) { return (unsigned long)result > -(unsigned long)4096; }
+
+/* load.c: called once by _start, after the descriptors are mapped and closed. Exits on any failure. */
+void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, uint64_t block_size);
+
+/* load.c: a fault the shim itself took outside the copy routines: say so (stderr and a LOG item). */
+void dj_report_internal_fault(uint32_t signal, uint64_t instruction_pointer, uint64_t address);
+
+/* load.c: where the workload starts; entry.S reads them. */
+extern uint64_t dj_workload_entry, dj_workload_stack;
+
+/* memory.c */
+void dj_memory_init(const struct dj_image *image, const struct dj_range *owned, unsigned owned_count);
+long dj_sys_brk(uint64_t address);
+long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset);
+long dj_sys_munmap(uint64_t address, uint64_t length);
+long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot);
+long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
+                   uint64_t new_address);
+long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice);
+
+#endif /* __ASSEMBLER__ */
+#endif /* DJ_PROCESS_H */

@@ -1,0 +1,181 @@
+/*
+ * asm/process/signals.S -- the process shim's real signal set-up: its alternate stack, its restorer, and
+ * its handler for faults.
+ *
+ * Entry points
+ *   dj_signals_install   once, from _start
+ *   dj_restorer          the sa_restorer of every handler the shim installs (the kernel returns into it)
+ *   dj_fault             the handler of SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP
+ *
+ * Flows
+ *   install: guard page below the alternate stack -> sigaltstack -> rt_sigaction(SIGSYS: dj_sigsys, in
+ *     sigsys.S) -> rt_sigaction(each fault signal: dj_fault).
+ *     Every handler runs on the alternate stack (SA_ONSTACK), because a fault may come from a workload whose
+ *     stack is gone, and because the signal frame of an AVX-512 CPU is ~3 KiB the workload did not budget.
+ *     Every handler returns through dj_restorer, inside the shim's text, because rt_sigreturn is a system
+ *     call and the seccomp filter only lets the shim's text make one; the workload's restorer is never used.
+ *     SIGSYS is not SA_NODEFER: nothing the handler does can raise SIGSYS (its calls come from the shim's
+ *     text), so a nested SIGSYS would be a shim bug, and the kernel then killing the keep is the right end.
+ *     Its sa_mask is empty, so the fault signals stay deliverable inside it: that is what makes a bad
+ *     workload pointer recoverable (below). The fault handlers block every fault signal, so a fault inside
+ *     dj_fault kills the keep rather than recursing.
+ *   fault, from a copy routine (RIP in [dj_usercopy_start, dj_usercopy_end), usercopy.S): the workload gave a
+ *     bad pointer to a syscall. Resume at dj_usercopy_fixup, which returns -EFAULT; the syscall fails, the
+ *     workload goes on.
+ *   fault, anywhere else: a FAULT item {signal, -1, si_addr, RIP, si_code}, the host's reply, then
+ *     exit_group(128 + signal). A fault with RIP in the shim's own text is also a shim bug and is said so on
+ *     stderr and in a LOG item first.
+ *
+ * Labels: .L<function>_<what>.
+ *
+ * Untrusted inputs: the workload's registers in the ucontext (only RIP is read, and only compared).
+ *
+ * Register contracts
+ *   dj_signals_install: System V, no arguments; clobbers the caller-saved registers; exits 123 on failure.
+ *   dj_fault: the kernel's SA_SIGINFO call: edi = signal, rsi = siginfo_t *, rdx = ucontext_t *, on the
+ *     alternate stack, rsp + 8 16-byte aligned, [rsp] = dj_restorer. Returns (fixup) or never (report).
+ *   dj_restorer: reached by the handlers' `ret` with rsp at the kernel's rt_sigframe. Never returns.
+ */
+#include "asm.h"
+#include "linux.h"
+#include "shim.h"
+
+#define FAULT_MASK ((1 << (LX_SIGSEGV - 1)) | (1 << (LX_SIGBUS - 1)) | (1 << (LX_SIGILL - 1)) | \
+                    (1 << (LX_SIGFPE - 1)) | (1 << (LX_SIGTRAP - 1)))
+#define HANDLER_FLAGS (LX_SA_SIGINFO | LX_SA_ONSTACK | LX_SA_RESTORER)
+
+/* The alternate stack lives in the shim's own .bss, so it is inside [__shim_start, __shim_end), which no
+   workload mapping, pointer or mprotect may touch. Its lowest page is made PROT_NONE: an overflow faults
+   instead of running into the rest of .bss. shim.ld places this section first in .bss, page-aligned. */
+    .section .bss.dj_altstack, "aw", @nobits
+    .balign 4096
+dj_altstack_guard:
+    .skip   4096
+dj_altstack:
+    .skip   DJ_SIGALTSTACK_SIZE
+dj_altstack_end:
+
+FUNC(dj_signals_install)
+    push    rbx
+    sub     rsp, 32                         /* [rsp]: stack_t / struct sigaction; rsp 16-aligned */
+
+    mov     eax, LX_NR_MPROTECT
+    lea     rdi, [rip + dj_altstack_guard]
+    mov     esi, 4096
+    xor     edx, edx                        /* PROT_NONE */
+    syscall
+    test    rax, rax
+    jnz     .Ldj_signals_install_failed
+
+    lea     rax, [rip + dj_altstack]
+    mov     [rsp + LX_SS_SP], rax
+    mov     qword ptr [rsp + LX_SS_FLAGS], 0
+    mov     qword ptr [rsp + LX_SS_SIZE], DJ_SIGALTSTACK_SIZE
+    mov     eax, LX_NR_SIGALTSTACK
+    mov     rdi, rsp
+    xor     esi, esi
+    syscall
+    test    rax, rax
+    jnz     .Ldj_signals_install_failed
+
+    /* SIGSYS */
+    lea     rax, [rip + dj_sigsys]
+    mov     [rsp + LX_SA_HANDLER], rax
+    mov     qword ptr [rsp + LX_SA_FLAGS], HANDLER_FLAGS
+    lea     rax, [rip + dj_restorer]
+    mov     [rsp + LX_SA_RESTORER_FIELD], rax
+    mov     qword ptr [rsp + LX_SA_MASK], 0
+    mov     edi, LX_SIGSYS
+    call    .Ldj_signals_install_action
+
+    /* the faults */
+    lea     rax, [rip + dj_fault]
+    mov     [rsp + LX_SA_HANDLER], rax
+    mov     qword ptr [rsp + LX_SA_MASK], FAULT_MASK
+    mov     edi, LX_SIGSEGV
+    call    .Ldj_signals_install_action
+    mov     edi, LX_SIGBUS
+    call    .Ldj_signals_install_action
+    mov     edi, LX_SIGILL
+    call    .Ldj_signals_install_action
+    mov     edi, LX_SIGFPE
+    call    .Ldj_signals_install_action
+    mov     edi, LX_SIGTRAP
+    call    .Ldj_signals_install_action
+
+    add     rsp, 32
+    pop     rbx
+    ret
+
+/* edi = signal; the struct sigaction is at the caller's rsp (our rsp + 8). */
+.Ldj_signals_install_action:
+    mov     eax, LX_NR_RT_SIGACTION
+    lea     rsi, [rsp + 8]
+    xor     edx, edx
+    mov     r10d, LX_SIGSET_SIZE
+    syscall
+    test    rax, rax
+    jnz     .Ldj_signals_install_failed
+    ret
+
+.Ldj_signals_install_failed:
+    mov     edi, DJ_SHIM_EXIT_MAP_FAILED
+    lea     rsi, [rip + .Lmsg_signals]
+    call    dj_fatal
+END(dj_signals_install)
+
+/* The shim's sa_restorer: the frame the kernel built is at rsp. */
+FUNC(dj_restorer)
+    mov     eax, LX_NR_RT_SIGRETURN
+    syscall
+    ud2
+END(dj_restorer)
+
+FUNC(dj_fault)
+    mov     rax, [rdx + LX_UC_RIP]
+    lea     rcx, [rip + dj_usercopy_start]
+    cmp     rax, rcx
+    jb      .Ldj_fault_report
+    lea     rcx, [rip + dj_usercopy_end]
+    cmp     rax, rcx
+    jae     .Ldj_fault_report
+    /* A copy routine touched a bad workload pointer: the routine returns -EFAULT instead. */
+    lea     rcx, [rip + dj_usercopy_fixup]
+    mov     [rdx + LX_UC_RIP], rcx
+    ret
+
+.Ldj_fault_report:
+    /* Never returns: the callee-saved registers are ours. */
+    mov     r12d, edi                       /* signal */
+    mov     r13, [rsi + LX_SI_ADDR]         /* faulting address */
+    movsxd  r14, dword ptr [rsi + LX_SI_CODE]
+    mov     r15, rax                        /* RIP */
+    and     rsp, -16
+
+    lea     rcx, [rip + __shim_text_start]
+    cmp     r15, rcx
+    jb      .Ldj_fault_send
+    lea     rcx, [rip + __shim_text_end]
+    cmp     r15, rcx
+    jae     .Ldj_fault_send
+    mov     edi, r12d
+    mov     rsi, r15
+    mov     rdx, r13
+    call    dj_report_internal_fault
+
+.Ldj_fault_send:
+    mov     edi, r12d
+    mov     esi, -1                         /* no exception vector in a process keep */
+    mov     rdx, r13
+    mov     rcx, r15
+    mov     r8, r14
+    call    dj_report_fault
+    lea     edi, [r12 + DJ_EXIT_SIGNAL_BASE]
+    mov     eax, LX_NR_EXIT_GROUP
+    syscall
+    ud2
+END(dj_fault)
+
+    .section .rodata
+.Lmsg_signals:
+    .asciz  "could not set up the shim's signal stack or handlers"

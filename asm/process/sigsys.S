@@ -1,0 +1,190 @@
+/*
+ * asm/process/sigsys.S -- the SIGSYS handler: every system call the workload makes arrives here.
+ *
+ * Entry points
+ *   dj_sigsys   the SA_SIGINFO handler of SIGSYS (installed by signals.S)
+ *
+ * Flow
+ *   The seccomp filter (seccomp.S) answers SECCOMP_RET_TRAP to every system call made outside the shim's
+ *   text. The kernel then skips the call and delivers SIGSYS on the alternate stack, with the workload's
+ *   registers in the ucontext and RIP already past the `syscall` instruction. The handler
+ *     1. ignores a SIGSYS that the seccomp filter did not raise (si_code != SYS_SECCOMP: someone's kill());
+ *     2. takes the number from si_syscall (the saved RAX already holds -ENOSYS) and the arguments from the
+ *        saved RDI, RSI, RDX, R10, R8, R9;
+ *     3. dispatches: dj_keep_table[number] when the call concerns only the keep (memory, arch_prctl, exit,
+ *        the emulated signal state, ...), else dj_marshal_syscall (marshal.c), which sends it to the host;
+ *     4. writes the result into the saved RAX and returns through dj_restorer (rt_sigreturn), which
+ *        restores every other workload register as it was.
+ *   The handler uses no TLS and never reads FS: FS is the workload's (arch_prctl(ARCH_SET_FS) is real).
+ *   x32 numbers (bit 30 set) are above every table and go to the host as undeclared.
+ *
+ * Labels: .L<function>_<what>; dj_keep_<syscall> for the handlers in this file.
+ *
+ * Untrusted inputs: the workload's registers (number and arguments). Handlers check their arguments as
+ *   Linux does; pointers are only followed through dj_user_* (memory.c).
+ *
+ * Register contracts
+ *   dj_sigsys: the kernel's SA_SIGINFO call: edi = SIGSYS, rsi = siginfo_t *, rdx = ucontext_t *, on the
+ *     alternate stack with rsp + 8 16-byte aligned and [rsp] = dj_restorer. Preserves rbx, rbp, r12-r15;
+ *     the other registers need no care, rt_sigreturn restores the workload's.
+ *   dj_keep_table handlers: System V calls with the syscall's arguments in rdi, rsi, rdx, rcx (the
+ *     syscall's r10), r8, r9; result in rax. The C ones are in memory.c and sigstate.c.
+ */
+#include "asm.h"
+#include "linux.h"
+#include "shim.h"
+
+FUNC(dj_sigsys)
+    push    rbx
+    push    r12
+    push    r13                             /* rsp is now 16-byte aligned */
+    cmp     dword ptr [rsi + LX_SI_CODE], LX_SYS_SECCOMP
+    jne     .Ldj_sigsys_return
+    mov     rbx, rdx                        /* rbx = ucontext */
+    mov     r12d, dword ptr [rsi + LX_SI_SYSCALL]   /* r12 = number, zero-extended */
+
+    mov     rdi, [rbx + LX_UC_RDI]
+    mov     rsi, [rbx + LX_UC_RSI]
+    mov     rdx, [rbx + LX_UC_RDX]
+    mov     rcx, [rbx + LX_UC_R10]
+    mov     r8, [rbx + LX_UC_R8]
+    mov     r9, [rbx + LX_UC_R9]
+
+    cmp     r12, DJ_KEEP_TABLE_COUNT
+    jae     .Ldj_sigsys_host
+    lea     r10, [rip + dj_keep_table]
+    movsxd  rax, dword ptr [r10 + r12 * 4]
+    test    rax, rax
+    jz      .Ldj_sigsys_host
+    add     rax, r10
+    call    rax
+    jmp     .Ldj_sigsys_result
+
+.Ldj_sigsys_host:
+    sub     rsp, 48                         /* uint64_t args[6]; keeps the alignment */
+    mov     [rsp], rdi
+    mov     [rsp + 8], rsi
+    mov     [rsp + 16], rdx
+    mov     [rsp + 24], rcx
+    mov     [rsp + 32], r8
+    mov     [rsp + 40], r9
+    mov     edi, r12d
+    mov     rsi, rsp
+    call    dj_marshal_syscall
+    add     rsp, 48
+
+.Ldj_sigsys_result:
+    mov     [rbx + LX_UC_RAX], rax
+.Ldj_sigsys_return:
+    pop     r13
+    pop     r12
+    pop     rbx
+    ret
+END(dj_sigsys)
+
+/* exit, exit_group (edi = status): tell the host, wait for its reply, end the keep. Never returns. */
+LOCAL_FUNC(dj_keep_exit)
+    push    rbx                             /* alignment; rbx is ours from here on */
+    mov     ebx, edi
+    call    dj_report_exit
+    mov     edi, ebx
+    mov     eax, LX_NR_EXIT_GROUP
+    syscall
+    ud2
+END(dj_keep_exit)
+
+/* arch_prctl (edi = code, rsi = address). Only the FS base, which libc's TLS needs; the real call, since
+   FS is the workload's. ARCH_GET_FS goes through a shim variable, so that the kernel never writes to a
+   workload pointer the shim has not checked. */
+LOCAL_FUNC(dj_keep_arch_prctl)
+    cmp     edi, LX_ARCH_SET_FS
+    je      .Ldj_keep_arch_prctl_set
+    cmp     edi, LX_ARCH_GET_FS
+    je      .Ldj_keep_arch_prctl_get
+    mov     rax, -LX_EINVAL
+    ret
+.Ldj_keep_arch_prctl_set:
+    mov     eax, LX_NR_ARCH_PRCTL
+    syscall
+    ret
+.Ldj_keep_arch_prctl_get:
+    sub     rsp, 24                         /* [rsp] = FS base, [rsp + 8] = the workload's pointer */
+    mov     [rsp + 8], rsi
+    mov     rsi, rsp
+    mov     eax, LX_NR_ARCH_PRCTL
+    syscall
+    test    rax, rax
+    jnz     .Ldj_keep_arch_prctl_done
+    mov     rdi, [rsp + 8]
+    mov     rsi, rsp
+    mov     edx, 8
+    call    dj_user_write
+.Ldj_keep_arch_prctl_done:
+    add     rsp, 24
+    ret
+END(dj_keep_arch_prctl)
+
+/* set_tid_address (rdi = clear_child_tid): remembered (a single-threaded keep never uses it); the result is
+   the real thread id, which is what libc caches as its tid. */
+LOCAL_FUNC(dj_keep_set_tid_address)
+    mov     [rip + dj_clear_child_tid], rdi
+    mov     eax, LX_NR_GETTID
+    syscall
+    ret
+END(dj_keep_set_tid_address)
+
+/* set_robust_list (rdi = head, rsi = length): accepted, as Linux does, when the length is right. */
+LOCAL_FUNC(dj_keep_set_robust_list)
+    cmp     rsi, LX_ROBUST_LIST_HEAD_SIZE
+    jne     .Ldj_keep_set_robust_list_bad
+    mov     [rip + dj_robust_list], rdi
+    xor     eax, eax
+    ret
+.Ldj_keep_set_robust_list_bad:
+    mov     rax, -LX_EINVAL
+    ret
+END(dj_keep_set_robust_list)
+
+/* rseq: not offered; every libc falls back when it gets ENOSYS. */
+LOCAL_FUNC(dj_keep_rseq)
+    mov     rax, -LX_ENOSYS
+    ret
+END(dj_keep_rseq)
+
+    .bss
+    .balign 8
+dj_clear_child_tid:
+    .skip   8
+dj_robust_list:
+    .skip   8
+
+/* dj_keep_table: one int32 per syscall number below DJ_KEEP_TABLE_COUNT, the handler's offset from the table
+   (position-independent, so the image needs no relocation), or 0 for "send it to the host". KEEP must be
+   used in increasing number order: it fills the gap before each entry with zeros. */
+    .section .rodata
+    .balign 4
+dj_keep_table:
+.macro KEEP number, handler
+    .fill   (\number) - (. - dj_keep_table) / 4, 4, 0
+    .long   \handler - dj_keep_table
+.endm
+    KEEP    LX_NR_MMAP, dj_sys_mmap
+    KEEP    LX_NR_MPROTECT, dj_sys_mprotect
+    KEEP    LX_NR_MUNMAP, dj_sys_munmap
+    KEEP    LX_NR_BRK, dj_sys_brk
+    KEEP    LX_NR_RT_SIGACTION, dj_sys_rt_sigaction
+    KEEP    LX_NR_RT_SIGPROCMASK, dj_sys_rt_sigprocmask
+    KEEP    LX_NR_MREMAP, dj_sys_mremap
+    KEEP    LX_NR_MADVISE, dj_sys_madvise
+    KEEP    LX_NR_EXIT, dj_keep_exit
+    KEEP    LX_NR_SIGALTSTACK, dj_sys_sigaltstack
+    KEEP    LX_NR_ARCH_PRCTL, dj_keep_arch_prctl
+    KEEP    LX_NR_SET_TID_ADDRESS, dj_keep_set_tid_address
+    KEEP    LX_NR_EXIT_GROUP, dj_keep_exit
+    KEEP    LX_NR_SET_ROBUST_LIST, dj_keep_set_robust_list
+    KEEP    LX_NR_RSEQ, dj_keep_rseq
+    .fill   DJ_KEEP_TABLE_COUNT - (. - dj_keep_table) / 4, 4, 0
+dj_keep_table_end:
+    .if (dj_keep_table_end - dj_keep_table) != DJ_KEEP_TABLE_COUNT * 4
+    .error "dj_keep_table: entries out of order or beyond DJ_KEEP_TABLE_COUNT"
+    .endif

@@ -1,0 +1,5 @@
+/* Exits at once: measures start-to-exit. */
+int main(void)
+{
+    return 0;
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Donjon.Tests.Support;
+using Donjon.Tests.Workloads;
+
+namespace Donjon.Tests.Keeps;
+
+/// <summary>No keep process survives Donjon, on any path: normal exit, Ctrl-C, SIGTERM, SIGKILL of the host.</summary>
+public sealed class KeepLifecycleTests
+{
+    public static TheoryData<string> Backends() => new(KeepSuiteTests.Backends);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Normal_exit_leaves_no_keep_process(string backend)
+    {
+        string program = SuiteWorkloads.Build("hello", Toolchain.Glibc);
+        using var donjon = StartDonjon(backend, program, []);
+        donjon.WaitForExit(60_000).Should().BeTrue();
+        donjon.ExitCode.Should().Be(0);
+        KeepProcessesOf(donjon.Id).Should().BeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Sigkill_of_the_host_kills_the_keep_even_while_the_workload_computes(string backend) =>
+        KillHostAndCheck(backend, "spin", [], signal: 9, expectedStatus: null);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Sigkill_of_the_host_kills_the_keep_while_a_syscall_blocks(string backend) =>
+        KillHostAndCheck(backend, "sleep", ["30"], signal: 9, expectedStatus: null);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Sigterm_stops_the_keep_and_donjon_exits(string backend) =>
+        KillHostAndCheck(backend, "sleep", ["30"], signal: 15, expectedStatus: 143);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Ctrl_c_stops_the_keep_and_donjon_exits_130(string backend) =>
+        KillHostAndCheck(backend, "spin", [], signal: 2, expectedStatus: 130);
+
+    private static void KillHostAndCheck(string backend, string workload, string[] args, int signal, int? expectedStatus)
+    {
+        string program = SuiteWorkloads.Build(workload, Toolchain.Glibc);
+        using var donjon = StartDonjon(backend, program, args);
+        string firstLine = donjon.StandardOutput.ReadLine() ?? string.Empty;
+        firstLine.Should().BeOneOf("sleeping", "spinning");
+        List<int> keep = KeepProcessesOf(donjon.Id);
+        keep.Should().NotBeEmpty("a keep process runs the workload");
+
+        Kill(donjon.Id, signal);
+        donjon.WaitForExit(20_000).Should().BeTrue("Donjon must end after signal {0}", signal);
+        if (expectedStatus is not null)
+        {
+            donjon.ExitCode.Should().Be(expectedStatus.Value);
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (keep.Any(IsAlive) && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(50);
+        }
+
+        keep.Where(IsAlive).Should().BeEmpty("no keep process may outlive Donjon");
+    }
+
+    private static Process StartDonjon(string backend, string program, string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in (string[])[DonjonProcess.HostAssembly, "run", "--backend", backend, program, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>The processes below <paramref name="root"/> (children, grandchildren...).</summary>
+    internal static List<int> KeepProcessesOf(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        var found = new List<int>();
+        var frontier = new Queue<int>([root]);
+        while (frontier.TryDequeue(out int parent))
+        {
+            foreach ((int pid, int ppid) in parents)
+            {
+                if (ppid == parent && !found.Contains(pid))
+                {
+                    found.Add(pid);
+                    frontier.Enqueue(pid);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void Kill(int pid, int signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+}

@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using Donjon.Tests.Support;
+using Donjon.Tests.Workloads;
+
+namespace Donjon.Tests.Keeps;
+
+/// <summary>
+/// The keep suite: every case runs the same binary natively and in a keep, and asserts identical stdout and exit
+/// status. It is parameterized over backends: a new keep joins by adding its name to <see cref="Backends"/>.
+/// </summary>
+public sealed class KeepSuiteTests
+{
+    /// <summary>The backends every case runs on.</summary>
+    public static readonly string[] Backends = ["process"];
+
+    private const string TestValue = "a value with spaces = and symbols $HOME";
+
+    public static TheoryData<string, Toolchain> AllToolchains() => Cases(Toolchain.Glibc, Toolchain.Musl, Toolchain.Assembly);
+
+    public static TheoryData<string, Toolchain> CToolchains() => Cases(Toolchain.Glibc, Toolchain.Musl);
+
+    private static TheoryData<string, Toolchain> Cases(params Toolchain[] toolchains)
+    {
+        var data = new TheoryData<string, Toolchain>();
+        foreach (string backend in Backends)
+        {
+            foreach (Toolchain toolchain in toolchains)
+            {
+                data.Add(backend, toolchain);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void Hello(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "hello", toolchain).StdoutText.Should().Be("hello, keep\n");
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void Arguments_with_spaces_and_an_environment_variable(string backend, Toolchain toolchain)
+    {
+        var keep = SameAsNative(backend, "args", toolchain, ["first", "two words", "", "--env", "ünïcødé"]);
+        if (toolchain != Toolchain.Assembly)
+        {
+            keep.StdoutText.Should().Contain("argv[2]=[two words]").And.Contain($"DONJON_TEST_VALUE=[{TestValue}]").And.Contain("HOME=[(unset)]");
+        }
+        else
+        {
+            keep.StdoutText.Should().Be("first\ntwo words\n\n--env\nünïcødé\n");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void Exit_status_7_passes_through(string backend, Toolchain toolchain)
+    {
+        var keep = SameAsNative(backend, "exit7", toolchain);
+        keep.ExitCode.Should().Be(7);
+        keep.Stderr.Should().Contain("to stderr");
+    }
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void Echo_of_2_MiB_is_byte_exact(string backend, Toolchain toolchain)
+    {
+        byte[] input = RandomNumberGenerator.GetBytes(2 << 20);
+        var keep = SameAsNative(backend, "echo", toolchain, stdin: input);
+        keep.Stdout.Should().Equal(input);
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Malloc_and_free_from_1_byte_to_64_MiB(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "malloc", toolchain).StdoutText.Should().Be("allocated 134217727 bytes in all\n");
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void Null_pointer_write_dies_by_SIGSEGV_with_a_fault_report(string backend, Toolchain toolchain)
+    {
+        var keep = SameAsNative(backend, "nullwrite", toolchain);
+        keep.ExitCode.Should().Be(139);
+        keep.StdoutText.Should().Be("about to fault\n");
+        keep.Stderr.Should().Contain("faulted").And.Contain("signal 11").And.Contain("address 0x0");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Monotonic_clock_and_a_50_ms_nanosleep(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "clock", toolchain).StdoutText.Should().Be("slept at least 50 ms: yes\nresolution positive: yes\ntime after 2020: yes\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Getrandom(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "random", toolchain).StdoutText.Should().Be("got 64 and 64 bytes\ndifferent: yes\n");
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void Writev(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "writev", toolchain).StdoutText.Should().StartWith("one two three\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Thread_local_storage_and_errno(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "tls", toolchain).StdoutText.Should().Be("counter=42 label=tls-initial\nwrite(99) = -1, errno = 9 (Bad file descriptor)\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Fstat_of_stdout_when_it_is_a_pipe(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "fstat", toolchain).StdoutText.Should().Be("stdout is a pipe; isatty=0\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Fstat_of_stdout_when_it_is_a_file(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("fstat", toolchain);
+        using var dir = new TempDirectory();
+        string nativeOut = Path.Combine(dir.Path, "native.txt");
+        string keepOut = Path.Combine(dir.Path, "keep.txt");
+        var native = ChildProcess.Run("/bin/sh", ["-c", $"'{program}' > '{nativeOut}'"], NativeEnvironment());
+        var keep = ChildProcess.Run("/bin/sh", ["-c", $"dotnet '{DonjonProcess.HostAssembly}' run --backend {backend} '{program}' > '{keepOut}'"], ChildProcess.DotnetEnvironment());
+        keep.ExitCode.Should().Be(native.ExitCode, keep.Stderr);
+        File.ReadAllText(keepOut).Should().Be(File.ReadAllText(nativeOut)).And.Be("stdout is a regular file; isatty=0\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(AllToolchains))]
+    public void The_keep_reports_the_workloads_sha256(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("hello", toolchain);
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(program)));
+        var keep = RunInKeep(backend, program, [], null, ["--log-level", "info"]);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.Stderr.Should().Contain($"sha256 {sha256}");
+        keep.StdoutText.Should().Be("hello, keep\n");
+    }
+
+    internal static Dictionary<string, string> NativeEnvironment() => new(StringComparer.Ordinal)
+    {
+        // What the keep's environment is under the committed plugins.json, plus the test's --env.
+        ["LANG"] = "C.UTF-8",
+        ["DONJON_TEST_VALUE"] = TestValue,
+    };
+
+    internal static ChildProcess.Result RunInKeep(string backend, string program, string[] args, byte[]? stdin, string[]? donjonOptions = null) =>
+        ChildProcess.Run(
+            "dotnet",
+            [DonjonProcess.HostAssembly, "run", "--backend", backend, .. donjonOptions ?? [], "--env", "DONJON_TEST_VALUE=" + TestValue, program, .. args],
+            ChildProcess.DotnetEnvironment(),
+            stdin);
+
+    /// <summary>Runs the program natively and in the keep; asserts identical stdout and status; returns the keep's run.</summary>
+    private static ChildProcess.Result SameAsNative(string backend, string name, Toolchain toolchain, string[]? args = null, byte[]? stdin = null)
+    {
+        string program = SuiteWorkloads.Build(name, toolchain);
+        var native = ChildProcess.Run(program, args ?? [], NativeEnvironment(), stdin);
+        var keep = RunInKeep(backend, program, args ?? [], stdin);
+        keep.ExitCode.Should().Be(native.ExitCode, $"the keep's stderr was: {keep.Stderr}");
+        keep.Stdout.Should().Equal(native.Stdout, $"stdout must match the native run's; the keep's stderr was: {keep.Stderr}");
+        return keep;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Buffers.Binary;
+using Donjon.Abstractions.Sessions;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Host.Protocol;
+
+namespace Donjon.Tests.Protocol;
+
+/// <summary>The configuration page of docs/protocol.md §2: round trip, and every declaration the host refuses.</summary>
+public sealed class ConfigurationPageBuilderTests
+{
+    private static DeclaredSyscall Core(SyscallSignature signature) => new("core", signature);
+
+    private static void ShouldRefuse(SyscallSignature signature, string because)
+    {
+        var act = () => ConfigurationPageBuilder.Build([Core(signature)]);
+        act.Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("'core'").And.Contain($"syscall {signature.Number} ({signature.Name})").And.Contain(because);
+    }
+
+    /// <summary>A test-side reader of the page, from the document's offsets.</summary>
+    private static (int Count, Dictionary<int, (ArgumentKind Kind, int Length, int Fixed)[]> Declared) ReadPage(byte[] page)
+    {
+        BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(0);
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(64);
+        int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
+        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x14)).Should().Be(32);
+        page.AsSpan(0x18, 40).ToArray().Should().OnlyContain(b => b == 0);
+        page.Length.Should().Be(table + (32 * count));
+
+        var declared = new Dictionary<int, (ArgumentKind, int, int)[]>();
+        for (int n = 0; n < count; n++)
+        {
+            var entry = page.AsSpan(table + (32 * n), 32);
+            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(entry);
+            BinaryPrimitives.ReadUInt16LittleEndian(entry[2..]).Should().Be(0);
+            BinaryPrimitives.ReadUInt32LittleEndian(entry[0x1C..]).Should().Be(0);
+            if ((flags & 1) == 0)
+            {
+                entry.ToArray().Should().OnlyContain(b => b == 0, "an undeclared entry is all zero");
+                continue;
+            }
+
+            var arguments = new (ArgumentKind, int, int)[6];
+            for (int i = 0; i < 6; i++)
+            {
+                arguments[i] = ((ArgumentKind)entry[4 + (4 * i)], entry[5 + (4 * i)], BinaryPrimitives.ReadUInt16LittleEndian(entry[(6 + (4 * i))..]));
+            }
+
+            declared[n] = arguments;
+        }
+
+        return (count, declared);
+    }
+
+    [Fact]
+    public void The_page_round_trips_every_declaration()
+    {
+        var declarations = TestShim.Signatures.Select(s => new DeclaredSyscall(s.Number < 100 ? "core" : "extra", s)).ToList();
+        var (count, declared) = ReadPage(ConfigurationPageBuilder.Build(declarations));
+
+        count.Should().Be(301);
+        declared.Keys.Should().BeEquivalentTo(TestShim.Signatures.Select(s => s.Number));
+        foreach (var signature in TestShim.Signatures)
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                var expected = i < signature.Arguments.Count ? signature.Arguments[i] : SyscallArgument.Value;
+                declared[signature.Number][i].Should().Be((expected.Kind, expected.LengthArgument < 0 ? 0xFF : expected.LengthArgument, expected.FixedSize),
+                    $"syscall {signature.Name} argument {i}");
+            }
+        }
+    }
+
+    [Fact]
+    public void No_declaration_gives_an_empty_table()
+    {
+        var (count, declared) = ReadPage(ConfigurationPageBuilder.Build([]));
+        count.Should().Be(0);
+        declared.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Syscall_1023_is_the_highest_allowed()
+    {
+        ReadPage(ConfigurationPageBuilder.Build([Core(new SyscallSignature(1023, "last", []))])).Count.Should().Be(1024);
+    }
+
+    [Fact]
+    public void A_syscall_declared_by_two_sets_is_refused_naming_both()
+    {
+        var act = () => ConfigurationPageBuilder.Build([new DeclaredSyscall("core", new(1, "write", [])), new DeclaredSyscall("files", new(1, "write", []))]);
+        act.Should().Throw<ArgumentException>().WithMessage("*syscall 1 (write*declared by both 'core' and 'files'*");
+    }
+
+    [Fact]
+    public void A_syscall_declared_twice_by_one_set_is_refused()
+    {
+        var act = () => ConfigurationPageBuilder.Build([Core(new(1, "write", [])), Core(new(1, "write", []))]);
+        act.Should().Throw<ArgumentException>().WithMessage("*declared twice by 'core'*");
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1024)]
+    [InlineData(int.MaxValue)]
+    public void A_number_outside_0_to_1023_is_refused(int number) =>
+        ShouldRefuse(new SyscallSignature(number, "odd", []), "0-1023");
+
+    [Fact]
+    public void More_than_six_arguments_are_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "seven", Enumerable.Repeat(SyscallArgument.Value, 7).ToArray()), "at most 6");
+
+    [Fact]
+    public void An_unknown_argument_kind_is_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "future", [new SyscallArgument((ArgumentKind)7)]), "unknown argument kind 7");
+
+    [Theory]
+    [InlineData(ArgumentKind.InputBuffer)]
+    [InlineData(ArgumentKind.OutputBuffer)]
+    [InlineData(ArgumentKind.InOutBuffer)]
+    public void A_buffer_with_neither_length_argument_nor_fixed_size_is_refused(ArgumentKind kind) =>
+        ShouldRefuse(new SyscallSignature(5, "vague", [new SyscallArgument(kind), SyscallArgument.Value]), "has neither");
+
+    [Fact]
+    public void An_iovec_array_without_length_argument_is_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "vague", [new SyscallArgument(ArgumentKind.InputIovec, -1, 16)]), "iovec array needs a length argument");
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(6)]
+    [InlineData(-2)]
+    public void A_length_argument_out_of_range_is_refused(int index) =>
+        ShouldRefuse(new SyscallSignature(5, "far", [SyscallArgument.Value, new SyscallArgument(ArgumentKind.InputBuffer, index), SyscallArgument.Value]), "out of range");
+
+    [Fact]
+    public void A_length_argument_that_is_not_a_value_is_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "loop", [SyscallArgument.CString, SyscallArgument.Input(0)]), "is not a Value argument");
+
+    [Fact]
+    public void A_length_argument_pointing_at_itself_is_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "self", [SyscallArgument.Input(0)]), "is not a Value argument");
+
+    [Theory]
+    [InlineData(65536)]
+    [InlineData(-1)]
+    public void A_fixed_size_outside_0_to_65535_is_refused(int size) =>
+        ShouldRefuse(new SyscallSignature(5, "huge", [SyscallArgument.OutputOfSize(size)]), "0-65535");
+
+    [Fact]
+    public void A_fixed_size_of_65535_is_allowed() =>
+        ConfigurationPageBuilder.Build([Core(new SyscallSignature(5, "big", [SyscallArgument.OutputOfSize(65535)]))]).Should().NotBeEmpty();
+
+    [Fact]
+    public void A_buffer_with_both_length_argument_and_fixed_size_is_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "both", [SyscallArgument.Value, new SyscallArgument(ArgumentKind.InputBuffer, 0, 8)]), "not both");
+
+    [Fact]
+    public void A_value_with_a_size_is_refused() =>
+        ShouldRefuse(new SyscallSignature(5, "sized", [new SyscallArgument(ArgumentKind.Value, -1, 8)]), "takes neither");
+
+    [Fact]
+    public void BuildTable_reads_sets_and_gives_a_matching_dispatch()
+    {
+        var core = new FixedSet("core", [TestShim.Signature("read"), TestShim.Signature("write")]);
+        var extra = new FixedSet("extra", [TestShim.Signature("getpid")]);
+        var table = ConfigurationPageBuilder.BuildTable([core, extra]);
+
+        table.Dispatch.Keys.Should().BeEquivalentTo([0, 1, 39]);
+        table.Dispatch[39].Set.Should().BeSameAs(extra);
+        table.Dispatch[0].Set.Should().BeSameAs(core);
+        table.Dispatch[1].Signature.Should().BeEquivalentTo(TestShim.Signature("write"));
+        ReadPage(table.ConfigurationPage.ToArray()).Declared.Keys.Should().BeEquivalentTo([0, 1, 39]);
+    }
+
+    [Fact]
+    public void BuildTable_names_the_sets_of_a_duplicate()
+    {
+        var act = () => ConfigurationPageBuilder.BuildTable([new FixedSet("core", [TestShim.Signature("read")]), new FixedSet("net", [TestShim.Signature("read")])]);
+        act.Should().Throw<ArgumentException>().WithMessage("*'core' and 'net'*");
+    }
+
+    [Fact]
+    public void BuildTable_snapshots_the_declarations()
+    {
+        var arguments = new List<SyscallArgument> { SyscallArgument.Value };
+        var set = new FixedSet("core", [new SyscallSignature(3, "close", arguments)]);
+        var table = ConfigurationPageBuilder.BuildTable([set]);
+        arguments.Add(SyscallArgument.CString); // the plugin changes its list afterwards
+        table.Dispatch[3].Signature.Arguments.Should().HaveCount(1);
+    }
+
+    private sealed class FixedSet(string name, IReadOnlyList<SyscallSignature> syscalls) : ISyscallHandlerSet
+    {
+        public string Name => name;
+
+        public IReadOnlyList<SyscallSignature> Syscalls => syscalls;
+
+        public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(SyscallResult.Error(38));
+    }
+}
