@@ -257,7 +257,8 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
     uint64_t position = DJ_SYSCALL_FIXED_SIZE;
 
     /* Pass 1: what each argument needs. Pointers never cross; their value in the item is 0. A NULL pointer
-       is sent as the buffer {0, 0} (§3): nothing is copied, and the host's handler sees the buffer absent. */
+       is sent as the buffer {0, 0} (§3, "NULL pointers"): nothing is copied, and the host's handler answers
+       as Linux does. A NULL buffer that its length argument says is not empty is the shim's -EFAULT. */
     for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
         const struct dj_config_argument *a = &e->args[i];
         values[i] = args[i];
@@ -265,8 +266,12 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         if (a->kind == DJ_ARGUMENT_KIND_VALUE)
             continue;
         values[i] = 0;
-        if (args[i] == 0)
+        if (args[i] == 0) {
+            if ((is_sized_buffer(a->kind) || is_iovec(a->kind)) &&
+                a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT && args[a->length_argument] != 0)
+                return -LX_EFAULT;
             continue;
+        }
         buf[i].present = 1;
         buf[i].pointer = args[i];
         if (is_sized_buffer(a->kind)) {

@@ -9,8 +9,8 @@
  *      doorbell is), then FUTEX_WAKE the doorbell if the host said it sleeps. Because the xchg orders the
  *      store before the load of `host sleeping`, and the host sets `host sleeping` before it re-reads the
  *      doorbell, at least one side sees the other: no lost wake-up.
- *   2. spin with `pause` while the doorbell still reads REQUEST (a fast syscall: two cache-line transfers,
- *      no system call on either side);
+ *   2. spin with `pause` while the doorbell still reads REQUEST, for DJ_SPIN_TSC_TICKS (a fast syscall:
+ *      two cache-line transfers, no system call on either side);
  *   3. then `shim sleeping` := 1 with xchg, re-check, and FUTEX_WAIT(doorbell, REQUEST) until the doorbell
  *      changes, so a blocked syscall (accept, nanosleep) leaves the shim asleep in the kernel. The futex op
  *      is the shared (not _PRIVATE) one: the block is a memfd mapped by two processes.
@@ -23,9 +23,8 @@
  * Untrusted inputs: the doorbell and `host sleeping`, written by the host; only compared. A host that never
  *   answers leaves the shim asleep; PR_SET_PDEATHSIG ends it with the host.
  *
- * Register contract: System V. In: rdi = block. Out: none. Clobbers rax, rcx, rdx, rsi, rdi, r8, r10, r11,
- *   flags.
- *   Any stack alignment (no call).
+ * Register contract: System V. In: rdi = block. Out: none. Clobbers rax, rcx, rdx, rsi, rdi, r8, r9, r10,
+ *   r11, flags. Any stack alignment (no call).
  */
 #include "asm.h"
 #include "linux.h"
@@ -45,13 +44,20 @@ FUNC(dj_doorbell_ring_wait)
     syscall
 
 .Ldj_doorbell_ring_wait_spin:
-    mov     ecx, DJ_SPIN_ITERATIONS
+    rdtsc                                   /* a time budget, not a count: `pause` takes 10 to 140 cycles */
+    shl     rdx, 32                         /* depending on the CPU */
+    or      rax, rdx
+    mov     r9, rax                         /* r9 = TSC at the start of the spin */
 .Ldj_doorbell_ring_wait_poll:
     cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
     jne     .Ldj_doorbell_ring_wait_done
     pause
-    dec     ecx
-    jnz     .Ldj_doorbell_ring_wait_poll
+    rdtsc
+    shl     rdx, 32
+    or      rax, rdx
+    sub     rax, r9
+    cmp     rax, DJ_SPIN_TSC_TICKS
+    jb      .Ldj_doorbell_ring_wait_poll
 
     mov     eax, 1
     xchg    dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], eax

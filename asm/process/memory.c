@@ -14,8 +14,8 @@
  *     range or inside one image region; elsewhere it fails with ENOMEM.
  *   - The memory limit counts what the workload maps at run time: the heap's pages plus the mmap range's.
  *   - What the shim owns (its image, including its .bss and alternate stack, and the shared block) is never
- *     touched: munmap -> EINVAL, mprotect/madvise/mremap -> ENOMEM/EFAULT (as for an unmapped range), and a
- *     workload pointer into it -> EFAULT.
+ *     touched, and looks unmapped: munmap skips it, mprotect/madvise/mremap answer ENOMEM/EFAULT (as for an
+ *     unmapped range), a workload pointer into it gives EFAULT, MAP_FIXED over it ENOMEM.
  *   - Never writable and executable at once: PROT_WRITE|PROT_EXEC -> EACCES, and mremap(old_size = 0), which
  *     would alias a shared mapping at a second address, -> EINVAL.
  *   - Only anonymous mappings: a file mapping -> ENODEV (the keep's descriptors live in the host).
@@ -54,9 +54,16 @@ void dj_memory_init(const struct dj_image *image, const struct dj_range *owned_r
     for (uint32_t i = 0; i < region_count; i++)
         regions[i] = (struct dj_range){ image->regions[i].address,
                                         image->regions[i].address + image->regions[i].size };
+    /* Sorted by address (insertion sort of at most 3), so munmap can walk around them. */
     owned_count = 0;
-    for (unsigned i = 0; i < count && i < 3; i++)
-        owned[owned_count++] = owned_ranges[i];
+    for (unsigned i = 0; i < count && i < 3; i++) {
+        unsigned j = owned_count++;
+        while (j > 0 && owned[j - 1].start > owned_ranges[i].start) {
+            owned[j] = owned[j - 1];
+            j--;
+        }
+        owned[j] = owned_ranges[i];
+    }
     /* Above the user address space nothing is the workload's either. */
     owned[owned_count++] = (struct dj_range){ LX_TASK_SIZE, UINT64_MAX };
 }
@@ -240,14 +247,32 @@ long dj_sys_munmap(uint64_t address, uint64_t length)
     uint64_t start, end;
     if ((address & PAGE_MASK) || length == 0 || !user_span(address, length, &start, &end))
         return -LX_EINVAL;
-    if (touches_owned(start, end))
-        return -LX_EINVAL;
-    if (!dj_vm_has_room(&mmap_space, 1))
+    /* To the workload, what the shim owns is not mapped, and unmapping a hole is not an error: only the
+       pieces around the shim's ranges are unmapped, and the answer is 0. Any other answer would let the
+       workload find the shim by bisecting the address space with munmap. */
+    struct dj_range pieces[4];
+    unsigned count = 0;
+    uint64_t at = start;
+    for (unsigned i = 0; i < owned_count && at < end; i++) {
+        if (owned[i].end <= at)
+            continue;
+        if (owned[i].start >= end)
+            break;
+        if (owned[i].start > at)
+            pieces[count++] = (struct dj_range){ at, owned[i].start };
+        at = owned[i].end;
+    }
+    if (at < end)
+        pieces[count++] = (struct dj_range){ at, end };
+    if (!dj_vm_has_room(&mmap_space, count))
         return -LX_ENOMEM;
-    long r = dj_syscall2(LX_NR_MUNMAP, start, end - start);
-    if (r == 0)
-        dj_vm_remove(&mmap_space, start, end);
-    return r;
+    for (unsigned i = 0; i < count; i++) {
+        long r = dj_syscall2(LX_NR_MUNMAP, pieces[i].start, pieces[i].end - pieces[i].start);
+        if (r != 0)
+            return r;
+        dj_vm_remove(&mmap_space, pieces[i].start, pieces[i].end);
+    }
+    return 0;
 }
 
 long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot)

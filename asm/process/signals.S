@@ -56,8 +56,7 @@ dj_altstack:
 dj_altstack_end:
 
 FUNC(dj_signals_install)
-    push    rbx
-    sub     rsp, 32                         /* [rsp]: stack_t / struct sigaction; rsp 16-aligned */
+    sub     rsp, 40                         /* [rsp]: stack_t, then struct sigaction; rsp 16-aligned */
 
     mov     eax, LX_NR_MPROTECT
     lea     rdi, [rip + dj_altstack_guard]
@@ -103,8 +102,7 @@ FUNC(dj_signals_install)
     mov     edi, LX_SIGTRAP
     call    .Ldj_signals_install_action
 
-    add     rsp, 32
-    pop     rbx
+    add     rsp, 40
     ret
 
 /* edi = signal; the struct sigaction is at the caller's rsp (our rsp + 8). */

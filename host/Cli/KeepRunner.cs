@@ -1,5 +1,6 @@
 using System.Globalization;
 using Donjon.Abstractions.Backends;
+using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
 using Donjon.Abstractions.Sessions;
 using Donjon.Host.Elf;
@@ -22,7 +23,10 @@ internal static class KeepRunner
     {
         KeepPolicy policy = environment.Configuration!.Policy;
         MarshallingTable table = ConfigurationPageBuilder.BuildTable(catalog.SyscallSets.ToList());
-        var image = KeepImageBuilder.Build(new KeepImageRequest(
+        KeepImage image;
+        try
+        {
+            image = KeepImageBuilder.Build(new KeepImageRequest(
             workload.Report,
             workload.Contents,
             request.ElfPath,
@@ -33,6 +37,12 @@ internal static class KeepRunner
             policy.Limits,
             request.Seed,
             table.ConfigurationPage));
+        }
+        catch (KeepImageException e)
+        {
+            await stderr.WriteLineAsync($"donjon: {request.ElfPath}: cannot be run: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
 
         HostLog.Workload(environment.Logger, image.Workload.Path, image.Workload.Sha256);
         IKeep keep;
@@ -54,7 +64,7 @@ internal static class KeepRunner
         await using (keep.ConfigureAwait(false))
         {
             ILogger keepLogger = environment.LoggerFactory.CreateLogger("donjon.keep");
-            var session = new KeepSession(image.Workload, policy, new KeepStdio(0, 1, 2), keepLogger);
+            using var session = new KeepSession(image.Workload, policy, new KeepStdio(0, 1, 2), keepLogger);
             using CancellationTokenRegistration onCancel = cancellationToken.Register(keep.Kill);
 
             // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.

@@ -51,6 +51,11 @@ internal static class RunCommand
         }
 
         PluginCatalog catalog = environment.LoadPlugins();
+        if (request.Backend is not null && !catalog.OrderedBackends.Any(b => b.Name == request.Backend))
+        {
+            string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
+            throw new UsageException($"--backend '{request.Backend}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
+        }
 
         (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(request.ElfPath, stderr).ConfigureAwait(false);
         if (workload is null)
@@ -81,12 +86,8 @@ internal static class RunCommand
     {
         if (name is not null)
         {
-            IBackend? backend = catalog.OrderedBackends.FirstOrDefault(b => b.Name == name);
-            if (backend is null)
-            {
-                string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
-                throw new UsageException($"--backend '{name}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
-            }
+            // The name was checked against the loaded backends before the workload was read.
+            IBackend backend = catalog.OrderedBackends.First(b => b.Name == name);
 
             BackendStatus status = BackendStatus.Probe(backend);
             if (!status.IsAvailable)

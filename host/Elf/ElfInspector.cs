@@ -34,12 +34,18 @@ public static class ElfInspector
     /// </summary>
     /// <param name="bytes">The file's bytes; untrusted.</param>
     /// <param name="displayName">How the file is named in the report (usually the path the user gave).</param>
-    public static ElfReport Inspect(ReadOnlyMemory<byte> bytes, string displayName)
+    public static ElfReport Inspect(ReadOnlyMemory<byte> bytes, string displayName) =>
+        Inspect(bytes, displayName, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)));
+
+    /// <summary>
+    /// Inspects <paramref name="bytes"/> whose SHA-256 the caller already has. The hash is only reported, never
+    /// used for a decision; tests that inspect thousands of mutated copies use this to skip re-hashing.
+    /// </summary>
+    internal static ElfReport Inspect(ReadOnlyMemory<byte> bytes, string displayName, string sha256)
     {
         ArgumentNullException.ThrowIfNull(displayName);
-        string sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
-        var inspection = new Inspection(bytes, displayName, sha256);
-        return inspection.Run();
+        ArgumentNullException.ThrowIfNull(sha256);
+        return new Inspection(bytes, displayName, sha256).Run();
     }
 
     /// <summary>

@@ -7,7 +7,10 @@ namespace Donjon.Host.Elf;
 /// </summary>
 /// <param name="DisplayName">The name the file was inspected under (the path as the user gave it).</param>
 /// <param name="FileSize">The file's size in bytes.</param>
-/// <param name="Sha256">The SHA-256 of the whole file, in lowercase hexadecimal (what <c>sha256sum</c> prints).</param>
+/// <param name="Sha256">
+/// The SHA-256 of the whole file, in lowercase hexadecimal (what <c>sha256sum</c> prints); empty when the file
+/// could not be read (<see cref="ElfRejectionKind.Unreadable"/>, <see cref="ElfRejectionKind.FileTooLarge"/>).
+/// </param>
 /// <param name="Header">The ELF file header, or <see langword="null"/> when the file is too short or not ELF.</param>
 /// <param name="ProgramHeaders">Every program header, in file order; empty when the table could not be read.</param>
 /// <param name="InterpreterPath">The dynamic loader named by <c>PT_INTERP</c>, when there is one.</param>

@@ -172,7 +172,9 @@ internal sealed class PluginCatalog : IDisposable
         Type[] types;
         try
         {
-            loader = PluginLoader.CreateFromAssemblyFile(reference.AssemblyPath, sharedTypes: [typeof(IBackend), typeof(ILogger)], config => config.PreferSharedTypes = true);
+            // Only the contract (and what it references) is shared; every other dependency resolves from the
+            // plugin's own folder first, so a plugin may carry a private version of it.
+            loader = PluginLoader.CreateFromAssemblyFile(reference.AssemblyPath, sharedTypes: [typeof(IBackend), typeof(ILogger)]);
             loaders.Add(loader);
             assembly = loader.LoadDefaultAssembly();
             types = assembly.GetExportedTypes();

@@ -246,5 +246,6 @@ internal static class ImageBlobWriter
 
     private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) / alignment * alignment;
 
+    /// <summary>One region to describe in the blob: a segment or the stack.</summary>
     private sealed record Region(string Name, ulong Address, ulong Size, MemoryPermissions Permissions, uint Kind, ulong DataOffset, ReadOnlyMemory<byte> Data);
 }

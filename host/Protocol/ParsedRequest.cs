@@ -70,7 +70,10 @@ internal sealed class SyscallReplyLayout
 
     /// <summary>Creates a layout.</summary>
     /// <param name="itemOffset">The item's start, from the block's start.</param>
-    /// <param name="outputOffsets">Per argument: the output buffer's start from the block's start, or -1 when the argument is not an output.</param>
+    /// <param name="outputOffsets">
+    /// Per argument: the output buffer's start from the block's start (the item's start for a NULL output, whose
+    /// capacity is 0), or -1 when the argument is not an output.
+    /// </param>
     /// <param name="outputCapacities">Per argument: the output buffer's capacity in bytes, or 0.</param>
     /// <param name="end">The first block offset after the request; every offset above lies below it.</param>
     public SyscallReplyLayout(int itemOffset, ReadOnlySpan<int> outputOffsets, ReadOnlySpan<int> outputCapacities, int end)

@@ -13,7 +13,8 @@ namespace Donjon.Host.Protocol;
 /// <remarks>
 /// Never throws on any block content. One parser serves one keep, one request at a time: the inputs of a
 /// <see cref="ParsedRequest.SyscallCall"/> are slices of the private buffer and stay valid until the next
-/// <see cref="Parse"/>. Version 1.0 requests carry one item; the parser serves the first item of a known kind,
+/// <see cref="Parse"/>. A buffer argument sent as {0, 0} is a NULL pointer: the handler sees an empty input and a
+/// zero capacity. Version 1.0 requests carry one item; the parser serves the first item of a known kind,
 /// skips unknown kinds by their size, and ignores what follows the served item.
 /// </remarks>
 internal sealed class RequestParser
@@ -74,6 +75,7 @@ internal sealed class RequestParser
         return ParseItems(untrustedSequence, requestSize);
     }
 
+    /// <summary>Walks the items of the private copy; every field in it was written by the keep and is checked before use.</summary>
     private ParsedRequest ParseItems(uint sequence, int requestSize)
     {
         ReadOnlySpan<byte> request = _copy.AsSpan(0, requestSize);
@@ -85,21 +87,21 @@ internal sealed class RequestParser
                 return Violation(sequence, $"the item at request offset {position} has no room for its header");
             }
 
-            uint itemSize = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemSizeOffset)..]);
-            uint itemKind = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemKindOffset)..]);
-            if (itemSize < ItemHeaderSize || itemSize % ItemAlignment != 0)
+            uint untrustedItemSize = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemSizeOffset)..]);
+            uint untrustedKind = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemKindOffset)..]);
+            if (untrustedItemSize < ItemHeaderSize || untrustedItemSize % ItemAlignment != 0)
             {
-                return Violation(sequence, $"the item at request offset {position} has size {itemSize}, not a multiple of {ItemAlignment} of at least {ItemHeaderSize}");
+                return Violation(sequence, $"the item at request offset {position} has size {untrustedItemSize}, not a multiple of {ItemAlignment} of at least {ItemHeaderSize}");
             }
 
-            if ((ulong)position + itemSize > (ulong)requestSize)
+            if ((ulong)position + untrustedItemSize > (ulong)requestSize)
             {
-                return Violation(sequence, $"the item at request offset {position} (size {itemSize}) ends beyond the request size {requestSize}");
+                return Violation(sequence, $"the item at request offset {position} (size {untrustedItemSize}) ends beyond the request size {requestSize}");
             }
 
-            int size = (int)itemSize;
+            int size = (int)untrustedItemSize; // checked: 8 ≤ size, aligned, inside the request
             ReadOnlySpan<byte> item = request.Slice(position, size);
-            switch (itemKind)
+            switch (untrustedKind)
             {
                 case ItemKindSyscall:
                     return ParseSyscall(sequence, item, position, requestSize);
@@ -127,8 +129,8 @@ internal sealed class RequestParser
         }
 
         uint untrustedNumber = BinaryPrimitives.ReadUInt32LittleEndian(item[SyscallNumberOffset..]);
-        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(item[SyscallFlagsOffset..]);
-        if ((flags & SyscallFlagUndeclared) != 0 || untrustedNumber > int.MaxValue)
+        uint untrustedFlags = BinaryPrimitives.ReadUInt32LittleEndian(item[SyscallFlagsOffset..]);
+        if ((untrustedFlags & SyscallFlagUndeclared) != 0 || untrustedNumber > int.MaxValue)
         {
             return new ParsedRequest.Undeclared(sequence, untrustedNumber, itemOffset);
         }
@@ -139,7 +141,7 @@ internal sealed class RequestParser
             return new ParsedRequest.Undeclared(sequence, untrustedNumber, itemOffset);
         }
 
-        Span<ulong> arguments = stackalloc ulong[MaxArguments];
+        Span<ulong> arguments = stackalloc ulong[MaxArguments]; // untrusted values, passed on to the handler as they are
         for (int i = 0; i < MaxArguments; i++)
         {
             arguments[i] = BinaryPrimitives.ReadUInt64LittleEndian(item[(SyscallArgumentsOffset + (8 * i))..]);
@@ -166,6 +168,17 @@ internal sealed class RequestParser
                 if (untrustedBufferOffset != 0 || untrustedBufferSize != 0)
                 {
                     return Violation(sequence, $"{Where(signature, i)} is a value but has buffer {{{untrustedBufferOffset}, {untrustedBufferSize}}}", itemOffset);
+                }
+
+                continue;
+            }
+
+            if (untrustedBufferOffset == 0 && untrustedBufferSize == 0)
+            {
+                // A NULL pointer: no bytes, capacity 0, its length argument left as the workload passed it.
+                if (declaration.Kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec)
+                {
+                    outputOffsets[i] = itemOffset; // Only 0 bytes can be written here.
                 }
 
                 continue;

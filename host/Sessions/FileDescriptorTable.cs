@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Donjon.Abstractions.Sessions;
 
 namespace Donjon.Host.Sessions;
@@ -10,7 +11,9 @@ namespace Donjon.Host.Sessions;
 /// </summary>
 /// <remarks>
 /// Descriptor numbers come from the keep and are untrusted: a negative or huge number never throws, it is simply
-/// not open (<see langword="false"/> or -1). Files are disposed outside the table's lock.
+/// not open (<see langword="false"/> or -1). Files are disposed outside the table's lock. A file the table has
+/// released (its last number closed) is never taken back: a <c>dup</c> that raced with the last <c>close</c> of
+/// its file gets -1 or <see langword="false"/> instead of a disposed file.
 /// </remarks>
 internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
 {
@@ -18,6 +21,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
 
     private readonly Lock _gate = new();
     private readonly Dictionary<IOpenFile, int> _references = new(ReferenceEqualityComparer.Instance);
+    private readonly ConditionalWeakTable<IOpenFile, object> _released = [];
     private IOpenFile?[] _slots;
 
     /// <summary>Every number below this one is in use (a hint that keeps allocation cheap).</summary>
@@ -61,7 +65,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
 
         lock (_gate)
         {
-            if (_disposed)
+            if (_disposed || _released.TryGetValue(file, out _))
             {
                 return -1;
             }
@@ -102,7 +106,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
         IOpenFile? released;
         lock (_gate)
         {
-            if (_disposed)
+            if (_disposed || _released.TryGetValue(file, out _))
             {
                 return false;
             }
@@ -219,6 +223,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
         }
 
         _references.Remove(file);
+        _released.AddOrUpdate(file, this);
         return file;
     }
 }

@@ -56,7 +56,9 @@ public sealed class ProcessBackend : IBackend
 
         cancellationToken.ThrowIfCancellationRequested();
         AddressSpaceLayout layout = image.Layout;
-        byte[] blob = ImageBlobWriter.Write(image, layout.HeapMaxSize + (layout.MmapEnd - layout.MmapBase));
+        // The heap may grow to the memory limit (KeepImageBuilder sizes it so); the shim enforces that total
+        // across brk and mmap.
+        byte[] blob = ImageBlobWriter.Write(image, layout.HeapMaxSize);
         int imageFd = ImageFile.Create(blob);
         SharedMemory block;
         try

@@ -1,7 +1,10 @@
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
+using Donjon.Abstractions.Measurement;
+using Donjon.Abstractions.Plugins;
 using Donjon.Backends.Shared;
+using Donjon.Host.Measurement;
 
 namespace Donjon.Backends.Sev;
 
@@ -13,9 +16,28 @@ namespace Donjon.Backends.Sev;
 /// This build probes the real hardware (CPUID, <c>/dev/sev</c>, <c>/dev/kvm</c>, the <c>kvm_amd</c> parameters) and
 /// explains what is missing, but it cannot launch an SEV-SNP guest yet: <see cref="LaunchAsync"/> always throws
 /// <see cref="BackendUnavailableException"/>. Probing never throws and takes well under a millisecond once loaded.
+/// <see cref="Measure"/> computes, without the hardware, the SEV-SNP launch digest a guest of a keep image would have
+/// (<c>docs/measurement.md</c>).
 /// </remarks>
-public sealed class SevBackend : IBackend
+public sealed class SevBackend : IBackend, IMeasuringBackend
 {
+    private readonly string _pluginDirectory;
+
+    /// <summary>Creates the backend; its shim is looked for from the folder of its own assembly.</summary>
+    public SevBackend()
+        : this(ShimLocator.PluginDirectoryOf(typeof(SevBackend)))
+    {
+    }
+
+    /// <summary>Creates the backend as the host loads it; its shim is looked for from the plugin's folder.</summary>
+    /// <param name="context">The plugin's folder and logging.</param>
+    public SevBackend(IPluginContext context)
+        : this(context?.PluginDirectory ?? throw new ArgumentNullException(nameof(context)))
+    {
+    }
+
+    private SevBackend(string pluginDirectory) => _pluginDirectory = pluginDirectory;
+
     /// <summary>The remedy when SEV-SNP launching is asked for in this build.</summary>
     internal const string NotImplementedRemedy =
         "Use backend 'vm' (donjon run --backend vm ...) for the same keep shape without hardware memory protection.";
@@ -23,7 +45,7 @@ public sealed class SevBackend : IBackend
     private static readonly BackendTraits SevTraits = new(
         KeepShape.VirtualMachine,
         IsConfidential: true,
-        "AMD SEV-SNP guest: a VM-shaped keep whose memory the CPU encrypts and protects from the host (probes only in this build; launching is not implemented)");
+        "AMD SEV-SNP guest: a VM-shaped keep whose memory the CPU encrypts and protects from the host (this build probes and computes the SNP launch digest; launching is not implemented)");
 
     /// <inheritdoc />
     public string Name => "sev";
@@ -64,5 +86,22 @@ public sealed class SevBackend : IBackend
             [ProbePlatform(), ProbeConfiguration()],
             "Apply the remedies of the failed checks, or choose backend 'vm'.");
         return Task.FromException<IKeep>(new BackendUnavailableException(ProbeReport.DescribeUnavailable(Name, tree), tree));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The SEV-SNP launch digest (<c>sev-snp-launch-digest</c>, 48 bytes) of the VM keep's guest layout in
+    /// <c>docs/measurement.md</c>: layout page, configuration page, boot scratch (ZERO pages), shim, workload segments,
+    /// then the boot vCPU's VMSA. The layout is provisional until the VM shim lands. The shim is <c>donjon-shim</c>
+    /// beside this plugin, or else the process keep's shim built in this repository, standing in until the VM shim
+    /// exists; the notes name the file and its SHA-256.
+    /// </remarks>
+    public LaunchMeasurement Measure(KeepImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        (string path, byte[] bytes, bool isStandIn) = ShimLocator.Read(_pluginDirectory, Name);
+        ShimImage shim = ShimImage.Parse(path, bytes);
+        string note = $"shim: {path} (SHA-256 {shim.Sha256})" + (isStandIn ? ", the process keep's shim, standing in until the VM shim exists" : "");
+        return SnpGuestLayout.Measure(image, shim, [note]);
     }
 }

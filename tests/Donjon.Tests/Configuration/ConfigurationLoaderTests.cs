@@ -131,8 +131,9 @@ public sealed class ConfigurationLoaderTests : IDisposable
         paths.Should().Contain(["$.plugins[].path", "$.policy.files[].access", "$.policy.network[].port", "$.policy.environment.passThrough", "$.policy.limits.maxOpenFiles"]);
 
         // A document that uses every key: the loader must accept each of them.
-        string file = _dir.Write("plugins.json", """
-            { "$schema": "x", "plugins": [], "backendOrder": [],
+        string plugin = Repository.PathOf("plugins/backends/sgx/bin/Donjon.Backends.Sgx.dll");
+        string file = _dir.Write("plugins.json", $$"""
+            { "$schema": "x", "plugins": [ { "path": "{{plugin}}", "description": "d" } ], "backendOrder": [],
               "policy": { "files": [ { "path": "/a", "access": "read" } ], "network": [ { "direction": "connect", "host": "*", "port": 0 } ],
                           "environment": { "passThrough": [ "A" ], "set": { "B": "c" } },
                           "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3 } } }

@@ -97,6 +97,21 @@ public sealed class FileDescriptorTableTests
     }
 
     [Fact]
+    public void A_released_file_is_never_taken_back()
+    {
+        var table = new FileDescriptorTable(16);
+        var file = new CountingFile("f");
+        table.Add(file).Should().Be(0);
+        table.Close(0).Should().BeTrue();
+        file.Disposals.Should().Be(1);
+
+        // A dup that raced with the last close must not resurrect a disposed file.
+        table.Add(file).Should().Be(-1);
+        table.Set(3, file).Should().BeFalse();
+        table.Count.Should().Be(0);
+    }
+
+    [Fact]
     public void Set_replaces_and_disposes_what_the_number_referred_to()
     {
         var table = new FileDescriptorTable(16);

@@ -80,6 +80,22 @@ public sealed class ReplyWriterTests
     }
 
     [Fact]
+    public void A_NULL_output_takes_zero_bytes_and_refuses_more()
+    {
+        var block = TestShim.NewBlock();
+        var item = TestShim.SyscallItem(TestShim.Signature("read"), [3, 0, 10, 0, 0, 0], new byte[]?[6], absent: [false, true, false, false, false, false]);
+        TestShim.Send(block, item);
+        var call = (ParsedRequest.SyscallCall)new RequestParser(TestShim.ByNumber).Parse(block);
+        var before = (byte[])block.Clone();
+
+        ReplyWriter.WriteSyscallResult(block, call, SyscallResult.Success(-14, 1, ReadOnlyMemory<byte>.Empty)).Should().BeNull();
+        TestShim.ReadReply(block).Should().BeEquivalentTo((-14L, new uint[6]));
+        block.AsSpan(64 + 152).ToArray().Should().Equal(before.AsSpan(64 + 152).ToArray());
+
+        ReplyWriter.WriteSyscallResult(block, call, SyscallResult.Success(1, 1, new byte[] { 1 })).Should().Contain("capacity is 0");
+    }
+
+    [Fact]
     public void Errors_clear_output_sizes_the_keep_left_there()
     {
         var (block, call) = ParsedRead();

@@ -106,7 +106,7 @@ public sealed class RequestParserFuzzTests
                     var outputs = new List<SyscallOutput>();
                     for (int i = 0; i < 6; i++)
                     {
-                        if (call.IsOutput[i] && random.Next(3) != 0)
+                        if (actual.Reply.IsOutput(i) && random.Next(3) != 0)
                         {
                             var data = new byte[random.Next(0, call.Capacities[i] + 1)];
                             random.NextBytes(data);
@@ -156,56 +156,78 @@ public sealed class RequestParserFuzzTests
 
         bool known = parsed is ParsedRequest.SyscallCall or ParsedRequest.Exit or ParsedRequest.Fault
             or ParsedRequest.Log or ParsedRequest.Undeclared or ParsedRequest.ProtocolViolation;
-        known.Should().BeTrue($"iteration {iteration}: the parser returned {parsed.GetType().Name}");
+        Require(known, () => $"iteration {iteration}: the parser returned {parsed.GetType().Name}");
 
         if (parsed is ParsedRequest.SyscallCall call)
         {
-            CheckCallAgainstBlock(block, call);
+            CheckCallAgainstBlock(block, call, iteration);
         }
 
         var before = (byte[])block.Clone();
-        if (parsed is ParsedRequest.SyscallCall served)
+        try
         {
-            ReplyWriter.WriteSyscallResult(block, served, RandomResult(random, served));
+            if (parsed is ParsedRequest.SyscallCall served)
+            {
+                ReplyWriter.WriteSyscallResult(block, served, RandomResult(random, served));
+            }
+            else
+            {
+                ReplyWriter.WriteReply(block, parsed, -14);
+            }
         }
-        else
+        catch (Exception exception)
         {
-            ReplyWriter.WriteReply(block, parsed, -14);
+            throw new InvalidOperationException($"iteration {iteration}: the reply writer threw for {parsed}", exception);
         }
 
-        CheckReplyWrites(before, block, parsed);
+        CheckReplyWrites(before, block, parsed, iteration);
         return parsed;
     }
 
+    private static void Require(bool condition, Func<string> message)
+    {
+        if (!condition)
+        {
+            throw new Xunit.Sdk.XunitException(message());
+        }
+    }
+
     /// <summary>An independent check that a call the parser accepted satisfies §3 in the block it came from.</summary>
-    private static void CheckCallAgainstBlock(byte[] block, ParsedRequest.SyscallCall call)
+    private static void CheckCallAgainstBlock(byte[] block, ParsedRequest.SyscallCall call, int iteration)
     {
         int item = call.Reply.ItemOffset;
         uint requestSize = TestShim.RequestSize(block);
         uint itemSize = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(item));
-        ((ulong)item + itemSize).Should().BeLessThanOrEqualTo(64 + (ulong)requestSize);
-        itemSize.Should().BeGreaterThanOrEqualTo(152);
+        Require((ulong)item + itemSize <= 64 + (ulong)requestSize && itemSize >= 152 && requestSize <= block.Length - 64,
+            () => $"iteration {iteration}: accepted item at {item} of size {itemSize} in a request of {requestSize}");
         for (int i = 0; i < 6; i++)
         {
             var (offset, size) = TestShim.Buffer(block, i, item);
             var kind = i < call.Signature.Arguments.Count ? call.Signature.Arguments[i].Kind : ArgumentKind.Value;
+            bool isOutput = kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec;
+            Require(call.Reply.IsOutput(i) == isOutput, () => $"iteration {iteration}: argument {i} ({kind}) output flag is wrong");
             if (kind == ArgumentKind.Value)
             {
-                (offset, size).Should().Be((0u, 0u));
+                Require((offset, size) == (0u, 0u), () => $"iteration {iteration}: value argument {i} accepted with buffer {{{offset}, {size}}}");
                 continue;
             }
 
-            offset.Should().BeGreaterThanOrEqualTo(152);
-            ((ulong)offset + size).Should().BeLessThanOrEqualTo(itemSize);
-            if (kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec)
+            if ((offset, size) == (0u, 0u))
             {
-                call.Request.Input(i).ToArray().Should().Equal(block.AsSpan(item + (int)offset, (int)size).ToArray());
+                Require(call.Request.Input(i).Length == 0 && call.Request.OutputCapacity(i) == 0, () => $"iteration {iteration}: NULL argument {i} carries bytes");
+                continue;
             }
+
+            Require(offset >= 152 && (ulong)offset + size <= itemSize, () => $"iteration {iteration}: argument {i} buffer {{{offset}, {size}}} accepted outside [152, {itemSize})");
+            bool isInput = kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec;
+            Require(!isInput || call.Request.Input(i).Span.SequenceEqual(block.AsSpan(item + (int)offset, (int)size)),
+                () => $"iteration {iteration}: argument {i} input differs from the block");
+            Require(!isOutput || call.Request.OutputCapacity(i) == size, () => $"iteration {iteration}: argument {i} capacity differs from the block");
         }
     }
 
     /// <summary>Every byte the reply changed is the reply sequence, or a result / output-size / output-buffer byte of the served syscall item.</summary>
-    private static void CheckReplyWrites(byte[] before, byte[] after, ParsedRequest parsed)
+    private static void CheckReplyWrites(byte[] before, byte[] after, ParsedRequest parsed, int iteration)
     {
         int? item = parsed switch
         {
@@ -215,14 +237,21 @@ public sealed class RequestParserFuzzTests
             _ => null,
         };
 
-        for (int i = 0; i < before.Length; i++)
+        if (item is int start)
+        {
+            Require(start + 152 <= 64 + (long)Math.Min(TestShim.RequestSize(before), (uint)(before.Length - 64)),
+                () => $"iteration {iteration}: the reply's syscall item at {start} is not inside the request");
+        }
+
+        int first = before.AsSpan().CommonPrefixLength(after);
+        for (int i = first; i < before.Length; i++)
         {
             if (before[i] == after[i] || i is >= 0x28 and < 0x2C)
             {
                 continue;
             }
 
-            item.Should().NotBeNull($"byte {i} changed although the request had no syscall item to reply in");
+            Require(item is not null, () => $"iteration {iteration}: byte {i} changed although the request had no syscall item to reply in");
             int relative = i - item!.Value;
             bool allowed = relative is >= 0x40 and < 0x48 or >= 0x78 and < 0x90;
             if (!allowed && parsed is ParsedRequest.SyscallCall call)
@@ -234,8 +263,7 @@ public sealed class RequestParserFuzzTests
                 }
             }
 
-            allowed.Should().BeTrue($"the reply changed byte {i} (item offset {relative}), which is not a reply field or an output buffer");
-            (item.Value + 0x98).Should().BeLessThanOrEqualTo(64 + (int)Math.Min(TestShim.RequestSize(before), (uint)(before.Length - 64)));
+            Require(allowed, () => $"iteration {iteration}: the reply changed byte {i} (item offset {relative}), which is not a reply field or an output buffer");
         }
     }
 
@@ -279,7 +307,7 @@ public sealed class RequestParserFuzzTests
     }
 
     /// <summary>What a valid syscall request must parse to.</summary>
-    private sealed record ExpectedCall(SyscallSignature Signature, ulong[] Values, byte[][] Inputs, int[] Capacities, bool[] IsOutput);
+    private sealed record ExpectedCall(SyscallSignature Signature, ulong[] Values, byte[][] Inputs, int[] Capacities);
 
     /// <summary>A random valid request, marshalled as the shim would, and what it must parse to.</summary>
     private static (byte[] Items, object Expected) RandomValidRequest(Random random, int capacity)
@@ -305,7 +333,6 @@ public sealed class RequestParserFuzzTests
         var payloads = new byte[]?[6];
         var inputs = new byte[6][];
         var capacities = new int[6];
-        var isOutput = new bool[6];
         for (int i = 0; i < 6; i++)
         {
             values[i] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 32);
@@ -313,9 +340,16 @@ public sealed class RequestParserFuzzTests
         }
 
         int budget = Math.Min(capacity - 152 - 64, 1500);
+        var absent = new bool[6];
         for (int i = 0; i < signature.Arguments.Count; i++)
         {
             var argument = signature.Arguments[i];
+            if (argument.Kind != ArgumentKind.Value && random.Next(8) == 0)
+            {
+                absent[i] = true; // a NULL pointer: no bytes, capacity 0, the length argument untouched
+                continue;
+            }
+
             int length = argument.FixedSize > 0 ? argument.FixedSize : random.Next(0, Math.Max(1, budget / 4));
             switch (argument.Kind)
             {
@@ -345,7 +379,6 @@ public sealed class RequestParserFuzzTests
             if (argument.Kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec)
             {
                 capacities[i] = length;
-                isOutput[i] = true;
             }
 
             if (argument.Kind is ArgumentKind.InputIovec or ArgumentKind.OutputIovec)
@@ -354,7 +387,7 @@ public sealed class RequestParserFuzzTests
             }
         }
 
-        var item = TestShim.SyscallItem(signature, values, payloads, padding: random.Next(0, 3) * 8);
+        var item = TestShim.SyscallItem(signature, values, payloads, padding: random.Next(0, 3) * 8, absent: absent);
 
         // The values the parser must report: pointer arguments are 0, length arguments are the buffer sizes.
         var expectedValues = new ulong[6];
@@ -363,6 +396,6 @@ public sealed class RequestParserFuzzTests
             expectedValues[i] = BinaryPrimitives.ReadUInt64LittleEndian(item.AsSpan(0x10 + (8 * i)));
         }
 
-        return (item, new ExpectedCall(signature, expectedValues, inputs, capacities, isOutput));
+        return (item, new ExpectedCall(signature, expectedValues, inputs, capacities));
     }
 }

@@ -230,6 +230,27 @@ public sealed class RequestParserTests
         call.Request.Argument(2).Should().Be(5);
     }
 
+    [Theory]
+    [InlineData("write", 1)]
+    [InlineData("read", 1)]
+    [InlineData("open", 0)]
+    [InlineData("nanosleep", 1)]
+    [InlineData("writev", 1)]
+    public void A_NULL_pointer_is_an_absent_buffer(string name, int index)
+    {
+        var absent = new bool[6];
+        absent[index] = true;
+        var item = TestShim.SyscallItem(TestShim.Signature(name), [1, 0, 7, 0, 0, 0], [new byte[16], new byte[16], null, null, null, null], absent: absent);
+        TestShim.Buffer(TestShim.Concat(new byte[64], item), index).Should().Be((0u, 0u));
+        var call = ParseItems(item).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Input(index).Length.Should().Be(0);
+        call.Request.OutputCapacity(index).Should().Be(0);
+        if (TestShim.Signature(name).Arguments[index].LengthArgument is int length and >= 0)
+        {
+            call.Request.Argument(length).Should().Be(7, "a NULL buffer's length argument stays as the workload passed it");
+        }
+    }
+
     [Fact]
     public void Exit_carries_the_status()
     {

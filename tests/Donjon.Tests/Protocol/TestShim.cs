@@ -65,7 +65,8 @@ internal static class TestShim
     /// <param name="values">Six argument values (pointer arguments are written as 0).</param>
     /// <param name="payloads">Per argument: input bytes, or for an output kind a buffer whose length is the capacity.</param>
     /// <param name="padding">Bytes left between buffers (the shim may align them).</param>
-    public static byte[] SyscallItem(SyscallSignature signature, ulong[] values, byte[]?[] payloads, int padding = 0)
+    /// <param name="absent">Per argument: a NULL pointer, sent as the buffer {0, 0} with its length argument untouched.</param>
+    public static byte[] SyscallItem(SyscallSignature signature, ulong[] values, byte[]?[] payloads, int padding = 0, bool[]? absent = null)
     {
         var args = (ulong[])values.Clone();
         var buffers = new (uint Offset, uint Size)[6];
@@ -78,8 +79,13 @@ internal static class TestShim
                 continue;
             }
 
-            var payload = payloads[i] ?? [];
             args[i] = 0;
+            if (absent?[i] == true)
+            {
+                continue;
+            }
+
+            var payload = payloads[i] ?? [];
             buffers[i] = ((uint)(SyscallFixed + data.Count), (uint)payload.Length);
             data.AddRange(payload);
             data.AddRange(new byte[padding]);

@@ -1,32 +1,39 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using System.Text;
+using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Sessions;
 using Donjon.Abstractions.Syscalls;
+using Donjon.Host.Sessions;
 using Donjon.Syscalls.Core;
-using Microsoft.Win32.SafeHandles;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Donjon.Tests.Syscalls;
 
 /// <summary>
 /// The <c>core</c> handler set against real host pipes, files and clocks. Requests are built as the host's parser
 /// builds them: pointer arguments are 0, fixed-size outputs have exactly their size as capacity, and a length argument
-/// equals its buffer's size.
+/// equals its buffer's size. The session is the host's own <see cref="KeepSession"/>, whose descriptors 0-2 are the
+/// test runner's stdio; the pipes and files the tests add are owned by the table, as a keep's are.
 /// </summary>
 public sealed class CoreSyscallsTests : IDisposable
 {
     private const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, ENOTTY = 25, ESPIPE = 29, ENOSYS = 38, EOPNOTSUPP = 95;
     private const int SIfmt = 0xF000, SIfifo = 0x1000, SIfchr = 0x2000, SIfreg = 0x8000;
 
+    private const string WorkloadPath = "/opt/keeps/hello-static";
+
     private readonly CoreSyscalls _set = new();
-    private readonly TestKeepSession _session = new();
     private readonly List<IDisposable> _disposables = [];
+    private readonly KeepSession _session;
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("donjon-core-");
+
+    public CoreSyscallsTests() => _session = NewSession();
 
     public void Dispose()
     {
-        _session.Dispose();
         foreach (IDisposable disposable in _disposables)
         {
             disposable.Dispose();
@@ -256,19 +263,20 @@ public sealed class CoreSyscallsTests : IDisposable
     public async Task Dup_then_close_keeps_the_file_open()
     {
         (int read, int write) = Pipe();
-        _session.Table.TryGet(write, out IOpenFile? file).Should().BeTrue();
+        _session.Files.TryGet(write, out IOpenFile? file).Should().BeTrue();
 
         long copy = (await Call(32, [(ulong)write])).Value;
         copy.Should().Be(5, "the lowest free number after stdio (0-2) and the pipe (3, 4)");
         (await Call(3, [(ulong)write])).Value.Should().Be(0);
-        ((TestOpenFile)file!).IsDisposed.Should().BeFalse();
+        ((HostOpenFile)file!).IsDisposed.Should().BeFalse();
 
         (await Call(1, [(ulong)copy, 0, 3], inputs: new() { [1] = "dup"u8.ToArray() })).Value.Should().Be(3);
         Output(await Call(0, [(ulong)read, 0, 8]), 1).Should().Equal("dup"u8.ToArray());
 
         (await Call(3, [(ulong)copy])).Value.Should().Be(0);
-        ((TestOpenFile)file!).IsDisposed.Should().BeTrue();
+        ((HostOpenFile)file!).IsDisposed.Should().BeTrue();
         (await Call(3, [(ulong)copy])).Value.Should().Be(-EBADF, "closing twice");
+        (await Call(0, [(ulong)read, 0, 8])).Value.Should().Be(0, "the last write end was really closed on the host: end of file");
     }
 
     [Fact]
@@ -293,10 +301,10 @@ public sealed class CoreSyscallsTests : IDisposable
     {
         (_, int write) = Pipe();
         int file = OpenFile("replaced", "x"u8);
-        _session.Table.TryGet(file, out IOpenFile? replaced).Should().BeTrue();
+        _session.Files.TryGet(file, out IOpenFile? replaced).Should().BeTrue();
 
         (await Call(33, [(ulong)write, (ulong)file])).Value.Should().Be(file);
-        ((TestOpenFile)replaced!).IsDisposed.Should().BeTrue();
+        ((HostOpenFile)replaced!).IsDisposed.Should().BeTrue();
     }
 
     // ---- fstat, newfstatat, ioctl ----
@@ -369,7 +377,7 @@ public sealed class CoreSyscallsTests : IDisposable
     [Fact]
     public async Task Ioctl_on_a_terminal_returns_the_kernel_structures()
     {
-        SafeFileHandle terminal;
+        Microsoft.Win32.SafeHandles.SafeFileHandle terminal;
         try
         {
             terminal = File.OpenHandle("/dev/ptmx", FileMode.Open, FileAccess.ReadWrite);
@@ -379,7 +387,7 @@ public sealed class CoreSyscallsTests : IDisposable
             return; // No pseudo-terminals here: the pipe and file cases still cover ENOTTY.
         }
 
-        int descriptor = _session.Table.Add(new TestOpenFile(terminal, "/dev/ptmx"));
+        int descriptor = Adopt(terminal, "/dev/ptmx");
 
         SyscallResult tcgets = await Call(16, [(ulong)descriptor, 0x5401, 0]);
         tcgets.Value.Should().Be(0);
@@ -438,7 +446,7 @@ public sealed class CoreSyscallsTests : IDisposable
     [Fact]
     public async Task Readlink_of_proc_self_exe_is_the_workload_path()
     {
-        byte[] expected = Encoding.UTF8.GetBytes(TestKeepSession.WorkloadPath);
+        byte[] expected = Encoding.UTF8.GetBytes(WorkloadPath);
 
         SyscallResult result = await Call(89, [0, 0, 4096], inputs: new() { [0] = CString("/proc/self/exe") });
         result.Value.Should().Be(expected.Length);
@@ -456,7 +464,7 @@ public sealed class CoreSyscallsTests : IDisposable
     {
         SyscallResult cut = await Call(89, [0, 0, 4], inputs: new() { [0] = CString("/proc/self/exe") });
         cut.Value.Should().Be(4);
-        Output(cut, 1).Should().Equal(Encoding.UTF8.GetBytes(TestKeepSession.WorkloadPath)[..4]);
+        Output(cut, 1).Should().Equal(Encoding.UTF8.GetBytes(WorkloadPath)[..4]);
 
         (await Call(89, [0, 0, 64], inputs: new() { [0] = CString("/etc/localtime") })).Value.Should().Be(-ENOENT);
         (await Call(89, [0, 0, 0], inputs: new() { [0] = CString("/proc/self/exe") })).Value.Should().Be(-EINVAL, "bufsiz 0");
@@ -670,7 +678,7 @@ public sealed class CoreSyscallsTests : IDisposable
     [Fact]
     public async Task Limits_follow_a_custom_policy()
     {
-        using var session = new TestKeepSession(policy: KeepPolicy.DenyAll with { Limits = new KeepLimits(64UL << 20, 1UL << 20, 32) });
+        KeepSession session = NewSession(KeepPolicy.DenyAll with { Limits = new KeepLimits(64UL << 20, 1UL << 20, 32) });
         Rlimit(await Call(97, [7, 0], session: session), 1).Should().Be((32UL, 32UL));
         Rlimit(await Call(97, [3, 0], session: session), 1).Should().Be((1UL << 20, 1UL << 20));
         Rlimit(await Call(97, [9, 0], session: session), 1).Should().Be((64UL << 20, 64UL << 20));
@@ -697,8 +705,13 @@ public sealed class CoreSyscallsTests : IDisposable
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        // No descriptors at all: nothing may block on a real stdin.
-        using var empty = new TestKeepSession(withStdio: false);
+        // No descriptors at all: nothing may block on the runner's real stdin.
+        KeepSession empty = NewSession();
+        for (int stdio = 0; stdio < 3; stdio++)
+        {
+            empty.Files.Close(stdio).Should().BeTrue();
+        }
+
         foreach (SyscallSignature signature in _set.Syscalls)
         {
             for (int round = 0; round < 200; round++)
@@ -765,7 +778,7 @@ public sealed class CoreSyscallsTests : IDisposable
         ulong[] arguments,
         Dictionary<int, byte[]>? inputs = null,
         Dictionary<int, int>? capacities = null,
-        TestKeepSession? session = null,
+        IKeepSession? session = null,
         CancellationToken cancellationToken = default)
     {
         SyscallSignature signature = _set.Syscalls.Single(s => s.Number == number);
@@ -803,19 +816,32 @@ public sealed class CoreSyscallsTests : IDisposable
         return result;
     }
 
-    private (int Read, int Write) Pipe()
+    private KeepSession NewSession(KeepPolicy? policy = null)
     {
-        (int read, int write, _) = PipeWithWriter();
-        return (read, write);
+        var session = new KeepSession(
+            new WorkloadIdentity(WorkloadPath, new string('0', 64), 4096),
+            policy ?? KeepPolicy.DenyAll,
+            new KeepStdio(0, 1, 2),
+            NullLogger.Instance);
+        _disposables.Add(session);
+        return session;
     }
 
-    /// <summary>A host pipe whose two ends are in the keep's table; the returned stream also writes to it.</summary>
+    /// <summary>A host pipe whose two ends are in the keep's table, which owns them.</summary>
+    private (int Read, int Write) Pipe()
+    {
+        var server = new AnonymousPipeServerStream(PipeDirection.Out);
+        _disposables.Add(server);
+        return (Adopt(server.ClientSafePipeHandle, "pipe:[read]"), Adopt(server.SafePipeHandle, "pipe:[write]"));
+    }
+
+    /// <summary>A host pipe whose read end is in the keep's table; the returned stream writes to it (and owns that end).</summary>
     private (int Read, int Write, AnonymousPipeServerStream Writer) PipeWithWriter()
     {
         var server = new AnonymousPipeServerStream(PipeDirection.Out);
         _disposables.Add(server);
-        int read = _session.Table.Add(new TestOpenFile(server.ClientSafePipeHandle, "pipe:[read]"));
-        int write = _session.Table.Add(new TestOpenFile(server.SafePipeHandle, "pipe:[write]"));
+        int read = Adopt(server.ClientSafePipeHandle, "pipe:[read]");
+        int write = _session.Files.Add(new HostOpenFile((int)server.SafePipeHandle.DangerousGetHandle(), "pipe:[write]", ownsDescriptor: false));
         return (read, write, server);
     }
 
@@ -823,8 +849,15 @@ public sealed class CoreSyscallsTests : IDisposable
     {
         string path = Path.Combine(_directory.FullName, name);
         File.WriteAllBytes(path, content.ToArray());
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        return _session.Table.Add(new TestOpenFile(handle, path));
+        return Adopt(File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite), path);
+    }
+
+    /// <summary>Moves <paramref name="handle"/>'s host descriptor into the keep's table, which then owns (and closes) it.</summary>
+    private int Adopt(SafeHandle handle, string description)
+    {
+        int descriptor = (int)handle.DangerousGetHandle();
+        handle.SetHandleAsInvalid();
+        return _session.Files.Add(new HostOpenFile(descriptor, description, ownsDescriptor: true));
     }
 
     private static byte[] Output(SyscallResult result, int argument) =>

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Donjon.Abstractions.Backends;
+using Donjon.Abstractions.Images;
+using Donjon.Abstractions.Measurement;
+using Donjon.Host.Elf;
+using Donjon.Host.Images;
+using Donjon.Host.Measurement;
+using Donjon.Host.Plugins;
+
+namespace Donjon.Host.Cli;
+
+/// <summary>
+/// <c>donjon measure [--backend NAME] [--json] &lt;elf&gt;</c>: the launch measurement a backend's keep would have for a
+/// workload (docs/measurement.md), and the workload's SHA-256. Needs no hardware.
+/// </summary>
+internal static class MeasureCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
+    {
+        var backendOption = new Option<string?>("--backend")
+        {
+            Description = "The backend whose measurement to compute (default: the first in plugins.json's backendOrder that computes launch measurements).",
+        };
+        var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/measurement.md)." };
+        var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to measure." };
+        var command = new Command(
+            "measure",
+            "Print the launch measurement a keep of this program would have (SGX MRENCLAVE, SEV-SNP launch digest, or the keep-image digest) and its SHA-256. Needs no hardware; nothing here is attested.")
+        {
+            backendOption, json, elf,
+        };
+        command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), environment =>
+            ExecuteAsync(parse.GetValue(elf)!, parse.GetValue(backendOption), parse.GetValue(json), environment, stdout, stderr)));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(string path, string? backendName, bool json, CliEnvironment environment, TextWriter stdout, TextWriter stderr)
+    {
+        PluginCatalog catalog = environment.LoadPlugins();
+        (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(path, stderr).ConfigureAwait(false);
+        if (workload is null)
+        {
+            return status;
+        }
+
+        if (!workload.Report.IsRunnable)
+        {
+            await stderr.WriteLineAsync($"donjon: {path}: cannot be measured: {workload.Report.Verdict.RejectionReason}").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+
+        IBackend backend = SelectBackend(catalog, backendName);
+        KeepImage image;
+        try
+        {
+            image = MeasurementImage.Build(workload, catalog.SyscallSets, environment.Configuration!.Policy.Limits);
+        }
+        catch (KeepImageException e)
+        {
+            await stderr.WriteLineAsync($"donjon: {path}: the keep image cannot be built: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"donjon: the loaded syscall sets cannot make a configuration page: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
+        HostLog.Workload(environment.Logger, image.Workload.Path, image.Workload.Sha256);
+        LaunchMeasurement measurement;
+        try
+        {
+            measurement = BackendMeasurement.Measure(backend, image);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await stderr.WriteLineAsync($"donjon: backend '{backend.Name}' could not measure {path}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
+        if (measurement?.Algorithm is null || measurement.Digest.IsEmpty || measurement.Regions is null || measurement.Notes is null)
+        {
+            await stderr.WriteLineAsync($"donjon: backend '{backend.Name}' returned an incomplete measurement (no algorithm, digest, regions or notes); report it to the plugin's authors").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
+        await stdout.WriteAsync(json ? RenderJson(image, backend, measurement) : RenderText(image, backend, measurement)).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The named backend, or the default one; throws <see cref="UsageException"/> (125) when there is none that measures.</summary>
+    private static IBackend SelectBackend(PluginCatalog catalog, string? name)
+    {
+        if (name is null)
+        {
+            return BackendMeasurement.SelectDefault(catalog.OrderedBackends)
+                ?? throw new UsageException(catalog.OrderedBackends.Count == 0
+                    ? "no backend is loaded. Add a backend plugin to plugins.json ('donjon plugins' lists what is loaded)."
+                    : $"none of the loaded backends ({string.Join(", ", catalog.OrderedBackends.Select(b => b.Name))}) computes launch measurements. Add a plugin that does, such as sgx or sev.");
+        }
+
+        IBackend? backend = catalog.OrderedBackends.FirstOrDefault(b => b.Name == name);
+        if (backend is null)
+        {
+            string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
+            throw new UsageException($"--backend '{name}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon plugins' to see them.");
+        }
+
+        if (!BackendMeasurement.HasMeasurement(backend))
+        {
+            string others = string.Join(", ", catalog.OrderedBackends.Where(BackendMeasurement.HasMeasurement).Select(b => b.Name));
+            throw new UsageException($"backend '{name}' does not compute launch measurements{(others.Length == 0 ? "" : $"; these do: {others}")}.");
+        }
+
+        return backend;
+    }
+
+    internal static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+
+    internal static string Describe(MemoryPermissions permissions) => string.Create(3, permissions, (span, p) =>
+    {
+        span[0] = p.HasFlag(MemoryPermissions.Read) ? 'r' : '-';
+        span[1] = p.HasFlag(MemoryPermissions.Write) ? 'w' : '-';
+        span[2] = p.HasFlag(MemoryPermissions.Execute) ? 'x' : '-';
+    });
+
+    internal static string Describe(KeepPageKind kind) => kind switch
+    {
+        KeepPageKind.Measured => "measured",
+        KeepPageKind.Zero => "zero",
+        KeepPageKind.Unmeasured => "unmeasured",
+        KeepPageKind.ThreadControl => "tcs",
+        KeepPageKind.VcpuState => "vmsa",
+        _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
+    };
+
+    internal static string RenderText(KeepImage image, IBackend backend, LaunchMeasurement measurement)
+    {
+        var output = new StringBuilder();
+        void Line(string name, string value) => output.Append(CultureInfo.InvariantCulture, $"{name + ":",-13}{value}\n");
+        Line("workload", image.Workload.Path);
+        Line("sha256", image.Workload.Sha256);
+        Line("backend", backend.Name);
+        Line("algorithm", measurement.Algorithm);
+        Line("measurement", Convert.ToHexStringLower(measurement.Digest.Span));
+        Line("layout seed", image.Layout.Seed.ToString(CultureInfo.InvariantCulture));
+        output.Append("regions:\n");
+        foreach (MeasuredRegion region in measurement.Regions)
+        {
+            output.Append(CultureInfo.InvariantCulture,
+                $"  {Hex(region.Address),-18} {Hex(region.Size),-12} {Describe(region.Permissions)} {Describe(region.Kind),-10} {region.Name}\n");
+        }
+
+        foreach (string note in measurement.Notes)
+        {
+            output.Append("note: ").Append(note).Append('\n');
+        }
+
+        return output.ToString();
+    }
+
+    internal static string RenderJson(KeepImage image, IBackend backend, LaunchMeasurement measurement) => JsonOutput.Write(writer =>
+    {
+        writer.WriteString("file", image.Workload.Path);
+        writer.WriteString("sha256", image.Workload.Sha256);
+        writer.WriteString("backend", backend.Name);
+        writer.WriteString("algorithm", measurement.Algorithm);
+        writer.WriteString("measurement", Convert.ToHexStringLower(measurement.Digest.Span));
+        writer.WriteNumber("layoutSeed", image.Layout.Seed);
+        writer.WriteStartArray("regions");
+        foreach (MeasuredRegion region in measurement.Regions)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", region.Name);
+            writer.WriteString("address", Hex(region.Address));
+            writer.WriteString("size", Hex(region.Size));
+            writer.WriteString("permissions", Describe(region.Permissions));
+            writer.WriteString("kind", Describe(region.Kind));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("notes");
+        foreach (string note in measurement.Notes)
+        {
+            writer.WriteStringValue(note);
+        }
+
+        writer.WriteEndArray();
+    });
+}
