@@ -7,7 +7,8 @@ namespace Donjon.Abstractions.Syscalls;
 /// <remarks>
 /// Handlers never see keep addresses: pointer arguments arrive as bytes the shim copied out, and outputs leave as
 /// bytes the shim copies in, after checking them against the workload's buffers. A handler must not know which
-/// backend serves the keep.
+/// backend serves the keep. A keep has one request in flight at a time, and the host copies a result's outputs before
+/// it hands the same session its next request: a handler may therefore reuse one output buffer per session.
 /// </remarks>
 public interface ISyscallHandlerSet
 {

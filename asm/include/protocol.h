@@ -14,8 +14,7 @@
  * inside its structure; the others are values. Keep the two files in step; add nothing shim-private here
  * (that goes in asm/include/shim.h).
  */
-#ifndef DJ_PROTOCOL_H
-#define DJ_PROTOCOL_H
+#pragma once  /* not an include guard: every #define in this file is a DJ_NAME with a value */
 
 /* ---- Common ---- */
 #define DJ_PAGE_SIZE                             4096             /* The page size of every keep. */
@@ -170,5 +169,3 @@
 #define DJ_SHIM_EXIT_BAD_BLOCK                   122              /* Shim exit status: bad block. */
 #define DJ_SHIM_EXIT_MAP_FAILED                  123              /* Shim exit status: a mapping failed. */
 #define DJ_SHIM_EXIT_SECCOMP_FAILED              124              /* Shim exit status: the seccomp filter could not be installed. */
-
-#endif /* DJ_PROTOCOL_H */

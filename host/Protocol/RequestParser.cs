@@ -69,14 +69,14 @@ internal sealed class RequestParser
             _copy = new byte[requestSize];
         }
 
-        untrustedBlock.Slice(BlockItemsStart, requestSize).CopyTo(_copy);
-
-        // From here on only the private copy is read.
-        return ParseItems(untrustedSequence, requestSize);
+        // From here on only the private copy is read. Ranges are copied into it as they are needed, each once:
+        // item headers and fixed parts, and the bytes of input buffers, but never the room reserved for outputs
+        // (a 1 MiB read reserves 1 MiB that the host has no reason to copy).
+        return ParseItems(untrustedBlock, untrustedSequence, requestSize);
     }
 
     /// <summary>Walks the items of the private copy; every field in it was written by the keep and is checked before use.</summary>
-    private ParsedRequest ParseItems(uint sequence, int requestSize)
+    private ParsedRequest ParseItems(ReadOnlySpan<byte> untrustedBlock, uint sequence, int requestSize)
     {
         ReadOnlySpan<byte> request = _copy.AsSpan(0, requestSize);
         int position = 0;
@@ -87,6 +87,7 @@ internal sealed class RequestParser
                 return Violation(sequence, $"the item at request offset {position} has no room for its header");
             }
 
+            CopyOnce(untrustedBlock, position, ItemHeaderSize);
             uint untrustedItemSize = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemSizeOffset)..]);
             uint untrustedKind = BinaryPrimitives.ReadUInt32LittleEndian(request[(position + ItemKindOffset)..]);
             if (untrustedItemSize < ItemHeaderSize || untrustedItemSize % ItemAlignment != 0)
@@ -104,12 +105,16 @@ internal sealed class RequestParser
             switch (untrustedKind)
             {
                 case ItemKindSyscall:
-                    return ParseSyscall(sequence, item, position, requestSize);
+                    CopyOnce(untrustedBlock, position + ItemHeaderSize, Math.Min(size, SyscallFixedSize) - ItemHeaderSize);
+                    return ParseSyscall(untrustedBlock, sequence, item, position, requestSize);
                 case ItemKindExit:
+                    CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
                     return ParseExit(sequence, item);
                 case ItemKindFault:
+                    CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
                     return ParseFault(sequence, item);
                 case ItemKindLog:
+                    CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
                     return ParseLog(sequence, item);
                 default:
                     position += size; // An unknown kind is skipped by its size.
@@ -120,7 +125,16 @@ internal sealed class RequestParser
         return Violation(sequence, "the request holds no item of a known kind");
     }
 
-    private ParsedRequest ParseSyscall(uint sequence, ReadOnlySpan<byte> item, int itemPosition, int requestSize)
+    /// <summary>Copies request bytes [start, start + length) from the block into the private copy, at the same offsets.</summary>
+    private void CopyOnce(ReadOnlySpan<byte> untrustedBlock, int start, int length)
+    {
+        if (length > 0)
+        {
+            untrustedBlock.Slice(BlockItemsStart + start, length).CopyTo(_copy.AsSpan(start, length));
+        }
+    }
+
+    private ParsedRequest ParseSyscall(ReadOnlySpan<byte> untrustedBlock, uint sequence, ReadOnlySpan<byte> item, int itemPosition, int requestSize)
     {
         int itemOffset = BlockItemsStart + itemPosition;
         if (item.Length < SyscallFixedSize)
@@ -151,6 +165,8 @@ internal sealed class RequestParser
         Span<int> capacities = stackalloc int[MaxArguments];
         Span<int> outputOffsets = stackalloc int[MaxArguments];
         int itemStartInCopy = itemPosition;
+        Span<(int Offset, int Size)> placed = stackalloc (int, int)[MaxArguments];
+        int placedCount = 0;
         for (int i = 0; i < MaxArguments; i++)
         {
             outputOffsets[i] = -1;
@@ -192,6 +208,23 @@ internal sealed class RequestParser
 
             int bufferOffset = (int)untrustedBufferOffset;
             int bufferSize = (int)untrustedBufferSize;
+
+            // Buffers never overlap: each input range is copied once and then checked, so no later copy may
+            // change bytes already checked.
+            foreach ((int otherOffset, int otherSize) in placed[..placedCount])
+            {
+                if (bufferOffset < otherOffset + otherSize && otherOffset < bufferOffset + bufferSize)
+                {
+                    return Violation(sequence, $"{Where(signature, i)} buffer {{{bufferOffset}, {bufferSize}}} overlaps another buffer at {otherOffset}", itemOffset);
+                }
+            }
+
+            placed[placedCount++] = (bufferOffset, bufferSize);
+            if (declaration.Kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec)
+            {
+                CopyOnce(untrustedBlock, itemStartInCopy + bufferOffset, bufferSize);
+            }
+
             var buffer = item.Slice(bufferOffset, bufferSize);
             string? problem = CheckBuffer(declaration, signature, arguments, buffer);
             if (problem is not null)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Donjon.Abstractions.Sessions;
 using Donjon.Abstractions.Syscalls;
 using Donjon.Syscalls.Core.Interop;
@@ -42,7 +43,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        return ReadInto(request, host, 1, request.OutputCount(1, 2), offset: null);
+        return ReadInto(request, session, host, 1, request.OutputCount(1, 2), offset: null);
     }
 
     /// <summary><c>write(fd, buf, count)</c>.</summary>
@@ -64,7 +65,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EINVAL);
         }
 
-        return ReadInto(request, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null);
+        return ReadInto(request, session, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null);
     }
 
     /// <summary>
@@ -91,7 +92,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        return ReadInto(request, host, 1, request.OutputCount(1, 2), request.Int64(3));
+        return ReadInto(request, session, host, 1, request.OutputCount(1, 2), request.Int64(3));
     }
 
     /// <summary><c>pwrite64(fd, buf, count, offset)</c>.</summary>
@@ -160,10 +161,25 @@ internal static class DescriptorCalls
             : SyscallResult.Error(Errno.EBADF);
     }
 
-    private static SyscallResult ReadInto(SyscallRequest request, int host, int outputIndex, int count, long? offset)
+    /// <summary>
+    /// One read buffer per keep, reused: the host copies a result's outputs before it hands the same session its
+    /// next request (see <see cref="ISyscallHandlerSet"/>), so a large read costs no allocation.
+    /// </summary>
+    private static readonly ConditionalWeakTable<IKeepSession, byte[]> ReadBuffers = new();
+
+    private static SyscallResult ReadInto(SyscallRequest request, IKeepSession session, int host, int outputIndex, int count, long? offset)
     {
-        byte[] buffer = count == 0 ? [] : new byte[count];
-        long result = offset is long position ? LibC.PRead(host, buffer, position) : LibC.Read(host, buffer);
+        byte[] buffer = [];
+        if (count > 0)
+        {
+            if (!ReadBuffers.TryGetValue(session, out buffer!) || buffer.Length < count)
+            {
+                buffer = GC.AllocateUninitializedArray<byte>(Math.Max(count, 64 * 1024));
+                ReadBuffers.AddOrUpdate(session, buffer);
+            }
+        }
+
+        long result = offset is long position ? LibC.PRead(host, buffer.AsSpan(0, count), position) : LibC.Read(host, buffer.AsSpan(0, count));
         return result < 0
             ? SyscallResult.Error((int)-result)
             : request.Output(result, outputIndex, buffer.AsMemory(0, (int)Math.Min(result, count)));

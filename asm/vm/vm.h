@@ -1,0 +1,244 @@
+/*
+ * asm/vm/vm.h -- the VM shim (a tiny guest kernel): its constants, usable from C and from GNU as, and the
+ * declarations its parts share.
+ *
+ * The constants in the first section, "Shared with the host", are the ONE source of the guest-physical layout,
+ * the I/O ports and the exit encoding that the host's vm backend also uses: plugins/backends/vm/VmLayout.cs holds
+ * the same values under the C# names, and tests/Donjon.Tests/Vm/VmLayoutTests.cs parses this file and keeps the
+ * two equal. Every line there has exactly the form
+ *     #define DJ_VM_NAME value  followed by an optional C comment
+ * where DJ_VM_NAME is the C# name in upper snake case (BlockAddress -> DJ_VM_BLOCK_ADDRESS). docs/vm.md explains
+ * each of them.
+ *
+ * The second section holds what only the guest needs (selectors, vectors, page-table bits, MSRs, the Linux ABI
+ * values the process shim does not need and asm/include/linux.h therefore lacks; asm/vm/linux_check.c checks
+ * those against the system's kernel headers at build time).
+ */
+#ifndef DJ_VM_H
+#define DJ_VM_H
+
+#include "shim.h"
+
+/* ---- Shared with the host (VmLayout.cs) ---- */
+#define DJ_VM_KERNEL_ADDRESS                 0x100000             /* Guest-physical address where QEMU loads the shim (1 MiB). */
+#define DJ_VM_KERNEL_LIMIT                   0x1000000            /* The shim's image ends below this guest-physical address (16 MiB). */
+#define DJ_VM_BLOCK_ADDRESS                  0x1000000            /* Guest-physical address of the shared block (16 MiB), offset 0x1000000 of the RAM file. */
+#define DJ_VM_BLOCK_SIZE                     0x201000             /* The shared block's size: DJ_BLOCK_DEFAULT_SIZE, 2 MiB + 4 KiB. */
+#define DJ_VM_BLOB_ADDRESS                   0x1400000            /* Guest-physical address of the keep image blob (20 MiB), written by the host before boot. */
+#define DJ_VM_MIN_MEMORY_SIZE                0x4000000            /* The least guest RAM the shim accepts (64 MiB). */
+#define DJ_VM_MAX_MEMORY_SIZE                0x8000000000         /* The most guest RAM the shim maps (512 GiB: one PML4 entry of direct map). */
+#define DJ_VM_CONSOLE_PORT                   0x3F8                /* COM1: boot and fatal messages, one line each, to the host. */
+#define DJ_VM_DOORBELL_PORT                  0x2F8                /* COM2: the doorbell line; one byte each way wakes a sleeping side. */
+#define DJ_VM_DOORBELL_IRQ                   3                    /* COM2's ISA interrupt line. */
+#define DJ_VM_EXIT_PORT                      0x501                /* isa-debug-exit: writing v makes QEMU exit with status (v << 1) | 1. */
+#define DJ_VM_EXIT_VALUE_OFFSET              1                    /* The guest writes status + 1, so that QEMU's own failure (status 1) is never a shim status. */
+#define DJ_VM_EXIT_VALUE_MAX                 127                  /* The largest value written; statuses from 126 up are all written as this one. */
+#define DJ_VM_EXIT_INTERNAL_ERROR            125                  /* Shim status: the shim itself faulted or found the boot information unusable. */
+
+/* ---- The guest kernel's own ---- */
+
+/* Virtual memory: the lower half is the workload's; the shim lives in the upper half. */
+#define DJ_VM_KERNEL_VIRTUAL_OFFSET          0xFFFFFFFF80000000   /* shim image: virtual = physical + this (-mcmodel=kernel) */
+#define DJ_VM_DIRECT_MAP                     0xFFFF800000000000   /* all guest RAM: virtual = physical + this */
+#define DJ_VM_DIRECT_MAP_PML4_INDEX          256
+#define DJ_VM_KERNEL_PML4_INDEX              511
+#define DJ_VM_KERNEL_PDPT_INDEX              510
+
+/* GDT selectors. SYSCALL loads CS = STAR[47:32], SS = +8; SYSRET (64-bit) loads CS = STAR[63:48] + 16, SS = +8. */
+#define DJ_VM_KERNEL_CS                      0x08
+#define DJ_VM_KERNEL_DS                      0x10
+#define DJ_VM_USER_BASE_SELECTOR             0x18                 /* STAR[63:48]; the descriptor itself is null */
+#define DJ_VM_USER_DS                        0x23                 /* 0x20 | RPL 3 */
+#define DJ_VM_USER_CS                        0x2B                 /* 0x28 | RPL 3 */
+#define DJ_VM_TSS_SELECTOR                   0x30
+#define DJ_VM_GDT_ENTRIES                    8                    /* null, kcode, kdata, null, udata, ucode, TSS (2 slots) */
+
+/* Interrupts. The 8259 PIC is remapped to vectors 0x20-0x2F; only COM2's line is unmasked. */
+#define DJ_VM_IRQ_BASE                       0x20
+#define DJ_VM_DOORBELL_VECTOR                0x23                 /* DJ_VM_IRQ_BASE + DJ_VM_DOORBELL_IRQ */
+#define DJ_VM_IDT_ENTRIES                    0x30                 /* exceptions 0-31 and the 16 PIC lines; a user `int n` for any other n gets #GP */
+#define DJ_VM_IST_CRITICAL                   1                    /* IST slot for NMI, #DF, #MC: a stack of their own */
+
+/* Stacks (in the shim's .bss). */
+#define DJ_VM_KERNEL_STACK_SIZE              0x10000              /* syscalls, exceptions and interrupts from ring 3 */
+#define DJ_VM_CRITICAL_STACK_SIZE            0x4000               /* NMI, #DF, #MC */
+
+/* The trap frame (struct dj_trap_frame below), in bytes from its start. */
+#define DJ_VM_FRAME_R15                      0
+#define DJ_VM_FRAME_RAX                      112
+#define DJ_VM_FRAME_VECTOR                   120
+#define DJ_VM_FRAME_ERROR_CODE               128
+#define DJ_VM_FRAME_RIP                      136
+#define DJ_VM_FRAME_CS                       144
+#define DJ_VM_FRAME_RFLAGS                   152
+#define DJ_VM_FRAME_RSP                      160
+#define DJ_VM_FRAME_SIZE                     176
+
+/* Page-table entry bits. Software bits (9, 10, 52-54) describe the workload's mapping even where the hardware
+   entry is not present: see paging.c. */
+#define DJ_PTE_PRESENT                       0x1
+#define DJ_PTE_WRITE                         0x2
+#define DJ_PTE_USER                          0x4
+#define DJ_PTE_LARGE                         0x80
+#define DJ_PTE_GLOBAL                        0x100
+#define DJ_PTE_MAPPED                        0x200                /* software: part of the workload's address space */
+#define DJ_PTE_HAS_PAGE                      0x400                /* software: a page frame is attached */
+#define DJ_PTE_PROT_SHIFT                    52                   /* software: the workload's PROT_READ/WRITE/EXEC in bits 52-54 */
+#define DJ_PTE_NO_EXECUTE                    0x8000000000000000
+#define DJ_PTE_ADDRESS_MASK                  0x000FFFFFFFFFF000
+
+/* Control registers, MSRs, CPUID bits. */
+#define DJ_CR0_PE                            0x1
+#define DJ_CR0_MP                            0x2
+#define DJ_CR0_EM                            0x4
+#define DJ_CR0_TS                            0x8
+#define DJ_CR0_NE                            0x20
+#define DJ_CR0_WP                            0x10000
+#define DJ_CR0_PG                            0x80000000
+#define DJ_CR4_PAE                           0x20
+#define DJ_CR4_PGE                           0x80
+#define DJ_CR4_OSFXSR                        0x200
+#define DJ_CR4_OSXMMEXCPT                    0x400
+#define DJ_CR4_UMIP                          0x800
+#define DJ_CR4_OSXSAVE                       0x40000
+#define DJ_CR4_SMEP                          0x100000
+#define DJ_MSR_EFER                          0xC0000080
+#define DJ_MSR_STAR                          0xC0000081
+#define DJ_MSR_LSTAR                         0xC0000082
+#define DJ_MSR_CSTAR                         0xC0000083
+#define DJ_MSR_SFMASK                        0xC0000084
+#define DJ_MSR_FS_BASE                       0xC0000100
+#define DJ_MSR_GS_BASE                       0xC0000101
+#define DJ_MSR_KERNEL_GS_BASE                0xC0000102
+#define DJ_EFER_SCE                          0x1
+#define DJ_EFER_LME                          0x100
+#define DJ_EFER_NXE                          0x800
+#define DJ_RFLAGS_IF                         0x200
+#define DJ_RFLAGS_USER_INITIAL               0x202                /* IF and the always-one bit 1 */
+#define DJ_SFMASK_VALUE                      0x47700              /* TF, IF, DF, IOPL, NT, AC cleared on syscall entry */
+#define DJ_XCR0_USER_MASK                    0xE7                 /* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM: what the workload may use */
+
+/* Linux ABI values only the VM shim uses (checked by asm/vm/linux_check.c). */
+#define LX_NR_GETRANDOM                      318
+#define LX_GRND_NONBLOCK                     0x1
+#define LX_GRND_RANDOM                       0x2
+#define LX_GRND_INSECURE                     0x4
+#define LX_MADV_NORMAL                       0
+#define LX_MADV_RANDOM                       1
+#define LX_MADV_SEQUENTIAL                   2
+#define LX_MADV_WILLNEED                     3
+#define LX_MADV_DONTNEED                     4
+#define LX_MADV_FREE                         8
+#define LX_MADV_REMOVE                       9
+#define LX_MADV_DONTFORK                     10
+#define LX_MADV_DOFORK                       11
+#define LX_MADV_MERGEABLE                    12
+#define LX_MADV_UNMERGEABLE                  13
+#define LX_MADV_HUGEPAGE                     14
+#define LX_MADV_NOHUGEPAGE                   15
+#define LX_MADV_DONTDUMP                     16
+#define LX_MADV_DODUMP                       17
+#define LX_MADV_WIPEONFORK                   18
+#define LX_MADV_KEEPONFORK                   19
+#define LX_MADV_COLD                         20
+#define LX_MADV_PAGEOUT                      21
+#define LX_EIO                               5
+#define LX_SIGABRT_UNUSED                    6
+#define LX_ARCH_SET_GS                       0x1001
+#define LX_ARCH_GET_GS                       0x1004
+#define LX_KEEP_PROCESS_ID                   1                    /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */
+
+#ifndef __ASSEMBLER__
+
+/* ---- The trap frame: what traps.S pushes, in memory order (DJ_VM_FRAME_* above) ---- */
+struct dj_trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;   /* pushed by the CPU */
+};
+
+/* ---- The shim's image, from vm.ld ---- */
+extern char __kernel_start[], __kernel_text_start[], __kernel_text_end[], __kernel_rodata_end[];
+extern char __kernel_end[], __kernel_stack_guard[];
+
+/* ---- cpu.S: primitives ---- */
+void dj_outb(uint16_t port, uint8_t value);
+uint8_t dj_inb(uint16_t port);
+uint64_t dj_rdmsr(uint32_t msr);
+void dj_wrmsr(uint32_t msr, uint64_t value);
+uint64_t dj_read_cr0(void);
+void dj_write_cr0(uint64_t value);
+uint64_t dj_read_cr2(void);
+uint64_t dj_read_cr3(void);
+void dj_write_cr3(uint64_t value);
+uint64_t dj_read_cr4(void);
+void dj_write_cr4(uint64_t value);
+void dj_xsetbv(uint32_t index, uint64_t value);
+void dj_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);   /* eax, ebx, ecx, edx */
+void dj_invlpg(uint64_t address);
+void dj_load_descriptors(const void *gdtr, const void *idtr, uint16_t tss_selector);
+int dj_rdrand64(uint64_t *value);   /* 1 when the CPU gave a value */
+int dj_rdseed64(uint64_t *value);
+void dj_console_write(const char *text, uint64_t length);   /* COM1, polled */
+DJ_NORETURN void dj_vm_exit(int status);                     /* isa-debug-exit; never returns */
+
+/* ---- traps.S ---- */
+extern const uint64_t dj_trap_stubs[DJ_VM_IDT_ENTRIES];   /* the entry of each vector */
+void dj_return_to_user(const struct dj_trap_frame *frame) DJ_NORETURN;
+
+/* ---- syscall.S ---- */
+void dj_syscall_entry(void);
+void dj_syscall_entry_compat(void);
+DJ_NORETURN void dj_enter_workload(uint64_t entry, uint64_t stack);
+
+/* ---- setup.c ---- */
+void dj_vm_main(uint32_t start_info) DJ_NORETURN;
+/* The CPU features the shim found (setup.c fills it before anything uses it). */
+struct dj_cpu {
+    int rdrand, rdseed, xsave, nx, pcid_unused;
+};
+extern struct dj_cpu dj_cpu;
+/* A shim-internal problem that is not the workload's: message on COM1, a LOG item when the block is usable, exit. */
+DJ_NORETURN void dj_internal_error(const char *what, uint64_t value);
+
+/* ---- paging.c: physical pages and page tables ---- */
+struct dj_memory_range { uint64_t start, end; };
+void dj_pages_init(const struct dj_memory_range *free_ranges, unsigned count);
+uint64_t dj_page_alloc(void);                 /* a zeroed page's physical address, or 0 when there is none */
+void dj_page_free(uint64_t physical);
+uint64_t dj_pages_free_count(void);
+void *dj_phys_to_virt(uint64_t physical);     /* through the direct map */
+/* Builds the shim's final address space (direct map, its own image with W^X) and switches to it. */
+void dj_paging_init(uint64_t ram_end);
+/* Workload pages. `prot` is PROT_READ/WRITE/EXEC. Each returns 0 or -ENOMEM (no page-table page). */
+long dj_user_reserve(uint64_t start, uint64_t end, uint32_t prot);     /* lazily zero-filled pages */
+long dj_user_populate(uint64_t address, uint32_t prot, uint64_t *physical);  /* one page, now */
+void dj_user_release(uint64_t start, uint64_t end);                    /* unmap, free the frames */
+void dj_user_protect(uint64_t start, uint64_t end, uint32_t prot);     /* every page must be mapped */
+void dj_user_discard(uint64_t start, uint64_t end);                    /* back to lazily zero-filled */
+long dj_user_move(uint64_t from, uint64_t to, uint64_t size);          /* PTEs move, frames stay */
+int dj_user_all_mapped(uint64_t start, uint64_t end);
+int dj_user_none_mapped(uint64_t start, uint64_t end);
+/* A page fault at `address`: 1 when resolved (a lazily mapped page was given its frame), 0 when it is the
+   workload's fault, -1 when no page was left. `error_code` is the CPU's #PF error code. */
+int dj_page_fault(uint64_t address, uint64_t error_code);
+void dj_flush_tlb(void);
+
+/* ---- memory.c ---- */
+void dj_memory_init(const struct dj_image *image);
+long dj_sys_brk(uint64_t address);
+long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset);
+long dj_sys_munmap(uint64_t address, uint64_t length);
+long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot);
+long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
+                   uint64_t new_address);
+long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice);
+
+/* ---- faults.c ---- */
+void dj_trap(struct dj_trap_frame *frame);
+
+/* ---- random.c ---- */
+long dj_sys_getrandom(uint64_t buffer, uint64_t length, uint64_t flags);
+
+#endif /* __ASSEMBLER__ */
+#endif /* DJ_VM_H */

@@ -1,0 +1,101 @@
+using System.Text.RegularExpressions;
+using Donjon.Abstractions.Images;
+using Donjon.Abstractions.Measurement;
+using Donjon.Abstractions.Plugins;
+using Donjon.Abstractions.Sessions;
+using Donjon.Host.Elf;
+using Donjon.Host.Measurement;
+using Donjon.Syscalls.Core;
+using Donjon.Tests.Support;
+using Donjon.Tests.Workloads;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Donjon.Tests.Measurement;
+
+/// <summary>The public known-answer vectors in <c>&lt;repository root&gt;/../shared/vectors</c>, read in place, never copied.</summary>
+internal static class Vectors
+{
+    public static string Directory => Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "vectors"));
+
+    public static byte[] Read(string relative)
+    {
+        string path = Path.Combine(Directory, relative);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"the known-answer vector {path} is missing; the tests read ../shared/vectors beside the repository (see its README)");
+        }
+
+        return File.ReadAllBytes(path);
+    }
+
+    /// <summary>The first run of <paramref name="digits"/> hex digits after <paramref name="label"/> in the vectors' README.</summary>
+    public static string ReadmeHex(string label, int digits)
+    {
+        string readme = File.ReadAllText(Path.Combine(Directory, "README.md"));
+        Match match = Regex.Match(readme, Regex.Escape(label) + @"[^`]*`([0-9a-f]{" + digits + "})`", RegexOptions.CultureInvariant);
+        if (!match.Success)
+        {
+            throw new InvalidOperationException($"the vectors' README has no {digits}-digit value after '{label}'");
+        }
+
+        return match.Groups[1].Value;
+    }
+}
+
+/// <summary>Workloads, shims and images for the measurement tests.</summary>
+internal static class MeasurementFixtures
+{
+    /// <summary>Small limits, so that the SGX layout's heap and mmap EADDs stay few.</summary>
+    public static readonly KeepLimits SmallLimits = new(16UL << 20, 1UL << 20, 64);
+
+    /// <summary>A static-PIE standing in for a shim: the raw-assembly <c>hi</c> workload.</summary>
+    public static ShimImage Shim => ShimImage.Parse("hi (stand-in shim)", File.ReadAllBytes(WorkloadBuilder.Build(Workloads.Workload.AssemblyStaticPieHi)));
+
+    public static byte[] HelloBytes() => File.ReadAllBytes(WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello));
+
+    public static WorkloadFile Workload(byte[] bytes, string name = "hello")
+    {
+        ElfReport report = ElfInspector.Inspect(bytes, name);
+        report.IsRunnable.Should().BeTrue(report.Verdict.RejectionReason);
+        return new WorkloadFile(name, bytes, report);
+    }
+
+    public static KeepImage Image(byte[] bytes, KeepLimits? limits = null) =>
+        MeasurementImage.Build(Workload(bytes), [new CoreSyscalls()], limits ?? SmallLimits);
+
+    public static TheoryData<string> Kinds => new() { "sgx", "sev", "process" };
+
+    public static LaunchMeasurement Measure(string kind, KeepImage image, ShimImage? shim = null) => kind switch
+    {
+        "sgx" => SgxEnclaveLayout.Measure(image, shim ?? Shim, []),
+        "sev" => SnpGuestLayout.Measure(image, shim ?? Shim, []),
+        "process" => KeepImageDigest.Measure(image),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown measurement"),
+    };
+
+    public static string Hex(LaunchMeasurement measurement) => Convert.ToHexStringLower(measurement.Digest.Span);
+
+    /// <summary>The program headers of type PT_LOAD that have file bytes.</summary>
+    public static IReadOnlyList<ElfProgramHeader> LoadedSegments(byte[] bytes) =>
+        ElfInspector.Inspect(bytes, "hello").ProgramHeaders.Where(p => p.TypeValue == ElfConstants.PT_LOAD && p.FileSize > 0).ToList();
+}
+
+/// <summary>An <see cref="IPluginContext"/> for a backend built by a test.</summary>
+internal sealed record TestPluginContext(string PluginDirectory) : IPluginContext
+{
+    public ILoggerFactory LoggerFactory => NullLoggerFactory.Instance;
+}
+
+/// <summary>A sink that records every page it is fed.</summary>
+internal sealed class RecordingSink : IKeepPageSink
+{
+    public List<(ulong Address, byte[] Contents, MemoryPermissions Permissions, KeepPageKind Kind)> Pages { get; } = [];
+
+    public int Finished { get; private set; }
+
+    public void AddPage(ulong address, ReadOnlySpan<byte> contents, MemoryPermissions permissions, KeepPageKind kind) =>
+        Pages.Add((address, contents.ToArray(), permissions, kind));
+
+    public void Finish() => Finished++;
+}
