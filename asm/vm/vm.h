@@ -43,6 +43,7 @@
 #define DJ_VM_DIRECT_MAP_PML4_INDEX          256
 #define DJ_VM_KERNEL_PML4_INDEX              511
 #define DJ_VM_KERNEL_PDPT_INDEX              510
+#define DJ_VM_LAPIC_VIRTUAL                  0xFFFFFFFF81000000   /* the local APIC's registers: past the shim's image (DJ_VM_KERNEL_LIMIT) */
 
 /* GDT selectors. SYSCALL loads CS = STAR[47:32], SS = +8; SYSRET (64-bit) loads CS = STAR[63:48] + 16, SS = +8. */
 #define DJ_VM_KERNEL_CS                      0x08
@@ -56,6 +57,7 @@
 /* Interrupts. The 8259 PIC is remapped to vectors 0x20-0x2F; only COM2's line is unmasked. */
 #define DJ_VM_IRQ_BASE                       0x20
 #define DJ_VM_DOORBELL_VECTOR                0x23                 /* DJ_VM_IRQ_BASE + DJ_VM_DOORBELL_IRQ */
+#define DJ_VM_SPURIOUS_VECTOR                0x2F                 /* the local APIC's spurious vector (low nibble 0xF); its entry only returns */
 #define DJ_VM_IDT_ENTRIES                    0x30                 /* exceptions 0-31 and the 16 PIC lines; a user `int n` for any other n gets #GP */
 #define DJ_VM_IST_CRITICAL                   1                    /* IST slot for NMI, #DF, #MC: a stack of their own */
 
@@ -79,6 +81,8 @@
 #define DJ_PTE_PRESENT                       0x1
 #define DJ_PTE_WRITE                         0x2
 #define DJ_PTE_USER                          0x4
+#define DJ_PTE_WRITE_THROUGH                 0x8
+#define DJ_PTE_CACHE_DISABLE                 0x10
 #define DJ_PTE_LARGE                         0x80
 #define DJ_PTE_GLOBAL                        0x100
 #define DJ_PTE_MAPPED                        0x200                /* software: part of the workload's address space */
@@ -102,6 +106,8 @@
 #define DJ_CR4_UMIP                          0x800
 #define DJ_CR4_OSXSAVE                       0x40000
 #define DJ_CR4_SMEP                          0x100000
+#define DJ_MSR_APIC_BASE                     0x1B
+#define DJ_APIC_BASE_ADDRESS_MASK            0x000FFFFFFFFFF000
 #define DJ_MSR_EFER                          0xC0000080
 #define DJ_MSR_STAR                          0xC0000081
 #define DJ_MSR_LSTAR                         0xC0000082
@@ -129,7 +135,6 @@
 #define LX_MADV_WILLNEED                     3
 #define LX_MADV_DONTNEED                     4
 #define LX_MADV_FREE                         8
-#define LX_MADV_REMOVE                       9
 #define LX_MADV_DONTFORK                     10
 #define LX_MADV_DOFORK                       11
 #define LX_MADV_MERGEABLE                    12
@@ -142,10 +147,6 @@
 #define LX_MADV_KEEPONFORK                   19
 #define LX_MADV_COLD                         20
 #define LX_MADV_PAGEOUT                      21
-#define LX_EIO                               5
-#define LX_SIGABRT_UNUSED                    6
-#define LX_ARCH_SET_GS                       0x1001
-#define LX_ARCH_GET_GS                       0x1004
 #define LX_KEEP_PROCESS_ID                   1                    /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */
 
 #ifndef __ASSEMBLER__
@@ -177,6 +178,7 @@ void dj_xsetbv(uint32_t index, uint64_t value);
 void dj_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);   /* eax, ebx, ecx, edx */
 void dj_invlpg(uint64_t address);
 void dj_load_descriptors(const void *gdtr, const void *idtr, uint16_t tss_selector);
+void dj_fpu_reset(void);                                     /* FNINIT, MXCSR = 0x1F80 */
 int dj_rdrand64(uint64_t *value);   /* 1 when the CPU gave a value */
 int dj_rdseed64(uint64_t *value);
 void dj_console_write(const char *text, uint64_t length);   /* COM1, polled */
@@ -184,7 +186,6 @@ DJ_NORETURN void dj_vm_exit(int status);                     /* isa-debug-exit; 
 
 /* ---- traps.S ---- */
 extern const uint64_t dj_trap_stubs[DJ_VM_IDT_ENTRIES];   /* the entry of each vector */
-void dj_return_to_user(const struct dj_trap_frame *frame) DJ_NORETURN;
 
 /* ---- syscall.S ---- */
 void dj_syscall_entry(void);
@@ -192,10 +193,10 @@ void dj_syscall_entry_compat(void);
 DJ_NORETURN void dj_enter_workload(uint64_t entry, uint64_t stack);
 
 /* ---- setup.c ---- */
-void dj_vm_main(uint32_t start_info) DJ_NORETURN;
+DJ_NORETURN void dj_vm_main(uint32_t start_info);
 /* The CPU features the shim found (setup.c fills it before anything uses it). */
 struct dj_cpu {
-    int rdrand, rdseed, xsave, nx, pcid_unused;
+    int xsave, rdrand, rdseed, nx, smep, umip;
 };
 extern struct dj_cpu dj_cpu;
 /* A shim-internal problem that is not the workload's: message on COM1, a LOG item when the block is usable, exit. */
@@ -217,6 +218,7 @@ void dj_user_release(uint64_t start, uint64_t end);                    /* unmap,
 void dj_user_protect(uint64_t start, uint64_t end, uint32_t prot);     /* every page must be mapped */
 void dj_user_discard(uint64_t start, uint64_t end);                    /* back to lazily zero-filled */
 long dj_user_move(uint64_t from, uint64_t to, uint64_t size);          /* PTEs move, frames stay */
+int dj_user_prot(uint64_t address);                                    /* PROT_* of a mapped page, or -1 */
 int dj_user_all_mapped(uint64_t start, uint64_t end);
 int dj_user_none_mapped(uint64_t start, uint64_t end);
 /* A page fault at `address`: 1 when resolved (a lazily mapped page was given its frame), 0 when it is the

@@ -7,8 +7,8 @@ namespace Donjon.Host.Measurement;
 
 /// <summary>
 /// A shim binary as a keep loads it: the pages of its loadable segments (<c>PT_LOAD</c>), relative to its lowest
-/// one, with their permissions, and its entry point. Shims are position-independent, so a layout places them at any
-/// page-aligned address.
+/// one, with their permissions, and its entry point. A layout places the shim at a page-aligned address of its
+/// choosing: a position-independent shim anywhere, a guest kernel where its physical addresses say.
 /// </summary>
 /// <remarks>
 /// Reads the 64-byte ELF header and the program headers itself (the backends that measure cannot use the host's ELF
@@ -25,9 +25,10 @@ internal sealed class ShimImage
     private readonly MemoryPermissions[] _pagePermissions;
     private readonly bool[] _pageLoaded;
 
-    private ShimImage(string name, string sha256, ulong entryOffset, byte[] memory, MemoryPermissions[] pagePermissions, bool[] pageLoaded)
+    private ShimImage(string name, string sha256, ulong linkBase, ulong entryOffset, byte[] memory, MemoryPermissions[] pagePermissions, bool[] pageLoaded)
     {
         Name = name;
+        LinkBase = linkBase;
         Sha256 = sha256;
         EntryOffset = entryOffset;
         _memory = memory;
@@ -41,6 +42,9 @@ internal sealed class ShimImage
     /// <summary>The SHA-256 of the whole shim file, in lowercase hexadecimal.</summary>
     public string Sha256 { get; }
 
+    /// <summary>The address the file places its first page at (0 for a position-independent shim).</summary>
+    public ulong LinkBase { get; }
+
     /// <summary>The entry point's offset from the shim's first page.</summary>
     public ulong EntryOffset { get; }
 
@@ -50,9 +54,14 @@ internal sealed class ShimImage
     /// <summary>Reads a shim from the bytes of its ELF file.</summary>
     /// <param name="name">Where it came from, for messages.</param>
     /// <param name="file">The whole file.</param>
+    /// <param name="placement">
+    /// Which addresses place the segments relative to one another: their virtual addresses (<c>p_vaddr</c>, how a
+    /// process or an enclave maps a position-independent shim), or their physical ones (<c>p_paddr</c>, how QEMU
+    /// loads a guest kernel). They are the same for a position-independent shim.
+    /// </param>
     /// <returns>The shim.</returns>
     /// <exception cref="InvalidOperationException">The file is not a 64-bit little-endian x86-64 ELF executable with loadable segments inside it.</exception>
-    public static ShimImage Parse(string name, ReadOnlyMemory<byte> file)
+    public static ShimImage Parse(string name, ReadOnlyMemory<byte> file, ShimPlacement placement = ShimPlacement.VirtualAddresses)
     {
         ReadOnlySpan<byte> bytes = file.Span;
         string sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -77,7 +86,7 @@ internal sealed class ShimImage
             throw Bad(name, $"its program headers (e_phoff {headerOffset}, e_phentsize {headerSize}, e_phnum {headerCount}) are not inside the file");
         }
 
-        var loads = new List<(ulong Offset, ulong Address, ulong FileSize, ulong MemorySize, MemoryPermissions Permissions)>();
+        var loads = new List<(ulong Offset, ulong Address, ulong Virtual, ulong FileSize, ulong MemorySize, MemoryPermissions Permissions)>();
         for (int i = 0; i < headerCount; i++)
         {
             ReadOnlySpan<byte> header = bytes.Slice((int)headerOffset + (i * headerSize), headerSize);
@@ -88,7 +97,8 @@ internal sealed class ShimImage
 
             uint flags = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
             ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(header[0x08..]);
-            ulong address = BinaryPrimitives.ReadUInt64LittleEndian(header[0x10..]);
+            ulong virtualAddress = BinaryPrimitives.ReadUInt64LittleEndian(header[0x10..]);
+            ulong address = placement == ShimPlacement.PhysicalAddresses ? BinaryPrimitives.ReadUInt64LittleEndian(header[0x18..]) : virtualAddress;
             ulong fileSize = BinaryPrimitives.ReadUInt64LittleEndian(header[0x20..]);
             ulong memorySize = BinaryPrimitives.ReadUInt64LittleEndian(header[0x28..]);
             if (memorySize == 0)
@@ -96,7 +106,8 @@ internal sealed class ShimImage
                 continue;
             }
 
-            if (fileSize > memorySize || offset > (ulong)bytes.Length || fileSize > (ulong)bytes.Length - offset || address > ulong.MaxValue - memorySize)
+            if (fileSize > memorySize || offset > (ulong)bytes.Length || fileSize > (ulong)bytes.Length - offset
+                || address > ulong.MaxValue - memorySize || virtualAddress > ulong.MaxValue - memorySize)
             {
                 throw Bad(name, $"PT_LOAD #{i} (offset 0x{offset:x}, vaddr 0x{address:x}, filesz 0x{fileSize:x}, memsz 0x{memorySize:x}) does not fit the file or the address space");
             }
@@ -104,7 +115,7 @@ internal sealed class ShimImage
             var permissions = ((flags & 4) != 0 ? MemoryPermissions.Read : MemoryPermissions.None)
                 | ((flags & 2) != 0 ? MemoryPermissions.Write : MemoryPermissions.None)
                 | ((flags & 1) != 0 ? MemoryPermissions.Execute : MemoryPermissions.None);
-            loads.Add((offset, address, fileSize, memorySize, permissions));
+            loads.Add((offset, address, virtualAddress, fileSize, memorySize, permissions));
         }
 
         if (loads.Count == 0)
@@ -120,10 +131,14 @@ internal sealed class ShimImage
             throw Bad(name, $"its segments span 0x{span:x} bytes, more than a shim may (0x{MaxSpan:x})");
         }
 
-        if (entry < linkBase || entry >= end)
+        // e_entry is a virtual address; place it through the segment that holds it.
+        var holder = loads.FirstOrDefault(load => entry >= load.Virtual && entry - load.Virtual < load.MemorySize);
+        if (holder.MemorySize == 0)
         {
             throw Bad(name, $"its entry point 0x{entry:x} lies outside its segments");
         }
+
+        ulong placedEntry = holder.Address + (entry - holder.Virtual);
 
         byte[] memory = new byte[span];
         int pages = (int)(span / KeepPageWalker.PageSize);
@@ -141,7 +156,7 @@ internal sealed class ShimImage
             }
         }
 
-        return new ShimImage(name, sha256, entry - linkBase, memory, pagePermissions, pageLoaded);
+        return new ShimImage(name, sha256, linkBase, placedEntry - linkBase, memory, pagePermissions, pageLoaded);
     }
 
     /// <summary>The shim's pages placed at <paramref name="baseAddress"/>: one region per run of pages with the same permissions.</summary>
@@ -174,4 +189,14 @@ internal sealed class ShimImage
 
     private static InvalidOperationException Bad(string name, string problem) =>
         new($"the shim {name} cannot be measured: {problem}. Rebuild it ('dotnet build' at the repository root).");
+}
+
+/// <summary>Which addresses of a shim's ELF file place its segments (see <see cref="ShimImage.Parse"/>).</summary>
+internal enum ShimPlacement
+{
+    /// <summary>The segments' virtual addresses (<c>p_vaddr</c>).</summary>
+    VirtualAddresses = 0,
+
+    /// <summary>The segments' physical addresses (<c>p_paddr</c>), as QEMU loads a guest kernel.</summary>
+    PhysicalAddresses = 1,
 }

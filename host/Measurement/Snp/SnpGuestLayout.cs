@@ -41,7 +41,7 @@ internal static class SnpGuestLayout
 
     /// <summary>Computes the SEV-SNP launch digest of the VM keep that runs <paramref name="image"/> with <paramref name="shim"/>.</summary>
     /// <param name="image">The keep image, built with the measurement layout (seed 0).</param>
-    /// <param name="shim">The shim loaded at <see cref="ShimGpa"/>.</param>
+    /// <param name="shim">The shim loaded at <see cref="ShimGpa"/>, placed by its physical addresses (<see cref="ShimPlacement.PhysicalAddresses"/>).</param>
     /// <param name="notes">What the caller adds to the measurement's notes (for example where the shim came from).</param>
     /// <returns>The measurement: <see cref="Algorithm"/>, 48 bytes.</returns>
     /// <exception cref="ArgumentException">The image does not fit the guest layout.</exception>
@@ -62,7 +62,7 @@ internal static class SnpGuestLayout
     /// <param name="image">The keep image.</param>
     /// <param name="shim">The shim.</param>
     /// <returns>The regions, in no particular order (the walker sorts them).</returns>
-    /// <exception cref="ArgumentException">The configuration or the shim is too large.</exception>
+    /// <exception cref="ArgumentException">The configuration or the shim is too large, or the shim is linked to load elsewhere.</exception>
     public static IReadOnlyList<KeepRegion> Regions(KeepImage image, ShimImage shim)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -70,6 +70,11 @@ internal static class SnpGuestLayout
         if (image.Configuration.IsEmpty || (ulong)image.Configuration.Length > ScratchGpa - ConfigurationGpa)
         {
             throw new ArgumentException($"the configuration page has {image.Configuration.Length} bytes; the SEV layout holds 1 to {ScratchGpa - ConfigurationGpa}", nameof(image));
+        }
+
+        if (shim.LinkBase != 0 && shim.LinkBase != ShimGpa)
+        {
+            throw new ArgumentException($"the shim {shim.Name} is linked to load at GPA 0x{shim.LinkBase:x}; the SEV layout loads it at 0x{ShimGpa:x} (or anywhere, if it is position-independent)", nameof(shim));
         }
 
         if (shim.Span > WorkloadGpa - ShimGpa)

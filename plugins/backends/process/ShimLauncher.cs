@@ -16,6 +16,7 @@ internal static unsafe class ShimLauncher
     private const short PosixSpawnSetSigmask = 0x08;
     private const int OpenReadOnly = 0;
     private const int OpenWriteOnly = 1;
+    private const int FDupfdCloexec = 1030;
 
     // glibc's posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336; both are allocated with room to spare.
     private const int OpaqueSize = 1024;
@@ -24,6 +25,34 @@ internal static unsafe class ShimLauncher
     /// <summary>Spawns the shim; the calling thread becomes its parent for <c>PR_SET_PDEATHSIG</c>.</summary>
     /// <returns>The shim's pid.</returns>
     public static int Spawn(string shimPath, int imageFd, int blockFd)
+    {
+        // dup2 onto 3 and 4 in order would clobber a source that already is 3 or 4, and dup2 of a descriptor onto
+        // itself would keep its close-on-exec flag: so the sources are first moved to private numbers of 10 and up.
+        int highImage = Libc.Fcntl(imageFd, FDupfdCloexec, 10);
+        int highBlock = highImage < 0 ? -1 : Libc.Fcntl(blockFd, FDupfdCloexec, 10);
+        if (highImage < 0 || highBlock < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (highImage >= 0)
+            {
+                Libc.Close(highImage);
+            }
+
+            throw new IOException($"cannot prepare the shim's descriptors: fcntl(F_DUPFD_CLOEXEC) failed with errno {errno}");
+        }
+
+        try
+        {
+            return SpawnWith(shimPath, highImage, highBlock);
+        }
+        finally
+        {
+            Libc.Close(highImage);
+            Libc.Close(highBlock);
+        }
+    }
+
+    private static int SpawnWith(string shimPath, int imageFd, int blockFd)
     {
         nint actions = Marshal.AllocHGlobal(OpaqueSize);
         nint attributes = Marshal.AllocHGlobal(OpaqueSize);

@@ -93,15 +93,16 @@ public sealed class SevBackend : IBackend, IMeasuringBackend
     /// The SEV-SNP launch digest (<c>sev-snp-launch-digest</c>, 48 bytes) of the VM keep's guest layout in
     /// <c>docs/measurement.md</c>: layout page, configuration page, boot scratch (ZERO pages), shim, workload segments,
     /// then the boot vCPU's VMSA. The layout is provisional until the VM shim lands. The shim is <c>donjon-shim</c>
-    /// beside this plugin, or else the process keep's shim built in this repository, standing in until the VM shim
-    /// exists; the notes name the file and its SHA-256.
+    /// beside this plugin, or else, standing in until an SEV-SNP shim exists, the VM keep's shim
+    /// (<c>../../vm/bin/donjon-vm-shim</c>) or the process keep's shim built in this repository; it is placed by its
+    /// physical addresses, as QEMU loads it. The notes name the file and its SHA-256.
     /// </remarks>
     public LaunchMeasurement Measure(KeepImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        (string path, byte[] bytes, bool isStandIn) = ShimLocator.Read(_pluginDirectory, Name);
-        ShimImage shim = ShimImage.Parse(path, bytes);
-        string note = $"shim: {path} (SHA-256 {shim.Sha256})" + (isStandIn ? ", the process keep's shim, standing in until the VM shim exists" : "");
+        (string path, byte[] bytes, string? standIn) = ShimLocator.Read(_pluginDirectory, Name, [ShimLocator.VmShim, ShimLocator.ProcessShim]);
+        ShimImage shim = ShimImage.Parse(path, bytes, ShimPlacement.PhysicalAddresses);
+        string note = $"shim: {path} (SHA-256 {shim.Sha256})" + (standIn is null ? "" : $", {standIn}, standing in until an SEV-SNP shim exists");
         return SnpGuestLayout.Measure(image, shim, [note]);
     }
 }

@@ -97,9 +97,9 @@ public sealed class SgxBackend : IBackend, IMeasuringBackend
     public LaunchMeasurement Measure(KeepImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        (string path, byte[] bytes, bool isStandIn) = ShimLocator.Read(_pluginDirectory, Name);
-        ShimImage shim = ShimImage.Parse(path, bytes);
-        string note = $"shim: {path} (SHA-256 {shim.Sha256})" + (isStandIn ? ", the process keep's shim, standing in until an SGX shim exists" : "");
+        (string path, byte[] bytes, string? standIn) = ShimLocator.Read(_pluginDirectory, Name, [ShimLocator.ProcessShim]);
+        ShimImage shim = ShimImage.Parse(path, bytes, ShimPlacement.VirtualAddresses);
+        string note = $"shim: {path} (SHA-256 {shim.Sha256})" + (standIn is null ? "" : $", {standIn}, standing in until an SGX shim exists");
         return SgxEnclaveLayout.Measure(image, shim, [note]);
     }
 }

@@ -11,7 +11,7 @@ namespace Donjon.Tests.Keeps;
 public sealed class KeepSuiteTests
 {
     /// <summary>The backends every case runs on.</summary>
-    public static readonly string[] Backends = ["process"];
+    public static readonly string[] Backends = ["process", "vm"];
 
     private const string TestValue = "a value with spaces = and symbols $HOME";
 

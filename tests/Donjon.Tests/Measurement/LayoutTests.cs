@@ -59,6 +59,35 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public void A_guest_kernel_shim_is_placed_by_its_physical_addresses()
+    {
+        // Like the VM keep's shim: a 32-bit entry at 1 MiB linked where it loads, the rest linked in the upper half.
+        byte[] file = KernelLikeElf(out ulong entry);
+
+        FluentActions.Invoking(() => ShimImage.Parse("kernel", file)).Should().Throw<InvalidOperationException>()
+            .WithMessage("*span*", "by virtual address its segments are terabytes apart");
+        ShimImage shim = ShimImage.Parse("kernel", file, ShimPlacement.PhysicalAddresses);
+
+        shim.LinkBase.Should().Be(0x10_0000UL);
+        shim.EntryOffset.Should().Be(entry - 0x10_0000);
+        shim.Span.Should().Be(0x4000UL);
+        shim.Regions(0x10_0000, "shim").Select(r => (r.Address, r.Size, r.Permissions)).Should().Equal(
+            (0x10_0000UL, Page, MemoryPermissions.Read | MemoryPermissions.Execute),
+            (0x10_2000UL, 2 * Page, MemoryPermissions.Read | MemoryPermissions.Write));
+        SnpGuestLayout.Regions(MeasurementFixtures.Image(MeasurementFixtures.HelloBytes()), shim)
+            .Where(r => r.Name == "shim").Min(r => r.Address).Should().Be(0x10_0000UL);
+    }
+
+    [Fact]
+    public void The_sev_layout_refuses_a_shim_linked_to_load_elsewhere()
+    {
+        byte[] file = KernelLikeElf(out _, physicalBase: 0x20_0000);
+        ShimImage shim = ShimImage.Parse("elsewhere", file, ShimPlacement.PhysicalAddresses);
+        FluentActions.Invoking(() => SnpGuestLayout.Regions(MeasurementFixtures.Image(MeasurementFixtures.HelloBytes()), shim))
+            .Should().Throw<ArgumentException>().WithMessage("*linked to load at GPA 0x200000*");
+    }
+
+    [Fact]
     public void Files_that_are_not_shims_are_refused_with_the_reason()
     {
         FluentActions.Invoking(() => ShimImage.Parse("text", "not an ELF file at all, just text........................................"u8.ToArray()))
@@ -156,5 +185,43 @@ public sealed class LayoutTests
         KeepImage low = image with { Segments = [.. image.Segments.Select(s => s with { Address = s.Address - image.Layout.LoadBase + 0x1000_0000 })] };
         FluentActions.Invoking(() => SgxEnclaveLayout.Regions(low, MeasurementFixtures.Shim))
             .Should().Throw<ArgumentException>().WithMessage("*workload segment 0*outside*enclave*");
+    }
+
+    /// <summary>
+    /// A minimal ELF64 ET_EXEC with two PT_LOADs: 16 bytes of R X code at <paramref name="physicalBase"/> (virtual =
+    /// physical), and 8 bytes of RW data plus bss (two pages) two pages above it, linked in the upper half.
+    /// </summary>
+    private static byte[] KernelLikeElf(out ulong entry, ulong physicalBase = 0x10_0000)
+    {
+        byte[] file = new byte[0x3000];
+        Span<byte> f = file;
+        f[0] = 0x7F; f[1] = (byte)'E'; f[2] = (byte)'L'; f[3] = (byte)'F'; f[4] = 2; f[5] = 1; f[6] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(f[0x10..], 2);      // ET_EXEC
+        BinaryPrimitives.WriteUInt16LittleEndian(f[0x12..], 62);     // EM_X86_64
+        BinaryPrimitives.WriteUInt32LittleEndian(f[0x14..], 1);
+        entry = physicalBase + 4;
+        BinaryPrimitives.WriteUInt64LittleEndian(f[0x18..], entry);
+        BinaryPrimitives.WriteUInt64LittleEndian(f[0x20..], 64);     // e_phoff
+        BinaryPrimitives.WriteUInt16LittleEndian(f[0x34..], 64);     // e_ehsize
+        BinaryPrimitives.WriteUInt16LittleEndian(f[0x36..], 56);     // e_phentsize
+        BinaryPrimitives.WriteUInt16LittleEndian(f[0x38..], 2);      // e_phnum
+        void Load(int index, uint flags, ulong offset, ulong virtualAddress, ulong physicalAddress, ulong fileSize, ulong memorySize)
+        {
+            Span<byte> header = file.AsSpan(64 + (index * 56), 56);
+            BinaryPrimitives.WriteUInt32LittleEndian(header, 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[4..], flags);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[0x08..], offset);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[0x10..], virtualAddress);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[0x18..], physicalAddress);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[0x20..], fileSize);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[0x28..], memorySize);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[0x30..], 0x1000);
+        }
+
+        Load(0, 5, 0x1000, physicalBase, physicalBase, 16, 16);
+        Load(1, 6, 0x2000, 0xFFFF_FFFF_8000_0000 + physicalBase + 0x2000, physicalBase + 0x2000, 8, 0x2000);
+        file.AsSpan(0x1000, 16).Fill(0x90);
+        file.AsSpan(0x2000, 8).Fill(0x11);
+        return file;
     }
 }

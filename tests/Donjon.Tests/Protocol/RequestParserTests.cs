@@ -121,6 +121,28 @@ public sealed class RequestParserTests
     }
 
     [Fact]
+    public void Overlapping_buffers_are_a_violation()
+    {
+        // stat(path, buf): point the 144-byte output at the C string, so that a checked input could be rewritten.
+        var item = TestShim.SyscallItem(TestShim.Signature("stat"), NoValues, ["/etc/hosts\0"u8.ToArray(), null, null, null, null, null]);
+        uint pathOffset = BinaryPrimitives.ReadUInt32LittleEndian(item.AsSpan(0x48));
+        BinaryPrimitives.WriteUInt32LittleEndian(item.AsSpan(0x48 + 8), pathOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(item.AsSpan(0x48 + 12), 8);
+        ShouldViolate(ParseItems(item), "overlaps another buffer");
+    }
+
+    [Fact]
+    public void Only_input_bytes_are_copied_so_the_reserved_output_room_is_never_read()
+    {
+        var block = TestShim.NewBlock();
+        var item = TestShim.SyscallItem(TestShim.Signature("read"), NoValues, [null, new byte[4096], null, null, null, null]);
+        TestShim.Send(block, item);
+        var call = Parse(block).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.OutputCapacity(1).Should().Be(4096);
+        call.Request.Input(1).Length.Should().Be(0);
+    }
+
+    [Fact]
     public void A_buffer_that_starts_inside_the_fixed_part_is_a_violation()
     {
         var item = Write([1, 2, 3, 4]);

@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Donjon.Abstractions.Backends;
+using Donjon.Abstractions.Images;
+using Donjon.Abstractions.Keeps;
+using Donjon.Abstractions.Plugins;
+using Donjon.Backends.Vm.Interop;
+using Donjon.Host.Protocol;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Donjon.Backends.Vm;
+
+/// <summary>
+/// The VM keep: the workload runs in ring 3 under a tiny guest kernel (donjon-vm-shim, asm/vm) that QEMU boots in a
+/// <c>microvm</c> machine; its syscalls reach the host through a shared block in guest RAM. It has the shape of an
+/// SEV guest, but it is not confidential: the host can read and change the guest's memory. docs/vm.md describes it.
+/// </summary>
+public sealed class VmBackend : IBackend
+{
+    private const string ShimFileName = "donjon-vm-shim";
+    private const string ExecFileName = "donjon-vm-exec";
+    private const ulong Mebibyte = 1UL << 20;
+    private const ulong TwoMebibytes = 2UL << 20;
+
+    /// <summary>How long QEMU gets to boot the shim and hear its handshake, per attempt.</summary>
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _shimPath;
+    private readonly string _execPath;
+    private readonly ILogger _logger;
+    private readonly Lazy<QemuInstallation> _qemu = new(QemuInstallation.Discover);
+    private readonly ResiliencePipeline _start;
+
+    /// <summary>Creates the backend; its shim and launcher are expected beside the plugin assembly.</summary>
+    /// <param name="context">The plugin's folder and logging.</param>
+    public VmBackend(IPluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _shimPath = Path.Combine(context.PluginDirectory, ShimFileName);
+        _execPath = Path.Combine(context.PluginDirectory, ExecFileName);
+        _logger = context.LoggerFactory.CreateLogger("donjon.backend.vm");
+
+        // QEMU's own failure before the guest's handshake (status 1: KVM busy, a resource briefly short) is retried
+        // twice; each attempt has its own time-out. A shim that rejects its image is not a start failure: its keep is
+        // returned and its status reported.
+        _start = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<QemuStartException>(),
+                MaxRetryAttempts = 2,
+                Delay = TimeSpan.FromMilliseconds(200),
+                BackoffType = DelayBackoffType.Constant,
+                OnRetry = arguments =>
+                {
+                    _logger.LogWarning("QEMU failed to start the keep ({Reason}); trying again", arguments.Outcome.Exception?.Message);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(BootTimeout)
+            .Build();
+    }
+
+    /// <inheritdoc/>
+    public string Name => "vm";
+
+    /// <inheritdoc/>
+    public BackendTraits Traits { get; } = new(KeepShape.VirtualMachine, false, "a VM keep: a tiny guest kernel under QEMU microvm, syscalls proxied through guest RAM (not confidential)");
+
+    /// <inheritdoc/>
+    public Probe ProbePlatform() => Probe.Group("platform", [
+        ProbeArchitecture(),
+        .. _qemu.Value.Checks,
+        ProbeRamFile(),
+        Probe.Info("confidentiality", "not confidential: the host (and root on this machine) can read and change the guest's memory; use sev for a confidential VM keep"),
+    ]);
+
+    /// <inheritdoc/>
+    public Probe ProbeConfiguration() => Probe.Group("configuration", [ProbeShim(), ProbeExec()]);
+
+    /// <inheritdoc/>
+    public async Task<IKeep> LaunchAsync(KeepImage image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        QemuInstallation qemu = _qemu.Value;
+        Probe configuration = ProbeConfiguration();
+        if (!qemu.IsUsable || !configuration.IsSatisfied)
+        {
+            Probe why = qemu.IsUsable ? configuration : Probe.Group("platform", qemu.Checks);
+            throw new BackendUnavailableException($"the vm keep cannot start: {FirstFailure(why)}", why);
+        }
+
+        // The heap may grow to the memory limit (KeepImageBuilder sizes it so); the shim enforces that total across
+        // brk and mmap, as the process keep does.
+        byte[] blob = ImageBlobWriter.Write(image, image.Layout.HeapMaxSize);
+        ulong ramSize = RamSize(image, (ulong)blob.Length);
+        IReadOnlyList<string> arguments = QemuLauncher.Arguments(_shimPath, ramSize, qemu.Accelerator);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            _logger.LogDebug("Starting QEMU ({Accelerator}, {Ram} MiB of guest RAM): {Qemu} {Arguments}", qemu.Accelerator, ramSize >> 20, qemu.Path, string.Join(' ', arguments));
+        }
+
+        try
+        {
+            return await _start.ExecuteAsync(token => StartOnceAsync(qemu.Path!, arguments, blob, ramSize, token), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new IOException($"QEMU did not boot the keep within {BootTimeout.TotalSeconds} s");
+        }
+        catch (QemuStartException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+    }
+
+    /// <summary>One attempt: guest RAM with the blob and the block header, QEMU, and the guest's handshake.</summary>
+    private async ValueTask<IKeep> StartOnceAsync(string qemuPath, IReadOnlyList<string> arguments, byte[] blob, ulong ramSize, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        GuestMemory memory = GuestMemory.Create(ramSize);
+        VmKeep keep;
+        try
+        {
+            memory.Write(VmLayout.BlobAddress, blob);
+            memory.MapBlock();
+            SharedBlock.Initialize(memory.Memory);
+            keep = VmKeep.Start(_execPath, qemuPath, arguments, memory, _logger);
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+
+        try
+        {
+            Task first = await Task.WhenAny(keep.Ready, keep.Exit).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (first == keep.Ready)
+            {
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    _logger.LogDebug("The guest booted in {Milliseconds} ms (QEMU pid {Pid})", clock.ElapsedMilliseconds, keep.ProcessId);
+                }
+
+                return keep;
+            }
+
+            KeepExit exit = await keep.Exit.ConfigureAwait(false);
+            if (exit.ExitStatus is null)
+            {
+                // QEMU itself failed before the guest spoke: worth another attempt.
+                await keep.DisposeAsync().ConfigureAwait(false);
+                throw new QemuStartException($"QEMU ended before the guest booted: {exit.Reason}");
+            }
+
+            // The shim refused to start (bad image, bad block...): its message is on stderr, its status in the exit.
+            return keep;
+        }
+        catch (OperationCanceledException)
+        {
+            await keep.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The guest RAM: the shim's fixed area up to the blob, the blob, then room for everything the workload may
+    /// have mapped at once (its image, its stack, the memory limit), the page tables for it (1/512), and 16 MiB for
+    /// the shim's own tables. The file is sparse: only the pages the guest touches cost host memory.
+    /// </summary>
+    internal static ulong RamSize(KeepImage image, ulong blobSize)
+    {
+        ulong mapped = image.Layout.HeapMaxSize + image.Stack.Size;
+        foreach (SegmentMapping segment in image.Segments)
+        {
+            mapped += segment.Size;
+        }
+
+        ulong size = VmLayout.BlobAddress + AlignUp(blobSize, TwoMebibytes) + mapped + (mapped / 512) + (16 * Mebibyte);
+        size = Math.Max(AlignUp(size, TwoMebibytes), VmLayout.MinMemorySize);
+        if (size > VmLayout.MaxMemorySize)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"the keep would need {size >> 30} GiB of guest RAM, more than the {VmLayout.MaxMemorySize >> 30} GiB the VM keep maps; lower limits.memorySize in plugins.json"));
+        }
+
+        return size;
+    }
+
+    private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);
+
+    /// <summary>The first failed check without failed children, as "name: detail".</summary>
+    private static string FirstFailure(Probe root)
+    {
+        Probe? failed = root.Children.FirstOrDefault(c => c.Outcome == ProbeOutcome.Failed);
+        return failed is null ? $"{root.Name}: {root.Detail}" : FirstFailure(failed);
+    }
+
+    private static Probe ProbeArchitecture() =>
+        RuntimeInformation.OSArchitecture == Architecture.X64
+            ? Probe.Pass("architecture", "x86-64")
+            : Probe.Fail("architecture", $"{RuntimeInformation.OSArchitecture}", "Run Donjon on an x86-64 Linux machine; keeps run x86-64 programs.");
+
+    private static Probe ProbeRamFile()
+    {
+        const string Name = "guest RAM file";
+        int fd = Libc.MemfdCreate("donjon-vm-probe", 1);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            return Probe.Fail(Name, $"memfd_create failed (errno {errno})", "Use Linux 3.17 or later; inside a container, allow memfd_create.");
+        }
+
+        Libc.Close(fd);
+        return Probe.Pass(Name, "memfd_create works: the guest RAM is tmpfs memory with no name, shared with QEMU by descriptor (nothing to clean up in /dev/shm)");
+    }
+
+    private Probe ProbeShim()
+    {
+        const string Name = "shim";
+        if (!File.Exists(_shimPath))
+        {
+            return Probe.Fail(Name, $"{_shimPath} is missing", "Build the plugin ('dotnet build' at the repository root builds the shim with gcc and binutils).");
+        }
+
+        (Version? version, string? problem) = ShimNote.Read(_shimPath);
+        if (version is null)
+        {
+            return Probe.Fail(Name, problem!, "Rebuild the shim ('dotnet build'); it must carry the Donjon protocol note.");
+        }
+
+        return version.Major == ProtocolLayout.VersionMajor
+            ? Probe.Pass(Name, $"{_shimPath} speaks protocol {version.ToString(2)}")
+            : Probe.Fail(Name, $"{_shimPath} speaks protocol {version.ToString(2)}, but this host speaks {ProtocolLayout.VersionMajor}.{ProtocolLayout.VersionMinor}",
+                "Rebuild the shim from the same source as the host ('dotnet build').");
+    }
+
+    private Probe ProbeExec()
+    {
+        const string Name = "launcher";
+        return File.Exists(_execPath)
+            ? Probe.Pass(Name, $"{_execPath} starts QEMU with a parent-death signal, so QEMU never outlives Donjon")
+            : Probe.Fail(Name, $"{_execPath} is missing", "Build the plugin ('dotnet build' at the repository root builds it with gcc and binutils).");
+    }
+}
