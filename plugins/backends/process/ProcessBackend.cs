@@ -97,6 +97,8 @@ public sealed class ProcessBackend : IBackend
     private static unsafe Probe ProbeKernel()
     {
         const string Name = "kernel";
+        // SAFETY: struct utsname is 6 × 65 = 390 bytes; the buffer is exactly that, and the release field read
+        // below (offset 130, 65 bytes) lies inside it.
         byte* buffer = stackalloc byte[390];
         if (Libc.Uname(buffer) != 0)
         {
