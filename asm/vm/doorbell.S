@@ -10,7 +10,7 @@
  *      register. QEMU passes it to the host's end of the line, whose blocking read returns. As with the futex, the
  *      xchg orders the doorbell store before the load of `host sleeping`, and the host sets `host sleeping`
  *      before it re-reads the doorbell, so at least one side sees the other: no lost wake-up.
- *   2. spin with `pause` while the doorbell still reads REQUEST, for DJ_SPIN_TSC_TICKS (a fast syscall: the host,
+ *   2. spin with `pause` while the doorbell still reads REQUEST, for DJ_VM_SPIN_TSC_TICKS (a fast syscall: the host,
  *      spinning too, answers in a few microseconds; neither side leaves its loop, and the vCPU never exits to
  *      QEMU);
  *   3. then `shim sleeping` := 1 with xchg, re-check, and halt until the doorbell changes: with interrupts off,
@@ -54,12 +54,12 @@ FUNC(dj_doorbell_ring_wait)
 .Ldj_doorbell_ring_wait_poll:
     cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
     jne     .Ldj_doorbell_ring_wait_done
-    pause
+    nop
     rdtsc
     shl     rdx, 32
     or      rax, rdx
     sub     rax, r9
-    cmp     rax, DJ_SPIN_TSC_TICKS
+    cmp     rax, DJ_VM_SPIN_TSC_TICKS
     jb      .Ldj_doorbell_ring_wait_poll
 
     mov     eax, 1

@@ -8,7 +8,7 @@
  *   #PF on a workload address that is mapped but has no frame yet, with an access the protection allows:
  *     dj_page_fault gives it a zeroed frame; return, and the instruction runs again (from ring 3, or from a copy
  *     routine in ring 0).
- *   any fault in ring 0 with RIP inside a copy routine [dj_usercopy_start, dj_usercopy_end) (usercopy.S): the
+ *   any fault in ring 0 with RIP inside a copy routine (usercopy.S's, or copy.S's dj_vm_copy_user): the
  *     workload handed a syscall a bad pointer. RIP := dj_usercopy_fixup, which returns -EFAULT to the copy's
  *     caller; return.
  *   any exception from ring 3: the workload's fault. A FAULT item {signal, vector, address, RIP, error code} to
@@ -18,7 +18,8 @@
  *     A page fault with no frame left is reported as SIGKILL (Linux's OOM killer).
  *   anything else in ring 0: a shim bug. dj_internal_error says what on COM1 and ends the keep (status 125).
  *
- * Labels: none (C).
+ * Labels: none (C). Register contract: System V; dj_trap(frame) is called by traps.S with interrupts off, on the
+ *   kernel stack (or IST 1 for #DF and #MC), and may change the frame (RIP, for the copy fixup).
  *
  * Untrusted inputs: the workload's registers in the frame; CR2 (an address the workload chose). Only compared
  *   and reported.
@@ -67,7 +68,8 @@ void dj_trap(struct dj_trap_frame *frame)
     }
 
     if (!from_user) {
-        if (frame->rip >= (uint64_t)dj_usercopy_start && frame->rip < (uint64_t)dj_usercopy_end) {
+        if ((frame->rip >= (uint64_t)dj_usercopy_start && frame->rip < (uint64_t)dj_usercopy_end) ||
+            (frame->rip >= (uint64_t)dj_vm_usercopy_start && frame->rip < (uint64_t)dj_vm_usercopy_end)) {
             frame->rip = (uint64_t)dj_usercopy_fixup;
             return;
         }

@@ -17,7 +17,10 @@
  * What differs is the mechanism: the shim owns the page tables (paging.c). A mapping is reserved, and each page
  * gets a zeroed frame when first touched, as Linux does; munmap and MADV_DONTNEED give frames back. Nothing of
  * the shim lies in the lower half, so no workload address can reach the shim's memory: a pointer is refused only
- * when it leaves the user half, and a copy that faults on an unmapped page returns EFAULT (usercopy.S).
+ * when it leaves the user half, and a copy that faults on an unmapped page returns EFAULT (copy.S).
+ *
+ * Labels: none (C). Register contract: System V; the dj_sys_* handlers are called by dj_syscall_entry with the
+ *   syscall's arguments in rdi, rsi, rdx, rcx (the syscall's r10), r8, r9, interrupts off.
  *
  * Untrusted inputs: every argument (the workload's).
  */
@@ -101,7 +104,7 @@ long dj_user_read(void *dst, uint64_t src, uint64_t size)
         return 0;
     if (size > LX_TASK_SIZE || src > LX_TASK_SIZE - size)
         return -LX_EFAULT;
-    return dj_copy_user(dst, (const void *)src, size);
+    return dj_vm_copy_user(dst, (const void *)src, size);
 }
 
 long dj_user_write(uint64_t dst, const void *src, uint64_t size)
@@ -110,7 +113,7 @@ long dj_user_write(uint64_t dst, const void *src, uint64_t size)
         return 0;
     if (size > LX_TASK_SIZE || dst > LX_TASK_SIZE - size)
         return -LX_EFAULT;
-    return dj_copy_user((void *)dst, src, size);
+    return dj_vm_copy_user((void *)dst, src, size);
 }
 
 /* The copy stops at the end of the user half: a string that runs into it is a bad pointer, EFAULT. */

@@ -33,6 +33,9 @@
  * Demand paging: mmap, brk and the image's zero pages only reserve (DJ_PTE_MAPPED without a frame). The first
  * touch faults; dj_page_fault gives the page a zeroed frame if the access is one the protection allows.
  *
+ * Labels: none (C). Register contract: System V for every entry point; dj_page_fault runs inside dj_trap with
+ *   interrupts off.
+ *
  * Untrusted inputs: none directly. The RAM ranges came from the host's E820 map and were checked by setup.c;
  * workload addresses reach here only after memory.c's checks (page-aligned, below LX_TASK_SIZE).
  */
@@ -97,7 +100,7 @@ uint64_t dj_page_alloc(void)
     if (page + PAGE > reachable_end)
         dj_internal_error("a page beyond the boot mapping was needed before the direct map existed", page);
     /* Every page is cleared before use, fresh or not: the host wrote guest RAM before boot. */
-    memset(dj_phys_to_virt(page), 0, PAGE);
+    dj_vm_zero_page(dj_phys_to_virt(page));
     return page;
 }
 

@@ -10,6 +10,9 @@
  * failing before any byte is written), the call goes to the host like any other (the core handler set declares
  * getrandom).
  *
+ * Labels: none (C). Register contract: System V, called by dj_syscall_entry (rdi, rsi, rdx = the syscall's
+ *   arguments), interrupts off.
+ *
  * Untrusted inputs: buffer, length, flags (the workload's).
  */
 #include "vm.h"

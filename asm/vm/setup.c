@@ -19,7 +19,8 @@
  *      is filled with zeros on first touch)                                                     else 123
  *   8. the blob's pages join the pool; "donjon-vm: ready" on COM1 (the host's start handshake); ring 3
  *
- * Labels: none (C).
+ * Labels: none (C). Register contract: System V; dj_vm_main(edi = start info) runs on the kernel stack with
+ *   interrupts off and never returns.
  *
  * Untrusted inputs: the start info and memory map (QEMU's), the blob and the block header (the host's). Each is
  *   copied once and only the copy is checked and used; the blob's regions are checked by image.c.
@@ -32,6 +33,9 @@ _Static_assert(DJ_REGION_PERMISSION_READ == LX_PROT_READ && DJ_REGION_PERMISSION
                "region permissions are PROT_* values");
 _Static_assert(DJ_VM_BLOCK_SIZE == DJ_BLOCK_DEFAULT_SIZE, "the VM keep's block has the default size");
 _Static_assert(DJ_VM_BLOCK_ADDRESS + DJ_VM_BLOCK_SIZE <= DJ_VM_BLOB_ADDRESS, "the block ends before the blob");
+_Static_assert(DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET >= DJ_VM_KERNEL_LIMIT &&
+                   DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET < 0x40000000,
+               "the local APIC's page lies past the shim's image, in the shim's gigabyte");
 _Static_assert(sizeof(struct dj_trap_frame) == DJ_VM_FRAME_SIZE, "trap frame size");
 _Static_assert(__builtin_offsetof(struct dj_trap_frame, rax) == DJ_VM_FRAME_RAX, "trap frame rax");
 _Static_assert(__builtin_offsetof(struct dj_trap_frame, vector) == DJ_VM_FRAME_VECTOR, "trap frame vector");
@@ -393,7 +397,7 @@ static void load_region(const uint8_t *blob, const struct dj_region *r)
             dj_fatal(DJ_SHIM_EXIT_MAP_FAILED, "no guest memory left for the image's data");
         uint64_t from = page > data ? page : data;
         uint64_t to = page + PAGE < data_end ? page + PAGE : data_end;
-        memcpy((uint8_t *)dj_phys_to_virt(frame) + (from - page), blob + r->blob_offset + (from - data), to - from);
+        dj_vm_copy_user((uint8_t *)dj_phys_to_virt(frame) + (from - page), blob + r->blob_offset + (from - data), to - from);
     }
 }
 

@@ -61,6 +61,11 @@
 #define DJ_VM_IDT_ENTRIES                    0x30                 /* exceptions 0-31 and the 16 PIC lines; a user `int n` for any other n gets #GP */
 #define DJ_VM_IST_CRITICAL                   1                    /* IST slot for NMI, #DF, #MC: a stack of their own */
 
+/* How long the shim spins on the doorbell before it halts: the time a proxied syscall usually takes here (a
+   1 MiB read or write, the host's handler included), so that the host's answer rarely needs the slower wake-up
+   through COM2's interrupt. TSC ticks: 500 µs at 2.5 GHz. */
+#define DJ_VM_SPIN_TSC_TICKS                 1250000
+
 /* Stacks (in the shim's .bss). */
 #define DJ_VM_KERNEL_STACK_SIZE              0x10000              /* syscalls, exceptions and interrupts from ring 3 */
 #define DJ_VM_CRITICAL_STACK_SIZE            0x4000               /* NMI, #DF, #MC */
@@ -183,6 +188,11 @@ int dj_rdrand64(uint64_t *value);   /* 1 when the CPU gave a value */
 int dj_rdseed64(uint64_t *value);
 void dj_console_write(const char *text, uint64_t length);   /* COM1, polled */
 DJ_NORETURN void dj_vm_exit(int status);                     /* isa-debug-exit; never returns */
+
+/* ---- copy.S: bulk copies in 64-byte steps (fast under software emulation) ---- */
+long dj_vm_copy_user(void *dst, const void *src, uint64_t size);   /* 0 or -EFAULT, like dj_copy_user */
+void dj_vm_zero_page(void *page);
+extern char dj_vm_usercopy_start[], dj_vm_usercopy_end[];
 
 /* ---- traps.S ---- */
 extern const uint64_t dj_trap_stubs[DJ_VM_IDT_ENTRIES];   /* the entry of each vector */

@@ -41,6 +41,9 @@ internal sealed partial class QemuInstallation
     /// <summary>The accelerator keeps will use.</summary>
     public Accelerator Accelerator { get; private init; }
 
+    /// <summary>Whether QEMU has its seccomp sandbox (<c>-sandbox on</c>), which keeps use when it does.</summary>
+    public bool HasSandbox { get; private init; }
+
     /// <summary>The checks, as the probe tree shows them.</summary>
     public required IReadOnlyList<Probe> Checks { get; init; }
 
@@ -59,18 +62,29 @@ internal sealed partial class QemuInstallation
         Task<(string Output, string? Problem)> version = Task.Run(() => Query(path, "--version"));
         Task<(string Output, string? Problem)> backend = Task.Run(() => Query(path, "-object", "memory-backend-file,help"));
         Task<(string Output, string? Problem)> machine = Task.Run(() => Query(path, "-machine", "microvm,help"));
-        Task.WaitAll(version, backend, machine);
+        Task<(string Output, string? Problem)> sandbox = Task.Run(() => Query(path, "-sandbox", "help"));
+        Task.WaitAll(version, backend, machine, sandbox);
 
         Probe accelerator = ProbeAccelerator(out Accelerator chosen);
+        // QEMU answers "-sandbox help" with an error in both cases; only a QEMU without seccomp support does not
+        // know the option at all.
+        bool hasSandbox = !sandbox.Result.Problem?.Contains("invalid option", StringComparison.Ordinal) ?? true;
         return new QemuInstallation
         {
             Path = path,
             Accelerator = chosen,
+            HasSandbox = hasSandbox,
             Checks =
             [
                 binary,
                 ProbeVersion(path, version.Result),
-                Probe.Group("QEMU features", [ProbeMicrovm(machine.Result), ProbeMemoryBackend(backend.Result)],
+                Probe.Group("QEMU features", [
+                        ProbeMicrovm(machine.Result),
+                        ProbeMemoryBackend(backend.Result),
+                        hasSandbox
+                            ? Probe.Pass("seccomp sandbox", "-sandbox on: QEMU runs with a seccomp filter (no exec, no privilege changes)")
+                            : Probe.Info("seccomp sandbox", "this QEMU has no -sandbox (built without seccomp); keeps run without it"),
+                    ],
                     "Use QEMU 5.0 or later built with the microvm machine: " + InstallRemedy),
                 accelerator,
             ],

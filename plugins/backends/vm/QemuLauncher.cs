@@ -37,7 +37,8 @@ internal static unsafe class QemuLauncher
     /// <param name="shimPath">donjon-vm-shim, the guest kernel.</param>
     /// <param name="ramSize">The guest RAM size in bytes, a whole number of MiB.</param>
     /// <param name="accelerator">kvm (with the host's CPU model) or tcg (with QEMU's "max" model).</param>
-    public static IReadOnlyList<string> Arguments(string shimPath, ulong ramSize, Accelerator accelerator)
+    /// <param name="sandbox">Whether to run QEMU under its seccomp sandbox.</param>
+    public static IReadOnlyList<string> Arguments(string shimPath, ulong ramSize, Accelerator accelerator, bool sandbox)
     {
         string mebibytes = (ramSize >> 20).ToString(CultureInfo.InvariantCulture) + "M";
         string ram = string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{RamDescriptor}");
@@ -49,11 +50,14 @@ internal static unsafe class QemuLauncher
             "-machine", "microvm,x-option-roms=off,pit=off,pic=on,rtc=off,acpi=off,isa-serial=on,memory-backend=djram",
             "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
             "-cpu", accelerator == Accelerator.Kvm ? "host" : "max",
-            "-smp", "1",
+            // One vCPU. Under tcg, a second possible (never present) one makes QEMU translate the guest's locked
+            // instructions and fences into real host atomics and barriers (CF_PARALLEL); with a single possible vCPU it
+            // drops them, and the doorbell's store-then-load handshake with the host (docs/vm.md) would lose wake-ups.
+            "-smp", accelerator == Accelerator.Kvm ? "1" : "1,maxcpus=2",
             "-m", mebibytes,
             "-object", $"memory-backend-file,id=djram,size={mebibytes},mem-path={ram},share=on",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+            .. (sandbox ? (string[])["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"] : []),
             "-msg", "timestamp=off",
             "-kernel", shimPath,
             "-chardev", string.Create(CultureInfo.InvariantCulture, $"socket,id=djconsole,fd={ConsoleDescriptor}"),
@@ -98,6 +102,7 @@ internal static unsafe class QemuLauncher
 
             // QEMU starts with every signal unblocked and at its default action: .NET ignores SIGPIPE, and an
             // ignored disposition would survive exec.
+            // SAFETY: `signals` is an allocation of SignalSetSize bytes, larger than glibc's sigset_t (128 bytes).
             var set = new Span<byte>((void*)signals, SignalSetSize);
             set.Clear();
             Check(Libc.PosixSpawnattrSetsigmask(attributes, signals), "setsigmask");
@@ -105,6 +110,8 @@ internal static unsafe class QemuLauncher
             Check(Libc.PosixSpawnattrSetsigdefault(attributes, signals), "setsigdefault");
             Check(Libc.PosixSpawnattrSetflags(attributes, PosixSpawnSetSigmask | PosixSpawnSetSigdef), "setflags");
 
+            // SAFETY: argv and envp are NULL-terminated arrays on this stack frame of pointers to the UTF-8 strings
+            // allocated above, all alive until posix_spawn returns; pid is a local it writes once.
             byte** argvPointers = stackalloc byte*[strings.Length + 1];
             for (int i = 0; i < strings.Length; i++)
             {

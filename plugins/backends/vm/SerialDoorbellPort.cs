@@ -99,6 +99,7 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
         if (Volatile.Read(ref *ShimSleeping) != 0)
         {
             byte wake = (byte)'W';
+            // SAFETY: send(2) reads the one byte of the local.
             // A full socket buffer (a guest that does not drain COM2) or a closed one (QEMU has exited) is not an
             // error here: the guest is either awake already or gone.
             _ = Libc.Send(_line, &wake, 1, MsgDontWait | MsgNoSignal);
@@ -109,6 +110,8 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
     private void Sleep()
     {
         var descriptor = new Libc.PollDescriptor { Descriptor = _line, Events = PollIn };
+        // SAFETY: poll(2) reads and writes the one local pollfd; recv(2) writes at most 64 bytes into the 64-byte
+        // stack buffer.
         int ready = Libc.Poll(&descriptor, 1, SleepMilliseconds);
         if (ready <= 0)
         {

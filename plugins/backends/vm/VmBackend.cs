@@ -97,7 +97,7 @@ public sealed class VmBackend : IBackend
         // brk and mmap, as the process keep does.
         byte[] blob = ImageBlobWriter.Write(image, image.Layout.HeapMaxSize);
         ulong ramSize = RamSize(image, (ulong)blob.Length);
-        IReadOnlyList<string> arguments = QemuLauncher.Arguments(_shimPath, ramSize, qemu.Accelerator);
+        IReadOnlyList<string> arguments = QemuLauncher.Arguments(_shimPath, ramSize, qemu.Accelerator, qemu.HasSandbox);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             _logger.LogDebug("Starting QEMU ({Accelerator}, {Ram} MiB of guest RAM): {Qemu} {Arguments}", qemu.Accelerator, ramSize >> 20, qemu.Path, string.Join(' ', arguments));

@@ -287,6 +287,7 @@ internal sealed class VmKeep : IKeep
 
     private static unsafe nint ReadSome(int fd, byte[] buffer)
     {
+        // SAFETY: the buffer is pinned for the call, and read(2) writes at most its length.
         fixed (byte* start = buffer)
         {
             return Libc.Read(fd, start, (nuint)buffer.Length);
@@ -331,6 +332,7 @@ internal sealed class VmKeep : IKeep
 
     private static unsafe (int Host, int Qemu) SocketPair(string what)
     {
+        // SAFETY: socketpair(2) writes exactly two descriptors into the two-int buffer on the stack.
         int* fds = stackalloc int[2];
         if (Libc.Socketpair(AfUnix, SockStream | SockCloexec, 0, fds) != 0)
         {
@@ -342,6 +344,7 @@ internal sealed class VmKeep : IKeep
 
     private static unsafe (int Host, int Qemu) Pipe()
     {
+        // SAFETY: pipe2(2) writes exactly two descriptors into the two-int buffer on the stack.
         int* fds = stackalloc int[2];
         if (Libc.Pipe2(fds, OCloexec) != 0)
         {
