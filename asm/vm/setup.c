@@ -37,7 +37,11 @@ _Static_assert(DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET >= DJ_VM_KERNEL
                    DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET < 0x40000000,
                "the local APIC's page lies past the shim's image, in the shim's gigabyte");
 _Static_assert(sizeof(struct dj_trap_frame) == DJ_VM_FRAME_SIZE, "trap frame size");
+_Static_assert(__builtin_offsetof(struct dj_trap_frame, r15) == DJ_VM_FRAME_R15, "trap frame r15");
 _Static_assert(__builtin_offsetof(struct dj_trap_frame, rax) == DJ_VM_FRAME_RAX, "trap frame rax");
+_Static_assert(__builtin_offsetof(struct dj_trap_frame, error_code) == DJ_VM_FRAME_ERROR_CODE, "trap frame error code");
+_Static_assert(__builtin_offsetof(struct dj_trap_frame, cs) == DJ_VM_FRAME_CS, "trap frame cs");
+_Static_assert(__builtin_offsetof(struct dj_trap_frame, rflags) == DJ_VM_FRAME_RFLAGS, "trap frame rflags");
 _Static_assert(__builtin_offsetof(struct dj_trap_frame, vector) == DJ_VM_FRAME_VECTOR, "trap frame vector");
 _Static_assert(__builtin_offsetof(struct dj_trap_frame, rip) == DJ_VM_FRAME_RIP, "trap frame rip");
 _Static_assert(__builtin_offsetof(struct dj_trap_frame, rsp) == DJ_VM_FRAME_RSP, "trap frame rsp");

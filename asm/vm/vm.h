@@ -11,7 +11,7 @@
  * each of them.
  *
  * The second section holds what only the guest needs (selectors, vectors, page-table bits, MSRs, the Linux ABI
- * values the process shim does not need and asm/include/linux.h therefore lacks; asm/vm/linux_check.c checks
+ * values the process shim does not need and asm/include/linux.h therefore lacks; asm/vm/tests/linux_check.c checks
  * those against the system's kernel headers at build time).
  */
 #ifndef DJ_VM_H
@@ -25,7 +25,7 @@
 #define DJ_VM_BLOCK_ADDRESS                  0x1000000            /* Guest-physical address of the shared block (16 MiB), offset 0x1000000 of the RAM file. */
 #define DJ_VM_BLOCK_SIZE                     0x201000             /* The shared block's size: DJ_BLOCK_DEFAULT_SIZE, 2 MiB + 4 KiB. */
 #define DJ_VM_BLOB_ADDRESS                   0x1400000            /* Guest-physical address of the keep image blob (20 MiB), written by the host before boot. */
-#define DJ_VM_MIN_MEMORY_SIZE                0x4000000            /* The least guest RAM the shim accepts (64 MiB). */
+#define DJ_VM_MIN_MEMORY_SIZE                0x4000000            /* The least guest RAM the host gives a keep (64 MiB). */
 #define DJ_VM_MAX_MEMORY_SIZE                0x8000000000         /* The most guest RAM the shim maps (512 GiB: one PML4 entry of direct map). */
 #define DJ_VM_CONSOLE_PORT                   0x3F8                /* COM1: boot and fatal messages, one line each, to the host. */
 #define DJ_VM_DOORBELL_PORT                  0x2F8                /* COM2: the doorbell line; one byte each way wakes a sleeping side. */
@@ -124,12 +124,11 @@
 #define DJ_EFER_SCE                          0x1
 #define DJ_EFER_LME                          0x100
 #define DJ_EFER_NXE                          0x800
-#define DJ_RFLAGS_IF                         0x200
 #define DJ_RFLAGS_USER_INITIAL               0x202                /* IF and the always-one bit 1 */
 #define DJ_SFMASK_VALUE                      0x47700              /* TF, IF, DF, IOPL, NT, AC cleared on syscall entry */
 #define DJ_XCR0_USER_MASK                    0xE7                 /* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM: what the workload may use */
 
-/* Linux ABI values only the VM shim uses (checked by asm/vm/linux_check.c). */
+/* Linux ABI values only the VM shim uses (checked by asm/vm/tests/linux_check.c). */
 #define LX_NR_GETRANDOM                      318
 #define LX_GRND_NONBLOCK                     0x1
 #define LX_GRND_RANDOM                       0x2

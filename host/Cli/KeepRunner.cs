@@ -67,12 +67,41 @@ internal static class KeepRunner
             using var session = new KeepSession(image.Workload, policy, new KeepStdio(0, 1, 2), keepLogger);
             using CancellationTokenRegistration onCancel = cancellationToken.Register(keep.Kill);
 
-            // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.
-            ExecutorOutcome outcome = await Task.Factory.StartNew(
-                () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, CancellationToken.None),
+            // The executor stops when Donjon is interrupted, or shortly after the keep has ended while a handler
+            // still blocks (a sleep, a read) on its behalf; the normal path ends it by the port reporting the end.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _ = keep.Exit.ContinueWith(
+                _ =>
+                {
+                    try
+                    {
+                        stop.CancelAfter(TimeSpan.FromSeconds(1));
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The run is already over.
+                    }
+                },
                 CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default).Unwrap().ConfigureAwait(false);
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+
+            // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.
+            ExecutorOutcome? outcome;
+            try
+            {
+                outcome = await Task.Factory.StartNew(
+                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token),
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default).Unwrap().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                keep.Kill();
+                outcome = null;
+            }
+
             KeepExit exit = await keep.Exit.ConfigureAwait(false);
             return await ExitStatusAsync(request, outcome, exit, cancellationToken.IsCancellationRequested, stderr).ConfigureAwait(false);
         }
@@ -115,16 +144,16 @@ internal static class KeepRunner
         return order.Select(name => $"{name}={values[name]}").ToList();
     }
 
-    private static async Task<int> ExitStatusAsync(RunRequest request, ExecutorOutcome outcome, KeepExit exit, bool cancelled, TextWriter stderr)
+    private static async Task<int> ExitStatusAsync(RunRequest request, ExecutorOutcome? outcome, KeepExit exit, bool cancelled, TextWriter stderr)
     {
-        if (outcome.Fault is { } fault)
+        if (outcome?.Fault is { } fault)
         {
             await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"donjon: {request.ElfPath} faulted in the keep: {fault.Description} (signal {fault.Signal}, address 0x{fault.Address:x}, instruction 0x{fault.InstructionPointer:x})")).ConfigureAwait(false);
             return ExitCodes.SignalBase + fault.Signal;
         }
 
-        if (outcome.ExitStatus is { } status)
+        if (outcome?.ExitStatus is { } status)
         {
             return status & 0xff;
         }
