@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Donjon.Backends.Shared;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;

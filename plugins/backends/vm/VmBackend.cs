@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Donjon.Backends.Shared;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Donjon.Backends.Process;
+namespace Donjon.Backends.Shared;
 
 /// <summary>
 /// Reads the protocol version a shim speaks from its ELF note (docs/protocol.md §4): name "Donjon", type 1,
