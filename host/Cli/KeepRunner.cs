@@ -27,16 +27,16 @@ internal static class KeepRunner
         try
         {
             image = KeepImageBuilder.Build(new KeepImageRequest(
-            workload.Report,
-            workload.Contents,
-            request.ElfPath,
-            [request.ElfPath, .. request.Arguments],
-            WorkloadEnvironment(policy.Environment, request.Environment),
-            GetUserId(),
-            GetGroupId(),
-            policy.Limits,
-            request.Seed,
-            table.ConfigurationPage));
+                workload.Report,
+                workload.Contents,
+                request.ElfPath,
+                [request.ElfPath, .. request.Arguments],
+                WorkloadEnvironment(policy.Environment, request.Environment),
+                GetUserId(),
+                GetGroupId(),
+                policy.Limits,
+                request.Seed,
+                table.ConfigurationPage));
         }
         catch (KeepImageException e)
         {

@@ -12,6 +12,30 @@ internal static class ShimNote
     private const uint PtNote = 4;
     private const uint NoteType = 1;
 
+    /// <summary>
+    /// The "shim" configuration check every backend with a shim makes: the file exists and speaks the host's
+    /// major protocol version.
+    /// </summary>
+    public static Donjon.Abstractions.Backends.Probe Check(string path, int hostMajor, int hostMinor)
+    {
+        const string Name = "shim";
+        if (!File.Exists(path))
+        {
+            return Donjon.Abstractions.Backends.Probe.Fail(Name, $"{path} is missing", "Build the plugin ('dotnet build' at the repository root builds the shim with gcc and binutils).");
+        }
+
+        (Version? version, string? problem) = Read(path);
+        if (version is null)
+        {
+            return Donjon.Abstractions.Backends.Probe.Fail(Name, problem!, "Rebuild the shim ('dotnet build'); it must carry the Donjon protocol note.");
+        }
+
+        return version.Major == hostMajor
+            ? Donjon.Abstractions.Backends.Probe.Pass(Name, $"{path} speaks protocol {version.ToString(2)}")
+            : Donjon.Abstractions.Backends.Probe.Fail(Name, $"{path} speaks protocol {version.ToString(2)}, but this host speaks {hostMajor}.{hostMinor}",
+                "Rebuild the shim from the same source as the host ('dotnet build').");
+    }
+
     /// <summary>Returns the shim's protocol version, or a sentence saying why it cannot be read.</summary>
     public static (Version? Version, string? Problem) Read(string path)
     {

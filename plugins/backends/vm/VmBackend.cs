@@ -220,25 +220,7 @@ public sealed class VmBackend : IBackend
         return Probe.Pass(Name, "memfd_create works: the guest RAM is tmpfs memory with no name, shared with QEMU by descriptor (nothing to clean up in /dev/shm)");
     }
 
-    private Probe ProbeShim()
-    {
-        const string Name = "shim";
-        if (!File.Exists(_shimPath))
-        {
-            return Probe.Fail(Name, $"{_shimPath} is missing", "Build the plugin ('dotnet build' at the repository root builds the shim with gcc and binutils).");
-        }
-
-        (Version? version, string? problem) = ShimNote.Read(_shimPath);
-        if (version is null)
-        {
-            return Probe.Fail(Name, problem!, "Rebuild the shim ('dotnet build'); it must carry the Donjon protocol note.");
-        }
-
-        return version.Major == ProtocolLayout.VersionMajor
-            ? Probe.Pass(Name, $"{_shimPath} speaks protocol {version.ToString(2)}")
-            : Probe.Fail(Name, $"{_shimPath} speaks protocol {version.ToString(2)}, but this host speaks {ProtocolLayout.VersionMajor}.{ProtocolLayout.VersionMinor}",
-                "Rebuild the shim from the same source as the host ('dotnet build').");
-    }
+    private Probe ProbeShim() => ShimNote.Check(_shimPath, ProtocolLayout.VersionMajor, ProtocolLayout.VersionMinor);
 
     private Probe ProbeExec()
     {
