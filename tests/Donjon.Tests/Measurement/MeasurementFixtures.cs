@@ -13,10 +13,58 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Donjon.Tests.Measurement;
 
-/// <summary>The public known-answer vectors in <c>&lt;repository root&gt;/../shared/vectors</c>, read in place, never copied.</summary>
+/// <summary>
+/// The public known-answer vectors in <c>&lt;repository root&gt;/../shared/vectors</c>, read in place, never copied.
+/// A local clone (for example a CI check in /tmp) looks beside the repository it was cloned from as well.
+/// </summary>
 internal static class Vectors
 {
-    public static string Directory => Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "vectors"));
+    private static readonly Lazy<string> Located = new(Locate);
+
+    public static string Directory => Located.Value;
+
+    private static string Locate()
+    {
+        string beside = Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "vectors"));
+        if (System.IO.Directory.Exists(beside))
+        {
+            return beside;
+        }
+
+        string? origin = OriginPath();
+        if (origin is not null)
+        {
+            string besideOrigin = Path.GetFullPath(Path.Combine(origin, "..", "shared", "vectors"));
+            if (System.IO.Directory.Exists(besideOrigin))
+            {
+                return besideOrigin;
+            }
+        }
+
+        return beside;
+    }
+
+    /// <summary>The folder this checkout was cloned from, when its origin is a local path.</summary>
+    private static string? OriginPath()
+    {
+        string config = Path.Combine(Repository.Root, ".git", "config");
+        if (!File.Exists(config))
+        {
+            return null;
+        }
+
+        foreach (string line in File.ReadLines(config))
+        {
+            string trimmed = line.Trim();
+            if (trimmed.StartsWith("url = /", StringComparison.Ordinal))
+            {
+                string url = trimmed["url = ".Length..];
+                return url.EndsWith("/.git", StringComparison.Ordinal) ? url[..^5] : url.TrimEnd('/');
+            }
+        }
+
+        return null;
+    }
 
     public static byte[] Read(string relative)
     {
