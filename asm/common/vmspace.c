@@ -42,6 +42,15 @@ static uint32_t first_ending_after(const struct dj_vmspace *vm, uint64_t address
     return low;
 }
 
+/* The end of the tracked range that contains `address`, or 0 when no tracked range does. */
+uint64_t dj_vm_range_end(const struct dj_vmspace *vm, uint64_t address)
+{
+    uint32_t i = first_ending_after(vm, address);
+    if (i < vm->count && vm->ranges[i].start <= address)
+        return vm->ranges[i].end;
+    return 0;
+}
+
 int dj_vm_is_free(const struct dj_vmspace *vm, uint64_t start, uint64_t end)
 {
     uint32_t i = first_ending_after(vm, start);

@@ -33,6 +33,11 @@
 #define LX_NR_PRCTL             157
 #define LX_NR_ARCH_PRCTL        158
 #define LX_NR_GETTID            186
+#define LX_NR_TGKILL            234
+#define LX_NR_OPENAT            257
+#define LX_NR_PRLIMIT64         302
+#define LX_NR_URETPROBE         335         /* Linux 6.11+; honoured only from the kernel's uprobe trampoline */
+#define LX_NR_UPROBE            336         /* Linux 6.16+; likewise */
 #define LX_NR_FUTEX             202
 #define LX_NR_SET_TID_ADDRESS   218
 #define LX_NR_EXIT_GROUP        231
@@ -64,6 +69,13 @@
 #define LX_F_SEAL_WRITE         0x0008
 #define LX_FUTEX_WAIT           0           /* not the _PRIVATE variant: the block is shared with another process */
 #define LX_FUTEX_WAKE           1
+#define LX_RLIMIT_CORE          4
+#define LX_AT_FDCWD             (-100)
+#define LX_O_RDONLY             0
+#define LX_O_CLOEXEC            0x80000
+#define LX_MADV_HWPOISON        100         /* this and every advice above it inject memory errors (CAP_SYS_ADMIN) */
+#define LX_MADV_SOFT_OFFLINE    101
+#define LX_SIG_DFL              0
 
 /* ---- struct stat (asm/stat.h, x86-64) ---- */
 #define LX_STAT_SIZE            144
@@ -178,11 +190,14 @@
 #define LX_SECCOMP_DATA_ARCH        4
 #define LX_SECCOMP_DATA_IP_LO       8       /* instruction_pointer, low 32 bits (little-endian) */
 #define LX_SECCOMP_DATA_IP_HI       12      /* instruction_pointer, high 32 bits */
+#define LX_SECCOMP_DATA_ARGS        16      /* u64 args[6]: argument i's low half at 16 + 8i, its high half at 20 + 8i */
 #define LX_BPF_LD_W_ABS             0x20    /* BPF_LD | BPF_W | BPF_ABS */
 #define LX_BPF_JEQ_K                0x15    /* BPF_JMP | BPF_JEQ | BPF_K */
 #define LX_BPF_JGT_K                0x25    /* BPF_JMP | BPF_JGT | BPF_K */
 #define LX_BPF_JGE_K                0x35    /* BPF_JMP | BPF_JGE | BPF_K */
 #define LX_BPF_RET_K                0x06    /* BPF_RET | BPF_K */
+#define LX_BPF_JSET_K               0x45    /* BPF_JMP | BPF_JSET | BPF_K */
+#define LX_BPF_ALU_AND_K            0x54    /* BPF_ALU | BPF_AND | BPF_K */
 #define LX_SOCK_FILTER_SIZE         8       /* {u16 code, u8 jt, u8 jf, u32 k} */
 #define LX_SOCK_FPROG_SIZE          16      /* {u16 len, pad, struct sock_filter *filter} */
 #define LX_SOCK_FPROG_FILTER        8

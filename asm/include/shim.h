@@ -130,6 +130,7 @@ int dj_vm_has_room(const struct dj_vmspace *vm, uint32_t extra);                
 int dj_vm_is_free(const struct dj_vmspace *vm, uint64_t start, uint64_t end);
 int dj_vm_is_mapped(const struct dj_vmspace *vm, uint64_t start, uint64_t end);
 uint64_t dj_vm_mapped_in(const struct dj_vmspace *vm, uint64_t start, uint64_t end);
+uint64_t dj_vm_range_end(const struct dj_vmspace *vm, uint64_t address);          /* 0 if untracked */
 uint64_t dj_vm_find(const struct dj_vmspace *vm, uint64_t size, uint64_t hint);  /* DJ_VM_NONE if none */
 void dj_vm_insert(struct dj_vmspace *vm, uint64_t start, uint64_t end);           /* needs room for 1 */
 void dj_vm_remove(struct dj_vmspace *vm, uint64_t start, uint64_t end);           /* needs room for 1 */

@@ -8,6 +8,8 @@
  * Flow (docs/protocol.md §5)
  *   _start
  *     argv == ["donjon-shim", "<host pid>"]           else exit 120
+ *     rsp := the top of the alternate signal stack's memory (signals.S), unused until the workload runs, so
+ *       that the kernel's stack can be unmapped
  *     prctl(PR_SET_PDEATHSIG, SIGKILL), then getppid() == host pid, so the shim never outlives the host:
  *       a host that died before the prctl is caught by the getppid check
  *     fd 3: a regular file (memfd) sealed against writes; mmap it PROT_READ, MAP_PRIVATE   (120 / 123)
@@ -15,7 +17,8 @@
  *     close every descriptor from 3 up, so the workload inherits none but 0, 1, 2
  *     real signal mask := empty (whatever the host's spawning thread had blocked, SIGSYS must not be)
  *     dj_process_load (load.c): check block, image and configuration; map the image; unmap the blob
- *     dj_signals_install (signals.S), dj_seccomp_install (seccomp.S)
+ *     dj_process_isolate (load.c): RLIMIT_CORE 0; unmap the kernel's stack, vDSO and vvar
+ *     dj_signals_install (signals.S), dj_seccomp_install(the block's doorbell) (filter.c)
  *     dj_enter_workload
  *
  * Labels: .L<function>_<what>.
@@ -25,7 +28,7 @@
  * Register contract
  *   _start: in: rsp -> argc, argv[], NULL, envp[], NULL, auxv[] (the kernel's initial stack); every other
  *     register is meaningless (rdx, an atexit function for dynamically linked programs, is ignored).
- *     Runs on the kernel's stack; never returns.
+ *     Reads argv on the kernel's stack, then runs on its own; never returns.
  *   dj_enter_workload: in: dj_workload_entry, dj_workload_stack (load.c). Out, at the workload's entry:
  *     rsp = the image's initial stack pointer (-> argc), every other general register 0 (so rdx = 0: no
  *     atexit function), DF clear. The vector state is the kernel's initial one: the shim's C is compiled
@@ -52,6 +55,10 @@ FUNC(_start)
     test    rax, rax
     jle     .L_start_bad_arguments
     mov     r13, rax                        /* r13 = host pid */
+
+    /* Off the kernel's stack, which dj_process_isolate unmaps: argv is not needed any more. */
+    lea     rsp, [rip + dj_altstack_end]
+    sub     rsp, FRAME_SIZE
 
     /* parent death */
     mov     eax, LX_NR_PRCTL
@@ -146,7 +153,9 @@ FUNC(_start)
     mov     rdx, rbp
     mov     rcx, r15
     call    dj_process_load
+    call    dj_process_isolate
     call    dj_signals_install
+    lea     rdi, [rbp + DJ_BLOCK_DOORBELL_OFFSET]
     call    dj_seccomp_install
     jmp     dj_enter_workload
 

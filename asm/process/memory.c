@@ -12,10 +12,14 @@
  *     range [mmap base, mmap end), as the host laid them out. New mappings go into the mmap range, placed by
  *     the shim (vmspace.c, top-down like Linux), never by the kernel. MAP_FIXED is accepted inside the mmap
  *     range or inside one image region; elsewhere it fails with ENOMEM.
- *   - The memory limit counts what the workload maps at run time: the heap's pages plus the mmap range's.
- *   - What the shim owns (its image, including its .bss and alternate stack, and the shared block) is never
- *     touched, and looks unmapped: munmap skips it, mprotect/madvise/mremap answer ENOMEM/EFAULT (as for an
- *     unmapped range), a workload pointer into it gives EFAULT, MAP_FIXED over it ENOMEM.
+ *   - The memory limit counts everything the workload has mapped at once: its image regions (the initial stack
+ *     among them), the heap's pages and the mmap range's.
+ *   - Workload pointers, and the ranges of mprotect/madvise, are checked against what is the workload's (its
+ *     image regions, its mapped heap, the mappings the shim placed in the mmap range), never against a list of
+ *     what is not: anything else (the shim's image, .bss and alternate stack, the shared block, unmapped
+ *     space) gets the same answer, EFAULT or ENOMEM, so no locally served call tells where the shim is. munmap
+ *     skips what the shim owns and answers 0, as Linux does for a hole; MAP_FIXED there gives ENOMEM. The
+ *     kernel's own mappings (stack, vDSO, vvar) are gone before the workload runs (load.c).
  *   - Never writable and executable at once: PROT_WRITE|PROT_EXEC -> EACCES, and mremap(old_size = 0), which
  *     would alias a shared mapping at a second address, -> EINVAL.
  *   - Only anonymous mappings: a file mapping -> ENODEV (the keep's descriptors live in the host).
@@ -37,6 +41,7 @@ static struct {
     uint64_t end;       /* page_up(brk): the end of the mapped heap */
 } heap;
 static uint64_t memory_limit;
+static uint64_t image_size;  /* the image's regions: counted against the limit from the start */
 static struct dj_range regions[DJ_IMAGE_MAX_REGIONS];
 static uint32_t region_count;
 static struct dj_range owned[4];
@@ -51,9 +56,12 @@ void dj_memory_init(const struct dj_image *image, const struct dj_range *owned_r
     heap.end = image->heap_base;
     memory_limit = image->memory_limit;
     region_count = image->region_count;
+    image_size = 0;
     for (uint32_t i = 0; i < region_count; i++)
         regions[i] = (struct dj_range){ image->regions[i].address,
                                         image->regions[i].address + image->regions[i].size };
+    for (uint32_t i = 0; i < region_count; i++)
+        image_size += image->regions[i].size;
     /* Sorted by address (insertion sort of at most 3), so munmap can walk around them. */
     owned_count = 0;
     for (unsigned i = 0; i < count && i < 3; i++) {
@@ -82,14 +90,6 @@ static int user_span(uint64_t start, uint64_t length, uint64_t *s, uint64_t *e)
     return 1;
 }
 
-static int touches_owned(uint64_t start, uint64_t end)
-{
-    for (unsigned i = 0; i < owned_count; i++)
-        if (start < owned[i].end && owned[i].start < end)
-            return 1;
-    return 0;
-}
-
 static int inside_one_region(uint64_t start, uint64_t end)
 {
     for (uint32_t i = 0; i < region_count; i++)
@@ -98,7 +98,7 @@ static int inside_one_region(uint64_t start, uint64_t end)
     return 0;
 }
 
-static uint64_t in_use(void) { return mmap_space.mapped + (heap.end - heap.base); }
+static uint64_t in_use(void) { return image_size + mmap_space.mapped + (heap.end - heap.base); }
 
 /* Whether `more` bytes would take the workload past its memory limit. */
 static int over_limit(uint64_t more)
@@ -106,13 +106,48 @@ static int over_limit(uint64_t more)
     return more > memory_limit || in_use() > memory_limit - more;
 }
 
-/* ---- workload pointers ---- */
+/* ---- workload pointers: checked against what is the workload's, never against what is not ---- */
+
+/* The end of the one workload range that contains `at` (an image region, the mapped heap, or a mapping the
+   shim placed in the mmap range), or 0 when none does. */
+static uint64_t workload_range_end(uint64_t at)
+{
+    for (uint32_t i = 0; i < region_count; i++)
+        if (at >= regions[i].start && at < regions[i].end)
+            return regions[i].end;
+    if (at >= heap.base && at < heap.end)
+        return heap.end;
+    return dj_vm_range_end(&mmap_space, at);
+}
+
+/* The end of the run of workload ranges, adjacent to one another, that starts at `at`; `at` itself when `at`
+   is not the workload's. Whatever lies outside (the shim, the block, unmapped space) looks the same: absent.
+   So no answer a locally served call gives depends on where the shim is (docs/design.md, "Threat model"). */
+static uint64_t workload_extent(uint64_t at)
+{
+    uint64_t end = at;
+    for (uint32_t steps = 0; steps <= DJ_IMAGE_MAX_REGIONS + DJ_VMSPACE_MAX_RANGES; steps++) {
+        uint64_t next = workload_range_end(end);
+        if (next <= end)
+            break;
+        end = next;
+    }
+    return end;
+}
+
+/* Whether [start, start + size) lies wholly in the workload's ranges (size > 0, no wrap). */
+static int is_workload(uint64_t start, uint64_t size)
+{
+    if (size > LX_TASK_SIZE || start > LX_TASK_SIZE - size)
+        return 0;
+    return workload_extent(start) - start >= size;
+}
 
 long dj_user_read(void *dst, uint64_t src, uint64_t size)
 {
     if (size == 0)
         return 0;
-    if (size > LX_TASK_SIZE || src > LX_TASK_SIZE - size || touches_owned(src, src + size))
+    if (!is_workload(src, size))
         return -LX_EFAULT;
     return dj_copy_user(dst, (const void *)src, size);
 }
@@ -121,23 +156,24 @@ long dj_user_write(uint64_t dst, const void *src, uint64_t size)
 {
     if (size == 0)
         return 0;
-    if (size > LX_TASK_SIZE || dst > LX_TASK_SIZE - size || touches_owned(dst, dst + size))
+    if (!is_workload(dst, size))
         return -LX_EFAULT;
     return dj_copy_user((void *)dst, src, size);
 }
 
-/* The string's extent is known only once it is read, so the copy is bounded to stop short of whatever the
-   shim owns above it: the shim's bytes never reach the block, which the host can read at any time. */
+/* The string's extent is known only once it is read, so the copy is bounded to the workload's run of ranges
+   that holds its start: the shim's bytes never reach the block, which the host can read at any time. */
 long dj_user_string(void *dst, uint64_t src, uint64_t max)
 {
+    if (src >= LX_TASK_SIZE)
+        return -LX_EFAULT;
+    uint64_t end = workload_extent(src);
+    if (end == src)
+        return -LX_EFAULT;
     int bounded = 0;
-    for (unsigned i = 0; i < owned_count; i++) {
-        if (src >= owned[i].start && src < owned[i].end)
-            return -LX_EFAULT;
-        if (owned[i].start > src && owned[i].start - src < max) {
-            max = owned[i].start - src;
-            bounded = 1;
-        }
+    if (end - src < max) {
+        max = end - src;
+        bounded = 1;
     }
     long n = dj_strncpy_user(dst, (const void *)src, max);
     if (n == -LX_ENAMETOOLONG && bounded)
@@ -285,7 +321,7 @@ long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot)
         return r;
     if (length == 0)
         return 0;
-    if (!user_span(address, length, &start, &end) || touches_owned(start, end))
+    if (!user_span(address, length, &start, &end) || !is_workload(start, end - start))
         return -LX_ENOMEM;
     return dj_syscall3(LX_NR_MPROTECT, start, end - start, prot);
 }
@@ -297,9 +333,13 @@ long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice)
         return -LX_EINVAL;
     if (length == 0)
         return 0;
+    if (advice == LX_MADV_HWPOISON || advice == LX_MADV_SOFT_OFFLINE)
+        return -LX_EPERM;       /* memory-error injection: CAP_SYS_ADMIN, which a keep never has */
+    if (advice > LX_MADV_SOFT_OFFLINE)
+        return -LX_EINVAL;
     if (!user_span(address, length, &start, &end))
         return -LX_EINVAL;
-    if (touches_owned(start, end))
+    if (!is_workload(start, end - start))
         return -LX_ENOMEM;
     return dj_syscall3(LX_NR_MADVISE, start, end - start, advice);
 }

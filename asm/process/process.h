@@ -24,6 +24,19 @@ static inline int dj_is_error(long result) { return (unsigned long)result > -(un
 /* load.c: called once by _start, after the descriptors are mapped and closed. Exits on any failure. */
 void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, uint64_t block_size);
 
+/* load.c: called once by _start after dj_process_load: no core dumps; every mapping the kernel made that is not
+   the shim's, the block's or the image's is unmapped. Runs on the shim's own stack. Exits 123 on failure. */
+void dj_process_isolate(void);
+
+/* filter.c: installs the seccomp filter (its allowed set pins `doorbell`, the block's futex word). Exits 124. */
+void dj_seccomp_install(uint64_t doorbell);
+
+/* load.c: after a workload fault has been reported, the process dies by `signal` itself (never returns). */
+DJ_NORETURN void dj_die_by_signal(uint32_t signal);
+
+/* filter.c: the process's pid, which the filter pins for tgkill. */
+extern long dj_pid;
+
 /* load.c: a fault the shim itself took outside the copy routines: say so (stderr and a LOG item). */
 void dj_report_internal_fault(uint32_t signal, uint64_t instruction_pointer, uint64_t address);
 

@@ -22,8 +22,10 @@
  *   fault, from a copy routine (RIP in [dj_usercopy_start, dj_usercopy_end), usercopy.S): the workload gave a
  *     bad pointer to a syscall. Resume at dj_usercopy_fixup, which returns -EFAULT; the syscall fails, the
  *     workload goes on.
- *   fault, anywhere else: a FAULT item {signal, -1, si_addr, RIP, si_code}, the host's reply, then
- *     exit_group(128 + signal). A fault with RIP in the shim's own text is also a shim bug and is said so on
+ *   fault, anywhere else: a FAULT item {signal, -1, si_addr, RIP, si_code}, the host's reply, then death by
+ *     that very signal (dj_die_by_signal, load.c: default action, tgkill, unblock), so that the host takes the
+ *     verdict from waitpid and the item only explains it (a workload can write the block; it cannot fake
+ *     how its process ended). A fault with RIP in the shim's own text is also a shim bug and is said so on
  *     stderr and in a LOG item first.
  *
  * Labels: .L<function>_<what>.
@@ -53,7 +55,7 @@ dj_altstack_guard:
     .skip   4096
 dj_altstack:
     .skip   DJ_SIGALTSTACK_SIZE
-dj_altstack_end:
+DATA(dj_altstack_end)                       /* also _start's stack until the workload runs (entry.S) */
 
 FUNC(dj_signals_install)
     sub     rsp, 40                         /* [rsp]: stack_t, then struct sigaction; rsp 16-aligned */
@@ -168,9 +170,8 @@ FUNC(dj_fault)
     mov     rcx, r15
     mov     r8, r14
     call    dj_report_fault
-    lea     edi, [r12 + DJ_EXIT_SIGNAL_BASE]
-    mov     eax, LX_NR_EXIT_GROUP
-    syscall
+    mov     edi, r12d                       /* die by the signal itself: Donjon's status comes from waitpid */
+    call    dj_die_by_signal
     ud2
 END(dj_fault)
 

@@ -28,6 +28,7 @@
 #include <linux/audit.h>
 #include <linux/uio.h>
 #include <linux/mman.h>
+#include <linux/resource.h>
 
 #include "../include/linux.h"
 #include "../include/protocol.h"
@@ -203,6 +204,24 @@ SAME(LX_BPF_JEQ_K, BPF_JMP | BPF_JEQ | BPF_K);
 SAME(LX_BPF_JGT_K, BPF_JMP | BPF_JGT | BPF_K);
 SAME(LX_BPF_JGE_K, BPF_JMP | BPF_JGE | BPF_K);
 SAME(LX_BPF_RET_K, BPF_RET | BPF_K);
+SAME(LX_BPF_JSET_K, BPF_JMP | BPF_JSET | BPF_K);
+SAME(LX_BPF_ALU_AND_K, BPF_ALU | BPF_AND | BPF_K);
+SAME(LX_SECCOMP_DATA_ARGS, offsetof(struct seccomp_data, args));
+SAME(LX_NR_TGKILL, __NR_tgkill);
+SAME(LX_NR_OPENAT, __NR_openat);
+SAME(LX_NR_PRLIMIT64, __NR_prlimit64);
+#ifdef __NR_uretprobe
+SAME(LX_NR_URETPROBE, __NR_uretprobe);
+#endif
+#ifdef __NR_uprobe
+SAME(LX_NR_UPROBE, __NR_uprobe);
+#endif
+SAME(LX_RLIMIT_CORE, RLIMIT_CORE);
+SAME(LX_AT_FDCWD, AT_FDCWD);
+SAME(LX_O_RDONLY, O_RDONLY);
+SAME(LX_O_CLOEXEC, O_CLOEXEC);
+SAME(LX_MADV_HWPOISON, MADV_HWPOISON);
+SAME(LX_MADV_SOFT_OFFLINE, MADV_SOFT_OFFLINE);
 SAME(LX_SOCK_FILTER_SIZE, sizeof(struct sock_filter));
 SAME(LX_SOCK_FPROG_SIZE, sizeof(struct sock_fprog));
 SAME(LX_SOCK_FPROG_FILTER, offsetof(struct sock_fprog, filter));

@@ -11,7 +11,8 @@
  *   - The workload's address space is its image regions, its heap [heap base, heap base + max) and its mmap range
  *     [mmap base, mmap end), as the host laid them out. New mappings go into the mmap range, placed top-down
  *     (vmspace.c). MAP_FIXED is accepted inside the mmap range or inside one image region; elsewhere ENOMEM.
- *   - The memory limit counts what the workload maps at run time: the heap's pages plus the mmap range's.
+ *   - The memory limit counts everything the workload has mapped at once: its image regions (the initial stack
+ *     among them), the heap's pages and the mmap range's.
  *   - Never writable and executable at once: PROT_WRITE|PROT_EXEC -> EACCES; mremap(old_size = 0) -> EINVAL.
  *   - Only anonymous mappings: a file mapping -> ENODEV (the keep's descriptors live in the host).
  * What differs is the mechanism: the shim owns the page tables (paging.c). A mapping is reserved, and each page
@@ -41,6 +42,7 @@ static struct {
     uint64_t end;       /* page_up(brk): the end of the mapped heap */
 } heap;
 static uint64_t memory_limit;
+static uint64_t image_size;  /* the image's regions: counted against the limit from the start */
 static struct dj_range regions[DJ_IMAGE_MAX_REGIONS];
 static uint32_t region_count;
 
@@ -53,9 +55,12 @@ void dj_memory_init(const struct dj_image *image)
     heap.end = image->heap_base;
     memory_limit = image->memory_limit;
     region_count = image->region_count;
+    image_size = 0;
     for (uint32_t i = 0; i < region_count; i++)
         regions[i] = (struct dj_range){ image->regions[i].address,
                                         image->regions[i].address + image->regions[i].size };
+    for (uint32_t i = 0; i < region_count; i++)
+        image_size += image->regions[i].size;
 }
 
 /* ---- helpers ---- */
@@ -80,7 +85,7 @@ static int inside_one_region(uint64_t start, uint64_t end)
     return 0;
 }
 
-static uint64_t in_use(void) { return mmap_space.mapped + (heap.end - heap.base); }
+static uint64_t in_use(void) { return image_size + mmap_space.mapped + (heap.end - heap.base); }
 
 static int over_limit(uint64_t more)
 {
