@@ -1,14 +1,38 @@
 /*
- * asm/common/sigstate.c -- the workload's view of its signal state: rt_sigaction, rt_sigprocmask and
- * sigaltstack, emulated with Linux's checks and error order.
+ * asm/common/sigstate.c -- the workload's signals, with Linux's semantics, built by the shim: its view of
+ * rt_sigaction, rt_sigprocmask, sigaltstack and rt_sigpending; kill, tkill and tgkill to itself; the pending
+ * set; and the delivery of a signal to the workload's own handler through a real x86-64 rt_sigframe, and back
+ * through rt_sigreturn.
+ *
+ * Entry points
+ *   dj_sys_rt_sigaction/rt_sigprocmask/sigaltstack/rt_sigpending/kill/tkill/tgkill/gettid()
+ *                                 from each shim's syscall dispatch
+ *   dj_host_syscall()             dj_marshal_syscall, then SIGPIPE when a write-like call met a closed pipe
+ *   dj_signal_raise()             a signal for the workload (a fault, kill, EPIPE): pending until delivered
+ *   dj_signal_deliverable()       whether an unblocked signal is pending (the fast test on every return)
+ *   dj_signal_deliver()           at a return to the workload: build frames, or report a default action
+ *   dj_signal_return()            rt_sigreturn: the workload's registers back from its frame
+ *   dj_signal_action_is_handler() whether a fault can go to a workload handler at all
  *
  * Why emulated: a shim owns the real signal state. In the process keep, a SIGSYS that arrives while SIGSYS is
- * blocked kills the process, and the workload's handlers must never run on the shim's signals, so the real
- * mask and the real actions are the shim's alone. The workload sees, and may change, only this copy. No
- * signal is ever delivered to a workload handler yet (the keep has no signal sources the workload controls),
- * so the copy is never "on" the alternate stack: SS_ONSTACK is never reported and EPERM never returned.
+ * blocked kills the process, and workload code must never run as a handler of the shim's own signals. So the
+ * real mask and actions are the shim's alone; the workload sees, and may change, only this copy, and its
+ * handlers run only when the shim builds a frame for them. Each shim supplies the registers (its saved user
+ * context, in struct sigcontext order) and the FPU state image in the kernel's signal-frame format
+ * (process: the kernel's own frame; VM: XSAVE); this file does the rest, the same in every keep.
  *
- * Shared by every shim: workload memory is touched only through dj_user_read/dj_user_write.
+ * Frame (what Linux's setup_rt_frame builds, so that libc and debuggers read it the same way)
+ *   [sp - 128 red zone, or the top of the alternate stack]  FPU state (64-byte aligned, `fpstate_size` bytes)
+ *   below it, with (frame + 8) 16-byte aligned: rt_sigframe { sa_restorer, ucontext (304), siginfo (128) }
+ *   handler entry: rip = handler, rsp = frame, rdi = signal, rsi = &siginfo, rdx = &ucontext, rax = 0,
+ *   DF, TF and RF clear; the mask gains sa_mask and the signal itself (unless SA_NODEFER).
+ *
+ * Default actions: terminate or core -> the shim ends the keep with 128 + signal (the caller does it, since
+ *   how differs per keep); ignore (SIGCHLD, SIGCONT, SIGURG, SIGWINCH) -> dropped; stop (SIGSTOP, SIGTSTP,
+ *   SIGTTIN, SIGTTOU) -> dropped too, as a keep has no job control (docs/protocol.md).
+ *
+ * Untrusted inputs: every syscall argument, the workload's registers, and every byte of its memory (frames,
+ *   actions, stacks). Workload memory is touched only through dj_user_read/dj_user_write.
  */
 #include "shim.h"
 #include "linux.h"
@@ -29,13 +53,21 @@ struct kernel_stack {
 
 _Static_assert(sizeof(struct kernel_sigaction) == LX_SIGACTION_SIZE, "struct sigaction");
 _Static_assert(sizeof(struct kernel_stack) == LX_STACK_SIZE, "stack_t");
+_Static_assert(sizeof(struct dj_user_regs) == 18 * 8, "struct dj_user_regs is sigcontext's r8..eflags");
 
 /* SIGKILL and SIGSTOP can be neither blocked nor caught; Linux drops them from every mask it is given. */
 #define UNBLOCKABLE ((1ull << (LX_SIGKILL - 1)) | (1ull << (LX_SIGSTOP - 1)))
+#define BIT(sig) (1ull << ((sig) - 1))
 
 static uint64_t blocked;
+static uint64_t pending;
+static uint8_t pending_info[LX_NSIG][LX_SIGINFO_SIZE];
 static struct kernel_sigaction actions[LX_NSIG];
 static struct kernel_stack altstack;
+
+static int valid_signal(uint64_t sig) { return sig >= 1 && sig <= LX_NSIG; }
+
+/* ---- rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending: Linux's checks and error order ---- */
 
 long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_t sigsetsize)
 {
@@ -45,12 +77,15 @@ long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_
         return -LX_EINVAL;
     if (act && dj_user_read(&action, act, sizeof action))
         return -LX_EFAULT;
-    if (sig < 1 || sig > LX_NSIG || (act && (sig == LX_SIGKILL || sig == LX_SIGSTOP)))
+    if (!valid_signal(signal) || (act && (sig == LX_SIGKILL || sig == LX_SIGSTOP)))
         return -LX_EINVAL;
     struct kernel_sigaction old = actions[sig - 1];
     if (act) {
         action.mask &= ~UNBLOCKABLE;
         actions[sig - 1] = action;
+        /* POSIX: setting SIG_IGN discards a pending instance (so does SIG_DFL of a default-ignored one). */
+        if (action.handler == LX_SIG_IGN)
+            pending &= ~BIT(sig);
     }
     if (oldact && dj_user_write(oldact, &old, sizeof old))
         return -LX_EFAULT;
@@ -86,29 +121,319 @@ long dj_sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oldset, uint64_t
     return 0;
 }
 
-long dj_sys_sigaltstack(uint64_t stack, uint64_t oldstack)
+long dj_sys_rt_sigpending(uint64_t set, uint64_t sigsetsize)
+{
+    if (sigsetsize > LX_SIGSET_SIZE)
+        return -LX_EINVAL;
+    uint64_t value = pending & blocked;
+    if (dj_user_write(set, &value, sigsetsize))
+        return -LX_EFAULT;
+    return 0;
+}
+
+/* Whether `sp` lies on the workload's alternate stack. */
+static int on_altstack(uint64_t sp)
+{
+    return altstack.size && sp > altstack.sp && sp - altstack.sp <= altstack.size;
+}
+
+static struct kernel_stack current_stack(uint64_t sp)
+{
+    struct kernel_stack s = altstack;
+    s.flags = (altstack.size ? (on_altstack(sp) ? LX_SS_ONSTACK : 0) : LX_SS_DISABLE) |
+              (int32_t)((uint32_t)altstack.flags & LX_SS_AUTODISARM);
+    s.pad = 0;
+    return s;
+}
+
+/* sigaltstack as Linux's do_sigaltstack: `sp` is the caller's stack pointer (EPERM while on the stack). */
+static long set_altstack(const struct kernel_stack *requested, uint64_t sp)
+{
+    uint32_t mode = (uint32_t)requested->flags & ~(uint32_t)LX_SS_AUTODISARM;
+    if (on_altstack(sp))
+        return -LX_EPERM;
+    if (mode != LX_SS_DISABLE && mode != LX_SS_ONSTACK && mode != 0)
+        return -LX_EINVAL;
+    struct kernel_stack next = *requested;
+    if (mode == LX_SS_DISABLE) {
+        next.sp = 0;
+        next.size = 0;
+    } else if (next.size < LX_MINSIGSTKSZ) {
+        return -LX_ENOMEM;
+    }
+    next.flags = (int32_t)((uint32_t)requested->flags & LX_SS_AUTODISARM);
+    altstack = next;
+    return 0;
+}
+
+long dj_sys_sigaltstack_at(uint64_t stack, uint64_t oldstack, uint64_t sp)
 {
     struct kernel_stack requested;
     if (stack && dj_user_read(&requested, stack, sizeof requested))
         return -LX_EFAULT;
-
-    struct kernel_stack old = altstack;
-    old.flags = (altstack.size ? 0 : LX_SS_DISABLE) | (int32_t)((uint32_t)altstack.flags & LX_SS_AUTODISARM);
-    old.pad = 0;
-
+    struct kernel_stack old = current_stack(sp);
     if (stack) {
-        uint32_t mode = (uint32_t)requested.flags & ~(uint32_t)LX_SS_AUTODISARM;
-        if (mode != LX_SS_DISABLE && mode != LX_SS_ONSTACK && mode != 0)
-            return -LX_EINVAL;
-        if (mode == LX_SS_DISABLE) {
-            requested.sp = 0;
-            requested.size = 0;
-        } else if (requested.size < LX_MINSIGSTKSZ) {
-            return -LX_ENOMEM;
-        }
-        altstack = requested;
+        long r = set_altstack(&requested, sp);
+        if (r)
+            return r;
     }
     if (oldstack && dj_user_write(oldstack, &old, sizeof old))
         return -LX_EFAULT;
+    return 0;
+}
+
+/* The shims' tables call this one: without the caller's stack pointer, which the table handlers do not get,
+   EPERM (changing the stack while on it) cannot be detected; every other check is made. */
+long dj_sys_sigaltstack(uint64_t stack, uint64_t oldstack)
+{
+    return dj_sys_sigaltstack_at(stack, oldstack, 0);
+}
+
+/* ---- raising ---- */
+
+void dj_signal_raise(int sig, const uint8_t info[LX_SIGINFO_SIZE])
+{
+    if (!valid_signal((uint64_t)sig))
+        return;
+    const struct kernel_sigaction *a = &actions[sig - 1];
+    if (a->handler == LX_SIG_IGN)
+        return;
+    /* Standard signals do not queue: a second instance while one is pending is lost, as in Linux. */
+    if (pending & BIT(sig))
+        return;
+    pending |= BIT(sig);
+    memcpy(pending_info[sig - 1], info, LX_SIGINFO_SIZE);
+}
+
+/* siginfo for kill/tkill/tgkill from the keep's one process (pid 1, uid 0 as far as the keep tells). */
+static void raise_from_user(int sig, int code)
+{
+    uint8_t info[LX_SIGINFO_SIZE];
+    memset(info, 0, sizeof info);
+    int32_t signo = sig, pid = DJ_KEEP_PROCESS_ID;
+    memcpy(info + LX_SI_SIGNO, &signo, 4);
+    memcpy(info + LX_SI_CODE, &code, 4);
+    memcpy(info + LX_SI_PID, &pid, 4);
+    dj_signal_raise(sig, info);
+}
+
+static long send_to_self(uint64_t sig, int code)
+{
+    if (sig == 0)
+        return 0;                       /* the existence check */
+    if (!valid_signal(sig))
+        return -LX_EINVAL;
+    raise_from_user((int)sig, code);
+    return 0;
+}
+
+/* kill: the keep is one process, pid 1; 0 is its own group, -1 everyone else (nobody, here). */
+long dj_sys_kill(uint64_t pid, uint64_t sig)
+{
+    int64_t target = (int64_t)(int32_t)pid;
+    if (sig > LX_NSIG)
+        return -LX_EINVAL;
+    if (target == DJ_KEEP_PROCESS_ID || target == 0 || target == -DJ_KEEP_PROCESS_ID)
+        return send_to_self(sig, LX_SI_USER);
+    return -LX_ESRCH;
+}
+
+long dj_sys_tkill(uint64_t tid, uint64_t sig)
+{
+    if ((int32_t)tid <= 0)
+        return -LX_EINVAL;
+    if (sig > LX_NSIG)
+        return -LX_EINVAL;
+    if ((int32_t)tid != DJ_KEEP_THREAD_ID)
+        return -LX_ESRCH;
+    return send_to_self(sig, LX_SI_TKILL);
+}
+
+long dj_sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig)
+{
+    if ((int32_t)tid <= 0 || (int32_t)tgid <= 0)
+        return -LX_EINVAL;
+    if (sig > LX_NSIG)
+        return -LX_EINVAL;
+    if ((int32_t)tgid != DJ_KEEP_PROCESS_ID || (int32_t)tid != DJ_KEEP_THREAD_ID)
+        return -LX_ESRCH;
+    return send_to_self(sig, LX_SI_TKILL);
+}
+
+long dj_sys_gettid(void) { return DJ_KEEP_THREAD_ID; }
+
+/* ---- the host's calls, and SIGPIPE ---- */
+
+static int raises_sigpipe(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
+{
+    switch (number) {
+    case LX_NR_WRITE: case LX_NR_WRITEV: case LX_NR_PWRITE64: case LX_NR_PWRITEV: case LX_NR_PWRITEV2:
+        return 1;
+    case LX_NR_SENDTO: case LX_NR_SENDMSG:
+        return !(args[3 - (number == LX_NR_SENDMSG)] & LX_MSG_NOSIGNAL);
+    case LX_NR_SENDMMSG:
+        return !(args[3] & LX_MSG_NOSIGNAL);
+    default:
+        return 0;
+    }
+}
+
+long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
+{
+    long result = dj_marshal_syscall(number, args);
+    if (result == -LX_EPIPE && raises_sigpipe(number, args)) {
+        uint8_t info[LX_SIGINFO_SIZE];
+        memset(info, 0, sizeof info);
+        int32_t signo = LX_SIGPIPE;
+        memcpy(info + LX_SI_SIGNO, &signo, 4);      /* si_code SI_USER, as the kernel's send_sig() */
+        dj_signal_raise(LX_SIGPIPE, info);
+    }
+    return result;
+}
+
+/* ---- delivery ---- */
+
+int dj_signal_deliverable(void) { return (pending & ~blocked) != 0; }
+
+int dj_signal_action_is_handler(int sig)
+{
+    if (!valid_signal((uint64_t)sig) || (blocked & BIT(sig)))
+        return 0;
+    uint64_t handler = actions[sig - 1].handler;
+    return handler != 0 && handler != LX_SIG_IGN;
+}
+
+enum default_action { TERMINATE, IGNORE };
+
+static enum default_action default_action(int sig)
+{
+    switch (sig) {
+    case LX_SIGCHLD: case LX_SIGCONT: case LX_SIGURG: case LX_SIGWINCH:
+    case LX_SIGSTOP: case LX_SIGTSTP: case LX_SIGTTIN: case LX_SIGTTOU:
+        return IGNORE;
+    default:
+        return TERMINATE;
+    }
+}
+
+/* The lowest pending unblocked signal; synchronous ones (faults) first, as Linux's next_signal does. */
+static int next_signal(void)
+{
+    uint64_t ready = pending & ~blocked;
+    const uint64_t synchronous = BIT(LX_SIGSEGV) | BIT(LX_SIGBUS) | BIT(LX_SIGILL) | BIT(LX_SIGTRAP) |
+                                 BIT(LX_SIGFPE) | BIT(LX_SIGSYS);
+    if (ready & synchronous)
+        ready &= synchronous;
+    return ready ? __builtin_ctzll(ready) + 1 : 0;
+}
+
+/* Builds one frame for `sig` on the workload's stack and points `regs` at its handler. 0, or -EFAULT when the
+   stack cannot take the frame. */
+static long build_frame(int sig, const struct kernel_sigaction *a, struct dj_user_regs *regs,
+                        const uint8_t *fpstate, uint32_t fpstate_size)
+{
+    uint64_t sp = regs->rsp;
+    struct kernel_stack stack_then = current_stack(sp);
+    if ((a->flags & LX_SA_ONSTACK) && altstack.size && !on_altstack(sp)) {
+        sp = altstack.sp + altstack.size;
+        if ((uint32_t)altstack.flags & LX_SS_AUTODISARM) {
+            altstack.sp = 0;
+            altstack.size = 0;
+        }
+    } else {
+        sp -= 128;                      /* the red zone of the interrupted code */
+    }
+    if (!(a->flags & LX_SA_RESTORER))
+        return -LX_EFAULT;              /* x86-64 has no default restorer: Linux fails the delivery too */
+
+    uint64_t fp = (sp - fpstate_size) & ~(uint64_t)63;
+    uint64_t frame = ((fp - LX_RT_SIGFRAME_SIZE) & ~(uint64_t)15) - 8;
+    if (fp > sp || frame > fp)
+        return -LX_EFAULT;
+
+    uint8_t image[LX_RT_SIGFRAME_SIZE];
+    memset(image, 0, sizeof image);
+    uint8_t *uc = image + LX_RT_SIGFRAME_UCONTEXT;
+    uint64_t uc_flags = LX_UC_SIGCONTEXT_SS | LX_UC_STRICT_RESTORE_SS |
+                        (fpstate_size > LX_FXSAVE_SIZE ? LX_UC_FP_XSTATE : 0);
+    uint16_t segments[4] = { LX_USER_CS, 0, 0, LX_USER_DS };
+    memcpy(image, &a->restorer, 8);
+    memcpy(uc + LX_UC_FLAGS, &uc_flags, 8);
+    memcpy(uc + LX_UC_STACK, &stack_then, sizeof stack_then);
+    memcpy(uc + LX_UC_MCONTEXT, regs, sizeof *regs);
+    memcpy(uc + LX_UC_CSGSFSSS, segments, sizeof segments);
+    memcpy(uc + LX_UC_OLDMASK, &blocked, 8);
+    memcpy(uc + LX_UC_FPSTATE, &fp, 8);
+    memcpy(uc + LX_UC_SIGMASK, &blocked, 8);
+    const uint8_t *info = pending_info[sig - 1];
+    uint64_t address;
+    memcpy(&address, info + LX_SI_ADDR, 8);
+    if (sig == LX_SIGSEGV || sig == LX_SIGBUS)
+        memcpy(uc + LX_UC_CR2, &address, 8);
+    memcpy(image + LX_RT_SIGFRAME_SIGINFO, info, LX_SIGINFO_SIZE);
+
+    if (dj_user_write(fp, fpstate, fpstate_size) || dj_user_write(frame, image, sizeof image))
+        return -LX_EFAULT;
+
+    regs->rip = a->handler;
+    regs->rsp = frame;
+    regs->rdi = (uint64_t)sig;
+    regs->rsi = frame + LX_RT_SIGFRAME_SIGINFO;
+    regs->rdx = frame + LX_RT_SIGFRAME_UCONTEXT;
+    regs->rax = 0;
+    regs->eflags &= ~(uint64_t)(LX_EFLAGS_DF | LX_EFLAGS_TF | LX_EFLAGS_RF);
+
+    blocked |= a->mask & ~UNBLOCKABLE;
+    if (!(a->flags & LX_SA_NODEFER))
+        blocked |= BIT(sig);
+    if (a->flags & LX_SA_RESETHAND)
+        actions[sig - 1] = (struct kernel_sigaction){ 0, 0, 0, 0 };
+    return 0;
+}
+
+int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_t fpstate_size, int *terminating)
+{
+    int delivered = 0;
+    *terminating = 0;
+    for (int sig; (sig = next_signal()) != 0;) {
+        pending &= ~BIT(sig);
+        struct kernel_sigaction a = actions[sig - 1];
+        if (a.handler == LX_SIG_IGN)
+            continue;
+        if (a.handler == 0) {
+            if (default_action(sig) == IGNORE)
+                continue;
+            *terminating = sig;
+            return delivered;
+        }
+        if (build_frame(sig, &a, regs, fpstate, fpstate_size)) {
+            /* Linux's force_sigsegv: a frame that cannot be written kills with SIGSEGV. */
+            *terminating = LX_SIGSEGV;
+            return delivered;
+        }
+        delivered++;
+    }
+    return delivered;
+}
+
+long dj_signal_return(struct dj_user_regs *regs, uint64_t *fpstate_pointer)
+{
+    uint8_t uc[LX_UCONTEXT_SIZE];
+    if (dj_user_read(uc, regs->rsp, sizeof uc))       /* the handler's `ret` popped sa_restorer */
+        return -LX_EFAULT;
+    struct dj_user_regs saved;
+    memcpy(&saved, uc + LX_UC_MCONTEXT, sizeof saved);
+    if (saved.rip >= LX_TASK_SIZE || saved.rsp > LX_TASK_SIZE)
+        return -LX_EFAULT;              /* no return to the shim's half, nor a non-canonical one */
+    uint64_t flags = regs->eflags;
+    *regs = saved;
+    regs->eflags = (flags & ~(uint64_t)LX_EFLAGS_USER_CHANGEABLE) | (saved.eflags & LX_EFLAGS_USER_CHANGEABLE);
+    uint64_t mask;
+    memcpy(&mask, uc + LX_UC_SIGMASK, 8);
+    blocked = mask & ~UNBLOCKABLE;
+    struct kernel_stack stack;
+    memcpy(&stack, uc + LX_UC_STACK, sizeof stack);
+    (void)set_altstack(&stack, regs->rsp);            /* errors ignored, as Linux's restore_altstack */
+    memcpy(fpstate_pointer, uc + LX_UC_FPSTATE, 8);
     return 0;
 }

@@ -33,6 +33,15 @@
 #define LX_NR_PRCTL             157
 #define LX_NR_ARCH_PRCTL        158
 #define LX_NR_GETTID            186
+#define LX_NR_KILL              62
+#define LX_NR_TKILL             200
+#define LX_NR_RT_SIGPENDING     127
+#define LX_NR_PWRITE64          18
+#define LX_NR_SENDTO            44
+#define LX_NR_SENDMSG           46
+#define LX_NR_PWRITEV           296
+#define LX_NR_SENDMMSG          307
+#define LX_NR_PWRITEV2          328
 #define LX_NR_TGKILL            234
 #define LX_NR_OPENAT            257
 #define LX_NR_PRLIMIT64         302
@@ -49,6 +58,9 @@
 
 /* ---- errno ---- */
 #define LX_EPERM                1
+#define LX_ESRCH                3
+#define LX_EINTR                4
+#define LX_EPIPE                32
 #define LX_EAGAIN               11
 #define LX_ENOMEM               12
 #define LX_EACCES               13
@@ -119,6 +131,36 @@
 #define LX_SIGSEGV              11
 #define LX_SIGSTOP              19
 #define LX_SIGSYS               31
+#define LX_SIGHUP               1
+#define LX_SIGINT               2
+#define LX_SIGQUIT              3
+#define LX_SIGABRT              6
+#define LX_SIGUSR1              10
+#define LX_SIGUSR2              12
+#define LX_SIGPIPE              13
+#define LX_SIGALRM              14
+#define LX_SIGTERM              15
+#define LX_SIGSTKFLT            16
+#define LX_SIGCHLD              17
+#define LX_SIGCONT              18
+#define LX_SIGTSTP              20
+#define LX_SIGTTIN              21
+#define LX_SIGTTOU              22
+#define LX_SIGURG               23
+#define LX_SIGXCPU              24
+#define LX_SIGXFSZ              25
+#define LX_SIGVTALRM            26
+#define LX_SIGPROF              27
+#define LX_SIGWINCH             28
+#define LX_SIGIO                29
+#define LX_SIGPWR               30
+#define LX_SIG_IGN              1
+#define LX_SA_RESETHAND         0x80000000
+#define LX_SA_RESTART           0x10000000
+#define LX_SI_USER              0
+#define LX_SI_KERNEL            0x80
+#define LX_SI_TKILL             (-6)
+#define LX_MSG_NOSIGNAL         0x4000
 #define LX_NSIG                 64          /* _NSIG: signals are 1..64 */
 #define LX_SIGSET_SIZE          8           /* the kernel's sigset_t, the only sigsetsize it accepts */
 #define LX_SIG_BLOCK            0
@@ -152,9 +194,41 @@
 #define LX_SI_SIGNO             0
 #define LX_SI_CODE              8
 #define LX_SI_ADDR              16          /* SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP: the faulting address */
+#define LX_SI_PID               16          /* kill, tkill, tgkill: i32 the sender's pid */
+#define LX_SI_UID               20          /* and u32 its uid */
 #define LX_SI_CALL_ADDR         16          /* SIGSYS: the address after the syscall instruction */
 #define LX_SI_SYSCALL           24          /* SIGSYS: i32 syscall number */
 #define LX_SI_ARCH              28          /* SIGSYS: u32 AUDIT_ARCH_* */
+
+/* The signal frame Linux builds on x86-64 (arch/x86/include/asm/sigframe.h, struct rt_sigframe): the return
+   address (sa_restorer), then struct ucontext, then siginfo; the FPU state lies above, 64-byte aligned. */
+#define LX_RT_SIGFRAME_UCONTEXT     8
+#define LX_RT_SIGFRAME_SIGINFO      312
+#define LX_RT_SIGFRAME_SIZE         440
+#define LX_UCONTEXT_SIZE            304
+#define LX_UC_FLAGS                 0
+#define LX_UC_LINK                  8
+#define LX_UC_STACK                 16
+#define LX_UC_SIGMASK               296
+#define LX_UC_CSGSFSSS              184     /* u16 cs, gs, fs, ss */
+#define LX_UC_OLDMASK               208
+#define LX_UC_FPSTATE               224
+#define LX_UC_FP_XSTATE             1       /* uc_flags: the FPU state has the xsave extension */
+#define LX_UC_SIGCONTEXT_SS         2
+#define LX_UC_STRICT_RESTORE_SS     4
+#define LX_USER_CS                  0x33    /* __USER_CS */
+#define LX_USER_DS                  0x2b    /* __USER_DS */
+#define LX_FXSAVE_SIZE              512     /* the legacy region of the FPU state */
+#define LX_FX_MXCSR                 24
+#define LX_FX_MXCSR_MASK            28
+#define LX_FX_SW_RESERVED           464     /* struct _fpx_sw_bytes */
+#define LX_FP_XSTATE_MAGIC1         0x46505853
+#define LX_FP_XSTATE_MAGIC2         0x46505845
+#define LX_FP_XSTATE_MAGIC2_SIZE    4
+#define LX_EFLAGS_USER_CHANGEABLE   0x50DD5 /* FIX_EFLAGS: AC, OF, DF, TF, SF, ZF, AF, PF, CF, RF */
+#define LX_EFLAGS_TF                0x100
+#define LX_EFLAGS_DF                0x400
+#define LX_EFLAGS_RF                0x10000
 
 /* struct ucontext (asm/ucontext.h) with its struct sigcontext (asm/sigcontext.h) at LX_UC_MCONTEXT */
 #define LX_UC_MCONTEXT          40

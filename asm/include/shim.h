@@ -16,6 +16,8 @@
 #define DJ_SPIN_TSC_TICKS       100000      /* how long the shim spins before it sleeps in FUTEX_WAIT: ~40 us at 2.5 GHz */
 #define DJ_EXIT_SIGNAL_BASE     128         /* the shim exits with 128 + signal after a FAULT item */
 #define DJ_VMSPACE_MAX_RANGES   4096        /* mapped ranges tracked in the mmap region; more gives ENOMEM */
+#define DJ_KEEP_PROCESS_ID      1           /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */
+#define DJ_KEEP_THREAD_ID       1           /* gettid() of the keep's one thread (served by the shim) */
 #define DJ_KEEP_TABLE_COUNT     335         /* syscalls numbered below this may be handled inside the shim */
 
 #ifndef __ASSEMBLER__
@@ -106,11 +108,41 @@ void dj_report_fault(uint32_t signal, int32_t vector, uint64_t address, uint64_t
 /* Sends a LOG item (the text is cut to fit) and waits for the host's reply. */
 void dj_report_log(uint32_t level, const char *text, uint32_t length);
 
-/* ---- common/sigstate.c: the workload's view of its signal state (never the real one) ---- */
+/* ---- common/sigstate.c: the workload's signals (never the shim's real ones) ---- */
+
+/* The workload's general registers in struct sigcontext's order (r8 first, eflags last): in the process keep
+   this is the kernel's ucontext at LX_UC_MCONTEXT itself; the VM shim copies its trap frame to and from it. */
+struct dj_user_regs {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+};
 
 long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_t sigsetsize);
 long dj_sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oldset, uint64_t sigsetsize);
+long dj_sys_rt_sigpending(uint64_t set, uint64_t sigsetsize);
 long dj_sys_sigaltstack(uint64_t stack, uint64_t oldstack);
+long dj_sys_sigaltstack_at(uint64_t stack, uint64_t oldstack, uint64_t sp);
+long dj_sys_kill(uint64_t pid, uint64_t sig);
+long dj_sys_tkill(uint64_t tid, uint64_t sig);
+long dj_sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig);
+long dj_sys_gettid(void);
+
+/* dj_marshal_syscall, and SIGPIPE raised when a write-like call returns -EPIPE (as the kernel does). */
+long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
+
+/* A signal for the workload, with its siginfo: pending until delivered (ignored ones are dropped). */
+void dj_signal_raise(int sig, const uint8_t info[128]);
+/* Whether a pending signal is not blocked: the test each shim makes before returning to the workload. */
+int dj_signal_deliverable(void);
+/* Whether `sig` would reach a workload handler now (not blocked, not ignored, not default). */
+int dj_signal_action_is_handler(int sig);
+/* Builds a frame for every deliverable signal (`fpstate`: the workload's FPU state image, copied into each),
+   rewriting `regs` to enter the handler. Returns how many; *terminating = a signal whose default action ends
+   the keep (the caller ends it with 128 + that signal), else 0. */
+int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_t fpstate_size, int *terminating);
+/* rt_sigreturn: restores `regs`, the mask and the alternate stack from the frame at regs->rsp; gives the frame's
+   FPU state pointer (untrusted, 0 for none). 0, or -EFAULT (the caller ends the keep with SIGSEGV). */
+long dj_signal_return(struct dj_user_regs *regs, uint64_t *fpstate_pointer);
 
 /* ---- common/vmspace.c: bookkeeping of the mapped ranges inside one address range ---- */
 

@@ -145,7 +145,29 @@ FUNC(dj_fault)
     ret
 
 .Ldj_fault_report:
+    /* A fault of the workload's own code goes to its handler when it has one (deliver.c). */
+    lea     rcx, [rip + __shim_text_start]
+    cmp     rax, rcx
+    jb      .Ldj_fault_workload
+    lea     rcx, [rip + __shim_text_end]
+    cmp     rax, rcx
+    jb      .Ldj_fault_die
+.Ldj_fault_workload:
+    push    rbx                             /* rsp 16-byte aligned for the call; rbx, rsi, rdx kept */
+    push    rsi
+    push    rdx
+    call    dj_process_fault                /* edi = signal, rsi = siginfo, rdx = ucontext */
+    pop     rdx
+    pop     rsi
+    pop     rbx
+    test    eax, eax
+    jz      .Ldj_fault_die
+    ret                                     /* to dj_restorer: into the workload's handler */
+
+.Ldj_fault_die:
     /* Never returns: the callee-saved registers are ours. */
+    mov     rax, [rdx + LX_UC_RIP]
+    mov     edi, [rsi + LX_SI_SIGNO]
     mov     r12d, edi                       /* signal */
     mov     r13, [rsi + LX_SI_ADDR]         /* faulting address */
     movsxd  r14, dword ptr [rsi + LX_SI_CODE]

@@ -11,10 +11,13 @@
  *     1. ignores a SIGSYS that the seccomp filter did not raise (si_code != SYS_SECCOMP: someone's kill());
  *     2. takes the number from si_syscall (the saved RAX already holds -ENOSYS) and the arguments from the
  *        saved RDI, RSI, RDX, R10, R8, R9;
- *     3. dispatches: dj_keep_table[number] when the call concerns only the keep (memory, arch_prctl, exit,
- *        the emulated signal state, ...), else dj_marshal_syscall (marshal.c), which sends it to the host;
- *     4. writes the result into the saved RAX and returns through dj_restorer (rt_sigreturn), which
- *        restores every other workload register as it was.
+ *     3. dispatches: rt_sigreturn and sigaltstack to deliver.c with the ucontext; dj_keep_table[number] when
+ *        the call concerns only the keep (memory, arch_prctl, exit, the workload's signals, gettid, ...), else
+ *        dj_host_syscall (sigstate.c: marshal.c, then SIGPIPE on EPIPE), which sends it to the host;
+ *     4. writes the result into the saved RAX; when a workload signal is deliverable, dj_process_deliver
+ *        rewrites the ucontext to enter the workload's handler on a frame it built (or ends the keep);
+ *     5. returns through dj_restorer (rt_sigreturn), which restores every workload register from the
+ *        ucontext.
  *   The handler uses no TLS and never reads FS: FS is the workload's (arch_prctl(ARCH_SET_FS) is real).
  *   x32 numbers (bit 30 set) are above every table and go to the host as undeclared.
  *
@@ -50,6 +53,10 @@ FUNC(dj_sigsys)
     mov     r8, [rbx + LX_UC_R8]
     mov     r9, [rbx + LX_UC_R9]
 
+    cmp     r12, LX_NR_RT_SIGRETURN
+    je      .Ldj_sigsys_sigreturn
+    cmp     r12, LX_NR_SIGALTSTACK
+    je      .Ldj_sigsys_sigaltstack
     cmp     r12, DJ_KEEP_TABLE_COUNT
     jae     .Ldj_sigsys_host
     lea     r10, [rip + dj_keep_table]
@@ -70,16 +77,31 @@ FUNC(dj_sigsys)
     mov     [rsp + 40], r9
     mov     edi, r12d
     mov     rsi, rsp
-    call    dj_marshal_syscall
+    call    dj_host_syscall
     add     rsp, 48
 
 .Ldj_sigsys_result:
     mov     [rbx + LX_UC_RAX], rax
+    call    dj_signal_deliverable           /* a signal for the workload: its frame, before it runs again */
+    test    eax, eax
+    jz      .Ldj_sigsys_return
+    mov     rdi, rbx
+    call    dj_process_deliver
 .Ldj_sigsys_return:
     pop     r13
     pop     r12
     pop     rbx
     ret
+
+/* rt_sigreturn and sigaltstack need the workload's context itself (deliver.c). */
+.Ldj_sigsys_sigreturn:
+    mov     rdi, rbx
+    call    dj_process_sigreturn
+    jmp     .Ldj_sigsys_result
+.Ldj_sigsys_sigaltstack:
+    mov     rdx, rbx
+    call    dj_process_sigaltstack
+    jmp     .Ldj_sigsys_result
 END(dj_sigsys)
 
 /* exit, exit_group (edi = status): tell the host, wait for its reply, end the keep. Never returns. */
@@ -125,11 +147,10 @@ LOCAL_FUNC(dj_keep_arch_prctl)
 END(dj_keep_arch_prctl)
 
 /* set_tid_address (rdi = clear_child_tid): remembered (a single-threaded keep never uses it); the result is
-   the real thread id, which is what libc caches as its tid. */
+   the keep's thread id, which libc caches as its tid: the one gettid() gives and tgkill() takes. */
 LOCAL_FUNC(dj_keep_set_tid_address)
     mov     [rip + dj_clear_child_tid], rdi
-    mov     eax, LX_NR_GETTID
-    syscall
+    mov     eax, DJ_KEEP_THREAD_ID
     ret
 END(dj_keep_set_tid_address)
 
@@ -177,10 +198,15 @@ dj_keep_table:
     KEEP    LX_NR_MREMAP, dj_sys_mremap
     KEEP    LX_NR_MADVISE, dj_sys_madvise
     KEEP    LX_NR_EXIT, dj_keep_exit
+    KEEP    LX_NR_KILL, dj_sys_kill
+    KEEP    LX_NR_RT_SIGPENDING, dj_sys_rt_sigpending
     KEEP    LX_NR_SIGALTSTACK, dj_sys_sigaltstack
     KEEP    LX_NR_ARCH_PRCTL, dj_keep_arch_prctl
+    KEEP    LX_NR_GETTID, dj_sys_gettid
+    KEEP    LX_NR_TKILL, dj_sys_tkill
     KEEP    LX_NR_SET_TID_ADDRESS, dj_keep_set_tid_address
     KEEP    LX_NR_EXIT_GROUP, dj_keep_exit
+    KEEP    LX_NR_TGKILL, dj_sys_tgkill
     KEEP    LX_NR_SET_ROBUST_LIST, dj_keep_set_robust_list
     KEEP    LX_NR_RSEQ, dj_keep_rseq
     .fill   DJ_KEEP_TABLE_COUNT - (. - dj_keep_table) / 4, 4, 0

@@ -87,7 +87,6 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(107, "geteuid", (_, _) => IdentityCalls.EffectiveUserId()),
             Sync(108, "getegid", (_, _) => IdentityCalls.EffectiveGroupId()),
             Sync(110, "getppid", (_, _) => IdentityCalls.ParentProcessId()),
-            Sync(186, "gettid", (_, _) => IdentityCalls.ProcessId()),
             Sync(201, "time", (request, _) => TimeCalls.Time(request), SyscallArgument.OutputOfSize(8)),
             Sync(228, "clock_gettime", _time.GetTime, value, timespecOut),
             Sync(229, "clock_getres", (request, _) => TimeCalls.GetResolution(request), value, timespecOut),

@@ -8,10 +8,9 @@ namespace Donjon.Syscalls.Core.Handlers;
 /// <remarks>
 /// <para>
 /// Process ids: a keep is a world of its own with one process in it, like a process in a fresh pid namespace, so
-/// <c>getpid</c> and <c>gettid</c> return <see cref="KeepProcessId"/> (1) and <c>getppid</c> returns 0. The host's
-/// pids would leak the host's view and mean nothing inside the keep. The shim's <c>set_tid_address</c> must return
-/// the same 1, because libc caches that value as the main thread's tid. (glibc's <c>raise</c>/<c>abort</c> then call
-/// <c>tgkill(1, 1, sig)</c>, which no set declares: <c>ENOSYS</c>.)
+/// <c>getpid</c> returns <see cref="KeepProcessId"/> (1) and <c>getppid</c> returns 0. The host's pids would leak the
+/// host's view and mean nothing inside the keep. Thread ids (<c>gettid</c>, <c>set_tid_address</c>) and signals to
+/// the keep itself (<c>kill</c>, <c>tgkill</c>) are served by the shims; the main thread's tid is also 1.
 /// </para>
 /// <para>
 /// User ids: the real ids Donjon runs with, read from libc on each call. The host puts the same values in the
@@ -35,7 +34,7 @@ internal static class IdentityCalls
             ? request.Output(0, 0, UnameBytes.Value)
             : SyscallResult.Error(Errno.EFAULT);
 
-    /// <summary><c>getpid()</c> and <c>gettid()</c>.</summary>
+    /// <summary><c>getpid()</c>.</summary>
     public static SyscallResult ProcessId() => SyscallResult.Success(KeepProcessId);
 
     /// <summary><c>getppid()</c>: the keep's process has no parent it can see.</summary>
