@@ -132,6 +132,36 @@ FUNC(dj_fpu_reset)
     ret
 END(dj_fpu_reset)
 
+/* dj_fpu_save: rdi = a 64-byte aligned area, rsi = the XCR0 components (0: no XSAVE, FXSAVE instead). Saves
+   the workload's FPU state, which the shim never touches, in the signal-frame format's first part. */
+FUNC(dj_fpu_save)
+    test    rsi, rsi
+    jz      .Ldj_fpu_save_legacy
+    mov     eax, esi
+    mov     rdx, rsi
+    shr     rdx, 32
+    xsave64 [rdi]
+    ret
+.Ldj_fpu_save_legacy:
+    fxsave64 [rdi]
+    ret
+END(dj_fpu_save)
+
+/* dj_fpu_load: rdi = a 64-byte aligned image the caller checked (dj_vm_fpstate_acceptable), rsi = components
+   as for dj_fpu_save. */
+FUNC(dj_fpu_load)
+    test    rsi, rsi
+    jz      .Ldj_fpu_load_legacy
+    mov     eax, esi
+    mov     rdx, rsi
+    shr     rdx, 32
+    xrstor64 [rdi]
+    ret
+.Ldj_fpu_load_legacy:
+    fxrstor64 [rdi]
+    ret
+END(dj_fpu_load)
+
 /* dj_load_descriptors: rdi = GDTR (10 bytes), rsi = IDTR, dx = TSS selector. Reloads every segment register
    from the new GDT: CS through a far return, SS/DS/ES with the kernel data selector, FS/GS null (their bases
    are MSRs). */

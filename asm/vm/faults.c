@@ -11,15 +11,16 @@
  *   any fault in ring 0 with RIP inside a copy routine (usercopy.S's, or copy.S's dj_vm_copy_user): the
  *     workload handed a syscall a bad pointer. RIP := dj_usercopy_fixup, which returns -EFAULT to the copy's
  *     caller; return.
- *   any exception from ring 3: the workload's fault. A FAULT item {signal, vector, address, RIP, error code} to
- *     the host (marshal.c), its reply, then the keep ends with 128 + signal. Signals follow Linux's traps.c:
+ *   any exception from ring 3: the workload's fault. When the workload has a handler for its signal (not blocked,
+ *     not ignored), signal.c builds the frame and the iretq enters the handler. Otherwise a FAULT item {signal,
+ *     vector, address, RIP, error code} to the host (marshal.c), its reply, then the keep ends with 128 + signal. Signals follow Linux's traps.c:
  *     #DE, #MF, #XM -> SIGFPE; #DB, #BP -> SIGTRAP; #UD -> SIGILL; #NP, #SS, #AC -> SIGBUS; #PF, #GP and the
  *     rest -> SIGSEGV. The address is CR2 for #PF, RIP for SIGILL, SIGFPE and SIGTRAP (Linux's si_addr), else 0.
  *     A page fault with no frame left is reported as SIGKILL (Linux's OOM killer).
  *   anything else in ring 0: a shim bug. dj_internal_error says what on COM1 and ends the keep (status 125).
  *
  * Labels: none (C). Register contract: System V; dj_trap(frame) is called by traps.S with interrupts off, on the
- *   kernel stack (or IST 1 for #DF and #MC), and may change the frame (RIP, for the copy fixup).
+ *   kernel stack (or IST 1 for #DF and #MC), and may change the frame (RIP, for the copy fixup; every register, to enter a handler).
  *
  * Untrusted inputs: the workload's registers in the frame; CR2 (an address the workload chose). Only compared
  *   and reported.
@@ -80,5 +81,7 @@ void dj_trap(struct dj_trap_frame *frame)
     uint32_t signal = signal_of(frame->vector);
     if (frame->vector != VECTOR_PAGE_FAULT)
         address = signal == LX_SIGSEGV || signal == LX_SIGBUS ? 0 : frame->rip;
+    if (dj_vm_fault_to_handler(frame, signal, address))
+        return;                         /* iretq into the workload's handler (signal.c) */
     workload_fault(frame, signal, address);
 }

@@ -270,8 +270,15 @@ static void cpu_setup(void)
     if (dj_cpu.umip)
         cr4 |= DJ_CR4_UMIP;
     dj_write_cr4(cr4);
-    if (dj_cpu.xsave)
-        dj_xsetbv(0, user_xcr0());
+    dj_cpu.xcr0 = 0;
+    dj_cpu.xsave_size = 512;
+    if (dj_cpu.xsave) {
+        dj_cpu.xcr0 = user_xcr0();
+        dj_xsetbv(0, dj_cpu.xcr0);
+        uint32_t r[4];
+        dj_cpuid(0xD, 0, r);            /* EBX: the XSAVE area's size for the components XCR0 enables now */
+        dj_cpu.xsave_size = r[1];
+    }
 
     uint64_t efer = dj_rdmsr(DJ_MSR_EFER) | DJ_EFER_SCE;
     if (dj_cpu.nx)

@@ -17,7 +17,9 @@
  *      getrandom); every other number, and those without a handler, go to dj_marshal_syscall (marshal.c), which
  *      sends it to the host through the shared block.
  *   3. restore, switch back to the user stack, `sysretq` (rcx, r11 as Linux leaves them: the return address and
- *      the flags). A return address that is not canonical, which only a `syscall` in the last bytes below
+ *      the flags). When a workload signal is deliverable, or the call was rt_sigreturn, the slow path instead
+ *      saves the whole user context as a trap frame, lets signal.c rewrite it (a handler's entry, or the
+ *      context rt_sigreturn restores), and returns with `iretq`. A return address that is not canonical, which only a `syscall` in the last bytes below
  *      0x800000000000 could produce (the workload's mappings end at 0x7FFFFFFFF000), would make `sysretq` fault in
  *      ring 0 on the user's stack; the shim ends the keep instead.
  *
@@ -40,6 +42,8 @@
 #include "vm.h"
 
     .bss
+dj_sigreturn_requested:                     /* set by rt_sigreturn, taken by the slow path */
+    .skip   1
     .balign 8
 dj_user_rsp:
     .skip   8
@@ -82,10 +86,21 @@ FUNC(dj_syscall_entry)
     mov     [rsp + 40], r9
     mov     edi, r11d
     mov     rsi, rsp
-    call    dj_marshal_syscall
+    call    dj_host_syscall
     add     rsp, 48
 
 .Ldj_syscall_entry_return:
+    /* A workload signal to deliver, or an rt_sigreturn to carry out: the slow path. rax is the result. */
+    push    rax
+    push    rax                             /* twice: rsp stays 16-byte aligned */
+    call    dj_signal_deliverable
+    mov     ecx, eax
+    or      cl, byte ptr [rip + dj_sigreturn_requested]
+    pop     rax
+    pop     rax
+    test    cl, cl
+    jnz     .Ldj_syscall_entry_slow
+
     pop     r9
     pop     r8
     pop     r10
@@ -98,6 +113,61 @@ FUNC(dj_syscall_entry)
     jc      .Ldj_syscall_entry_noncanonical
     mov     rsp, [rip + dj_user_rsp]
     sysretq
+/* The slow path: the whole user context as a trap frame (struct dj_trap_frame), signal.c, then iretq, so that
+   every register a handler's entry or rt_sigreturn sets is the one the workload gets (rcx and r11 included). */
+.Ldj_syscall_entry_slow:
+    pop     r9
+    pop     r8
+    pop     r10
+    pop     rdx
+    pop     rsi
+    pop     rdi
+    pop     r11                             /* the user rflags */
+    pop     rcx                             /* the user rip */
+    push    DJ_VM_USER_DS                   /* ss */
+    push    qword ptr [rip + dj_user_rsp]   /* rsp */
+    push    r11                             /* rflags */
+    push    DJ_VM_USER_CS                   /* cs */
+    push    rcx                             /* rip */
+    push    0                               /* error code */
+    push    DJ_VM_SYSCALL_FRAME_VECTOR      /* vector: "a syscall" */
+    push    rax
+    push    rbx
+    push    rcx
+    push    rdx
+    push    rsi
+    push    rdi
+    push    rbp
+    push    r8
+    push    r9
+    push    r10
+    push    r11
+    push    r12
+    push    r13
+    push    r14
+    push    r15                             /* 22 pushes from the stack top: 16-byte aligned */
+    mov     rdi, rsp
+    movzx   esi, byte ptr [rip + dj_sigreturn_requested]
+    mov     byte ptr [rip + dj_sigreturn_requested], 0
+    call    dj_vm_syscall_signals
+    pop     r15
+    pop     r14
+    pop     r13
+    pop     r12
+    pop     r11
+    pop     r10
+    pop     r9
+    pop     r8
+    pop     rbp
+    pop     rdi
+    pop     rsi
+    pop     rdx
+    pop     rcx
+    pop     rbx
+    pop     rax
+    add     rsp, 16                         /* vector, error code */
+    iretq
+
 .Ldj_syscall_entry_noncanonical:
     /* Unreachable with the layouts the shim accepts (every mapping ends at or below 0x7FFFFFFFF000); kept so
        that no workload can make sysretq fault in ring 0 on its own stack. */
@@ -211,6 +281,19 @@ LOCAL_FUNC(dj_keep_set_robust_list)
     ret
 END(dj_keep_set_robust_list)
 
+/* rt_sigreturn: carried out on the return path, which has the whole user context (signal.c). */
+LOCAL_FUNC(dj_keep_rt_sigreturn)
+    mov     byte ptr [rip + dj_sigreturn_requested], 1
+    xor     eax, eax
+    ret
+END(dj_keep_rt_sigreturn)
+
+/* sigaltstack: with the caller's stack pointer, for EPERM while on the alternate stack. */
+LOCAL_FUNC(dj_keep_sigaltstack)
+    mov     rdx, [rip + dj_user_rsp]
+    jmp     dj_sys_sigaltstack_at
+END(dj_keep_sigaltstack)
+
 /* rseq: not offered; every libc falls back when it gets ENOSYS. */
 LOCAL_FUNC(dj_keep_rseq)
     mov     rax, -LX_ENOSYS
@@ -232,13 +315,19 @@ dj_keep_table:
     KEEP    LX_NR_BRK, dj_sys_brk
     KEEP    LX_NR_RT_SIGACTION, dj_sys_rt_sigaction
     KEEP    LX_NR_RT_SIGPROCMASK, dj_sys_rt_sigprocmask
+    KEEP    LX_NR_RT_SIGRETURN, dj_keep_rt_sigreturn
     KEEP    LX_NR_MREMAP, dj_sys_mremap
     KEEP    LX_NR_MADVISE, dj_sys_madvise
     KEEP    LX_NR_EXIT, dj_keep_exit
-    KEEP    LX_NR_SIGALTSTACK, dj_sys_sigaltstack
+    KEEP    LX_NR_KILL, dj_sys_kill
+    KEEP    LX_NR_RT_SIGPENDING, dj_sys_rt_sigpending
+    KEEP    LX_NR_SIGALTSTACK, dj_keep_sigaltstack
     KEEP    LX_NR_ARCH_PRCTL, dj_keep_arch_prctl
+    KEEP    LX_NR_GETTID, dj_sys_gettid
+    KEEP    LX_NR_TKILL, dj_sys_tkill
     KEEP    LX_NR_SET_TID_ADDRESS, dj_keep_set_tid_address
     KEEP    LX_NR_EXIT_GROUP, dj_keep_exit
+    KEEP    LX_NR_TGKILL, dj_sys_tgkill
     KEEP    LX_NR_SET_ROBUST_LIST, dj_keep_set_robust_list
     KEEP    LX_NR_GETRANDOM, dj_sys_getrandom
     KEEP    LX_NR_RSEQ, dj_keep_rseq

@@ -151,6 +151,7 @@
 #define LX_MADV_KEEPONFORK                   19
 #define LX_MADV_COLD                         20
 #define LX_MADV_PAGEOUT                      21
+#define DJ_VM_SYSCALL_FRAME_VECTOR           0x100                /* the trap frame's vector when syscall.S built it */
 #define LX_KEEP_PROCESS_ID                   1                    /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */
 
 #ifndef __ASSEMBLER__
@@ -183,6 +184,8 @@ void dj_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);   /* eax, ebx, 
 void dj_invlpg(uint64_t address);
 void dj_load_descriptors(const void *gdtr, const void *idtr, uint16_t tss_selector);
 void dj_fpu_reset(void);                                     /* FNINIT, MXCSR = 0x1F80 */
+void dj_fpu_save(void *area, uint64_t components);            /* XSAVE (FXSAVE when components is 0) */
+void dj_fpu_load(const void *area, uint64_t components);      /* XRSTOR (FXRSTOR); the image is checked */
 int dj_rdrand64(uint64_t *value);   /* 1 when the CPU gave a value */
 int dj_rdseed64(uint64_t *value);
 void dj_console_write(const char *text, uint64_t length);   /* COM1, polled */
@@ -201,11 +204,20 @@ void dj_syscall_entry(void);
 void dj_syscall_entry_compat(void);
 DJ_NORETURN void dj_enter_workload(uint64_t entry, uint64_t stack);
 
+/* ---- signal.c: the workload's signals at the VM's returns to ring 3 ---- */
+/* At a syscall's return (syscall.S's slow path): rt_sigreturn when `sigreturn`, then the frames of the
+   deliverable signals. The frame is returned to with iretq. */
+void dj_vm_syscall_signals(struct dj_trap_frame *frame, int sigreturn);
+/* A workload exception: to its handler when it has one (1, the frame now enters it), else 0. */
+int dj_vm_fault_to_handler(struct dj_trap_frame *frame, uint32_t signal, uint64_t address);
+
 /* ---- setup.c ---- */
 DJ_NORETURN void dj_vm_main(uint32_t start_info);
 /* The CPU features the shim found (setup.c fills it before anything uses it). */
 struct dj_cpu {
     int xsave, rdrand, rdseed, nx, smep, umip;
+    uint64_t xcr0;              /* the user state components enabled (0 without XSAVE) */
+    uint32_t xsave_size;        /* bytes XSAVE writes for them (CPUID 0xD.0 EBX), or 512 */
 };
 extern struct dj_cpu dj_cpu;
 /* A shim-internal problem that is not the workload's: message on COM1, a LOG item when the block is usable, exit. */
