@@ -137,6 +137,48 @@ public sealed class KeepSuiteTests
         keep.StdoutText.Should().Be("hello, keep\n");
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Signals_reach_the_workloads_handlers_with_linux_semantics(string backend, Toolchain toolchain)
+    {
+        var keep = SameAsNative(backend, "signals", toolchain);
+        keep.ExitCode.Should().Be(128 + 1, "the second SIGHUP takes the default action after SA_RESETHAND");
+        keep.StdoutText.Should().Be(
+            "SIGSEGV: signal 11, code 1 (SEGV_MAPERR 1), address 0x10\n" +
+            "SIGFPE: signal 8, code 1 (FPE_INTDIV 1)\n" +
+            "SIGSEGV blocked after recovery: 0\n" +
+            "SIGUSR1: signal 10, code -6 (SI_TKILL -6), count 1, double 5.00\n" +
+            "pending while blocked: 1, count 1\n" +
+            "after unblock: count 2\n" +
+            "SIGUSR2 on the alternate stack: 1\n" +
+            "ignored: count 3\n" +
+            "SIGHUP handled once: signal 1, count 4\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Abort_ends_with_status_134(string backend, Toolchain toolchain)
+    {
+        var keep = SameAsNative(backend, "abort", toolchain);
+        keep.ExitCode.Should().Be(134);
+        keep.StdoutText.Should().Be("about to abort\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void A_writer_to_a_closed_pipe_dies_of_sigpipe_with_141(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("yes", toolchain);
+        var native = ChildProcess.Run("/bin/bash", ["-c", $"set -o pipefail; '{program}' | head -1"], NativeEnvironment());
+        var keep = ChildProcess.Run(
+            "/bin/bash",
+            ["-c", $"set -o pipefail; dotnet '{DonjonProcess.HostAssembly}' run --backend {backend} '{program}' | head -1"],
+            ChildProcess.DotnetEnvironment());
+        native.ExitCode.Should().Be(141);
+        keep.ExitCode.Should().Be(141, keep.Stderr);
+        keep.StdoutText.Should().Be("y\n").And.Be(native.StdoutText);
+    }
+
     internal static Dictionary<string, string> NativeEnvironment() => new(StringComparer.Ordinal)
     {
         // What the keep's environment is under the committed plugins.json, plus the test's --env.
