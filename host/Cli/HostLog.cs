@@ -19,4 +19,7 @@ internal static partial class HostLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Using backend {Backend}")]
     public static partial void UsingBackend(ILogger logger, string backend);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void KeepReportDisagreed(ILogger logger, string warning);
 }

@@ -80,7 +80,7 @@ internal sealed class ProcessKeep : IKeep
             return KeepExit.Exited((status >> 8) & 0xff);
         }
 
-        return new KeepExit(null, null, $"the shim was killed by signal {signal}");
+        return new KeepExit(null, null, $"the shim was killed by signal {signal}") { Signal = signal };
     }
 
     public void Kill()
