@@ -6,6 +6,16 @@ namespace Donjon.Abstractions.Keeps;
 /// <param name="Reason">When the keep ended for another reason (killed, the shim failed), what happened.</param>
 public sealed record KeepExit(int? ExitStatus, KeepFault? Fault, string? Reason)
 {
+    /// <summary>
+    /// The signal that ended the keep's process (its wait status said "killed by signal N"), when the backend knows
+    /// one; <see langword="null"/> when the process exited, or when the backend has no such process to wait for.
+    /// </summary>
+    /// <remarks>
+    /// The host trusts this, and <see cref="ExitStatus"/>, over what the keep reported in its shared block: in a
+    /// process keep the workload can write the block itself, but it cannot forge how its process ended.
+    /// </remarks>
+    public int? Signal { get; init; }
+
     /// <summary>The workload exited with <paramref name="status"/>.</summary>
     /// <param name="status">The exit status, 0-255.</param>
     /// <returns>The exit.</returns>

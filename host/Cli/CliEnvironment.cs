@@ -34,6 +34,9 @@ internal sealed class CliEnvironment : IDisposable
 
     public DonjonConfiguration? Configuration { get; private set; }
 
+    /// <summary>The configuration file in force and how it was chosen, once <see cref="LoadPlugins"/> ran.</summary>
+    public ConfigurationLocation? ConfigurationLocation { get; private set; }
+
     /// <summary>Creates the environment; <paramref name="logLevel"/> (or DONJON_LOG_LEVEL) sets the level, Warning by default.</summary>
     public static CliEnvironment Create(string? logLevel, string? configPath)
     {
@@ -72,9 +75,10 @@ internal sealed class CliEnvironment : IDisposable
             return _catalog;
         }
 
-        string path = ConfigurationLocator.Locate(ConfigPath);
-        HostLog.ReadingConfiguration(Logger, path);
-        Configuration = ConfigurationLoader.Load(path);
+        ConfigurationLocation location = ConfigurationLocator.Locate(ConfigPath);
+        ConfigurationLocation = location;
+        HostLog.ReadingConfiguration(Logger, location.Path, location.SourceText);
+        Configuration = ConfigurationLoader.Load(location.Path);
         _catalog = PluginCatalog.Load(Configuration, LoggerFactory);
         HostLog.LoadedPlugins(Logger, _catalog.Plugins.Count);
         return _catalog;

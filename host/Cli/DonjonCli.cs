@@ -9,7 +9,7 @@ internal static class DonjonCli
 {
     private static readonly Option<string?> ConfigOption = new("--config")
     {
-        Description = "The plugins.json to use (default: $DONJON_CONFIG, ./plugins.json, or the one beside the donjon program).",
+        Description = "The plugins.json to use (default: $DONJON_CONFIG, else the nearest plugins.json above the donjon program, else /etc/donjon/plugins.json; never the current directory).",
         Recursive = true,
     };
 

@@ -5,8 +5,8 @@ namespace Donjon.Host.Cli;
 /// <summary>The CLI's log messages, generated so that a disabled level costs nothing.</summary>
 internal static partial class HostLog
 {
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reading configuration {Path}")]
-    public static partial void ReadingConfiguration(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Configuration in force: {Path} (from {Source})")]
+    public static partial void ReadingConfiguration(ILogger logger, string path, string source);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded {Count} plugins")]
     public static partial void LoadedPlugins(ILogger logger, int count);
@@ -19,4 +19,7 @@ internal static partial class HostLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Using backend {Backend}")]
     public static partial void UsingBackend(ILogger logger, string backend);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void KeepReportDisagreed(ILogger logger, string warning);
 }

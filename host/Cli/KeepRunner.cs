@@ -1,4 +1,3 @@
-using System.Globalization;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
@@ -102,8 +101,23 @@ internal static class KeepRunner
                 outcome = null;
             }
 
+            // After its EXIT or FAULT item the keep is served no more: it ends on its own within the grace period, or
+            // it is killed (a workload that forged the item, or a shim that hangs).
+            bool killedAfterReport = outcome is { EndReported: true } && !await KeepGrace.EndAsync(keep, KeepGrace.Period).ConfigureAwait(false);
             KeepExit exit = await keep.Exit.ConfigureAwait(false);
-            return await ExitStatusAsync(request, outcome, exit, cancellationToken.IsCancellationRequested, stderr).ConfigureAwait(false);
+            int? interruptedBy = cancellationToken.IsCancellationRequested ? (Interruption.Signal == 0 ? 2 : Interruption.Signal) : null;
+            Verdict verdict = KeepVerdict.Decide(request.ElfPath, outcome, exit, interruptedBy, killedAfterReport);
+            foreach (string warning in verdict.Warnings)
+            {
+                HostLog.KeepReportDisagreed(environment.Logger, warning);
+            }
+
+            foreach (string message in verdict.Messages)
+            {
+                await stderr.WriteLineAsync(message).ConfigureAwait(false);
+            }
+
+            return verdict.Status;
         }
     }
 
@@ -142,48 +156,6 @@ internal static class KeepRunner
         }
 
         return order.Select(name => $"{name}={values[name]}").ToList();
-    }
-
-    private static async Task<int> ExitStatusAsync(RunRequest request, ExecutorOutcome? outcome, KeepExit exit, bool cancelled, TextWriter stderr)
-    {
-        if (outcome?.Fault is { } fault)
-        {
-            await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"donjon: {request.ElfPath} faulted in the keep: {fault.Description} (signal {fault.Signal}, address 0x{fault.Address:x}, instruction 0x{fault.InstructionPointer:x})")).ConfigureAwait(false);
-            return ExitCodes.SignalBase + fault.Signal;
-        }
-
-        if (outcome?.ExitStatus is { } status)
-        {
-            return status & 0xff;
-        }
-
-        if (cancelled)
-        {
-            int signal = Interruption.Signal == 0 ? 2 : Interruption.Signal;
-            await stderr.WriteLineAsync($"donjon: {request.ElfPath}: interrupted by signal {signal}; the keep was stopped").ConfigureAwait(false);
-            return ExitCodes.SignalBase + signal;
-        }
-
-        if (exit.ExitStatus is { } shimStatus)
-        {
-            string? meaning = shimStatus switch
-            {
-                ProtocolLayout.ShimExitBadArguments => "it was started with bad arguments or descriptors",
-                ProtocolLayout.ShimExitBadImage => "it rejected the keep image",
-                ProtocolLayout.ShimExitBadBlock => "the shared block or a reply broke the protocol",
-                ProtocolLayout.ShimExitMapFailed => "it could not map the keep image",
-                ProtocolLayout.ShimExitSeccompFailed => "it could not install its seccomp filter",
-                _ => null,
-            };
-            await stderr.WriteLineAsync(meaning is null
-                ? $"donjon: the keep of {request.ElfPath} ended with status {shimStatus} without the workload reporting an exit"
-                : $"donjon: the keep's shim failed (status {shimStatus}): {meaning}; see its message above").ConfigureAwait(false);
-            return ExitCodes.CannotRun;
-        }
-
-        await stderr.WriteLineAsync($"donjon: the keep of {request.ElfPath} ended abnormally: {exit.Reason ?? "no reason given"}").ConfigureAwait(false);
-        return ExitCodes.CannotRun;
     }
 
     private static uint GetUserId() => Interop.Ids.GetUserId();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Donjon.Abstractions.Backends;
+using Donjon.Host.Configuration;
 using Donjon.Host.Plugins;
 
 namespace Donjon.Host.Cli;
@@ -16,16 +17,18 @@ internal static class PlatformInfoCommand
         {
             PluginCatalog catalog = environment.LoadPlugins();
             List<BackendStatus> statuses = catalog.OrderedBackends.Select(BackendStatus.Probe).ToList();
-            string text = parse.GetValue(json) ? RenderJson(statuses) : RenderText(statuses);
+            ConfigurationLocation location = environment.ConfigurationLocation!;
+            string text = parse.GetValue(json) ? RenderJson(statuses, location) : RenderText(statuses, location);
             await stdout.WriteAsync(text).ConfigureAwait(false);
             return ExitCodes.Success;
         }));
         return command;
     }
 
-    internal static string RenderText(IReadOnlyList<BackendStatus> statuses)
+    internal static string RenderText(IReadOnlyList<BackendStatus> statuses, ConfigurationLocation location)
     {
         var output = new StringBuilder();
+        output.Append("configuration: ").Append(location.Path).Append(" (from ").Append(location.SourceText).Append(")\n\n");
         if (statuses.Count == 0)
         {
             output.Append("No backend is loaded. Add backend plugins to plugins.json.\n");
@@ -45,8 +48,10 @@ internal static class PlatformInfoCommand
         return output.ToString();
     }
 
-    internal static string RenderJson(IReadOnlyList<BackendStatus> statuses) => JsonOutput.Write(writer =>
+    internal static string RenderJson(IReadOnlyList<BackendStatus> statuses, ConfigurationLocation location) => JsonOutput.Write(writer =>
     {
+        writer.WriteString("configuration", location.Path);
+        writer.WriteString("configurationSource", location.SourceToken);
         writer.WriteString("contractVersion", PluginCatalog.HostContractVersion.ToString(2));
         writer.WriteStartArray("backends");
         foreach (BackendStatus status in statuses)

@@ -1,4 +1,5 @@
 using Donjon.Host.Elf;
+using Donjon.Host.Files;
 
 namespace Donjon.Host.Cli;
 
@@ -11,13 +12,21 @@ internal static class WorkloadLocator
     /// </summary>
     public static async Task<(WorkloadFile? Workload, int Status)> LoadAsync(string path, TextWriter stderr)
     {
-        if (Directory.Exists(path))
+        FileKind? kind = RegularFile.KindOf(path);
+        if (kind == FileKind.Directory)
         {
             await stderr.WriteLineAsync($"donjon: {path}: is a directory, not a program. Give the path of a static-PIE x86-64 executable.").ConfigureAwait(false);
             return (null, ExitCodes.CannotRun);
         }
 
-        if (!File.Exists(path))
+        if (kind is { } other && other != FileKind.Regular)
+        {
+            // Opening a FIFO or a device to read it could block Donjon for ever; it is refused without opening it.
+            await stderr.WriteLineAsync($"donjon: {path}: is {RegularFile.Describe(other)}, not a regular file. Give the path of a static-PIE x86-64 executable.").ConfigureAwait(false);
+            return (null, ExitCodes.CannotRun);
+        }
+
+        if (kind is null)
         {
             await stderr.WriteLineAsync($"donjon: {path}: no such file. Check the path (it is relative to the current directory: {Environment.CurrentDirectory}).").ConfigureAwait(false);
             return (null, ExitCodes.NotFound);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Donjon.Abstractions.Sessions;
+using Donjon.Host.Files;
 
 namespace Donjon.Host.Configuration;
 
@@ -16,21 +17,35 @@ internal static class ConfigurationLoader
 {
     public const string FileName = "plugins.json";
 
+    /// <summary>The largest configuration file read, in bytes.</summary>
+    public const long MaxFileSize = 16L << 20;
+
     private const string SchemaHint = "See plugins.schema.json and the README's 'Configuring Donjon' section.";
 
     public static DonjonConfiguration Load(string path)
     {
         string fullPath = Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
+        byte[] bytes;
+        try
+        {
+            // Opened without blocking and checked on the descriptor it is read from: a FIFO named as the
+            // configuration is refused at once instead of hanging Donjon.
+            bytes = RegularFile.ReadAll(fullPath, MaxFileSize);
+        }
+        catch (FileNotFoundException)
         {
             throw new ConfigurationException(new ConfigurationError(fullPath, "(file)", "the configuration file does not exist",
                 $"Create it (the repository's {FileName} is a working example), or point --config or DONJON_CONFIG at an existing file."));
         }
-
-        byte[] bytes;
-        try
+        catch (NotARegularFileException e)
         {
-            bytes = File.ReadAllBytes(fullPath);
+            throw new ConfigurationException(new ConfigurationError(fullPath, "(file)", $"the configuration file {e.Problem}",
+                $"Point --config or DONJON_CONFIG at a regular JSON file such as the repository's {FileName}."));
+        }
+        catch (FileTooLargeException e)
+        {
+            throw new ConfigurationException(new ConfigurationError(fullPath, "(file)", $"the configuration file is {e.Size} bytes, more than the {MaxFileSize} bytes accepted",
+                $"Point --config or DONJON_CONFIG at the admin's {FileName}; it is a few kilobytes."));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -150,10 +165,19 @@ internal static class ConfigurationLoader
             }
 
             string resolved = Path.GetFullPath(Path.Combine(_directory, declared));
-            if (!File.Exists(resolved))
+            FileKind? kind = RegularFile.KindOf(resolved);
+            if (kind is null)
             {
                 Error($"{location}.path", $"plugin assembly '{declared}' not found (resolved to {resolved})",
                     "Build the plugins first ('dotnet build' at the repository root), or correct the path; paths are relative to this file.");
+                return null;
+            }
+
+            if (kind != FileKind.Regular)
+            {
+                // Loading it would open it, and opening a FIFO blocks: it is refused without being opened.
+                Error($"{location}.path", $"plugin assembly '{declared}' (resolved to {resolved}) is {RegularFile.Describe(kind.Value)}, not a regular file",
+                    "Point the entry at the plugin's DLL in its bin/ folder.");
                 return null;
             }
 

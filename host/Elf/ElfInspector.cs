@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Donjon.Host.Files;
 
 namespace Donjon.Host.Elf;
 
@@ -57,36 +58,31 @@ public static class ElfInspector
     public static WorkloadFile Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
+        byte[] contents;
+        try
+        {
+            // Opened without blocking and checked with fstat on the descriptor it then reads: a FIFO, a socket or
+            // a device named as the workload is refused at once instead of hanging Donjon.
+            contents = RegularFile.ReadAll(path, MaxFileSize);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new FileNotFoundException($"{path}: no such file; check the path of the workload", path);
+        }
+        catch (NotARegularFileException e) when (e.Kind == FileKind.Directory)
         {
             return Unreadable(path, 0, ElfRejectionKind.Unreadable,
                 "it is a directory, not a file; give the path of an x86-64 static-PIE executable");
         }
-
-        if (!File.Exists(path))
+        catch (NotARegularFileException e)
         {
-            throw new FileNotFoundException($"{path}: no such file; check the path of the workload", path);
+            return Unreadable(path, 0, ElfRejectionKind.Unreadable,
+                $"it {e.Problem}; give the path of an x86-64 static-PIE executable");
         }
-
-        byte[] contents;
-        try
+        catch (FileTooLargeException e)
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            long fileSize = stream.Length;
-            if (fileSize > MaxFileSize)
-            {
-                return Unreadable(path, fileSize, ElfRejectionKind.FileTooLarge,
-                    $"the file is {ElfNames.Decimal((ulong)fileSize)} bytes, more than the {ElfNames.Decimal(MaxFileSize)} bytes Donjon accepts for a workload; build a smaller executable");
-            }
-
-            // Read exactly the size seen above; a file that grows meanwhile is cut there, and the report, the
-            // hash and the loaded bytes all describe this one copy.
-            contents = new byte[fileSize];
-            stream.ReadExactly(contents);
-        }
-        catch (FileNotFoundException)
-        {
-            throw;
+            return Unreadable(path, e.Size, ElfRejectionKind.FileTooLarge,
+                $"the file is {ElfNames.Decimal((ulong)e.Size)} bytes, more than the {ElfNames.Decimal(MaxFileSize)} bytes Donjon accepts for a workload; build a smaller executable");
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

@@ -8,17 +8,26 @@ using Microsoft.Extensions.Logging;
 
 namespace Donjon.Host.Execution;
 
-/// <summary>What the executor saw of a keep by the time the keep ended.</summary>
-/// <param name="ExitStatus">The exit status (0-255) of the last <c>EXIT</c> item, or <see langword="null"/> when none came.</param>
-/// <param name="Fault">The last fault the keep reported, or <see langword="null"/>.</param>
+/// <summary>What the executor saw of a keep by the time it stopped serving it.</summary>
+/// <param name="ExitStatus">The exit status (0-255) of the <c>EXIT</c> item, or <see langword="null"/> when none came.</param>
+/// <param name="Fault">The fault of the <c>FAULT</c> item, or <see langword="null"/> when none came.</param>
 /// <param name="ProtocolViolations">How many requests broke the protocol.</param>
 /// <param name="HandlerFailures">How many calls a handler failed (threw, or returned an invalid result).</param>
-internal sealed record ExecutorOutcome(int? ExitStatus, KeepFault? Fault, int ProtocolViolations, int HandlerFailures);
+internal sealed record ExecutorOutcome(int? ExitStatus, KeepFault? Fault, int ProtocolViolations, int HandlerFailures)
+{
+    /// <summary>Whether the keep reported its end (an <c>EXIT</c> or <c>FAULT</c> item), after which it was no longer served.</summary>
+    public bool EndReported => ExitStatus is not null || Fault is not null;
+}
 
 /// <summary>
 /// Serves one keep: reads each request from its port, checks it, dispatches it to the handler set that declared
 /// the syscall, and writes the reply. One request is in flight at a time; a handler may block.
 /// </summary>
+/// <remarks>
+/// An <c>EXIT</c> or <c>FAULT</c> item is the keep's last word: it is answered, and then the keep is served no more.
+/// Whatever it asks afterwards is never answered, so a workload that forged the item gains nothing by going on; the
+/// caller gives the keep a short grace period to end, then kills it (<see cref="KeepGrace"/>).
+/// </remarks>
 internal static class SyscallExecutor
 {
     /// <summary>The most characters of one shim log line that are printed.</summary>
@@ -30,13 +39,15 @@ internal static class SyscallExecutor
     /// <param name="session">The keep's session, lent to every handler.</param>
     /// <param name="logger">Where protocol violations, handler failures and shim log lines go.</param>
     /// <param name="cancellationToken">Stops serving; the wait or the running handler then throws <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The last exit status and fault the keep reported, once the port says the keep has ended.</returns>
+    /// <param name="clock">The clock of the protocol-violation rate limit (the system's by default).</param>
+    /// <returns>The exit status or fault the keep reported, once it reported one or the port says the keep has ended.</returns>
     public static async Task<ExecutorOutcome> RunAsync(
         ISyscallPort port,
         IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch,
         IKeepSession session,
         ILogger logger,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(port);
         ArgumentNullException.ThrowIfNull(dispatch);
@@ -47,75 +58,82 @@ internal static class SyscallExecutor
         var reportedUndeclared = new HashSet<uint>();
         int? exitStatus = null;
         KeepFault? fault = null;
-        int violations = 0;
+        var violations = new ProtocolViolationLog(logger, clock ?? TimeProvider.System);
         int handlerFailures = 0;
 
-        while (await port.WaitForRequestAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            var request = parser.Parse(port.SharedBlock.Span);
-            switch (request)
+            // After an EXIT or FAULT item the loop ends: the keep is not served again.
+            while (exitStatus is null && fault is null && await port.WaitForRequestAsync(cancellationToken).ConfigureAwait(false))
             {
-                case ParsedRequest.SyscallCall call:
-                    if (!await ServeCallAsync(port, dispatch, call, session, logger, cancellationToken).ConfigureAwait(false))
-                    {
-                        handlerFailures++;
-                    }
+                var request = parser.Parse(port.SharedBlock.Span);
+                switch (request)
+                {
+                    case ParsedRequest.SyscallCall call:
+                        if (!await ServeCallAsync(port, dispatch, call, session, logger, cancellationToken).ConfigureAwait(false))
+                        {
+                            handlerFailures++;
+                        }
 
-                    break;
+                        break;
 
-                case ParsedRequest.Exit exit:
-                    exitStatus = exit.Status & 0xff;
-                    if (logger.IsEnabled(LogLevel.Debug))
-                    {
-                        logger.LogDebug("The workload exits with status {Status}", exit.Status);
-                    }
+                    case ParsedRequest.Exit exit:
+                        exitStatus = exit.Status & 0xff;
+                        if (logger.IsEnabled(LogLevel.Debug))
+                        {
+                            logger.LogDebug("The keep reports the workload's exit with status {Status}; it is served no more", exit.Status);
+                        }
 
-                    ReplyWriter.WriteReply(port.SharedBlock.Span, exit, 0);
-                    break;
+                        ReplyWriter.WriteReply(port.SharedBlock.Span, exit, 0);
+                        break;
 
-                case ParsedRequest.Fault reported:
-                    fault = ToKeepFault(reported);
-                    if (logger.IsEnabled(LogLevel.Debug))
-                    {
-                        logger.LogDebug("The keep reports a fault: {Fault}", fault.Description);
-                    }
+                    case ParsedRequest.Fault reported:
+                        fault = ToKeepFault(reported);
+                        if (logger.IsEnabled(LogLevel.Debug))
+                        {
+                            logger.LogDebug("The keep reports a fault: {Fault}; it is served no more", fault.Description);
+                        }
 
-                    ReplyWriter.WriteReply(port.SharedBlock.Span, reported, 0);
-                    break;
+                        ReplyWriter.WriteReply(port.SharedBlock.Span, reported, 0);
+                        break;
 
-                case ParsedRequest.Log log:
-                    var level = ToLogLevel(log.Level);
-                    if (logger.IsEnabled(level))
-                    {
-                        logger.Log(level, "Shim: {Text}", Sanitize(log.Text));
-                    }
+                    case ParsedRequest.Log log:
+                        var level = ToLogLevel(log.Level);
+                        if (logger.IsEnabled(level))
+                        {
+                            logger.Log(level, "Shim: {Text}", Sanitize(log.Text));
+                        }
 
-                    ReplyWriter.WriteReply(port.SharedBlock.Span, log, 0);
-                    break;
+                        ReplyWriter.WriteReply(port.SharedBlock.Span, log, 0);
+                        break;
 
-                case ParsedRequest.Undeclared undeclared:
-                    if (reportedUndeclared.Add(undeclared.Number) && logger.IsEnabled(LogLevel.Debug))
-                    {
-                        logger.LogDebug("Syscall {Syscall} is declared by no loaded handler set; answering -ENOSYS", SyscallNames.Describe(undeclared.Number));
-                    }
+                    case ParsedRequest.Undeclared undeclared:
+                        if (reportedUndeclared.Add(undeclared.Number) && logger.IsEnabled(LogLevel.Debug))
+                        {
+                            logger.LogDebug("Syscall {Syscall} is declared by no loaded handler set; answering -ENOSYS", SyscallNames.Describe(undeclared.Number));
+                        }
 
-                    ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
-                    break;
+                        ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
+                        break;
 
-                case ParsedRequest.ProtocolViolation violation:
-                    violations++;
-                    logger.LogWarning("Protocol violation by the keep: {Reason}; answering -EFAULT", violation.Reason);
-                    ReplyWriter.WriteReply(port.SharedBlock.Span, violation, -Errno.EFAULT);
-                    break;
+                    case ParsedRequest.ProtocolViolation violation:
+                        violations.Report(violation.Reason);
+                        ReplyWriter.WriteReply(port.SharedBlock.Span, violation, -Errno.EFAULT);
+                        break;
 
-                default:
-                    throw new InvalidOperationException($"unexpected parse result {request.GetType().Name}");
+                    default:
+                        throw new InvalidOperationException($"unexpected parse result {request.GetType().Name}");
+                }
+
+                port.CompleteRequest();
             }
-
-            port.CompleteRequest();
+        }
+        finally
+        {
+            violations.Finish();
         }
 
-        return new ExecutorOutcome(exitStatus, fault, violations, handlerFailures);
+        return new ExecutorOutcome(exitStatus, fault, violations.Total, handlerFailures);
     }
 
     /// <summary>Runs the handler and writes its reply; returns false when the handler failed.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
 using Donjon.Abstractions.Images;
@@ -51,6 +52,7 @@ public static class KeepImageBuilder
         ulong loadBase = plan.Layout.LoadBase;
 
         IReadOnlyList<SegmentMapping> segments = SegmentMapper.Map(loads, loadBase, fileContents);
+        CheckImageFitsTheLimit(segments, plan.StackSize, request.Limits);
         ulong entryPoint = loadBase + header.Entry;
         var programHeaders = new ProgramHeaderTable(
             loadBase + ProgramHeaderVirtualAddress(report, header, loads), header.ProgramHeaderEntrySize, header.ProgramHeaderCount);
@@ -94,6 +96,27 @@ public static class KeepImageBuilder
 
         var workload = new WorkloadIdentity(Path.GetFullPath(request.WorkloadPath), sha256, fileContents.LongLength);
         return new KeepImage(workload, plan.Layout, segments, entryPoint, programHeaders, tls, stack, request.Configuration);
+    }
+
+    /// <summary>
+    /// Refuses an image whose own regions (every segment, bss included, and the initial stack) already exceed the
+    /// memory limit: the limit counts all memory the workload may have mapped at once (docs/protocol.md §1), so such a
+    /// workload could never start within it. Both keeps are refused here, before launch.
+    /// </summary>
+    private static void CheckImageFitsTheLimit(IReadOnlyList<SegmentMapping> segments, ulong stackSize, Abstractions.Sessions.KeepLimits limits)
+    {
+        ulong segmentBytes = 0;
+        foreach (SegmentMapping segment in segments)
+        {
+            segmentBytes += segment.Size;
+        }
+
+        ulong needed = segmentBytes + stackSize;
+        if (needed > limits.MemorySize)
+        {
+            throw new KeepImageException(string.Create(CultureInfo.InvariantCulture,
+                $"the image needs {needed} bytes (segments {segmentBytes}, stack {stackSize}) but limits.memorySize is {limits.MemorySize}; raise limits.memorySize in plugins.json or make the program's static data (its .bss and .data) or limits.stackSize smaller"));
+        }
     }
 
     /// <summary>

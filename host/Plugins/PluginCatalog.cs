@@ -1,10 +1,12 @@
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Plugins;
 using Donjon.Abstractions.Syscalls;
 using Donjon.Host.Configuration;
+using Donjon.Host.Files;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 
@@ -21,6 +23,9 @@ internal sealed class PluginCatalog : IDisposable
     public static Version HostContractVersion { get; } = typeof(IBackend).Assembly.GetName().Version!;
 
     private const string ContractAssemblyName = "Donjon.Abstractions";
+
+    /// <summary>The largest plugin assembly read, in bytes.</summary>
+    private const long MaxAssemblySize = 256L << 20;
 
     private readonly List<PluginLoader> _loaders = [];
 
@@ -147,7 +152,12 @@ internal sealed class PluginCatalog : IDisposable
         {
             (simpleName, assemblyVersion, contract) = ReadReferences(reference.AssemblyPath);
         }
-        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or IOException)
+        catch (NotARegularFileException e)
+        {
+            Fail($"{reference.AssemblyPath} {e.Problem}", "Point the entry at the plugin's DLL in its bin/ folder.");
+            return null;
+        }
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             Fail($"{reference.AssemblyPath} is not a .NET assembly ({e.Message})", "Point the entry at the plugin's DLL in its bin/ folder.");
             return null;
@@ -164,6 +174,14 @@ internal sealed class PluginCatalog : IDisposable
         {
             Fail($"{reference.AssemblyPath} was built against contract version {contract.ToString(2)}, but this host speaks {HostContractVersion.ToString(2)}",
                 $"Rebuild the plugin against {ContractAssemblyName} {HostContractVersion.ToString(2)}, or use a host of its contract version.");
+            return null;
+        }
+
+        // McMaster opens the assembly by path; that path was read as a regular file just above, and is checked
+        // again here (stat, without opening it) so that a file swapped for a FIFO cannot hang the load.
+        if (RegularFile.KindOf(reference.AssemblyPath) is { } kind && kind != FileKind.Regular)
+        {
+            Fail($"{reference.AssemblyPath} is {RegularFile.Describe(kind)}, not a regular file", "Point the entry at the plugin's DLL in its bin/ folder.");
             return null;
         }
 
@@ -253,8 +271,9 @@ internal sealed class PluginCatalog : IDisposable
     /// <summary>Reads the assembly's own name and the version of its contract reference without loading it.</summary>
     private static (string Name, Version Version, Version? Contract) ReadReferences(string path)
     {
-        using FileStream stream = File.OpenRead(path);
-        using var pe = new PEReader(stream);
+        // Read without blocking, and only if it is a regular file (a FIFO there would hang a plain open).
+        byte[] bytes = RegularFile.ReadAll(path, MaxAssemblySize);
+        using var pe = new PEReader(ImmutableCollectionsMarshal.AsImmutableArray(bytes));
         if (!pe.HasMetadata)
         {
             throw new BadImageFormatException("the file has no .NET metadata");

@@ -1,5 +1,4 @@
 using Donjon.Abstractions.Keeps;
-using Donjon.Backends.Process.Interop;
 
 namespace Donjon.Backends.Process;
 
@@ -8,17 +7,18 @@ namespace Donjon.Backends.Process;
 /// </summary>
 /// <remarks>
 /// No shim outlives Donjon: the shim asks for <c>SIGKILL</c> when its parent thread dies (<c>PR_SET_PDEATHSIG</c>),
-/// and that parent is the keeper thread, a thread that lives exactly as long as the shim. Disposal kills the
-/// shim and waits for it.
+/// and that parent is the keeper thread, a thread that lives exactly as long as the shim. The shim leads its own
+/// session and process group; every end of the keep (its own end, <see cref="Kill"/>, disposal) kills that whole
+/// group before the shim is reaped. Disposal kills the shim and waits for it.
 /// </remarks>
 internal sealed class ProcessKeep : IKeep
 {
-    private const int SigKill = 9;
-
     private readonly SharedMemory _block;
     private readonly FutexDoorbellPort _port;
     private readonly TaskCompletionSource<KeepExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _reaping = new();
     private int _pid;
+    private bool _reaped;
 
     private ProcessKeep(SharedMemory block)
     {
@@ -61,7 +61,16 @@ internal sealed class ProcessKeep : IKeep
         }
 
         started.SetResult(null);
-        int status = ShimLauncher.Wait(_pid);
+        ShimLauncher.WaitForEnd(_pid);
+        int status;
+        lock (_reaping)
+        {
+            // Whatever ended the shim, its whole process group goes with it, while the zombie still holds the pid.
+            ShimLauncher.KillGroup(_pid);
+            status = ShimLauncher.Reap(_pid);
+            _reaped = true;
+        }
+
         _exit.TrySetResult(Describe(status));
         _port.MarkKeepEnded();
     }
@@ -80,14 +89,18 @@ internal sealed class ProcessKeep : IKeep
             return KeepExit.Exited((status >> 8) & 0xff);
         }
 
-        return new KeepExit(null, null, $"the shim was killed by signal {signal}");
+        return new KeepExit(null, null, $"the shim was killed by signal {signal}") { Signal = signal };
     }
 
     public void Kill()
     {
-        if (_pid > 0 && !_exit.Task.IsCompleted)
+        lock (_reaping)
         {
-            Libc.Kill(_pid, SigKill);
+            // Until it is reaped the shim's pid cannot be reused, so the group kill reaches only the keep.
+            if (_pid > 0 && !_reaped)
+            {
+                ShimLauncher.KillGroup(_pid);
+            }
         }
     }
 

@@ -14,6 +14,15 @@ internal static unsafe class ShimLauncher
     private const int BlockDescriptor = 4;
     private const short PosixSpawnSetSigdef = 0x04;
     private const short PosixSpawnSetSigmask = 0x08;
+
+    // glibc's POSIX_SPAWN_SETSID: the child calls setsid(), so it leads a session and a process group of its own,
+    // which the host can kill as a whole (kill(-pgid)) and which the terminal's Ctrl-C never reaches directly.
+    private const short PosixSpawnSetsid = 0x80;
+    private const int SigKill = 9;
+    private const int IdTypePid = 1;
+    private const int WaitExited = 4;
+    private const int WaitNoWait = 0x01000000;
+    private const int SiginfoSize = 128;
     private const int OpenReadOnly = 0;
     private const int OpenWriteOnly = 1;
     private const int FDupfdCloexec = 1030;
@@ -76,7 +85,7 @@ internal static unsafe class ShimLauncher
             Check(Libc.PosixSpawnattrSetsigmask(attributes, signals), "setsigmask");
             set.Fill(0xff);
             Check(Libc.PosixSpawnattrSetsigdefault(attributes, signals), "setsigdefault");
-            Check(Libc.PosixSpawnattrSetflags(attributes, PosixSpawnSetSigmask | PosixSpawnSetSigdef), "setflags");
+            Check(Libc.PosixSpawnattrSetflags(attributes, PosixSpawnSetSigmask | PosixSpawnSetSigdef | PosixSpawnSetsid), "setflags");
 
             byte** argv = stackalloc byte*[3] { (byte*)arg0, (byte*)arg1, null };
             byte** envp = stackalloc byte*[1] { null };
@@ -102,8 +111,33 @@ internal static unsafe class ShimLauncher
         }
     }
 
-    /// <summary>Waits for the shim to end. Returns the raw wait status, or -1 if it was already reaped elsewhere.</summary>
-    public static int Wait(int pid)
+    /// <summary>
+    /// Waits until the shim has ended, without reaping it (<c>waitid(WEXITED | WNOWAIT)</c>): until
+    /// <see cref="Reap"/>, its pid stays a zombie, so neither the pid nor its process group can be reused, and
+    /// <see cref="KillGroup"/> can only reach the keep's own processes.
+    /// </summary>
+    public static void WaitForEnd(int pid)
+    {
+        // SAFETY: info is a SiginfoSize-byte buffer on this stack frame (glibc's siginfo_t is 128 bytes); waitid
+        // writes at most that much into it and keeps no pointer to it.
+        byte* info = stackalloc byte[SiginfoSize];
+        while (Libc.Waitid(IdTypePid, pid, info, WaitExited | WaitNoWait) != 0 && Marshal.GetLastPInvokeError() == 4)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Kills every process of the keep's process group (the group the shim leads, made by POSIX_SPAWN_SETSID):
+    /// a second line of defence, so that nothing the keep started survives it. Call it only before <see cref="Reap"/>.
+    /// </summary>
+    public static void KillGroup(int pid)
+    {
+        _ = Libc.Kill(-pid, SigKill);
+        _ = Libc.Kill(pid, SigKill);
+    }
+
+    /// <summary>Reaps the shim after <see cref="WaitForEnd"/>. Returns the raw wait status, or -1 if it was already reaped elsewhere.</summary>
+    public static int Reap(int pid)
     {
         int status;
         while (true)
@@ -115,8 +149,7 @@ internal static unsafe class ShimLauncher
                 return status;
             }
 
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno != 4)
+            if (Marshal.GetLastPInvokeError() != 4)
             {
                 return -1;
             }

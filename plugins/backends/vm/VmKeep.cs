@@ -14,15 +14,15 @@ namespace Donjon.Backends.Vm;
 /// <remarks>
 /// No QEMU outlives Donjon: it is spawned through donjon-vm-exec, which asks for <c>SIGKILL</c> when its parent thread
 /// dies (<c>PR_SET_PDEATHSIG</c>, kept across exec), and that parent is the keeper thread, which lives exactly as long
-/// as QEMU. Disposal kills QEMU and waits for it. The guest RAM is a memfd: it disappears with the last process that
-/// holds it, so no file is ever left behind.
+/// as QEMU. QEMU leads its own session and process group (POSIX_SPAWN_SETSID on donjon-vm-exec, which then becomes
+/// QEMU); every end of the keep kills that whole group before QEMU is reaped. Disposal kills QEMU and waits for it.
+/// The guest RAM is a memfd: it disappears with the last process that holds it, so no file is ever left behind.
 /// </remarks>
 internal sealed class VmKeep : IKeep
 {
     /// <summary>The line the guest prints on COM1 just before it enters the workload (setup.c).</summary>
     public const string ReadyLine = "donjon-vm: ready";
 
-    private const int SigKill = 9;
     private const int AfUnix = 1;
     private const int SockStream = 1;
     private const int SockCloexec = 0x80000;
@@ -40,8 +40,10 @@ internal sealed class VmKeep : IKeep
     private readonly int _console;
     private readonly int _doorbell;
     private readonly int _qemuErrors;
+    private readonly Lock _reaping = new();
     private int _pid;
     private int _disposed;
+    private bool _reaped;
 
     private VmKeep(GuestMemory memory, int console, int doorbell, int qemuErrors, ILogger logger)
     {
@@ -128,7 +130,16 @@ internal sealed class VmKeep : IKeep
         CloseAll(qemuEnds);
         _memory.CloseDescriptor();
         started.SetResult(null);
-        int status = QemuLauncher.Wait(_pid);
+        QemuLauncher.WaitForEnd(_pid);
+        int status;
+        lock (_reaping)
+        {
+            // Whatever ended QEMU, its whole process group goes with it, while the zombie still holds the pid.
+            QemuLauncher.KillGroup(_pid);
+            status = QemuLauncher.Reap(_pid);
+            _reaped = true;
+        }
+
         _port.MarkKeepEnded();
         JoinReaders();
         _exit.TrySetResult(Describe(status, QemuMessages));
@@ -167,10 +178,13 @@ internal sealed class VmKeep : IKeep
 
     public void Kill()
     {
-        int pid = _pid;
-        if (pid > 0 && !_exit.Task.IsCompleted)
+        lock (_reaping)
         {
-            Libc.Kill(pid, SigKill);
+            // Until it is reaped QEMU's pid cannot be reused, so the group kill reaches only the keep.
+            if (_pid > 0 && !_reaped)
+            {
+                QemuLauncher.KillGroup(_pid);
+            }
         }
     }
 

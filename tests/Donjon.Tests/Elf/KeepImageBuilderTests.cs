@@ -337,6 +337,22 @@ public sealed class KeepImageBuilderTests
         (image.Stack.Base % PageSize).Should().Be(0);
     }
 
+    [Fact]
+    public void AnImageLargerThanTheMemoryLimit_IsRefusedWithItsNumbers()
+    {
+        KeepImage fits = KeepImageBuilder.Build(Request(Workload.AssemblyStaticPieHi, seed: 1));
+        ulong segments = fits.Segments.Aggregate(0UL, (sum, segment) => sum + segment.Size);
+        ulong needed = segments + fits.Stack.Size;
+
+        // Exactly the image's size is allowed; a byte less is not.
+        KeepImageRequest exact = Request(Workload.AssemblyStaticPieHi, seed: 1) with { Limits = KeepLimits.Default with { MemorySize = needed } };
+        KeepImageBuilder.Build(exact).Stack.Size.Should().Be(fits.Stack.Size);
+
+        KeepImageRequest tight = exact with { Limits = exact.Limits with { MemorySize = needed - 1 } };
+        FluentActions.Invoking(() => KeepImageBuilder.Build(tight)).Should().Throw<KeepImageException>().WithMessage(
+            $"the image needs {needed} bytes (segments {segments}, stack {fits.Stack.Size}) but limits.memorySize is {needed - 1}; raise limits.memorySize in plugins.json or *");
+    }
+
     private static KeepImage Build(
         Workload workload, ulong? seed, uint userId = 1000, uint groupId = 1000, string[]? arguments = null, string[]? environment = null) =>
         KeepImageBuilder.Build(Request(workload, seed, userId, groupId, arguments, environment));

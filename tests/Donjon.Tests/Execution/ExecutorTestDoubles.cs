@@ -68,6 +68,60 @@ internal sealed class FakeSyscallPort(int blockSize = 8192) : ISyscallPort
     }
 }
 
+/// <summary>A clock that moves only when told to.</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    private long _ticks;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+/// <summary>A <see cref="FakeSyscallPort"/> whose clock advances by a fixed step before each request.</summary>
+internal sealed class SteppingPort(ManualClock clock, TimeSpan step) : ISyscallPort
+{
+    private readonly FakeSyscallPort _inner = new();
+
+    public Memory<byte> SharedBlock => _inner.SharedBlock;
+
+    public List<(byte[] Request, byte[] Reply)> Exchanges => _inner.Exchanges;
+
+    public void Enqueue(byte[] item) => _inner.Enqueue(item);
+
+    public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken)
+    {
+        clock.Advance(step);
+        return _inner.WaitForRequestAsync(cancellationToken);
+    }
+
+    public void CompleteRequest() => _inner.CompleteRequest();
+}
+
+/// <summary>A keep with no process: it ends when <see cref="End"/> or <see cref="Kill"/> is called.</summary>
+internal sealed class FakeKeep : IKeep
+{
+    private readonly TaskCompletionSource<KeepExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ISyscallPort Port { get; } = new FakeSyscallPort();
+
+    public Task<KeepExit> Exit => _exit.Task;
+
+    public int Kills { get; private set; }
+
+    public void End(KeepExit exit) => _exit.TrySetResult(exit);
+
+    public void Kill()
+    {
+        Kills++;
+        _exit.TrySetResult(new KeepExit(null, null, "killed") { Signal = 9 });
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
 /// <summary>A handler set for the executor tests.</summary>
 internal sealed class TestHandlerSet : ISyscallHandlerSet
 {

@@ -135,7 +135,7 @@ public sealed class SyscallExecutorTests
     }
 
     [Fact]
-    public async Task Exit_is_recorded_and_serving_continues_until_the_keep_ends()
+    public async Task After_an_exit_item_nothing_more_is_served()
     {
         var port = new FakeSyscallPort()
             .Enqueue(TestShim.ExitItem(300))
@@ -143,11 +143,56 @@ public sealed class SyscallExecutorTests
         var outcome = await Run(port);
 
         outcome.ExitStatus.Should().Be(300 & 0xff);
-        port.Exchanges.Should().HaveCount(2);
+        outcome.EndReported.Should().BeTrue();
+        port.Exchanges.Should().ContainSingle("the request after the EXIT item is never answered");
         var (request, reply) = port.Exchanges[0];
         BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(0x28), 1);
         reply.Should().Equal(request, "an exit reply changes only the reply sequence");
-        _set.Written.Should().ContainSingle();
+        _set.Written.Should().BeEmpty("the write after the EXIT item never reaches its handler");
+    }
+
+    [Fact]
+    public async Task After_a_fault_item_nothing_more_is_served()
+    {
+        var port = new FakeSyscallPort()
+            .Enqueue(Call("write", [1, 0, 0, 0, 0, 0], null, "early"u8.ToArray()))
+            .Enqueue(TestShim.FaultItem(11, -1, 0x10, 0x5555_0000_1234, 1))
+            .Enqueue(TestShim.ExitItem(0))
+            .Enqueue(Call("write", [1, 0, 0, 0, 0, 0], null, "late"u8.ToArray()));
+        var outcome = await Run(port);
+
+        outcome.Fault!.Signal.Should().Be(11);
+        outcome.ExitStatus.Should().BeNull("the EXIT item after the FAULT item is not read");
+        port.Exchanges.Should().HaveCount(2);
+        _set.Written.Should().ContainSingle().Which.Should().Equal("early"u8.ToArray());
+    }
+
+    [Fact]
+    public async Task A_flood_of_protocol_violations_is_logged_in_full_five_times_then_once_a_second_then_in_total()
+    {
+        var clock = new ManualClock();
+        var port = new SteppingPort(clock, TimeSpan.FromMilliseconds(1));
+        byte[] bad = Call("write", [1, 0, 0, 0, 0, 0], null, "hello"u8.ToArray());
+        BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(0x10 + 16), 6); // the length argument lies
+        for (int i = 0; i < 3000; i++)
+        {
+            port.Enqueue(bad);
+        }
+
+        var table = ConfigurationPageBuilder.BuildTable([_set]);
+        var outcome = await SyscallExecutor.RunAsync(port, table.Dispatch, new TestSession(_logger), _logger, CancellationToken.None, clock);
+
+        outcome.ProtocolViolations.Should().Be(3000);
+        port.Exchanges.Should().HaveCount(3000, "every violation is still answered -EFAULT");
+        var warnings = _logger.Lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Message).ToList();
+        warnings.Take(5).Should().OnlyContain(m => m.StartsWith("Protocol violation by the keep: ", StringComparison.Ordinal) && m.Contains("length argument"));
+
+        // 3000 requests 1 ms apart: 5 in full, then a summary after each further second (two) and one for the rest at the end.
+        var summaries = warnings.Skip(5).SkipLast(1).ToList();
+        summaries.Should().HaveCount(3);
+        summaries.Should().OnlyContain(m => m.Contains(" more protocol violations in the last second"));
+        summaries.Sum(m => int.Parse(m.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).Should().Be(2995);
+        warnings[^1].Should().Be("The keep broke the protocol 3000 times in all (5 shown in full); each was answered -EFAULT");
     }
 
     [Fact]

@@ -22,6 +22,34 @@ public sealed class KeepLifecycleTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void The_keep_process_leads_its_own_session_and_nothing_of_its_group_is_left_after_the_run(string backend)
+    {
+        string program = SuiteWorkloads.Build("sleep", Toolchain.Glibc);
+        using var donjon = StartDonjon(backend, program, ["1"]);
+        try
+        {
+            (donjon.StandardOutput.ReadLine() ?? string.Empty).Should().Be("sleeping");
+            int keep = KeepProcessesOf(donjon.Id).Should().ContainSingle("one process (the shim, or QEMU) is the keep").Subject;
+            (int group, int session) = GroupAndSession(keep);
+            session.Should().Be(keep, "the keep's process is spawned with POSIX_SPAWN_SETSID: it leads its own session");
+            group.Should().Be(keep, "and its own process group, which Donjon kills as a whole");
+            GroupAndSession(donjon.Id).Session.Should().NotBe(keep);
+
+            donjon.WaitForExit(60_000).Should().BeTrue();
+            donjon.ExitCode.Should().Be(0);
+            ProcessesInGroup(keep).Should().BeEmpty("nothing of the keep's process group outlives the run");
+        }
+        finally
+        {
+            if (!donjon.HasExited)
+            {
+                donjon.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Sigkill_of_the_host_kills_the_keep_even_while_the_workload_computes(string backend) =>
         KillHostAndCheck(backend, "spin", [], signal: 9, expectedStatus: null);
 
@@ -111,6 +139,39 @@ public sealed class KeepLifecycleTests
                 {
                     found.Add(pid);
                     frontier.Enqueue(pid);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The process group and session of <paramref name="pid"/>, from /proc/PID/stat (fields 5 and 6).</summary>
+    private static (int Group, int Session) GroupAndSession(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Every live process whose process group is <paramref name="group"/>.</summary>
+    private static List<int> ProcessesInGroup(int group)
+    {
+        var found = new List<int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out int pid))
+            {
+                try
+                {
+                    if (GroupAndSession(pid).Group == group && IsAlive(pid))
+                    {
+                        found.Add(pid);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The process ended while it was being read.
                 }
             }
         }

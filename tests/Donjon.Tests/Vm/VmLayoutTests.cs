@@ -55,6 +55,28 @@ public sealed partial class VmLayoutTests
         }
     }
 
+    [Fact]
+    public void Guest_RAM_follows_limits_memorySize()
+    {
+        MethodInfo ramSize = VmPlugin.Type("VmBackend").GetMethod("RamSize", BindingFlags.NonPublic | BindingFlags.Static)!;
+        string program = Workloads.SuiteWorkloads.Build("hello", Workloads.Toolchain.Assembly);
+        Host.Elf.WorkloadFile workload = Host.Elf.ElfInspector.Load(program);
+        ulong RamFor(ulong memorySize)
+        {
+            var limits = Abstractions.Sessions.KeepLimits.Default with { MemorySize = memorySize };
+            Abstractions.Images.KeepImage image = Host.Images.KeepImageBuilder.Build(new Host.Images.KeepImageRequest(
+                workload.Report, workload.Contents, program, [program], [], 1000, 1000, limits, 1, ReadOnlyMemory<byte>.Empty));
+            image.Layout.HeapMaxSize.Should().Be(memorySize, "the heap may grow to the whole limit");
+            return (ulong)ramSize.Invoke(null, [image, 1UL << 20])!;
+        }
+
+        const ulong MiB = 1UL << 20;
+        ulong small = RamFor(256 * MiB);
+        ulong large = RamFor(768 * MiB);
+        small.Should().BeGreaterThan(256 * MiB, "the guest holds the whole limit, the image and the stack");
+        (large - small).Should().BeInRange(512 * MiB, 514 * MiB, "512 MiB more of limit is 512 MiB more of guest RAM, plus 1/512 of it for page tables");
+    }
+
     private static Dictionary<string, ulong> SharedDefines()
     {
         string text = File.ReadAllText(Repository.PathOf("asm/vm/vm.h"));

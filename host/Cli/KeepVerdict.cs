@@ -1,0 +1,135 @@
+using System.Globalization;
+using Donjon.Abstractions.Keeps;
+using Donjon.Host.Execution;
+using Donjon.Host.Protocol;
+
+namespace Donjon.Host.Cli;
+
+/// <summary>Donjon's exit status for a run, the lines it prints on stderr, and the warnings it logs.</summary>
+/// <param name="Status">Donjon's exit status.</param>
+/// <param name="Messages">Lines for stderr, in order.</param>
+/// <param name="Warnings">Warnings for the log (the keep's report disagreed with how its process ended).</param>
+internal sealed record Verdict(int Status, IReadOnlyList<string> Messages, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Turns how a keep ended into Donjon's verdict. The keep's items are the keep's word, and in a process keep the
+/// workload can write them itself; so when the backend knows how the keep's process ended (its wait status: an exit
+/// status, or <see cref="KeepExit.Signal"/>), that decides, and a report that disagrees only earns a warning. Items
+/// decide only when the backend knows no status (a VM keep whose status did not fit QEMU's exit code).
+/// </summary>
+internal static class KeepVerdict
+{
+    /// <summary>SIGSYS: what the process shim dies of when its seccomp filter kills it.</summary>
+    public const int SigSys = 31;
+
+    /// <summary>Decides the verdict.</summary>
+    /// <param name="elf">The workload's path as typed.</param>
+    /// <param name="outcome">What the executor saw, or <see langword="null"/> when it was cancelled.</param>
+    /// <param name="exit">How the backend says the keep ended.</param>
+    /// <param name="interruptedBy">The signal (SIGINT, SIGTERM) that made Donjon stop the keep, if one did.</param>
+    /// <param name="killedAfterReport">Whether the keep had to be killed after its grace period (<see cref="KeepGrace"/>).</param>
+    public static Verdict Decide(string elf, ExecutorOutcome? outcome, KeepExit exit, int? interruptedBy, bool killedAfterReport)
+    {
+        ArgumentNullException.ThrowIfNull(exit);
+        var messages = new List<string>();
+        var warnings = new List<string>();
+        KeepFault? fault = outcome?.Fault;
+        int? reportedStatus = outcome?.ExitStatus;
+        string? report = fault is not null
+            ? string.Create(CultureInfo.InvariantCulture, $"a fault ({fault.Description}, signal {fault.Signal})")
+            : reportedStatus is int r ? string.Create(CultureInfo.InvariantCulture, $"an exit with status {r}") : null;
+
+        if (interruptedBy is int interrupt && report is null)
+        {
+            messages.Add(string.Create(CultureInfo.InvariantCulture, $"donjon: {elf}: interrupted by signal {interrupt}; the keep was stopped"));
+            return new Verdict(ExitCodes.SignalBase + interrupt, messages, warnings);
+        }
+
+        if (killedAfterReport)
+        {
+            messages.Add(string.Create(CultureInfo.InvariantCulture,
+                $"donjon: the keep of {elf} reported {report} but did not end within {KeepGrace.Period.TotalSeconds:0} s; Donjon stopped serving it and killed it"));
+        }
+
+        if (exit.Signal is int signal)
+        {
+            if (fault is not null && fault.Signal == signal)
+            {
+                messages.Add(FaultLine(elf, fault) + " (reported by the keep)");
+                return new Verdict(ExitCodes.SignalBase + signal, messages, warnings);
+            }
+
+            if (report is not null)
+            {
+                warnings.Add(Disagreement(report, string.Create(CultureInfo.InvariantCulture, $"its process was killed by signal {signal}")));
+            }
+            else if (signal == SigSys)
+            {
+                messages.Add($"donjon: {elf}: the keep was killed by its seccomp filter (SIGSYS): the program, or code it jumped into, made a system call the shim may not make");
+                return new Verdict(ExitCodes.SignalBase + signal, messages, warnings);
+            }
+
+            if (!killedAfterReport)
+            {
+                messages.Add(string.Create(CultureInfo.InvariantCulture, $"donjon: the keep of {elf} was killed by signal {signal}"));
+            }
+
+            return new Verdict(ExitCodes.SignalBase + signal, messages, warnings);
+        }
+
+        if (exit.ExitStatus is int status)
+        {
+            if (fault is not null && status == ExitCodes.SignalBase + fault.Signal)
+            {
+                // A shim that reports a fault and then exits with 128 + its signal (the VM shim does).
+                messages.Add(FaultLine(elf, fault));
+                return new Verdict(status, messages, warnings);
+            }
+
+            if (report is not null)
+            {
+                if (fault is not null || reportedStatus != status)
+                {
+                    warnings.Add(Disagreement(report, string.Create(CultureInfo.InvariantCulture, $"its process exited with status {status}")));
+                }
+
+                return new Verdict(status, messages, warnings);
+            }
+
+            string? meaning = status switch
+            {
+                ProtocolLayout.ShimExitBadArguments => "it was started with bad arguments or descriptors",
+                ProtocolLayout.ShimExitBadImage => "it rejected the keep image",
+                ProtocolLayout.ShimExitBadBlock => "the shared block or a reply broke the protocol",
+                ProtocolLayout.ShimExitMapFailed => "it could not map the keep image",
+                ProtocolLayout.ShimExitSeccompFailed => "it could not install its seccomp filter",
+                _ => null,
+            };
+            messages.Add(meaning is null
+                ? string.Create(CultureInfo.InvariantCulture, $"donjon: the keep of {elf} ended with status {status} without the workload reporting an exit")
+                : string.Create(CultureInfo.InvariantCulture, $"donjon: the keep's shim failed (status {status}): {meaning}; see its message above"));
+            return new Verdict(ExitCodes.CannotRun, messages, warnings);
+        }
+
+        // The backend knows no status (a VM keep's status too large for QEMU's exit code): the keep's items decide.
+        if (fault is not null)
+        {
+            messages.Add(FaultLine(elf, fault));
+            return new Verdict(ExitCodes.SignalBase + fault.Signal, messages, warnings);
+        }
+
+        if (reportedStatus is int reported)
+        {
+            return new Verdict(reported & 0xff, messages, warnings);
+        }
+
+        messages.Add($"donjon: the keep of {elf} ended abnormally: {exit.Reason ?? "no reason given"}");
+        return new Verdict(ExitCodes.CannotRun, messages, warnings);
+    }
+
+    private static string FaultLine(string elf, KeepFault fault) => string.Create(CultureInfo.InvariantCulture,
+        $"donjon: {elf} faulted in the keep: {fault.Description} (signal {fault.Signal}, address 0x{fault.Address:x}, instruction 0x{fault.InstructionPointer:x})");
+
+    private static string Disagreement(string report, string truth) =>
+        $"The keep's report disagreed with how its process ended: it reported {report}, but {truth}; Donjon trusts the process status";
+}
