@@ -169,7 +169,10 @@ public sealed class KeepSuiteTests
     public void A_writer_to_a_closed_pipe_dies_of_sigpipe_with_141(string backend, Toolchain toolchain)
     {
         string program = SuiteWorkloads.Build("yes", toolchain);
-        var native = ChildProcess.Run("/bin/bash", ["-c", $"set -o pipefail; '{program}' | head -1"], NativeEnvironment());
+
+        // The test host ignores SIGPIPE, as .NET does, and an ignored signal is inherited: the native run gets the
+        // default action back through env(1). A keep's shim always starts with every signal at its default.
+        var native = ChildProcess.Run("/bin/bash", ["-c", $"set -o pipefail; env --default-signal=PIPE '{program}' | head -1"], NativeEnvironment());
         var keep = ChildProcess.Run(
             "/bin/bash",
             ["-c", $"set -o pipefail; dotnet '{DonjonProcess.HostAssembly}' run --backend {backend} '{program}' | head -1"],
