@@ -34,6 +34,8 @@
 #define LX_NR_ARCH_PRCTL        158
 #define LX_NR_GETTID            186
 #define LX_NR_KILL              62
+#define LX_NR_SCHED_YIELD       24
+#define LX_NR_CLOCK_NANOSLEEP   230
 #define LX_NR_TKILL             200
 #define LX_NR_RT_SIGPENDING     127
 #define LX_NR_PWRITE64          18
@@ -61,6 +63,7 @@
 #define LX_ESRCH                3
 #define LX_EINTR                4
 #define LX_EPIPE                32
+#define LX_ETIMEDOUT            110
 #define LX_EAGAIN               11
 #define LX_ENOMEM               12
 #define LX_EACCES               13
@@ -81,6 +84,17 @@
 #define LX_F_SEAL_WRITE         0x0008
 #define LX_FUTEX_WAIT           0           /* not the _PRIVATE variant: the block is shared with another process */
 #define LX_FUTEX_WAKE           1
+#define LX_FUTEX_REQUEUE        3
+#define LX_FUTEX_CMP_REQUEUE    4
+#define LX_FUTEX_WAKE_OP        5
+#define LX_FUTEX_WAIT_BITSET    9
+#define LX_FUTEX_WAKE_BITSET    10
+#define LX_FUTEX_PRIVATE_FLAG   128
+#define LX_FUTEX_CLOCK_REALTIME 256
+#define LX_FUTEX_CMD_MASK       0x7F        /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), within the low byte */
+#define LX_CLOCK_REALTIME       0
+#define LX_CLOCK_MONOTONIC      1
+#define LX_TIMER_ABSTIME        1
 #define LX_RLIMIT_CORE          4
 #define LX_AT_FDCWD             (-100)
 #define LX_O_RDONLY             0

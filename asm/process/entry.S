@@ -18,7 +18,7 @@
  *     real signal mask := empty (whatever the host's spawning thread had blocked, SIGSYS must not be)
  *     dj_process_load (load.c): check block, image and configuration; map the image; unmap the blob
  *     dj_process_isolate (load.c): RLIMIT_CORE 0; unmap the kernel's stack, vDSO and vvar
- *     dj_signals_install (signals.S), dj_seccomp_install(the block's doorbell) (filter.c)
+ *     dj_signals_install (signals.S), dj_seccomp_install (filter.c)
  *     dj_enter_workload
  *
  * Labels: .L<function>_<what>.
@@ -155,7 +155,6 @@ FUNC(_start)
     call    dj_process_load
     call    dj_process_isolate
     call    dj_signals_install
-    lea     rdi, [rbp + DJ_BLOCK_DOORBELL_OFFSET]
     call    dj_seccomp_install
     jmp     dj_enter_workload
 

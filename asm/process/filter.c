@@ -3,7 +3,7 @@
  * SIGSYS, and the shim's own system calls are allowed one by one, with their arguments pinned.
  *
  * Entry points
- *   dj_seccomp_install(doorbell)   once, from _start (entry.S), after the image is loaded, the foreign
+ *   dj_seccomp_install()           once, from _start (entry.S), after the image is loaded, the foreign
  *                                  mappings are gone and the signal handlers are in place; exits 124 on failure
  *
  * Why the arguments are checked (docs/design.md, "Threat model")
@@ -15,7 +15,7 @@
  *   and Donjon reports the keep killed by its filter.
  *
  * The program (classic BPF over struct seccomp_data; built at run time because the shim is position-
- * independent: its text range, the doorbell's address and the pid are known only then)
+ * independent: its text range and the pid are known only then)
  *
  *     arch != AUDIT_ARCH_X86_64                   -> KILL   (an `int 0x80` from 64-bit code)
  *     ip outside [__shim_text_start, __shim_text_end)
@@ -26,8 +26,15 @@
  *     nr has the x32 bit (0x40000000)             -> KILL
  *     rt_sigreturn                                -> ALLOW  every handler returns through dj_restorer
  *     exit, exit_group                            -> ALLOW  the end of the keep (dj_keep_exit, dj_fatal)
- *     gettid                                      -> ALLOW  set_tid_address's answer; the fault path's tgkill
- *     futex(doorbell, FUTEX_WAIT | FUTEX_WAKE)    -> ALLOW  only the block's doorbell word (doorbell.S)
+ *     gettid                                      -> ALLOW  the fault path's tgkill
+ *     futex(.., op, ..) with op WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET or WAKE_BITSET, with
+ *       only the PRIVATE and CLOCK_REALTIME flags -> ALLOW  the block's doorbell (doorbell.S) and the
+ *                                                           workload's futexes (futex.c). A futex reaches only
+ *                                                           this process's waiters, or, on the block, the
+ *                                                           host's doorbell waiter, which re-reads the doorbell
+ *                                                           anyway. Never the PI operations: their word names
+ *                                                           an owner thread id the kernel looks up host-wide.
+ *     sched_yield                                 -> ALLOW  futex.c
  *     mmap(.., prot not W+X, flags with MAP_ANONYMOUS and no high bits, fd -1)
  *                                                 -> ALLOW  the workload's anonymous memory (memory.c); never
  *                                                           a descriptor, so never a file or the block again
@@ -49,7 +56,7 @@
  *   happens before the filter exists. The filter cannot be removed or loosened, and execve is not allowed, so
  *   nothing can shed it. Threads (issue "Threads and signals") will add clone with the exact thread flags.
  *
- * Untrusted inputs: none (the doorbell address is the shim's own mapping of the block).
+ * Untrusted inputs: none.
  */
 #include "shim.h"
 #include "linux.h"
@@ -164,7 +171,7 @@ static void check_not_write_exec(unsigned i)
     emit(LX_BPF_JEQ_K, TO_KILL, 0, LX_PROT_WRITE | LX_PROT_EXEC);
 }
 
-void dj_seccomp_install(uint64_t doorbell)
+void dj_seccomp_install(void)
 {
     uint64_t text_start = (uint64_t)__shim_text_start;
     uint64_t text_end = (uint64_t)__shim_text_end;
@@ -204,9 +211,21 @@ void dj_seccomp_install(uint64_t doorbell)
     allow(LX_NR_GETTID);
 
     rule_begin(LX_NR_FUTEX);
-    check_equal(0, doorbell);
-    check_one_of(1, LX_FUTEX_WAIT, LX_FUTEX_WAKE);
+    load(arg_hi(1));
+    emit(LX_BPF_JEQ_K, 0, TO_KILL, 0);
+    load(arg_lo(1));
+    emit(LX_BPF_JSET_K, TO_KILL, 0, ~(uint32_t)(LX_FUTEX_CMD_MASK | LX_FUTEX_PRIVATE_FLAG | LX_FUTEX_CLOCK_REALTIME));
+    emit(LX_BPF_ALU_AND_K, 0, 0, LX_FUTEX_CMD_MASK);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, 0, LX_FUTEX_WAIT);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, 0, LX_FUTEX_WAKE);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, 0, LX_FUTEX_REQUEUE);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, 0, LX_FUTEX_CMP_REQUEUE);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, 0, LX_FUTEX_WAKE_OP);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, 0, LX_FUTEX_WAIT_BITSET);
+    emit(LX_BPF_JEQ_K, TO_ALLOW, TO_KILL, LX_FUTEX_WAKE_BITSET);
     rule_end();
+
+    allow(LX_NR_SCHED_YIELD);
 
     rule_begin(LX_NR_MMAP);
     check_not_write_exec(2);

@@ -143,6 +143,11 @@ static int is_workload(uint64_t start, uint64_t size)
     return workload_extent(start) - start >= size;
 }
 
+int dj_user_range_ok(uint64_t start, uint64_t size)
+{
+    return size == 0 || is_workload(start, size);
+}
+
 long dj_user_read(void *dst, uint64_t src, uint64_t size)
 {
     if (size == 0)

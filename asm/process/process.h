@@ -28,8 +28,8 @@ void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, ui
    the shim's, the block's or the image's is unmapped. Runs on the shim's own stack. Exits 123 on failure. */
 void dj_process_isolate(void);
 
-/* filter.c: installs the seccomp filter (its allowed set pins `doorbell`, the block's futex word). Exits 124. */
-void dj_seccomp_install(uint64_t doorbell);
+/* filter.c: installs the seccomp filter. Exits 124. */
+void dj_seccomp_install(void);
 
 /* load.c: after a workload fault has been reported, the process dies by `signal` itself (never returns). */
 DJ_NORETURN void dj_die_by_signal(uint32_t signal);
@@ -52,6 +52,12 @@ long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot);
 long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
                    uint64_t new_address);
 long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice);
+/* Whether [start, start + size) is wholly the workload's memory (its image, heap and mmap mappings). */
+int dj_user_range_ok(uint64_t start, uint64_t size);
+
+/* futex.c */
+long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);
+long dj_sys_sched_yield(void);
 
 #endif /* __ASSEMBLER__ */
 #endif /* DJ_PROCESS_H */

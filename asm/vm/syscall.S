@@ -316,6 +316,7 @@ dj_keep_table:
     KEEP    LX_NR_RT_SIGACTION, dj_sys_rt_sigaction
     KEEP    LX_NR_RT_SIGPROCMASK, dj_sys_rt_sigprocmask
     KEEP    LX_NR_RT_SIGRETURN, dj_keep_rt_sigreturn
+    KEEP    LX_NR_SCHED_YIELD, dj_sys_sched_yield
     KEEP    LX_NR_MREMAP, dj_sys_mremap
     KEEP    LX_NR_MADVISE, dj_sys_madvise
     KEEP    LX_NR_EXIT, dj_keep_exit
@@ -325,6 +326,7 @@ dj_keep_table:
     KEEP    LX_NR_ARCH_PRCTL, dj_keep_arch_prctl
     KEEP    LX_NR_GETTID, dj_sys_gettid
     KEEP    LX_NR_TKILL, dj_sys_tkill
+    KEEP    LX_NR_FUTEX, dj_sys_futex
     KEEP    LX_NR_SET_TID_ADDRESS, dj_keep_set_tid_address
     KEEP    LX_NR_EXIT_GROUP, dj_keep_exit
     KEEP    LX_NR_TGKILL, dj_sys_tgkill

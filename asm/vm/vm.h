@@ -204,6 +204,10 @@ void dj_syscall_entry(void);
 void dj_syscall_entry_compat(void);
 DJ_NORETURN void dj_enter_workload(uint64_t entry, uint64_t stack);
 
+/* ---- futex.c: one thread's futex, served in the keep ---- */
+long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);
+long dj_sys_sched_yield(void);
+
 /* ---- signal.c: the workload's signals at the VM's returns to ring 3 ---- */
 /* At a syscall's return (syscall.S's slow path): rt_sigreturn when `sigreturn`, then the frames of the
    deliverable signals. The frame is returned to with iretq. */

@@ -73,7 +73,6 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(18, "pwrite64", DescriptorCalls.PositionalWrite, value, SyscallArgument.Input(2), value, value),
             Sync(19, "readv", DescriptorCalls.ReadVector, value, iovecOut, value),
             Sync(20, "writev", DescriptorCalls.WriteVector, value, iovecIn, value),
-            Sync(24, "sched_yield", (_, _) => RandomCalls.Yield()),
             Sync(32, "dup", DescriptorCalls.Duplicate, value),
             Sync(33, "dup2", DescriptorCalls.DuplicateTo, value, value),
             (new(35, "nanosleep", [timespecIn, timespecOut]), (request, _, token) => TimeCalls.NanosleepAsync(request, token)),

@@ -182,6 +182,16 @@ public sealed class KeepSuiteTests
         keep.StdoutText.Should().Be("y\n").And.Be(native.StdoutText);
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Pthread_once_semaphores_and_timed_waits_on_futexes_served_in_the_keep(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "once", toolchain).StdoutText.Should().Be(
+            "pthread_once ran init 1 time(s)\n" +
+            "sem_trywait: 0\n" +
+            "sem_timedwait: -1, ETIMEDOUT: 1, waited at least 45 ms: 1\n" +
+            "pthread_cond_timedwait: ETIMEDOUT 1\n" +
+            "sched_yield: 0\n");
+
     internal static Dictionary<string, string> NativeEnvironment() => new(StringComparer.Ordinal)
     {
         // What the keep's environment is under the committed plugins.json, plus the test's --env.

@@ -51,7 +51,7 @@ public sealed class CoreSyscallsTests : IDisposable
         _set.Syscalls.Select(s => s.Number).Should().OnlyHaveUniqueItems();
         _set.Syscalls.Select(s => s.Name).Should().OnlyHaveUniqueItems();
         _set.Syscalls.Select(s => s.Number).Should().BeEquivalentTo(
-            [0, 1, 3, 5, 8, 16, 17, 18, 19, 20, 24, 32, 33, 35, 39, 63, 89, 96, 97, 102, 104, 107, 108, 110, 201, 228, 229, 230, 262, 267, 292, 302, 318]);
+            [0, 1, 3, 5, 8, 16, 17, 18, 19, 20, 32, 33, 35, 39, 63, 89, 96, 97, 102, 104, 107, 108, 110, 201, 228, 229, 230, 262, 267, 292, 302, 318]);
     }
 
     [Fact]
@@ -651,12 +651,6 @@ public sealed class CoreSyscallsTests : IDisposable
         (await Call(318, [0, 0, 0])).Value.Should().Be(0);
         (await Call(318, [0, 16, 8])).Value.Should().Be(-EINVAL, "an unknown flag");
         (await Call(318, [0, 16, 6])).Value.Should().Be(-EINVAL, "GRND_RANDOM with GRND_INSECURE");
-    }
-
-    [Fact]
-    public async Task Sched_yield_succeeds()
-    {
-        (await Call(24, [])).Value.Should().Be(0);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Donjon.Abstractions.Syscalls;
 
 namespace Donjon.Syscalls.Core.Handlers;
 
-/// <summary><c>getrandom</c> and <c>sched_yield</c>.</summary>
+/// <summary><c>getrandom</c>.</summary>
 internal static class RandomCalls
 {
     /// <summary><c>GRND_NONBLOCK</c>.</summary>
@@ -31,12 +31,5 @@ internal static class RandomCalls
         byte[] bytes = count == 0 ? [] : new byte[count];
         RandomNumberGenerator.Fill(bytes);
         return request.Output(count, 0, bytes);
-    }
-
-    /// <summary><c>sched_yield()</c>: yields the host thread serving the keep.</summary>
-    public static SyscallResult Yield()
-    {
-        _ = Thread.Yield();
-        return SyscallResult.Success(0);
     }
 }
