@@ -6,13 +6,26 @@ namespace Donjon.Host.Images;
 /// <summary>
 /// Chooses where a keep's regions lie, much as Linux's ASLR does for a PIE on x86-64: the image at a random
 /// page-aligned base above <c>0x5555_5555_4000</c>, the heap (<c>brk</c>) a random gap after the image, the stack
-/// a random distance below the top of the 47-bit user address space, and the anonymous <c>mmap</c> region a random
-/// gap below the stack. All randomness comes from the given <see cref="Random"/>, so a seed reproduces a layout.
+/// a random distance below <see cref="StackCeiling"/>, and the anonymous <c>mmap</c> region a random gap below the
+/// stack. All randomness comes from the given <see cref="Random"/>, so a seed reproduces a layout.
 /// </summary>
+/// <remarks>
+/// The stack and the <c>mmap</c> region stay below <see cref="StackCeiling"/>, not below the top of user space as on
+/// Linux, because the top is where the kernel itself puts the process keep's shim, its shared block and its initial
+/// stack (a random place in the top 1 TiB and some): a workload region planned there met them about once in a thousand
+/// runs, and the shim then had to refuse the image.
+/// </remarks>
 internal static class AddressSpaceLayoutPlanner
 {
     /// <summary>The first address above user space (one guard page below 2^47, as on Linux).</summary>
     public const ulong UserAddressSpaceEnd = 0x7fff_ffff_f000;
+
+    /// <summary>
+    /// The highest address the planned stack reaches: 2 TiB below the top of user space, under the window where Linux
+    /// places a process's own stack (up to 16 GiB below the top) and its mmap area (up to 1 TiB below that, plus the
+    /// stack gap), so that nothing the kernel gave the process keep's shim can be in the way.
+    /// </summary>
+    public const ulong StackCeiling = 0x7dff_ffff_f000;
 
     /// <summary>The lowest load base: Linux's <c>ELF_ET_DYN_BASE</c> (two thirds of the 47-bit space), page-aligned.</summary>
     public const ulong LoadBaseWindowStart = 0x5555_5555_4000;
@@ -67,7 +80,7 @@ internal static class AddressSpaceLayoutPlanner
         ulong imageEnd = AlignUp(loadBase + highestVirtualEnd, PageSize);
         ulong heapBase = imageEnd + RandomPages(random, 0, MaxHeapGapSize / PageSize);
         ulong stackSize = AlignUp(limits.StackSize, PageSize);
-        ulong stackTop = UserAddressSpaceEnd - RandomPages(random, StackTopRandomPageBits);
+        ulong stackTop = StackCeiling - RandomPages(random, StackTopRandomPageBits);
         ulong stackBase = stackTop - stackSize;
         ulong mmapEnd = stackBase - StackToMmapGuardSize - RandomPages(random, MmapGapRandomPageBits);
 
