@@ -157,6 +157,15 @@ public sealed class KeepSuiteTests
 
     [Theory]
     [MemberData(nameof(CToolchains))]
+    public void A_handler_sees_linuxs_frame_and_its_edits_to_registers_and_fpu_state_are_restored(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "sigframe", toolchain).StdoutText.Should().Be(
+            "signal 11, si_addr 0x18, handler rsp 16-byte aligned after the return address: 1\n" +
+            "uc_flags has FP_XSTATE: 1, fpstate 64-byte aligned: 1, magic1 1, magic2 1, extended = xstate + 4: 1\n" +
+            "saved RAX 24, saved RIP at the faulting mov: 1\n" +
+            "handler ran: 1; after the return, RAX 4242 and XMM0 6.25\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
     public void Abort_ends_with_status_134(string backend, Toolchain toolchain)
     {
         var keep = SameAsNative(backend, "abort", toolchain);
