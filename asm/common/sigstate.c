@@ -61,6 +61,8 @@ _Static_assert(sizeof(struct dj_user_regs) == 18 * 8, "struct dj_user_regs is si
 
 static uint64_t blocked;
 static uint64_t pending;
+static uint64_t saved_mask;         /* rt_sigsuspend's mask to restore once its signal is delivered */
+static int restore_saved_mask;
 static uint8_t pending_info[LX_NSIG][LX_SIGINFO_SIZE];
 static struct kernel_sigaction actions[LX_NSIG];
 static struct kernel_stack altstack;
@@ -262,6 +264,66 @@ long dj_sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig)
 
 long dj_sys_gettid(void) { return DJ_KEEP_THREAD_ID; }
 
+/* ---- waiting for a signal: pause, rt_sigsuspend, rt_sigtimedwait ---- */
+
+/* The keep's one thread: a signal it does not have pending now can only come from itself, so a wait with nothing
+   pending lasts for ever (until Donjon stops the keep), as it would on Linux with no other sender. */
+
+long dj_sys_pause(void)
+{
+    if (!dj_signal_deliverable())
+        dj_wait_for_ever();
+    return -LX_EINTR;                   /* delivered on the way back (the shim's return path) */
+}
+
+long dj_sys_rt_sigsuspend(uint64_t set, uint64_t sigsetsize)
+{
+    uint64_t mask;
+    if (sigsetsize != LX_SIGSET_SIZE)
+        return -LX_EINVAL;
+    if (dj_user_read(&mask, set, sizeof mask))
+        return -LX_EFAULT;
+    saved_mask = blocked;
+    restore_saved_mask = 1;
+    blocked = mask & ~UNBLOCKABLE;
+    if (!dj_signal_deliverable())
+        dj_wait_for_ever();
+    return -LX_EINTR;
+}
+
+long dj_sys_rt_sigtimedwait(uint64_t set, uint64_t info, uint64_t timeout, uint64_t sigsetsize)
+{
+    uint64_t wanted;
+    if (sigsetsize != LX_SIGSET_SIZE)
+        return -LX_EINVAL;
+    if (dj_user_read(&wanted, set, sizeof wanted))
+        return -LX_EFAULT;
+    wanted &= ~UNBLOCKABLE;
+    uint64_t ready = pending & wanted;
+    if (ready) {
+        int sig = __builtin_ctzll(ready) + 1;
+        if (info && dj_user_write(info, pending_info[sig - 1], LX_SIGINFO_SIZE))
+            return -LX_EFAULT;
+        pending &= ~BIT(sig);
+        return sig;
+    }
+    if (!timeout)
+        dj_wait_for_ever();
+    int64_t span[2];
+    if (dj_user_read(span, timeout, sizeof span))
+        return -LX_EFAULT;
+    if (span[0] < 0 || span[1] < 0 || span[1] >= 1000000000)
+        return -LX_EINVAL;
+    if (span[0] || span[1]) {
+        /* Nothing can arrive meanwhile: the wait is the host's sleep, on the workload's own timespec. */
+        uint64_t args[DJ_MAX_ARGUMENTS] = { LX_CLOCK_MONOTONIC, 0, timeout, 0, 0, 0 };
+        long slept = dj_host_syscall(LX_NR_CLOCK_NANOSLEEP, args);
+        if (slept < 0 && slept != -LX_EINTR)
+            return slept;
+    }
+    return -LX_EAGAIN;
+}
+
 /* ---- the host's calls, and SIGPIPE ---- */
 
 static int raises_sigpipe(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
@@ -362,9 +424,12 @@ static long build_frame(int sig, const struct kernel_sigaction *a, struct dj_use
     memcpy(uc + LX_UC_STACK, &stack_then, sizeof stack_then);
     memcpy(uc + LX_UC_MCONTEXT, regs, sizeof *regs);
     memcpy(uc + LX_UC_CSGSFSSS, segments, sizeof segments);
-    memcpy(uc + LX_UC_OLDMASK, &blocked, 8);
+    /* The mask rt_sigreturn restores: the interrupted code's, which rt_sigsuspend saved before it took its own. */
+    uint64_t mask_then = restore_saved_mask ? saved_mask : blocked;
+    restore_saved_mask = 0;
+    memcpy(uc + LX_UC_OLDMASK, &mask_then, 8);
     memcpy(uc + LX_UC_FPSTATE, &fp, 8);
-    memcpy(uc + LX_UC_SIGMASK, &blocked, 8);
+    memcpy(uc + LX_UC_SIGMASK, &mask_then, 8);
     const uint8_t *info = pending_info[sig - 1];
     uint64_t address;
     memcpy(&address, info + LX_SI_ADDR, 8);
@@ -412,6 +477,10 @@ int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_
             return delivered;
         }
         delivered++;
+    }
+    if (restore_saved_mask) {           /* rt_sigsuspend's signal was ignored: its mask ends with it */
+        blocked = saved_mask;
+        restore_saved_mask = 0;
     }
     return delivered;
 }

@@ -34,6 +34,9 @@
 #define LX_NR_ARCH_PRCTL        158
 #define LX_NR_GETTID            186
 #define LX_NR_KILL              62
+#define LX_NR_PAUSE             34
+#define LX_NR_RT_SIGTIMEDWAIT   128
+#define LX_NR_RT_SIGSUSPEND     130
 #define LX_NR_SCHED_YIELD       24
 #define LX_NR_CLOCK_NANOSLEEP   230
 #define LX_NR_TKILL             200

@@ -126,6 +126,12 @@ long dj_sys_kill(uint64_t pid, uint64_t sig);
 long dj_sys_tkill(uint64_t tid, uint64_t sig);
 long dj_sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig);
 long dj_sys_gettid(void);
+long dj_sys_pause(void);
+long dj_sys_rt_sigsuspend(uint64_t set, uint64_t sigsetsize);
+long dj_sys_rt_sigtimedwait(uint64_t set, uint64_t info, uint64_t timeout, uint64_t sigsetsize);
+
+/* Per shim: the keep's one thread waits for ever (a futex that nobody wakes; a halted vCPU). */
+DJ_NORETURN void dj_wait_for_ever(void);
 
 /* dj_marshal_syscall, and SIGPIPE raised when a write-like call returns -EPIPE (as the kernel does). */
 long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);

@@ -57,3 +57,10 @@ long dj_sys_sched_yield(void)
 {
     return dj_syscall1(LX_NR_SCHED_YIELD, 0);
 }
+
+DJ_NORETURN void dj_wait_for_ever(void)
+{
+    static uint32_t never;              /* nobody ever wakes it: Donjon ends the keep */
+    for (;;)
+        dj_syscall6(LX_NR_FUTEX, (long)&never, LX_FUTEX_WAIT | LX_FUTEX_PRIVATE_FLAG, 0, 0, 0, 0);
+}

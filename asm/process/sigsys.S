@@ -198,9 +198,12 @@ dj_keep_table:
     KEEP    LX_NR_SCHED_YIELD, dj_sys_sched_yield
     KEEP    LX_NR_MREMAP, dj_sys_mremap
     KEEP    LX_NR_MADVISE, dj_sys_madvise
+    KEEP    LX_NR_PAUSE, dj_sys_pause
     KEEP    LX_NR_EXIT, dj_keep_exit
     KEEP    LX_NR_KILL, dj_sys_kill
     KEEP    LX_NR_RT_SIGPENDING, dj_sys_rt_sigpending
+    KEEP    LX_NR_RT_SIGTIMEDWAIT, dj_sys_rt_sigtimedwait
+    KEEP    LX_NR_RT_SIGSUSPEND, dj_sys_rt_sigsuspend
     KEEP    LX_NR_SIGALTSTACK, dj_sys_sigaltstack
     KEEP    LX_NR_ARCH_PRCTL, dj_keep_arch_prctl
     KEEP    LX_NR_GETTID, dj_sys_gettid

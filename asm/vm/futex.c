@@ -47,7 +47,7 @@ static long wake_op(uint64_t uaddr2, uint32_t encoded)
     return 0;
 }
 
-static DJ_NORETURN void wait_for_ever(void)
+DJ_NORETURN void dj_wait_for_ever(void)
 {
     for (;;)
         __asm__ volatile("sti; hlt; cli");
@@ -91,7 +91,7 @@ long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, u
         if (word != (uint32_t)val)
             return -LX_EAGAIN;
         if (!timeout)
-            wait_for_ever();
+            dj_wait_for_ever();
         {
             uint64_t args[DJ_MAX_ARGUMENTS] = { LX_CLOCK_MONOTONIC, 0, timeout, 0, 0, 0 };
             if (cmd == LX_FUTEX_WAIT_BITSET) {

@@ -166,6 +166,16 @@ public sealed class KeepSuiteTests
 
     [Theory]
     [MemberData(nameof(CToolchains))]
+    public void Sigsuspend_sigwait_and_sigtimedwait_take_the_programs_own_signals(string backend, Toolchain toolchain)
+    {
+        var keep = SameAsNative(backend, "sigwait", toolchain);
+        keep.StdoutText.Should().StartWith("sigsuspend: -1, EINTR 1, handled 10, SIGUSR1 blocked again 1\n")
+            .And.Contain("sigwait: 0, signal 12\n")
+            .And.EndWith("sigtimedwait with nothing pending: -1, EAGAIN 1, waited at least 25 ms 1\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
     public void Abort_ends_with_status_134(string backend, Toolchain toolchain)
     {
         var keep = SameAsNative(backend, "abort", toolchain);
