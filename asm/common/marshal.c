@@ -160,6 +160,22 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
     return NULL;
 }
 
+/* ---- The signal words of the header (1.1) ---- */
+
+uint64_t dj_channel_take_signals(void)
+{
+    volatile uint64_t *word = (volatile uint64_t *)(channel.block + DJ_BLOCK_SIGNALS_OFFSET);
+    if (!channel.block || *word == 0)
+        return 0;
+    return __atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST);
+}
+
+void dj_channel_publish_interrupting(uint64_t signals)
+{
+    if (channel.block)
+        put64(channel.block + DJ_BLOCK_INTERRUPTING_OFFSET, signals);
+}
+
 /* ---- One request/reply exchange ---- */
 
 static volatile uint8_t *item_start(void) { return channel.block + DJ_BLOCK_ITEMS_START; }

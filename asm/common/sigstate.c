@@ -69,6 +69,28 @@ static struct kernel_stack altstack;
 
 static int valid_signal(uint64_t sig) { return sig >= 1 && sig <= LX_NSIG; }
 
+/* `pending` is also changed by the process shim's kick handler, which may interrupt the shim anywhere: every
+   change is one atomic operation. */
+static uint64_t pending_now(void) { return __atomic_load_n(&pending, __ATOMIC_SEQ_CST); }
+static void pending_clear(uint64_t bits) { __atomic_and_fetch(&pending, ~bits, __ATOMIC_SEQ_CST); }
+
+enum default_action { TERMINATE, IGNORE };
+static enum default_action default_action(int sig);
+
+/* The signals that would interrupt a blocked call: a handler, or a default action that ends the program. The host
+   reads it to decide whether a forwarded signal interrupts the call it is serving (an ignored one must not). */
+static void publish_interrupting(void)
+{
+    uint64_t mask = 0;
+    for (int sig = 1; sig <= LX_NSIG; sig++) {
+        uint64_t handler = actions[sig - 1].handler;
+        if (handler == LX_SIG_IGN || (handler == 0 && default_action(sig) == IGNORE))
+            continue;
+        mask |= BIT(sig);
+    }
+    dj_channel_publish_interrupting(mask);
+}
+
 /* ---- rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending: Linux's checks and error order ---- */
 
 long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_t sigsetsize)
@@ -87,7 +109,8 @@ long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_
         actions[sig - 1] = action;
         /* POSIX: setting SIG_IGN discards a pending instance (so does SIG_DFL of a default-ignored one). */
         if (action.handler == LX_SIG_IGN)
-            pending &= ~BIT(sig);
+            pending_clear(BIT(sig));
+        publish_interrupting();
     }
     if (oldact && dj_user_write(oldact, &old, sizeof old))
         return -LX_EFAULT;
@@ -127,7 +150,7 @@ long dj_sys_rt_sigpending(uint64_t set, uint64_t sigsetsize)
 {
     if (sigsetsize > LX_SIGSET_SIZE)
         return -LX_EINVAL;
-    uint64_t value = pending & blocked;
+    uint64_t value = pending_now() & blocked;
     if (dj_user_write(set, &value, sigsetsize))
         return -LX_EFAULT;
     return 0;
@@ -201,10 +224,33 @@ void dj_signal_raise(int sig, const uint8_t info[LX_SIGINFO_SIZE])
     if (a->handler == LX_SIG_IGN)
         return;
     /* Standard signals do not queue: a second instance while one is pending is lost, as in Linux. */
-    if (pending & BIT(sig))
+    if (pending_now() & BIT(sig))
         return;
-    pending |= BIT(sig);
     memcpy(pending_info[sig - 1], info, LX_SIGINFO_SIZE);
+    __atomic_or_fetch(&pending, BIT(sig), __ATOMIC_SEQ_CST);
+}
+
+/* Signals the host forwarded (Donjon got them: SIGINT, SIGTERM, ...), raised as a kill from outside the keep. */
+static void take_forwarded(void)
+{
+    uint64_t bits = dj_channel_take_signals();
+    while (bits) {
+        int sig = __builtin_ctzll(bits) + 1;
+        bits &= bits - 1;
+        uint8_t info[LX_SIGINFO_SIZE];
+        memset(info, 0, sizeof info);
+        int32_t signo = sig;
+        memcpy(info + LX_SI_SIGNO, &signo, 4);      /* SI_USER, from pid 0: a sender outside the keep */
+        dj_signal_raise(sig, info);
+    }
+}
+
+void dj_signals_init(void) { publish_interrupting(); }
+
+int dj_signal_pending_in(uint64_t wanted)
+{
+    take_forwarded();
+    return (pending_now() & wanted) != 0;
 }
 
 /* siginfo for kill/tkill/tgkill from the keep's one process (pid 1, uid 0 as far as the keep tells). */
@@ -266,13 +312,13 @@ long dj_sys_gettid(void) { return DJ_KEEP_THREAD_ID; }
 
 /* ---- waiting for a signal: pause, rt_sigsuspend, rt_sigtimedwait ---- */
 
-/* The keep's one thread: a signal it does not have pending now can only come from itself, so a wait with nothing
-   pending lasts for ever (until Donjon stops the keep), as it would on Linux with no other sender. */
+/* The keep's one thread: a signal it does not have pending now comes only from the host (one Donjon forwards), so
+   a wait lasts until then, or until Donjon stops the keep. A timed rt_sigtimedwait sleeps on the host's clock and
+   sees only what is pending when it wakes (the host's sleep is interrupted for a forwarded signal). */
 
 long dj_sys_pause(void)
 {
-    if (!dj_signal_deliverable())
-        dj_wait_for_ever();
+    dj_wait_for_signal(0);
     return -LX_EINTR;                   /* delivered on the way back (the shim's return path) */
 }
 
@@ -286,8 +332,7 @@ long dj_sys_rt_sigsuspend(uint64_t set, uint64_t sigsetsize)
     saved_mask = blocked;
     restore_saved_mask = 1;
     blocked = mask & ~UNBLOCKABLE;
-    if (!dj_signal_deliverable())
-        dj_wait_for_ever();
+    dj_wait_for_signal(0);
     return -LX_EINTR;
 }
 
@@ -299,16 +344,22 @@ long dj_sys_rt_sigtimedwait(uint64_t set, uint64_t info, uint64_t timeout, uint6
     if (dj_user_read(&wanted, set, sizeof wanted))
         return -LX_EFAULT;
     wanted &= ~UNBLOCKABLE;
-    uint64_t ready = pending & wanted;
+    if (!timeout) {
+        dj_wait_for_signal(wanted);
+        if (!dj_signal_pending_in(wanted))
+            return -LX_EINTR;           /* another signal came first: delivered on the way back */
+    }
+    take_forwarded();
+    uint64_t ready = pending_now() & wanted;
     if (ready) {
         int sig = __builtin_ctzll(ready) + 1;
         if (info && dj_user_write(info, pending_info[sig - 1], LX_SIGINFO_SIZE))
             return -LX_EFAULT;
-        pending &= ~BIT(sig);
+        pending_clear(BIT(sig));
         return sig;
     }
     if (!timeout)
-        dj_wait_for_ever();
+        return -LX_EINTR;
     int64_t span[2];
     if (dj_user_read(span, timeout, sizeof span))
         return -LX_EFAULT;
@@ -355,7 +406,11 @@ long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
 
 /* ---- delivery ---- */
 
-int dj_signal_deliverable(void) { return (pending & ~blocked) != 0; }
+int dj_signal_deliverable(void)
+{
+    take_forwarded();
+    return (pending_now() & ~blocked) != 0;
+}
 
 int dj_signal_action_is_handler(int sig)
 {
@@ -364,8 +419,6 @@ int dj_signal_action_is_handler(int sig)
     uint64_t handler = actions[sig - 1].handler;
     return handler != 0 && handler != LX_SIG_IGN;
 }
-
-enum default_action { TERMINATE, IGNORE };
 
 static enum default_action default_action(int sig)
 {
@@ -381,7 +434,7 @@ static enum default_action default_action(int sig)
 /* The lowest pending unblocked signal; synchronous ones (faults) first, as Linux's next_signal does. */
 static int next_signal(void)
 {
-    uint64_t ready = pending & ~blocked;
+    uint64_t ready = pending_now() & ~blocked;
     const uint64_t synchronous = BIT(LX_SIGSEGV) | BIT(LX_SIGBUS) | BIT(LX_SIGILL) | BIT(LX_SIGTRAP) |
                                  BIT(LX_SIGFPE) | BIT(LX_SIGSYS);
     if (ready & synchronous)
@@ -461,7 +514,7 @@ int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_
     int delivered = 0;
     *terminating = 0;
     for (int sig; (sig = next_signal()) != 0;) {
-        pending &= ~BIT(sig);
+        pending_clear(BIT(sig));
         struct kernel_sigaction a = actions[sig - 1];
         if (a.handler == LX_SIG_IGN)
             continue;

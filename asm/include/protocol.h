@@ -100,7 +100,7 @@
 /* ---- §3 Shared block (DJNB) ---- */
 #define DJ_BLOCK_MAGIC                           0x424E4A44       /* "DJNB" read as a little-endian u32. */
 #define DJ_BLOCK_VERSION_MAJOR                   1                /* The shared block's major version. */
-#define DJ_BLOCK_VERSION_MINOR                   0                /* The shared block's minor version. */
+#define DJ_BLOCK_VERSION_MINOR                   1                /* The shared block's minor version. */
 #define DJ_BLOCK_HEADER_SIZE                     64               /* The size of the shared block header; the items follow it. */
 #define DJ_BLOCK_DEFAULT_SIZE                    0x201000         /* The default size of a shared block: 2 MiB + 4 KiB. */
 #define DJ_BLOCK_ITEMS_START                     64               /* Where the items start in the block (the value of the items-offset field). */
@@ -116,8 +116,10 @@
 #define DJ_BLOCK_SHIM_SLEEPING_OFFSET            0x20             /* u32 "shim sleeping". */
 #define DJ_BLOCK_REQUEST_SEQUENCE_OFFSET         0x24             /* u32 request sequence number (shim). */
 #define DJ_BLOCK_REPLY_SEQUENCE_OFFSET           0x28             /* u32 reply sequence number (host). */
-#define DJ_BLOCK_RESERVED_OFFSET                 0x2C             /* The reserved, zero bytes at the end of the header. */
-#define DJ_BLOCK_RESERVED_SIZE                   20               /* The size of the header's reserved bytes. */
+#define DJ_BLOCK_RESERVED_OFFSET                 0x2C             /* The reserved, zero u32 of the header. */
+#define DJ_BLOCK_RESERVED_SIZE                   4                /* The size of the header's reserved bytes. */
+#define DJ_BLOCK_INTERRUPTING_OFFSET             0x30             /* u64 signals that would interrupt a blocked call (bit n-1: signal n); shim writes (1.1). */
+#define DJ_BLOCK_SIGNALS_OFFSET                  0x38             /* u64 signals forwarded by the host (bit n-1: signal n); host sets, shim takes (1.1). */
 #define DJ_DOORBELL_IDLE                         0                /* Doorbell value: idle. */
 #define DJ_DOORBELL_REQUEST                      1                /* Doorbell value: a request is ready. */
 #define DJ_DOORBELL_REPLY                        2                /* Doorbell value: the reply is ready. */

@@ -98,6 +98,11 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size);
 /* Sends syscall `number` with the workload's `args` through the block; returns the host's result. */
 long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
 
+/* Takes every signal the host forwarded (bit n-1: signal n) out of the block, at once; 0 when none. */
+uint64_t dj_channel_take_signals(void);
+/* Tells the host which signals would interrupt a blocked call (an untrusted hint for its EINTR). */
+void dj_channel_publish_interrupting(uint64_t signals);
+
 /* Sends an EXIT item and waits for the host's reply. */
 void dj_report_exit(int32_t status);
 
@@ -130,8 +135,13 @@ long dj_sys_pause(void);
 long dj_sys_rt_sigsuspend(uint64_t set, uint64_t sigsetsize);
 long dj_sys_rt_sigtimedwait(uint64_t set, uint64_t info, uint64_t timeout, uint64_t sigsetsize);
 
-/* Per shim: the keep's one thread waits for ever (a futex that nobody wakes; a halted vCPU). */
-DJ_NORETURN void dj_wait_for_ever(void);
+/* Per shim: the keep's one thread waits until a signal is deliverable or one of `wanted` is pending (a futex that
+   only a kick interrupts; a halted vCPU that only the doorbell line wakes). */
+void dj_wait_for_signal(uint64_t wanted);
+/* Once the block is open: tells the host which signals would interrupt a blocked call (all default, at first). */
+void dj_signals_init(void);
+/* Whether a signal in `wanted` is pending (blocked or not). */
+int dj_signal_pending_in(uint64_t wanted);
 
 /* dj_marshal_syscall, and SIGPIPE raised when a write-like call returns -EPIPE (as the kernel does). */
 long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);

@@ -11,6 +11,7 @@
  *   dj_process_sigaltstack(...)     sigaltstack with the workload's stack pointer (EPERM while on the stack)
  *   dj_process_fault(sig, si, uc)   a workload fault: to its handler when it has one (1), else 0 (dj_fault
  *                                   reports it and dies by it)
+ *   dj_process_kick(sig, si, uc)    the real SIGURG handler (signals.S): the host forwarded a signal
  *
  * The FPU state: the kernel saved the workload's FPU state in the ucontext's fpstate (XSAVE format, its size in
  * the software bytes at 464: Linux's struct _fpx_sw_bytes). That image is copied into each workload frame, so
@@ -117,4 +118,19 @@ int dj_process_fault(uint32_t signal, const uint8_t *siginfo, uint8_t *uc)
     dj_signal_raise((int)signal, siginfo);
     dj_process_deliver(uc);
     return 1;
+}
+
+/* The kick: Donjon's host sent SIGURG because it forwarded a signal into the block (or because it wants the keep
+   to look). In the workload's own code, a deliverable signal is delivered at once, from this context; in the
+   shim's, its own return path delivers it, and a wait for a signal (futex.c) wakes up. */
+void dj_process_kick(uint32_t signal, const uint8_t *siginfo, uint8_t *uc)
+{
+    (void)signal;
+    (void)siginfo;
+    __atomic_add_fetch(&dj_kick_count, 1, __ATOMIC_SEQ_CST);
+    uint64_t rip = regs_of(uc)->rip;
+    if (rip >= (uint64_t)__shim_text_start && rip < (uint64_t)__shim_text_end)
+        return;
+    if (dj_signal_deliverable())
+        dj_process_deliver(uc);
 }

@@ -58,9 +58,16 @@ long dj_sys_sched_yield(void)
     return dj_syscall1(LX_NR_SCHED_YIELD, 0);
 }
 
-DJ_NORETURN void dj_wait_for_ever(void)
+/* Bumped by every kick (deliver.c): the futex the one thread waits on for a signal. Reading it before the test
+   and waiting for that value closes the window in which a kick could come between the two. */
+uint32_t dj_kick_count;
+
+void dj_wait_for_signal(uint64_t wanted)
 {
-    static uint32_t never;              /* nobody ever wakes it: Donjon ends the keep */
-    for (;;)
-        dj_syscall6(LX_NR_FUTEX, (long)&never, LX_FUTEX_WAIT | LX_FUTEX_PRIVATE_FLAG, 0, 0, 0, 0);
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&dj_kick_count, __ATOMIC_SEQ_CST);
+        if (dj_signal_deliverable() || dj_signal_pending_in(wanted))
+            return;
+        dj_syscall6(LX_NR_FUTEX, (long)&dj_kick_count, LX_FUTEX_WAIT | LX_FUTEX_PRIVATE_FLAG, seen, 0, 0, 0);
+    }
 }

@@ -54,6 +54,7 @@ void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, ui
     const char *problem = dj_channel_open(block, block_size);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, problem);
+    dj_signals_init();
 
     struct dj_range owned[3] = {
         { (uint64_t)__shim_start, (uint64_t)__shim_end },

@@ -34,6 +34,12 @@ void dj_seccomp_install(void);
 /* load.c: after a workload fault has been reported, the process dies by `signal` itself (never returns). */
 DJ_NORETURN void dj_die_by_signal(uint32_t signal);
 
+/* futex.c: bumped by every kick, waited on by dj_wait_for_signal. */
+extern uint32_t dj_kick_count;
+
+/* deliver.c: the SIGURG handler's C part. */
+void dj_process_kick(uint32_t signal, const uint8_t *siginfo, uint8_t *uc);
+
 /* filter.c: the process's pid, which the filter pins for tgkill. */
 extern long dj_pid;
 

@@ -6,10 +6,11 @@
  *   dj_signals_install   once, from _start
  *   dj_restorer          the sa_restorer of every handler the shim installs (the kernel returns into it)
  *   dj_fault             the handler of SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP
+ *   dj_kick              the handler of SIGURG, the host's kick (deliver.c)
  *
  * Flows
  *   install: guard page below the alternate stack -> sigaltstack -> rt_sigaction(SIGSYS: dj_sigsys, in
- *     sigsys.S) -> rt_sigaction(each fault signal: dj_fault).
+ *     sigsys.S) -> rt_sigaction(SIGURG: dj_kick) -> rt_sigaction(each fault signal: dj_fault).
  *     Every handler runs on the alternate stack (SA_ONSTACK), because a fault may come from a workload whose
  *     stack is gone, and because the signal frame of an AVX-512 CPU is ~3 KiB the workload did not budget.
  *     Every handler returns through dj_restorer, inside the shim's text, because rt_sigreturn is a system
@@ -89,6 +90,13 @@ FUNC(dj_signals_install)
     mov     edi, LX_SIGSYS
     call    .Ldj_signals_install_action
 
+    /* the kick: SIGURG from the host, which forwarded a signal (deliver.c) */
+    lea     rax, [rip + dj_kick]
+    mov     [rsp + LX_SA_HANDLER], rax
+    mov     qword ptr [rsp + LX_SA_MASK], FAULT_MASK
+    mov     edi, LX_SIGURG
+    call    .Ldj_signals_install_action
+
     /* the faults */
     lea     rax, [rip + dj_fault]
     mov     [rsp + LX_SA_HANDLER], rax
@@ -123,6 +131,15 @@ FUNC(dj_signals_install)
     lea     rsi, [rip + .Lmsg_signals]
     call    dj_fatal
 END(dj_signals_install)
+
+/* dj_kick: the SIGURG handler. The kernel's SA_SIGINFO call (edi, rsi, rdx), on the alternate stack with
+   rsp + 8 16-byte aligned; returns through dj_restorer, into the workload's handler when deliver.c built one. */
+FUNC(dj_kick)
+    sub     rsp, 8
+    call    dj_process_kick
+    add     rsp, 8
+    ret
+END(dj_kick)
 
 /* The shim's sa_restorer: the frame the kernel built is at rsp. */
 FUNC(dj_restorer)

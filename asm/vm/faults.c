@@ -54,8 +54,28 @@ static DJ_NORETURN void workload_fault(const struct dj_trap_frame *frame, uint32
     dj_vm_exit(DJ_EXIT_SIGNAL_BASE + (int)signal);
 }
 
+#define PIC_MASTER_COMMAND 0x20
+#define PIC_EOI 0x20
+#define UART_LSR 5
+#define UART_LSR_DATA_READY 1
+
+/* The doorbell line's interrupt: the host replied, or forwarded a signal (its bit is in the block). Drain what it
+   sent, acknowledge, and, when it interrupted the workload itself, deliver what is deliverable now. */
+static void doorbell_interrupt(struct dj_trap_frame *frame)
+{
+    for (int i = 0; i < 16 && (dj_inb(DJ_VM_DOORBELL_PORT + UART_LSR) & UART_LSR_DATA_READY); i++)
+        (void)dj_inb(DJ_VM_DOORBELL_PORT);
+    dj_outb(PIC_MASTER_COMMAND, PIC_EOI);
+    if ((frame->cs & 3) == 3)
+        dj_vm_deliver_interrupted(frame);
+}
+
 void dj_trap(struct dj_trap_frame *frame)
 {
+    if (frame->vector == DJ_VM_DOORBELL_VECTOR) {
+        doorbell_interrupt(frame);
+        return;
+    }
     int from_user = (frame->cs & 3) == 3;
     uint64_t address = 0;
 

@@ -10,7 +10,7 @@
  *   WAIT, WAIT_BITSET                      -> EAGAIN when *uaddr != val; else the timeout runs out on the host's
  *                                             clock (clock_nanosleep with the workload's own timespec, relative
  *                                             for WAIT, absolute on the chosen clock for WAIT_BITSET), then
- *                                             ETIMEDOUT; with no timeout the one thread waits for ever, as on Linux
+ *                                             ETIMEDOUT; with no timeout the one thread waits for a signal (EINTR)
  *   the priority-inheritance operations    -> ENOSYS (as in the process keep: asm/process/futex.c)
  * The checks and error codes are Linux's (alignment EINVAL, a zero bitset EINVAL, FUTEX_CLOCK_REALTIME only with
  * the waits, ENOSYS for unknown operations). Threads on vCPUs (docs/protocol-2.0-draft.md) replace the waits.
@@ -47,10 +47,13 @@ static long wake_op(uint64_t uaddr2, uint32_t encoded)
     return 0;
 }
 
-DJ_NORETURN void dj_wait_for_ever(void)
+/* The one thread waits for a signal: only the host can send one (a forwarded signal, with a byte on the doorbell
+   line, whose interrupt ends the `hlt`). Interrupts are off here (the syscall entry), so the test and the `sti;
+   hlt` pair leave no window: `sti` takes effect only after `hlt` has begun. */
+void dj_wait_for_signal(uint64_t wanted)
 {
-    for (;;)
-        __asm__ volatile("sti; hlt; cli");
+    while (!dj_signal_deliverable() && !dj_signal_pending_in(wanted))
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
 long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3)
@@ -90,8 +93,10 @@ long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, u
             return -LX_EFAULT;
         if (word != (uint32_t)val)
             return -LX_EAGAIN;
-        if (!timeout)
-            dj_wait_for_ever();
+        if (!timeout) {
+            dj_wait_for_signal(0);      /* only a signal ends it: EINTR, as Linux's futex wait */
+            return -LX_EINTR;
+        }
         {
             uint64_t args[DJ_MAX_ARGUMENTS] = { LX_CLOCK_MONOTONIC, 0, timeout, 0, 0, 0 };
             if (cmd == LX_FUTEX_WAIT_BITSET) {

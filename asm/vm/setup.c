@@ -460,6 +460,7 @@ void dj_vm_main(uint32_t start_info)
     const char *problem = dj_channel_open(dj_phys_to_virt(DJ_VM_BLOCK_ADDRESS), DJ_VM_BLOCK_SIZE);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, problem);
+    dj_signals_init();
     const uint8_t *blob = dj_phys_to_virt(DJ_VM_BLOB_ADDRESS);
     problem = dj_image_check(blob, blob_size, NULL, 0, &image);
     if (problem)

@@ -114,6 +114,11 @@ static void deliver(struct dj_trap_frame *frame)
     from_regs(frame, &regs);
 }
 
+void dj_vm_deliver_interrupted(struct dj_trap_frame *frame)
+{
+    deliver(frame);
+}
+
 void dj_vm_syscall_signals(struct dj_trap_frame *frame, int sigreturn)
 {
     if (sigreturn) {

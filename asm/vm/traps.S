@@ -11,9 +11,10 @@
  *     the registers are restored and `iretq` retries or resumes, or it never returns (the workload's fault is
  *     reported to the host and the keep ends; a shim fault ends the keep).
  *   NMI (2): nothing to do in a keep; returns at once (it runs on the critical stack, IST 1).
- *   the doorbell line (COM2, vector DJ_VM_DOORBELL_VECTOR): reads and drops the bytes the host sent (at most 16,
- *     so that a flooding host cannot hold the shim here), acknowledges the PIC, returns. Its only purpose is to
- *     end the `hlt` in dj_doorbell_ring_wait (doorbell.S); it touches rax, rcx, rdx only, and saves them.
+ *   the doorbell line (COM2, vector DJ_VM_DOORBELL_VECTOR): the common path, then dj_trap (faults.c) reads and
+ *     drops the bytes the host sent (at most 16, so that a flooding host cannot hold the shim here) and
+ *     acknowledges the PIC. It ends the `hlt` in dj_doorbell_ring_wait (doorbell.S) and in a wait for a signal
+ *     (futex.c); when it interrupted the workload, a signal the host forwarded is delivered from its frame.
  *   any other PIC line (masked; only a spurious IRQ 7 or 15 can arrive): acknowledges and returns.
  *
  * Labels: .L<function>_<what>; the stubs are .Ltrap_<n>.
@@ -124,29 +125,13 @@
 .Ltrap_2:
     iretq
 
-/* The doorbell line: drop what the host sent, acknowledge, return. */
+/* The doorbell line: through the common path, so that faults.c can deliver a forwarded signal to the workload it
+   interrupted (it drains the line and acknowledges the interrupt). */
     .balign 16
 .Ltrap_doorbell:
-    push    rax
-    push    rcx
-    push    rdx
-    mov     ecx, 16
-.Ltrap_doorbell_drain:
-    mov     edx, DJ_VM_DOORBELL_PORT + 5    /* LSR */
-    in      al, dx
-    test    al, 1                           /* data ready */
-    jz      .Ltrap_doorbell_ack
-    mov     edx, DJ_VM_DOORBELL_PORT        /* RBR */
-    in      al, dx
-    dec     ecx
-    jnz     .Ltrap_doorbell_drain
-.Ltrap_doorbell_ack:
-    mov     al, PIC_EOI
-    out     PIC_MASTER_COMMAND, al
-    pop     rdx
-    pop     rcx
-    pop     rax
-    iretq
+    push    0
+    push    DJ_VM_DOORBELL_VECTOR
+    jmp     .Ltrap_common
 
 /* A masked PIC line (a spurious IRQ 7 or 15): acknowledge both controllers, return. An end-of-interrupt with no
    line in service changes nothing. */

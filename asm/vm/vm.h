@@ -212,6 +212,8 @@ long dj_sys_sched_yield(void);
 /* At a syscall's return (syscall.S's slow path): rt_sigreturn when `sigreturn`, then the frames of the
    deliverable signals. The frame is returned to with iretq. */
 void dj_vm_syscall_signals(struct dj_trap_frame *frame, int sigreturn);
+/* An interrupt that came while the workload ran (the doorbell line): deliver what is deliverable. */
+void dj_vm_deliver_interrupted(struct dj_trap_frame *frame);
 /* A workload exception: to its handler when it has one (1, the frame now enters it), else 0. */
 int dj_vm_fault_to_handler(struct dj_trap_frame *frame, uint32_t signal, uint64_t address);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
@@ -66,6 +67,44 @@ internal static class KeepRunner
             using var session = new KeepSession(image.Workload, policy, new KeepStdio(0, 1, 2), keepLogger);
             using CancellationTokenRegistration onCancel = cancellationToken.Register(keep.Kill);
 
+            // Signals Donjon receives go to the workload first (SignalRouting), when the keep can take them now.
+            KeepSignals? signals = keep is IInterruptibleKeep interruptible ? new KeepSignals(keep.Port.SharedBlock, interruptible) : null;
+            int stopSignals = 0;
+            int stoppedAfterGrace = 0;
+            bool Forward(int signal)
+            {
+                if (signals is null || keep.Exit.IsCompleted)
+                {
+                    return false;
+                }
+
+                if (signal is 2 or 15)
+                {
+                    if (Interlocked.Increment(ref stopSignals) > 1)
+                    {
+                        return false;           // a second one: Donjon stops the keep (Program)
+                    }
+
+                    _ = StopAfterGraceAsync(signal);
+                }
+
+                signals.Forward(signal);
+                return true;
+            }
+
+            async Task StopAfterGraceAsync(int signal)
+            {
+                if (await Task.WhenAny(keep.Exit, Task.Delay(SignalRouting.StopGracePeriod, CancellationToken.None)).ConfigureAwait(false) != keep.Exit)
+                {
+                    Volatile.Write(ref stoppedAfterGrace, signal);
+                    await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"donjon: {request.ElfPath} did not end within {SignalRouting.StopGracePeriod.TotalSeconds:0} s of signal {signal}, which Donjon forwarded to it; the keep was stopped")).ConfigureAwait(false);
+                    keep.Kill();
+                }
+            }
+
+            using IDisposable routing = SignalRouting.Route(Forward);
+
             // The executor stops when Donjon is interrupted, or shortly after the keep has ended while a handler
             // still blocks (a sleep, a read) on its behalf; the normal path ends it by the port reporting the end.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -90,7 +129,7 @@ internal static class KeepRunner
             try
             {
                 outcome = await Task.Factory.StartNew(
-                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token),
+                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token, interrupter: signals?.Calls),
                     CancellationToken.None,
                     TaskCreationOptions.LongRunning,
                     TaskScheduler.Default).Unwrap().ConfigureAwait(false);
@@ -110,6 +149,11 @@ internal static class KeepRunner
             foreach (string warning in verdict.Warnings)
             {
                 HostLog.KeepReportDisagreed(environment.Logger, warning);
+            }
+
+            if (Volatile.Read(ref stoppedAfterGrace) is int forwarded and > 0)
+            {
+                return ExitCodes.SignalBase + forwarded;     // said above; as if the signal had ended it
             }
 
             foreach (string message in verdict.Messages)

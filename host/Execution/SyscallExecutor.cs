@@ -40,6 +40,7 @@ internal static class SyscallExecutor
     /// <param name="logger">Where protocol violations, handler failures and shim log lines go.</param>
     /// <param name="cancellationToken">Stops serving; the wait or the running handler then throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="clock">The clock of the protocol-violation rate limit (the system's by default).</param>
+    /// <param name="interrupter">Lends each call a token a forwarded signal cancels (the call then returns <c>-EINTR</c>); none by default.</param>
     /// <returns>The exit status or fault the keep reported, once it reported one or the port says the keep has ended.</returns>
     public static async Task<ExecutorOutcome> RunAsync(
         ISyscallPort port,
@@ -47,7 +48,8 @@ internal static class SyscallExecutor
         IKeepSession session,
         ILogger logger,
         CancellationToken cancellationToken,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null,
+        CallInterrupter? interrupter = null)
     {
         ArgumentNullException.ThrowIfNull(port);
         ArgumentNullException.ThrowIfNull(dispatch);
@@ -70,7 +72,7 @@ internal static class SyscallExecutor
                 switch (request)
                 {
                     case ParsedRequest.SyscallCall call:
-                        if (!await ServeCallAsync(port, dispatch, call, session, logger, cancellationToken).ConfigureAwait(false))
+                        if (!await ServeCallAsync(port, dispatch, call, session, logger, interrupter, cancellationToken).ConfigureAwait(false))
                         {
                             handlerFailures++;
                         }
@@ -143,6 +145,7 @@ internal static class SyscallExecutor
         ParsedRequest.SyscallCall call,
         IKeepSession session,
         ILogger logger,
+        CallInterrupter? interrupter,
         CancellationToken cancellationToken)
     {
         if (!dispatch.TryGetValue(call.Number, out var entry))
@@ -153,19 +156,31 @@ internal static class SyscallExecutor
         }
 
         SyscallResult? result;
+        CancellationTokenSource? interruptible = interrupter?.Begin(cancellationToken);
         try
         {
-            result = await entry.Set.HandleAsync(call.Request, session, cancellationToken).ConfigureAwait(false);
+            result = await entry.Set.HandleAsync(call.Request, session, interruptible?.Token ?? cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
+        }
+        catch (OperationCanceledException) when (interruptible is { IsCancellationRequested: true })
+        {
+            // A forwarded signal interrupted the call: EINTR, and the shim delivers the signal on the way back.
+            ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EINTR);
+            return true;
         }
         catch (Exception exception)
         {
             logger.LogError(exception, "Handler set {Set} failed on syscall {Number} ({Name}); answering -EIO", SetName(entry.Set), call.Number, call.Signature.Name);
             ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EIO);
             return false;
+        }
+        finally
+        {
+            interrupter?.End();
+            interruptible?.Dispose();
         }
 
         string? problem = ReplyWriter.WriteSyscallResult(port.SharedBlock.Span, call, result);

@@ -3,6 +3,9 @@ namespace Donjon.Host.Protocol;
 /// <summary>The Linux errno values the host answers with itself.</summary>
 internal static class Errno
 {
+    /// <summary>Interrupted system call: a forwarded signal interrupted a blocked call.</summary>
+    internal const int EINTR = 4;
+
     /// <summary>I/O error: a handler failed.</summary>
     internal const int EIO = 5;
 

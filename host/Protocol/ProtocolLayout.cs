@@ -250,7 +250,7 @@ internal static class ProtocolLayout
     internal const int BlockVersionMajor = 1;
 
     /// <summary>The shared block's minor version.</summary>
-    internal const int BlockVersionMinor = 0;
+    internal const int BlockVersionMinor = 1;
 
     /// <summary>The size of the shared block header; the items follow it.</summary>
     internal const int BlockHeaderSize = 64;
@@ -297,11 +297,17 @@ internal static class ProtocolLayout
     /// <summary>u32 reply sequence number (host).</summary>
     internal const int BlockReplySequenceOffset = 0x28;
 
-    /// <summary>The reserved, zero bytes at the end of the header.</summary>
+    /// <summary>The reserved, zero u32 of the header.</summary>
     internal const int BlockReservedOffset = 0x2C;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int BlockReservedSize = 20;
+    internal const int BlockReservedSize = 4;
+
+    /// <summary>u64 the signals that would interrupt a blocked call of the workload (their action is a handler, or a default that ends it), bit n-1 for signal n: the shim writes it; untrusted (1.1).</summary>
+    internal const int BlockInterruptingOffset = 0x30;
+
+    /// <summary>u64 signals forwarded by the host to the workload, bit n-1 for signal n: the host sets bits, the shim takes them all at once (1.1).</summary>
+    internal const int BlockSignalsOffset = 0x38;
 
     /// <summary>Doorbell value: idle.</summary>
     internal const uint DoorbellIdle = 0;

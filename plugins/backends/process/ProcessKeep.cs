@@ -11,7 +11,7 @@ namespace Donjon.Backends.Process;
 /// session and process group; every end of the keep (its own end, <see cref="Kill"/>, disposal) kills that whole
 /// group before the shim is reaped. Disposal kills the shim and waits for it.
 /// </remarks>
-internal sealed class ProcessKeep : IKeep
+internal sealed class ProcessKeep : IInterruptibleKeep
 {
     private readonly SharedMemory _block;
     private readonly FutexDoorbellPort _port;
@@ -100,6 +100,18 @@ internal sealed class ProcessKeep : IKeep
             if (_pid > 0 && !_reaped)
             {
                 ShimLauncher.KillGroup(_pid);
+            }
+        }
+    }
+
+    /// <summary>Sends the shim <c>SIGURG</c>, its kick (asm/process/deliver.c): it takes the forwarded signals.</summary>
+    public void Interrupt()
+    {
+        lock (_reaping)
+        {
+            if (_pid > 0 && !_reaped)
+            {
+                ShimLauncher.Kick(_pid);
             }
         }
     }

@@ -19,6 +19,7 @@ internal static unsafe class ShimLauncher
     // which the host can kill as a whole (kill(-pgid)) and which the terminal's Ctrl-C never reaches directly.
     private const short PosixSpawnSetsid = 0x80;
     private const int SigKill = 9;
+    private const int SigUrg = 23;
     private const int IdTypePid = 1;
     private const int WaitExited = 4;
     private const int WaitNoWait = 0x01000000;
@@ -130,6 +131,9 @@ internal static unsafe class ShimLauncher
     /// Kills every process of the keep's process group (the group the shim leads, made by POSIX_SPAWN_SETSID):
     /// a second line of defence, so that nothing the keep started survives it. Call it only before <see cref="Reap"/>.
     /// </summary>
+    /// <summary>The shim's kick: <c>SIGURG</c> to the shim alone, which it handles (it never ends it).</summary>
+    public static void Kick(int pid) => _ = Libc.Kill(pid, SigUrg);
+
     public static void KillGroup(int pid)
     {
         _ = Libc.Kill(-pid, SigKill);

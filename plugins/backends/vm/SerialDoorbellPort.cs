@@ -106,6 +106,14 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
         }
     }
 
+    /// <summary>One byte on COM2 whether or not the guest sleeps: its interrupt makes the shim look at the block.</summary>
+    public void Kick()
+    {
+        byte wake = (byte)'K';
+        // SAFETY: send(2) reads the one byte of the local. A full or closed line is not an error: see CompleteRequest.
+        _ = Libc.Send(_line, &wake, 1, MsgDontWait | MsgNoSignal);
+    }
+
     /// <summary>Blocks until the guest sends a byte on COM2, the line closes, or the sleep times out; drops the bytes.</summary>
     private void Sleep()
     {

@@ -18,7 +18,7 @@ namespace Donjon.Backends.Vm;
 /// QEMU); every end of the keep kills that whole group before QEMU is reaped. Disposal kills QEMU and waits for it.
 /// The guest RAM is a memfd: it disappears with the last process that holds it, so no file is ever left behind.
 /// </remarks>
-internal sealed class VmKeep : IKeep
+internal sealed class VmKeep : IInterruptibleKeep
 {
     /// <summary>The line the guest prints on COM1 just before it enters the workload (setup.c).</summary>
     public const string ReadyLine = "donjon-vm: ready";
@@ -174,6 +174,15 @@ internal sealed class VmKeep : IKeep
         return value == VmLayout.ExitValueMax
             ? new KeepExit(null, null, string.Create(CultureInfo.InvariantCulture, $"the shim ended with a status of {VmLayout.ExitValueMax - VmLayout.ExitValueOffset} or more (a workload status or 128 + signal; its EXIT or FAULT item says which)"))
             : KeepExit.Exited(value - VmLayout.ExitValueOffset);
+    }
+
+    /// <summary>A byte on the doorbell line: its interrupt makes the guest shim take the forwarded signals.</summary>
+    public void Interrupt()
+    {
+        if (!_exit.Task.IsCompleted)
+        {
+            _port.Kick();
+        }
     }
 
     public void Kill()

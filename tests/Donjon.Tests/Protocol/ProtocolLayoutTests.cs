@@ -109,6 +109,8 @@ public sealed partial class ProtocolLayoutTests
         ["BlockReplySequenceOffset"] = "DJ_BLOCK_REPLY_SEQUENCE_OFFSET",
         ["BlockReservedOffset"] = "DJ_BLOCK_RESERVED_OFFSET",
         ["BlockReservedSize"] = "DJ_BLOCK_RESERVED_SIZE",
+        ["BlockSignalsOffset"] = "DJ_BLOCK_SIGNALS_OFFSET",
+        ["BlockInterruptingOffset"] = "DJ_BLOCK_INTERRUPTING_OFFSET",
         ["DoorbellIdle"] = "DJ_DOORBELL_IDLE",
         ["DoorbellRequest"] = "DJ_DOORBELL_REQUEST",
         ["DoorbellReply"] = "DJ_DOORBELL_REPLY",
@@ -216,7 +218,9 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
-        (ProtocolLayout.BlockReservedOffset + ProtocolLayout.BlockReservedSize).Should().Be(ProtocolLayout.BlockHeaderSize);
+        (ProtocolLayout.BlockReservedOffset + ProtocolLayout.BlockReservedSize).Should().Be(ProtocolLayout.BlockInterruptingOffset);
+        (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
+        (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);
         (ProtocolLayout.SyscallArgumentsOffset + (8 * ProtocolLayout.MaxArguments)).Should().Be(ProtocolLayout.SyscallResultOffset);
         (ProtocolLayout.SyscallBuffersOffset + (ProtocolLayout.SyscallBufferSize * ProtocolLayout.MaxArguments)).Should().Be(ProtocolLayout.SyscallOutputSizesOffset);
         (ProtocolLayout.SyscallOutputSizesOffset + (4 * ProtocolLayout.MaxArguments)).Should().Be(ProtocolLayout.SyscallReservedOffset);

@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using Donjon.Abstractions.Keeps;
+using Donjon.Host.Protocol;
+
+namespace Donjon.Host.Execution;
+
+/// <summary>
+/// Forwards signals Donjon receives to the workload (docs/protocol.md §3, "Forwarded signals"): the signal's bit goes
+/// into the block's <c>signals</c> word, the call the host is serving is interrupted (its handler's token is
+/// cancelled, so the call returns <c>-EINTR</c>) when the workload would be interrupted by that signal, and the keep
+/// is kicked so that its shim takes the bit now.
+/// </summary>
+/// <remarks>
+/// The block's <c>interrupting</c> word, which says which signals would interrupt a blocked call (the shim writes
+/// it from the workload's actions), is untrusted: a keep that lies about it only gets spurious or missing
+/// <c>EINTR</c>s itself.
+/// </remarks>
+internal sealed class KeepSignals
+{
+    private readonly Memory<byte> _block;
+    private readonly IInterruptibleKeep _keep;
+
+    public KeepSignals(Memory<byte> block, IInterruptibleKeep keep)
+    {
+        if (block.Length < ProtocolLayout.BlockHeaderSize)
+        {
+            throw new ArgumentException("the block is smaller than its header", nameof(block));
+        }
+
+        _block = block;
+        _keep = keep;
+        Calls = new CallInterrupter(InterruptingSignalWaits);
+    }
+
+    /// <summary>The interrupter the executor gives each call it serves.</summary>
+    public CallInterrupter Calls { get; }
+
+    /// <summary>Posts <paramref name="signal"/> (1-64) for the workload and makes the keep take it now.</summary>
+    public void Forward(int signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64);
+        _ = Interlocked.Or(ref Word(ProtocolLayout.BlockSignalsOffset), 1UL << (signal - 1));
+        if (InterruptingSignalWaits())
+        {
+            Calls.Interrupt();
+        }
+
+        _keep.Interrupt();
+    }
+
+    /// <summary>Whether a forwarded signal that would interrupt a blocked call waits in the block, not yet taken.</summary>
+    private bool InterruptingSignalWaits()
+    {
+        ulong waiting = Volatile.Read(ref Word(ProtocolLayout.BlockSignalsOffset));
+        ulong untrustedInterrupting = Volatile.Read(ref Word(ProtocolLayout.BlockInterruptingOffset));
+        return (waiting & untrustedInterrupting) != 0;
+    }
+
+    private ref ulong Word(int offset) => ref MemoryMarshal.Cast<byte, ulong>(_block.Span.Slice(offset, sizeof(ulong)))[0];
+}
+
+/// <summary>
+/// Lends each call the executor serves a token that a forwarded signal cancels: the handler then gives up and the
+/// call returns <c>-EINTR</c>, as a blocked Linux call does when a signal comes (without <c>SA_RESTART</c> semantics:
+/// docs/protocol.md says which calls restart).
+/// </summary>
+internal sealed class CallInterrupter
+{
+    private readonly Func<bool> _signalWaits;
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _current;
+
+    /// <param name="signalWaits">Whether an interrupting signal waits in the block: a call that begins then is interrupted at once.</param>
+    public CallInterrupter(Func<bool> signalWaits) => _signalWaits = signalWaits;
+
+    /// <summary>A token for one call, linked to <paramref name="stop"/>; <see cref="End"/> when the call is over.</summary>
+    public CancellationTokenSource Begin(CancellationToken stop)
+    {
+        var call = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        lock (_lock)
+        {
+            _current = call;
+        }
+
+        // After publishing the call: a signal posted before is seen here, one posted after cancels the call.
+        if (_signalWaits())
+        {
+            call.Cancel();
+        }
+
+        return call;
+    }
+
+    /// <summary>The call that <see cref="Begin"/> lent a token to is over.</summary>
+    public void End()
+    {
+        lock (_lock)
+        {
+            _current = null;
+        }
+    }
+
+    /// <summary>Interrupts the call in progress, if one is.</summary>
+    public void Interrupt()
+    {
+        CancellationTokenSource? call;
+        lock (_lock)
+        {
+            call = _current;
+        }
+
+        try
+        {
+            call?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call ended meanwhile.
+        }
+    }
+}
