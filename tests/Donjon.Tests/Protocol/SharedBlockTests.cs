@@ -15,7 +15,7 @@ public sealed class SharedBlockTests
         BinaryPrimitives.ReadUInt32LittleEndian(block).Should().Be(0x424E4A44);
         "DJNB"u8.ToArray().Should().Equal(block.AsSpan(0, 4).ToArray());
         BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(6)).Should().Be(0);
+        BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(6)).Should().Be(1, "block 1.1: the signals words");
         BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(8)).Should().Be(2 * 1024 * 1024 + 4096);
         BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(0x0C)).Should().Be(64);
         BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(0x10)).Should().Be(2 * 1024 * 1024 + 4096 - 64);
