@@ -21,22 +21,48 @@ internal static class DonjonCli
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        (string[] donjonArgs, string[] workloadArgs) = RunArguments.Split(args);
+        // The tree is built once to check the line (and find run's program path), then again with the program's arguments.
+        CommandLineChecker.Outcome outcome = CommandLineChecker.Check(Build([], stdout, stderr), args);
+        if (outcome.Error is not null)
+        {
+            return await UsageErrorAsync(stderr, [outcome.Error], outcome.CommandPath).ConfigureAwait(false);
+        }
+
+        if (outcome.NeedsSubcommand)
+        {
+            await stderr.WriteAsync(CommandLineChecker.ShortUsage(outcome.Command, outcome.CommandPath)).ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
+        string[] donjonArgs = args;
+        string[] workloadArgs = [];
+        if (outcome.ProgramIndex >= 0)
+        {
+            int program = outcome.ProgramIndex;
+            donjonArgs = outcome.AfterSeparator ? [.. args[..(program - 1)], args[program]] : args[..(program + 1)];
+            workloadArgs = args[(program + 1)..];
+        }
+
         RootCommand root = Build(workloadArgs, stdout, stderr);
-        ParseResult parse = root.Parse(donjonArgs);
+        ParseResult parse = root.Parse(donjonArgs, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
-            {
-                await stderr.WriteLineAsync($"donjon: {error.Message}").ConfigureAwait(false);
-            }
-
-            await stderr.WriteLineAsync("Try 'donjon --help'.").ConfigureAwait(false);
-            return ExitCodes.DonjonError;
+            return await UsageErrorAsync(stderr, parse.Errors.Select(e => e.Message), outcome.CommandPath).ConfigureAwait(false);
         }
 
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    private static async Task<int> UsageErrorAsync(TextWriter stderr, IEnumerable<string> messages, string commandPath)
+    {
+        foreach (string message in messages.Distinct())
+        {
+            await stderr.WriteLineAsync($"donjon: {message.TrimEnd('.')}").ConfigureAwait(false);
+        }
+
+        await stderr.WriteLineAsync($"Try '{commandPath} --help'.").ConfigureAwait(false);
+        return ExitCodes.DonjonError;
     }
 
     public static string Version =>

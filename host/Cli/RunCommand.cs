@@ -20,7 +20,11 @@ internal static class RunCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        var seedOption = new Option<ulong?>("--seed") { Description = "Seed the keep's address-space layout (default: random per launch)." };
+        var seedOption = new Option<ulong?>("--seed")
+        {
+            Description = "Seed the keep's address-space layout: a non-negative integer (default: random per launch).",
+            CustomParser = ParseSeed,
+        };
         var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to run. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
@@ -37,6 +41,19 @@ internal static class RunCommand
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
         }));
         return command;
+    }
+
+    /// <summary>A decimal integer from 0 to 2^64 - 1; anything else names the option and the expected form.</summary>
+    private static ulong? ParseSeed(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong seed))
+        {
+            return seed;
+        }
+
+        result.AddError($"--seed expects a non-negative integer (0 to {ulong.MaxValue}), got '{text}'");
+        return null;
     }
 
     private static async Task<int> ExecuteAsync(RunRequest request, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)

@@ -40,6 +40,46 @@ public sealed class CliTests : IDisposable
         result.Stdout.Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("run --bakend vm ./hello", "donjon: unknown option '--bakend' for 'donjon run'; did you mean '--backend'?\nTry 'donjon run --help'.\n")]
+    [InlineData("run --log-levl info ./hello", "donjon: unknown option '--log-levl' for 'donjon run'; did you mean '--log-level'?\nTry 'donjon run --help'.\n")]
+    [InlineData("run --verbose ./hello", "donjon: unknown option '--verbose' for 'donjon run'. Its options: --backend, --env, --seed, --help, --config, --log-level\nTry 'donjon run --help'.\n")]
+    [InlineData("rnu ./hello", "donjon: unknown command 'rnu'; did you mean 'run'?\nTry 'donjon --help'.\n")]
+    [InlineData("inspekt ./hello", "donjon: unknown command 'inspekt'; did you mean 'inspect'?\nTry 'donjon --help'.\n")]
+    [InlineData("frobnicate", "donjon: unknown command 'frobnicate'. The commands: run, inspect, plugins, measure, platform\nTry 'donjon --help'.\n")]
+    [InlineData("platform inf", "donjon: unknown command 'inf' for 'donjon platform'; did you mean 'info'?\nTry 'donjon platform --help'.\n")]
+    [InlineData("platform info --jsn", "donjon: unknown option '--jsn' for 'donjon platform info'; did you mean '--json'?\nTry 'donjon platform info --help'.\n")]
+    [InlineData("run --seed abc ./hello", "donjon: --seed expects a non-negative integer (0 to 18446744073709551615), got 'abc'\nTry 'donjon run --help'.\n")]
+    [InlineData("run --seed -1 ./hello", "donjon: --seed expects a non-negative integer (0 to 18446744073709551615), got '-1'\nTry 'donjon run --help'.\n")]
+    [InlineData("inspect", "donjon: 'donjon inspect' needs its <elf> argument: The binary to inspect\nTry 'donjon inspect --help'.\n")]
+    public void A_usage_error_names_the_token_that_made_it(string line, string expected)
+    {
+        var result = DonjonProcess.Run(line.Split(' '));
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Be(expected);
+        result.Stdout.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Donjon_without_a_command_prints_the_short_usage()
+    {
+        var result = DonjonProcess.Run([]);
+        result.ExitCode.Should().Be(125);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().StartWith("Usage: donjon <command> [options]\n\nCommands:\n  run       Run a program inside a keep.\n");
+        result.Stderr.Should().Contain("\n  platform  Facts about this machine.\n").And.EndWith("Run 'donjon <command> --help' for a command's options.\n");
+        result.Stderr.Should().NotContain("Required command");
+    }
+
+    [Fact]
+    public void Options_after_the_program_path_are_the_programs()
+    {
+        string program = Workloads.WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello);
+        var result = DonjonProcess.Run(["run", "--seed=7", program, "--verbose", "--bakend"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Contain("argv[1] = --verbose\n").And.Contain("argv[2] = --bakend\n");
+    }
+
     [Fact]
     public void Platform_info_shows_the_hardware_backends_unavailable_with_remedies()
     {
