@@ -87,10 +87,11 @@ internal static class KeepRunner
 
             // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.
             ExecutorOutcome? outcome;
+            var unserved = new UnservedSyscalls();
             try
             {
                 outcome = await Task.Factory.StartNew(
-                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token),
+                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token, unserved: unserved),
                     CancellationToken.None,
                     TaskCreationOptions.LongRunning,
                     TaskScheduler.Default).Unwrap().ConfigureAwait(false);
@@ -115,6 +116,11 @@ internal static class KeepRunner
             foreach (string message in verdict.Messages)
             {
                 await stderr.WriteLineAsync(message).ConfigureAwait(false);
+            }
+
+            if (unserved.Summary() is { } summary)
+            {
+                HostLog.UnservedSummary(environment.Logger, summary);
             }
 
             return verdict.Status;

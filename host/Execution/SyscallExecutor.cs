@@ -40,6 +40,7 @@ internal static class SyscallExecutor
     /// <param name="logger">Where protocol violations, handler failures and shim log lines go.</param>
     /// <param name="cancellationToken">Stops serving; the wait or the running handler then throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="clock">The clock of the protocol-violation rate limit (the system's by default).</param>
+    /// <param name="unserved">Where the calls no handler set serves are counted (and warned about once each); a private one by default.</param>
     /// <returns>The exit status or fault the keep reported, once it reported one or the port says the keep has ended.</returns>
     public static async Task<ExecutorOutcome> RunAsync(
         ISyscallPort port,
@@ -47,7 +48,8 @@ internal static class SyscallExecutor
         IKeepSession session,
         ILogger logger,
         CancellationToken cancellationToken,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null,
+        UnservedSyscalls? unserved = null)
     {
         ArgumentNullException.ThrowIfNull(port);
         ArgumentNullException.ThrowIfNull(dispatch);
@@ -55,7 +57,7 @@ internal static class SyscallExecutor
         ArgumentNullException.ThrowIfNull(logger);
 
         var parser = new RequestParser(number => dispatch.TryGetValue(number, out var entry) ? entry.Signature : null);
-        var reportedUndeclared = new HashSet<uint>();
+        unserved ??= new UnservedSyscalls();
         int? exitStatus = null;
         KeepFault? fault = null;
         var violations = new ProtocolViolationLog(logger, clock ?? TimeProvider.System);
@@ -108,10 +110,7 @@ internal static class SyscallExecutor
                         break;
 
                     case ParsedRequest.Undeclared undeclared:
-                        if (reportedUndeclared.Add(undeclared.Number) && logger.IsEnabled(LogLevel.Debug))
-                        {
-                            logger.LogDebug("Syscall {Syscall} is declared by no loaded handler set; answering -ENOSYS", SyscallNames.Describe(undeclared.Number));
-                        }
+                        unserved.Record(undeclared.Number, logger);
 
                         ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
                         break;
