@@ -19,6 +19,15 @@ internal static class DonjonCli
         Recursive = true,
     };
 
+    private static readonly Option<bool> LogTimestampsOption = new("--log-timestamps")
+    {
+        Description = "Start each log line with its UTC time.",
+        Recursive = true,
+    };
+
+    /// <summary>Whether this invocation asked for <c>--log-timestamps</c> (read by <see cref="Guard"/>).</summary>
+    private static bool _logTimestamps;
+
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         // The tree is built once to check the line (and find run's program path), then again with the program's arguments.
@@ -50,6 +59,8 @@ internal static class DonjonCli
             return await UsageErrorAsync(stderr, parse.Errors.Select(e => e.Message), outcome.CommandPath).ConfigureAwait(false);
         }
 
+        _logTimestamps = parse.GetValue(LogTimestampsOption);
+
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken)
             .ConfigureAwait(false);
     }
@@ -73,6 +84,7 @@ internal static class DonjonCli
         var root = new RootCommand("Donjon runs one unmodified static-PIE x86-64 Linux program inside an isolated keep.");
         root.Add(ConfigOption);
         root.Add(LogLevelOption);
+        root.Add(LogTimestampsOption);
 
         root.Add(RunCommand.Create(workloadArgs, stdout, stderr, ConfigOption, LogLevelOption));
         root.Add(InspectCommand.Create(stdout, stderr, LogLevelOption));
@@ -93,7 +105,7 @@ internal static class DonjonCli
         CliEnvironment environment;
         try
         {
-            environment = CliEnvironment.Create(logLevel, configPath);
+            environment = CliEnvironment.Create(logLevel, configPath, _logTimestamps);
         }
         catch (UsageException e)
         {
