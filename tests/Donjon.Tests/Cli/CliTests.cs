@@ -89,16 +89,109 @@ public sealed class CliTests : IDisposable
         bool sevHardware = File.Exists("/dev/sev");
         if (!sgxHardware)
         {
-            result.Stdout.Should().Contain("sgx: unavailable");
+            result.Stdout.Should().Contain("\nsgx: unavailable").And.MatchRegex(@"\n  sgx +unavailable  process, confidential: \d+ checks? failed\n");
         }
 
         if (!sevHardware)
         {
-            result.Stdout.Should().Contain("sev: unavailable");
+            result.Stdout.Should().Contain("\nsev: unavailable").And.MatchRegex(@"\n  sev +unavailable  virtual machine, confidential: \d+ checks? failed\n");
         }
 
         result.Stdout.Should().Contain("remedy: ");
         result.Stdout.Should().Contain("[FAILED]");
+    }
+
+    [Fact]
+    public void Platform_info_starts_with_a_summary_and_the_backend_run_uses_then_the_available_trees()
+    {
+        var json = DonjonProcess.Run(["platform", "info", "--json"]);
+        using JsonDocument doc = JsonDocument.Parse(json.Stdout);
+        var backends = doc.RootElement.GetProperty("backends").EnumerateArray()
+            .Select(b => (Name: b.GetProperty("name").GetString()!, Available: b.GetProperty("available").GetBoolean())).ToList();
+        string? runUses = doc.RootElement.GetProperty("runUses").GetString();
+        runUses.Should().Be(backends.FirstOrDefault(b => b.Available).Name);
+
+        var result = DonjonProcess.Run(["platform", "info"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        string[] lines = result.Stdout.Split('\n');
+        int summary = Array.IndexOf(lines, "backends:");
+        summary.Should().Be(3, result.Stdout);
+        for (int i = 0; i < backends.Count; i++)
+        {
+            lines[summary + 1 + i].Should().MatchRegex($@"^  {backends[i].Name} +{(backends[i].Available ? "available " : "unavailable")}  ");
+        }
+
+        lines[summary + 1 + backends.Count].Should().Be(runUses is null
+            ? "run uses: none (no backend can run here; see the remedies below)"
+            : $"run uses: {runUses} (the first available in backendOrder; or run --backend NAME)");
+
+        // The trees: the available backends first, in the admin's order.
+        var treeOrder = lines.Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^[a-z0-9-]+: (available|unavailable) \(")).Select(l => l[..l.IndexOf(':')]).ToList();
+        treeOrder.Should().Equal(backends.Where(b => b.Available).Concat(backends.Where(b => !b.Available)).Select(b => b.Name));
+    }
+
+    [Fact]
+    public void Platform_info_gives_each_remedy_once_and_wraps_at_80_columns_when_redirected()
+    {
+        var json = DonjonProcess.Run(["platform", "info", "--json"]);
+        using JsonDocument doc = JsonDocument.Parse(json.Stdout);
+        var remedies = new List<string>();
+        void Collect(JsonElement probe)
+        {
+            if (probe.GetProperty("remedy").GetString() is { } remedy)
+            {
+                remedies.Add(remedy);
+            }
+
+            foreach (JsonElement child in probe.GetProperty("children").EnumerateArray())
+            {
+                Collect(child);
+            }
+        }
+
+        foreach (JsonElement backend in doc.RootElement.GetProperty("backends").EnumerateArray())
+        {
+            Collect(backend.GetProperty("platform"));
+            Collect(backend.GetProperty("configuration"));
+        }
+
+        var result = DonjonProcess.Run(["platform", "info"]);
+        result.Stdout.Split('\n').Should().OnlyContain(l => l.Length <= 80);
+        result.Stdout.Should().NotContain("\u001b").And.NotContain("✔").And.NotContain("✘");
+        string flat = System.Text.RegularExpressions.Regex.Replace(result.Stdout.Replace("│", " ").Replace("├─", " ").Replace("└─", " "), @"\s+", " ");
+        remedies.Should().HaveCountGreaterThan(remedies.Distinct().Count(), "this machine's probes repeat a remedy (the SGX/SEV trees do without their hardware)");
+        foreach (string remedy in remedies.Distinct())
+        {
+            string normalised = System.Text.RegularExpressions.Regex.Replace(remedy, @"\s+", " ");
+            System.Text.RegularExpressions.Regex.Count(flat, System.Text.RegularExpressions.Regex.Escape("remedy: " + normalised)).Should().Be(1, normalised);
+        }
+
+        flat.Should().Contain("remedy: as for '");
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("1", false)]
+    public void Platform_info_on_a_terminal_uses_marks_and_colour_unless_NO_COLOR_is_set(string? noColor, bool fancy)
+    {
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => (string)e.Key is not ("NO_COLOR" or "DONJON_CONFIG" or "DONJON_LOG_LEVEL"))
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        if (noColor is not null)
+        {
+            environment["NO_COLOR"] = noColor;
+        }
+
+        var result = ChildProcess.Run("script", ["-qec", $"dotnet {DonjonProcess.HostAssembly} platform info", "/dev/null"], environment);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        if (fancy)
+        {
+            result.StdoutText.Should().Contain("\u001b[32m✔\u001b[0m").And.NotContain("[ok]");
+        }
+        else
+        {
+            result.StdoutText.Should().Contain("[ok]").And.NotContain("✔").And.NotContain("\u001b[3");
+        }
     }
 
     [Fact]
@@ -110,6 +203,7 @@ public sealed class CliTests : IDisposable
         JsonElement root = doc.RootElement;
         root.GetProperty("schemaVersion").GetInt32().Should().Be(1);
         root.GetProperty("contractVersion").GetString().Should().Be("1.0");
+        root.GetProperty("runUses").ValueKind.Should().BeOneOf(JsonValueKind.String, JsonValueKind.Null);
         var backends = root.GetProperty("backends").EnumerateArray().ToList();
         backends.Select(b => b.GetProperty("name").GetString()).Should().Contain(["sgx", "sev"]);
         foreach (JsonElement backend in backends)
