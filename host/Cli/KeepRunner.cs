@@ -107,7 +107,10 @@ internal static class KeepRunner
             bool killedAfterReport = outcome is { EndReported: true } && !await KeepGrace.EndAsync(keep, KeepGrace.Period).ConfigureAwait(false);
             KeepExit exit = await keep.Exit.ConfigureAwait(false);
             int? interruptedBy = cancellationToken.IsCancellationRequested ? (Interruption.Signal == 0 ? 2 : Interruption.Signal) : null;
-            Verdict verdict = KeepVerdict.Decide(request.ElfPath, outcome, exit, interruptedBy, killedAfterReport);
+            ulong loadBase = image.Layout.LoadBase;
+            ulong imageEnd = workload.Report.ProgramHeaders.Where(ph => ph.Type == "PT_LOAD").Select(ph => ph.VirtualAddress + ph.MemorySize).DefaultIfEmpty(0UL).Max();
+            string Locate(ulong instruction) => KeepVerdict.Locate(request.ElfPath, loadBase, imageEnd, ElfSymbols.Read(workload.Contents), instruction);
+            Verdict verdict = KeepVerdict.Decide(request.ElfPath, outcome, exit, interruptedBy, killedAfterReport, Locate);
             foreach (string warning in verdict.Warnings)
             {
                 HostLog.KeepReportDisagreed(environment.Logger, warning);
