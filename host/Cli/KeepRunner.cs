@@ -29,7 +29,7 @@ internal static class KeepRunner
                 workload.Report,
                 workload.Contents,
                 request.ElfPath,
-                [request.ElfPath, .. request.Arguments],
+                [request.Argv0 ?? request.ElfPath, .. request.Arguments],
                 WorkloadEnvironment(policy.Environment, request.Environment),
                 GetUserId(),
                 GetGroupId(),

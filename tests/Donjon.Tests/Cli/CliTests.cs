@@ -290,6 +290,41 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Run_of_a_bare_name_finds_it_on_PATH_and_passes_the_name_as_argv0()
+    {
+        string program = Workloads.WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello);
+        string first = Directory.CreateDirectory(System.IO.Path.Combine(_dir.Path, "first")).FullName;
+        string second = Directory.CreateDirectory(System.IO.Path.Combine(_dir.Path, "second")).FullName;
+        // A file that is not executable is passed over, as a shell does; the next folder's program runs.
+        File.WriteAllText(System.IO.Path.Combine(first, "donjon-hello"), "not a program");
+        File.Copy(program, System.IO.Path.Combine(second, "donjon-hello"));
+        File.SetUnixFileMode(System.IO.Path.Combine(second, "donjon-hello"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        var result = DonjonProcess.Run(["run", "--backend", "process", "donjon-hello", "one"], environment: new Dictionary<string, string> { ["PATH"] = $"{first}:{second}:/usr/bin:/bin" });
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Be("hello from donjon-hello\nargv[1] = one\n");
+    }
+
+    [Fact]
+    public void Run_of_a_bare_name_not_on_PATH_exits_127_saying_where_it_looked()
+    {
+        var result = DonjonProcess.Run(["run", "no-such-program"], environment: new Dictionary<string, string> { ["PATH"] = $"{_dir.Path}:/no/such/folder" });
+        result.ExitCode.Should().Be(127);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().Be(
+            $"donjon: no-such-program: not found on PATH (looked in {_dir.Path}, /no/such/folder). Give its path to run a file that is not on PATH, for example ./no-such-program.\n");
+    }
+
+    [Fact]
+    public void A_name_with_a_slash_is_a_path_and_is_not_looked_up_on_PATH()
+    {
+        var result = DonjonProcess.Run(["run", "./ls"], workingDirectory: _dir.Path);
+        result.ExitCode.Should().Be(127);
+        result.Stderr.Should().StartWith("donjon: ./ls: no such file.");
+    }
+
+    [Fact]
     public void Run_of_a_directory_exits_126()
     {
         var result = DonjonProcess.Run(["run", _dir.Path]);
