@@ -38,16 +38,20 @@ internal sealed class CliEnvironment : IDisposable
     public ConfigurationLocation? ConfigurationLocation { get; private set; }
 
     /// <summary>Creates the environment; <paramref name="logLevel"/> (or DONJON_LOG_LEVEL) sets the level, Warning by default.</summary>
-    public static CliEnvironment Create(string? logLevel, string? configPath)
+    /// <param name="logLevel">The level's name, or null.</param>
+    /// <param name="configPath">The <c>--config</c> path, or null.</param>
+    /// <param name="timestamps">Whether log lines start with their UTC time (<c>--log-timestamps</c>).</param>
+    public static CliEnvironment Create(string? logLevel, string? configPath, bool timestamps = false)
     {
         LogLevel level = ParseLogLevel(logLevel ?? Environment.GetEnvironmentVariable(LogLevelVariable));
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(level);
-        builder.Logging.AddSimpleConsole(options =>
+        builder.Logging.AddConsole(options => options.FormatterName = DonjonConsoleFormatter.FormatterName);
+        builder.Logging.AddConsoleFormatter<DonjonConsoleFormatter, DonjonConsoleFormatterOptions>(options =>
         {
-            options.SingleLine = true;
-            options.TimestampFormat = null;
+            options.Timestamps = timestamps;
+            options.UseColor = DonjonConsoleFormatter.ColorAllowed();
         });
         builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
         return new CliEnvironment(builder.Build(), configPath);

@@ -19,24 +19,61 @@ internal static class DonjonCli
         Recursive = true,
     };
 
+    private static readonly Option<bool> LogTimestampsOption = new("--log-timestamps")
+    {
+        Description = "Start each log line with its UTC time.",
+        Recursive = true,
+    };
+
+    /// <summary>Whether this invocation asked for <c>--log-timestamps</c> (read by <see cref="Guard"/>).</summary>
+    private static bool _logTimestamps;
+
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        (string[] donjonArgs, string[] workloadArgs) = RunArguments.Split(args);
-        RootCommand root = Build(workloadArgs, stdout, stderr);
-        ParseResult parse = root.Parse(donjonArgs);
-        if (parse.Errors.Count > 0)
+        // The tree is built once to check the line (and find run's program path), then again with the program's arguments.
+        CommandLineChecker.Outcome outcome = CommandLineChecker.Check(Build([], stdout, stderr), args);
+        if (outcome.Error is not null)
         {
-            foreach (var error in parse.Errors)
-            {
-                await stderr.WriteLineAsync($"donjon: {error.Message}").ConfigureAwait(false);
-            }
+            return await UsageErrorAsync(stderr, [outcome.Error], outcome.CommandPath).ConfigureAwait(false);
+        }
 
-            await stderr.WriteLineAsync("Try 'donjon --help'.").ConfigureAwait(false);
+        if (outcome.NeedsSubcommand)
+        {
+            await stderr.WriteAsync(CommandLineChecker.ShortUsage(outcome.Command, outcome.CommandPath)).ConfigureAwait(false);
             return ExitCodes.DonjonError;
         }
 
+        string[] donjonArgs = args;
+        string[] workloadArgs = [];
+        if (outcome.ProgramIndex >= 0)
+        {
+            int program = outcome.ProgramIndex;
+            donjonArgs = outcome.AfterSeparator ? [.. args[..(program - 1)], args[program]] : args[..(program + 1)];
+            workloadArgs = args[(program + 1)..];
+        }
+
+        RootCommand root = Build(workloadArgs, stdout, stderr);
+        ParseResult parse = root.Parse(donjonArgs, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0)
+        {
+            return await UsageErrorAsync(stderr, parse.Errors.Select(e => e.Message), outcome.CommandPath).ConfigureAwait(false);
+        }
+
+        _logTimestamps = parse.GetValue(LogTimestampsOption);
+
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    private static async Task<int> UsageErrorAsync(TextWriter stderr, IEnumerable<string> messages, string commandPath)
+    {
+        foreach (string message in messages.Distinct())
+        {
+            await stderr.WriteLineAsync($"donjon: {message.TrimEnd('.')}").ConfigureAwait(false);
+        }
+
+        await stderr.WriteLineAsync($"Try '{commandPath} --help'.").ConfigureAwait(false);
+        return ExitCodes.DonjonError;
     }
 
     public static string Version =>
@@ -47,6 +84,7 @@ internal static class DonjonCli
         var root = new RootCommand("Donjon runs one unmodified static-PIE x86-64 Linux program inside an isolated keep.");
         root.Add(ConfigOption);
         root.Add(LogLevelOption);
+        root.Add(LogTimestampsOption);
 
         root.Add(RunCommand.Create(workloadArgs, stdout, stderr, ConfigOption, LogLevelOption));
         root.Add(InspectCommand.Create(stdout, stderr, LogLevelOption));
@@ -67,7 +105,7 @@ internal static class DonjonCli
         CliEnvironment environment;
         try
         {
-            environment = CliEnvironment.Create(logLevel, configPath);
+            environment = CliEnvironment.Create(logLevel, configPath, _logTimestamps);
         }
         catch (UsageException e)
         {

@@ -20,6 +20,9 @@ internal static partial class HostLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Using backend {Backend}")]
     public static partial void UsingBackend(ILogger logger, string backend);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Summary}")]
+    public static partial void UnservedSummary(ILogger logger, string summary);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void KeepReportDisagreed(ILogger logger, string warning);
 }

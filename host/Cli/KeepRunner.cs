@@ -30,7 +30,7 @@ internal static class KeepRunner
                 workload.Report,
                 workload.Contents,
                 request.ElfPath,
-                [request.ElfPath, .. request.Arguments],
+                [request.Argv0 ?? request.ElfPath, .. request.Arguments],
                 WorkloadEnvironment(policy.Environment, request.Environment),
                 GetUserId(),
                 GetGroupId(),
@@ -126,10 +126,11 @@ internal static class KeepRunner
 
             // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.
             ExecutorOutcome? outcome;
+            var unserved = new UnservedSyscalls();
             try
             {
                 outcome = await Task.Factory.StartNew(
-                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token, interrupter: signals?.Calls),
+                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token, unserved: unserved, interrupter: signals?.Calls),
                     CancellationToken.None,
                     TaskCreationOptions.LongRunning,
                     TaskScheduler.Default).Unwrap().ConfigureAwait(false);
@@ -145,7 +146,10 @@ internal static class KeepRunner
             bool killedAfterReport = outcome is { EndReported: true } && !await KeepGrace.EndAsync(keep, KeepGrace.Period).ConfigureAwait(false);
             KeepExit exit = await keep.Exit.ConfigureAwait(false);
             int? interruptedBy = cancellationToken.IsCancellationRequested ? (Interruption.Signal == 0 ? 2 : Interruption.Signal) : null;
-            Verdict verdict = KeepVerdict.Decide(request.ElfPath, outcome, exit, interruptedBy, killedAfterReport);
+            ulong loadBase = image.Layout.LoadBase;
+            ulong imageEnd = workload.Report.ProgramHeaders.Where(ph => ph.Type == "PT_LOAD").Select(ph => ph.VirtualAddress + ph.MemorySize).DefaultIfEmpty(0UL).Max();
+            string Locate(ulong instruction) => KeepVerdict.Locate(request.ElfPath, loadBase, imageEnd, ElfSymbols.Read(workload.Contents), instruction);
+            Verdict verdict = KeepVerdict.Decide(request.ElfPath, outcome, exit, interruptedBy, killedAfterReport, Locate);
             foreach (string warning in verdict.Warnings)
             {
                 HostLog.KeepReportDisagreed(environment.Logger, warning);
@@ -159,6 +163,11 @@ internal static class KeepRunner
             foreach (string message in verdict.Messages)
             {
                 await stderr.WriteLineAsync(message).ConfigureAwait(false);
+            }
+
+            if (unserved.Summary() is { } summary)
+            {
+                HostLog.UnservedSummary(environment.Logger, summary);
             }
 
             return verdict.Status;

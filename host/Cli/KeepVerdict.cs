@@ -28,7 +28,8 @@ internal static class KeepVerdict
     /// <param name="exit">How the backend says the keep ended.</param>
     /// <param name="interruptedBy">The signal (SIGINT, SIGTERM) that made Donjon stop the keep, if one did.</param>
     /// <param name="killedAfterReport">Whether the keep had to be killed after its grace period (<see cref="KeepGrace"/>).</param>
-    public static Verdict Decide(string elf, ExecutorOutcome? outcome, KeepExit exit, int? interruptedBy, bool killedAfterReport)
+    /// <param name="locate">Where an instruction address lies in the program ("at main+0x1c in ./hello"), for the fault line; none by default.</param>
+    public static Verdict Decide(string elf, ExecutorOutcome? outcome, KeepExit exit, int? interruptedBy, bool killedAfterReport, Func<ulong, string>? locate = null)
     {
         ArgumentNullException.ThrowIfNull(exit);
         var messages = new List<string>();
@@ -55,7 +56,7 @@ internal static class KeepVerdict
         {
             if (fault is not null && fault.Signal == signal)
             {
-                messages.Add(FaultLine(elf, fault) + " (reported by the keep)");
+                messages.Add(FaultLine(elf, fault, locate) + " (reported by the keep)");
                 return new Verdict(ExitCodes.SignalBase + signal, messages, warnings);
             }
 
@@ -82,7 +83,7 @@ internal static class KeepVerdict
             if (fault is not null && status == ExitCodes.SignalBase + fault.Signal)
             {
                 // A shim that reports a fault and then exits with 128 + its signal (the VM shim does).
-                messages.Add(FaultLine(elf, fault));
+                messages.Add(FaultLine(elf, fault, locate));
                 return new Verdict(status, messages, warnings);
             }
 
@@ -114,7 +115,7 @@ internal static class KeepVerdict
         // The backend knows no status (a VM keep's status too large for QEMU's exit code): the keep's items decide.
         if (fault is not null)
         {
-            messages.Add(FaultLine(elf, fault));
+            messages.Add(FaultLine(elf, fault, locate));
             return new Verdict(ExitCodes.SignalBase + fault.Signal, messages, warnings);
         }
 
@@ -127,8 +128,34 @@ internal static class KeepVerdict
         return new Verdict(ExitCodes.CannotRun, messages, warnings);
     }
 
-    private static string FaultLine(string elf, KeepFault fault) => string.Create(CultureInfo.InvariantCulture,
-        $"donjon: {elf} faulted in the keep: {fault.Description} (signal {fault.Signal}, address 0x{fault.Address:x}, instruction 0x{fault.InstructionPointer:x})");
+    private static string FaultLine(string elf, KeepFault fault, Func<ulong, string>? locate) => string.Create(CultureInfo.InvariantCulture,
+        $"donjon: {elf} faulted in the keep: {fault.Description} (signal {fault.Signal}, address 0x{fault.Address:x}, instruction 0x{fault.InstructionPointer:x}){(locate is null ? "" : " " + locate(fault.InstructionPointer))}");
+
+    /// <summary>
+    /// Where <paramref name="instruction"/> lies: "at main+0x1c in ./hello (ELF address 0x1139)" with the nearest
+    /// symbol, "at ELF address 0x1139 in ./hello (no symbol table)" without, or "outside ./hello's image".
+    /// </summary>
+    /// <param name="elf">The program's path as typed.</param>
+    /// <param name="loadBase">Where the program's virtual address 0 was loaded.</param>
+    /// <param name="imageEnd">The end of its highest segment, as an ELF virtual address.</param>
+    /// <param name="symbols">Its symbols.</param>
+    /// <param name="instruction">The faulting instruction's address.</param>
+    public static string Locate(string elf, ulong loadBase, ulong imageEnd, Elf.ElfSymbols symbols, ulong instruction)
+    {
+        ArgumentNullException.ThrowIfNull(symbols);
+        if (instruction < loadBase || instruction - loadBase >= imageEnd)
+        {
+            return $"outside {elf}'s image (load base 0x{loadBase:x})";
+        }
+
+        ulong address = instruction - loadBase;
+        if (symbols.Find(address) is ({ } name, ulong offset))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"at {name}+0x{offset:x} in {elf} (ELF address 0x{address:x})");
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"at ELF address 0x{address:x} in {elf} ({(symbols.Any ? "no symbol covers it" : "no symbol table")})");
+    }
 
     private static string Disagreement(string report, string truth) =>
         $"The keep's report disagreed with how its process ended: it reported {report}, but {truth}; Donjon trusts the process status";

@@ -18,30 +18,58 @@ internal static class PlatformInfoCommand
             PluginCatalog catalog = environment.LoadPlugins();
             List<BackendStatus> statuses = catalog.OrderedBackends.Select(BackendStatus.Probe).ToList();
             ConfigurationLocation location = environment.ConfigurationLocation!;
-            string text = parse.GetValue(json) ? RenderJson(statuses, location) : RenderText(statuses, location);
+            string text = parse.GetValue(json) ? RenderJson(statuses, location) : RenderText(statuses, location, TerminalText.ForStdout());
             await stdout.WriteAsync(text).ConfigureAwait(false);
             return ExitCodes.Success;
         }));
         return command;
     }
 
-    internal static string RenderText(IReadOnlyList<BackendStatus> statuses, ConfigurationLocation location)
+    /// <summary>The backend <c>run</c> uses without <c>--backend</c>: the first available one in the admin's order.</summary>
+    internal static BackendStatus? RunUses(IReadOnlyList<BackendStatus> statuses) => statuses.FirstOrDefault(s => s.IsAvailable);
+
+    private static string ShapeText(BackendTraits traits) =>
+        (traits.Shape == KeepShape.Process ? "process" : "virtual machine") + ", " + (traits.IsConfidential ? "confidential" : "not confidential");
+
+    internal static string RenderText(IReadOnlyList<BackendStatus> statuses, ConfigurationLocation location, TerminalText style)
     {
         var output = new StringBuilder();
-        output.Append("configuration: ").Append(location.Path).Append(" (from ").Append(location.SourceText).Append(")\n\n");
+        output.Append("configuration: ").Append(location.Path).Append('\n');
+        style.AppendWrapped(output, "  ", "  ", "from " + location.SourceText);
+        output.Append('\n');
         if (statuses.Count == 0)
         {
             output.Append("No backend is loaded. Add backend plugins to plugins.json.\n");
+            return output.ToString();
         }
 
+        // The summary: one line per backend, in the admin's order, then the one run would use.
+        int nameWidth = statuses.Max(s => s.Backend.Name.Length);
+        output.Append("backends:\n");
         foreach (BackendStatus status in statuses)
         {
+            string mark = style.Fancy ? ProbeRendering.Mark(status.IsAvailable ? ProbeOutcome.Passed : ProbeOutcome.Failed, style) + " " : "";
+            string word = status.IsAvailable ? "available" : "unavailable";
+            int failed = ProbeRendering.FailedLeaves(status.Platform).Count() + ProbeRendering.FailedLeaves(status.Configuration).Count();
+            string why = status.IsAvailable ? "" : failed == 1 ? ": 1 check failed" : $": {failed} checks failed";
+            style.AppendWrapped(output, "  " + mark + status.Backend.Name.PadRight(nameWidth) + "  " + word.PadRight(11) + "  ", new string(' ', nameWidth + 17 + mark.Length),
+                ShapeText(status.Backend.Traits) + why);
+        }
+
+        BackendStatus? uses = RunUses(statuses);
+        style.AppendWrapped(output, "", "  ", uses is null
+            ? "run uses: none (no backend can run here; see the remedies below)"
+            : $"run uses: {uses.Backend.Name} (the first available in backendOrder; or run --backend NAME)");
+        output.Append('\n');
+
+        // The trees: available backends first, each remedy given once.
+        var remediesGiven = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (BackendStatus status in statuses.OrderBy(s => s.IsAvailable ? 0 : 1))
+        {
             BackendTraits traits = status.Backend.Traits;
-            output.Append(status.Backend.Name).Append(": ").Append(status.IsAvailable ? "available" : "unavailable")
-                .Append(" (").Append(traits.Shape == KeepShape.Process ? "process" : "virtual machine").Append(", ")
-                .Append(traits.IsConfidential ? "confidential" : "not confidential").Append(") ").Append(traits.Description).Append('\n');
-            ProbeRendering.WriteTree(output, status.Platform with { Name = "platform" }, "  ", isLast: false, isRoot: true);
-            ProbeRendering.WriteTree(output, status.Configuration with { Name = "configuration" }, "  ", isLast: true, isRoot: true);
+            style.AppendWrapped(output, "", "  ", $"{status.Backend.Name}: {(status.IsAvailable ? "available" : "unavailable")} ({ShapeText(traits)}) {traits.Description}");
+            ProbeRendering.WriteTree(output, status.Platform with { Name = "platform" }, "  ", isLast: false, isRoot: true, style, remediesGiven);
+            ProbeRendering.WriteTree(output, status.Configuration with { Name = "configuration" }, "  ", isLast: true, isRoot: true, style, remediesGiven);
             output.Append('\n');
         }
 
@@ -53,6 +81,15 @@ internal static class PlatformInfoCommand
         writer.WriteString("configuration", location.Path);
         writer.WriteString("configurationSource", location.SourceToken);
         writer.WriteString("contractVersion", PluginCatalog.HostContractVersion.ToString(2));
+        if (RunUses(statuses) is { } uses)
+        {
+            writer.WriteString("runUses", uses.Backend.Name);
+        }
+        else
+        {
+            writer.WriteNull("runUses");
+        }
+
         writer.WriteStartArray("backends");
         foreach (BackendStatus status in statuses)
         {

@@ -15,21 +15,50 @@ internal static class ProbeRendering
         _ => outcome.ToString(),
     };
 
-    /// <summary>Writes <paramref name="probe"/> and its children as a tree, with a remedy under each failed check.</summary>
-    public static void WriteTree(StringBuilder output, Probe probe, string indent, bool isLast, bool isRoot)
+    /// <summary>The mark of an outcome: ✔/✘/• in colour when fancy, else [ok]/[FAILED]/[info].</summary>
+    public static string Mark(ProbeOutcome outcome, TerminalText style) => style.Fancy
+        ? outcome switch
+        {
+            ProbeOutcome.Passed => style.Paint("✔", "32"),
+            ProbeOutcome.Failed => style.Paint("✘", "31"),
+            _ => style.Paint("•", "34"),
+        }
+        : "[" + OutcomeWord(outcome) + "]";
+
+    /// <summary>
+    /// Writes <paramref name="probe"/> and its children as a tree, wrapped to the style's width, with a remedy under
+    /// each failed check. A remedy already given in this output is not repeated: it points at the check it was given for.
+    /// </summary>
+    /// <param name="output">Where the tree goes.</param>
+    /// <param name="probe">The probe.</param>
+    /// <param name="indent">The indentation of this probe's line.</param>
+    /// <param name="isLast">Whether it is its parent's last child.</param>
+    /// <param name="isRoot">Whether it is the root of a tree (drawn without a branch).</param>
+    /// <param name="style">Width, symbols and colour.</param>
+    /// <param name="remediesGiven">Each remedy already given in this output, with the name of the check it was given for.</param>
+    public static void WriteTree(StringBuilder output, Probe probe, string indent, bool isLast, bool isRoot, TerminalText style, Dictionary<string, string> remediesGiven)
     {
         string branch = isRoot ? string.Empty : isLast ? "└─ " : "├─ ";
-        output.Append(indent).Append(branch).Append('[').Append(OutcomeWord(probe.Outcome)).Append("] ")
-            .Append(probe.Name).Append(": ").Append(probe.Detail).Append('\n');
         string childIndent = isRoot ? indent : indent + (isLast ? "   " : "│  ");
+        string below = childIndent + (probe.Children.Count > 0 ? "│  " : "   ");
+        style.AppendWrapped(output, indent + branch + Mark(probe.Outcome, style) + " ", below + "  ", probe.Name + ": " + probe.Detail);
         if (probe.Outcome == ProbeOutcome.Failed && !string.IsNullOrEmpty(probe.Remedy))
         {
-            output.Append(childIndent).Append(probe.Children.Count > 0 ? "│  " : "   ").Append("remedy: ").Append(probe.Remedy).Append('\n');
+            if (remediesGiven.TryGetValue(probe.Remedy, out string? givenFor))
+            {
+                style.AppendWrapped(output, below + "  ", below + "    ", $"remedy: as for '{givenFor}' above");
+            }
+            else
+            {
+                int colon = probe.Name.IndexOf(": ", StringComparison.Ordinal);
+                remediesGiven[probe.Remedy] = colon > 0 ? probe.Name[..colon] : probe.Name;
+                style.AppendWrapped(output, below + "  ", below + "    ", "remedy: " + probe.Remedy);
+            }
         }
 
         for (int i = 0; i < probe.Children.Count; i++)
         {
-            WriteTree(output, probe.Children[i], childIndent, i == probe.Children.Count - 1, isRoot: false);
+            WriteTree(output, probe.Children[i], childIndent, i == probe.Children.Count - 1, isRoot: false, style, remediesGiven);
         }
     }
 

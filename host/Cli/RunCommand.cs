@@ -20,7 +20,11 @@ internal static class RunCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        var seedOption = new Option<ulong?>("--seed") { Description = "Seed the keep's address-space layout (default: random per launch)." };
+        var seedOption = new Option<ulong?>("--seed")
+        {
+            Description = "Seed the keep's address-space layout: a non-negative integer (default: random per launch).",
+            CustomParser = ParseSeed,
+        };
         var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to run. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
@@ -39,6 +43,19 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>A decimal integer from 0 to 2^64 - 1; anything else names the option and the expected form.</summary>
+    private static ulong? ParseSeed(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong seed))
+        {
+            return seed;
+        }
+
+        result.AddError($"--seed expects a non-negative integer (0 to {ulong.MaxValue}), got '{text}'");
+        return null;
+    }
+
     private static async Task<int> ExecuteAsync(RunRequest request, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)
     {
         foreach (string assignment in request.Environment)
@@ -55,6 +72,22 @@ internal static class RunCommand
         {
             string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
             throw new UsageException($"--backend '{request.Backend}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
+        }
+
+        if (ProgramSearch.IsBareName(request.ElfPath))
+        {
+            IReadOnlyList<string> folders = ProgramSearch.Folders(System.Environment.GetEnvironmentVariable("PATH"));
+            string? found = ProgramSearch.Find(request.ElfPath, folders);
+            if (found is null)
+            {
+                await stderr.WriteLineAsync(
+                    $"donjon: {request.ElfPath}: not found on PATH (looked in {string.Join(", ", folders)}). Give its path to run a file that is not on PATH, for example ./{request.ElfPath}.")
+                    .ConfigureAwait(false);
+                return ExitCodes.NotFound;
+            }
+
+            // As a shell does, the program sees the name as typed in argv[0].
+            request = request with { ElfPath = found, Argv0 = request.ElfPath };
         }
 
         (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(request.ElfPath, stderr).ConfigureAwait(false);
@@ -133,9 +166,10 @@ internal static class RunCommand
 }
 
 /// <summary>What the user asked <c>run</c> to do.</summary>
-/// <param name="ElfPath">The workload's path as typed; it becomes <c>argv[0]</c>.</param>
+/// <param name="ElfPath">The workload's path: as typed, or where a bare name was found on PATH.</param>
 /// <param name="Arguments">The workload's arguments after its path.</param>
 /// <param name="Environment">The <c>--env NAME=VALUE</c> assignments, in order.</param>
 /// <param name="Backend">The backend named by <c>--backend</c>, if any.</param>
 /// <param name="Seed">The layout seed from <c>--seed</c>, if any.</param>
-internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Arguments, IReadOnlyList<string> Environment, string? Backend, ulong? Seed);
+/// <param name="Argv0">The workload's <c>argv[0]</c> when it is not <paramref name="ElfPath"/>: the bare name as typed.</param>
+internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Arguments, IReadOnlyList<string> Environment, string? Backend, ulong? Seed, string? Argv0 = null);

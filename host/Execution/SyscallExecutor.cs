@@ -40,6 +40,7 @@ internal static class SyscallExecutor
     /// <param name="logger">Where protocol violations, handler failures and shim log lines go.</param>
     /// <param name="cancellationToken">Stops serving; the wait or the running handler then throws <see cref="OperationCanceledException"/>.</param>
     /// <param name="clock">The clock of the protocol-violation rate limit (the system's by default).</param>
+    /// <param name="unserved">Where the calls no handler set serves are counted (and warned about once each); a private one by default.</param>
     /// <param name="interrupter">Lends each call a token a forwarded signal cancels (the call then returns <c>-EINTR</c>); none by default.</param>
     /// <returns>The exit status or fault the keep reported, once it reported one or the port says the keep has ended.</returns>
     public static async Task<ExecutorOutcome> RunAsync(
@@ -49,6 +50,7 @@ internal static class SyscallExecutor
         ILogger logger,
         CancellationToken cancellationToken,
         TimeProvider? clock = null,
+        UnservedSyscalls? unserved = null,
         CallInterrupter? interrupter = null)
     {
         ArgumentNullException.ThrowIfNull(port);
@@ -57,7 +59,7 @@ internal static class SyscallExecutor
         ArgumentNullException.ThrowIfNull(logger);
 
         var parser = new RequestParser(number => dispatch.TryGetValue(number, out var entry) ? entry.Signature : null);
-        var reportedUndeclared = new HashSet<uint>();
+        unserved ??= new UnservedSyscalls();
         int? exitStatus = null;
         KeepFault? fault = null;
         var violations = new ProtocolViolationLog(logger, clock ?? TimeProvider.System);
@@ -110,10 +112,7 @@ internal static class SyscallExecutor
                         break;
 
                     case ParsedRequest.Undeclared undeclared:
-                        if (reportedUndeclared.Add(undeclared.Number) && logger.IsEnabled(LogLevel.Debug))
-                        {
-                            logger.LogDebug("Syscall {Syscall} is declared by no loaded handler set; answering -ENOSYS", SyscallNames.Describe(undeclared.Number));
-                        }
+                        unserved.Record(undeclared.Number, logger);
 
                         ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
                         break;
@@ -205,29 +204,36 @@ internal static class SyscallExecutor
         }
     }
 
-    /// <summary>Turns a reported fault into the contract's record; its description names the signal and vector or si_code (address and instruction pointer are separate fields).</summary>
+    /// <summary>
+    /// Turns a reported fault into the contract's record; its description names the signal and what it means, from
+    /// the exception vector (VM keep: "SIGSEGV: #GP general protection (exception vector 13, error code 0x0)") or the
+    /// si_code (process keep: "SIGSEGV: address not mapped (si_code 1)"). Address and instruction pointer are separate fields.
+    /// </summary>
     internal static KeepFault ToKeepFault(ParsedRequest.Fault fault)
     {
         int? vector = fault.Vector >= 0 ? fault.Vector : null;
-        string signal = SignalName(fault.Signal);
-        string description = vector is int v
-            ? string.Create(CultureInfo.InvariantCulture, $"{signal} (exception vector {v}, error code 0x{fault.ErrorCode:x})")
-            : string.Create(CultureInfo.InvariantCulture, $"{signal} (si_code {(long)fault.ErrorCode})");
+        string signal = FaultNames.Signal(fault.Signal);
+        string description;
+        if (vector is int v)
+        {
+            string name = FaultNames.Vector(v) is { } known ? known : "exception";
+            if (v == 14)
+            {
+                name += ": " + FaultNames.PageFaultCause(fault.ErrorCode);
+            }
+
+            description = string.Create(CultureInfo.InvariantCulture, $"{signal}: {name} (exception vector {v}, error code 0x{fault.ErrorCode:x})");
+        }
+        else
+        {
+            long code = fault.ErrorCode <= uint.MaxValue ? (int)(uint)fault.ErrorCode : (long)fault.ErrorCode; // si_code is an int
+            description = FaultNames.SignalCode(fault.Signal, code) is { } meaning
+                ? string.Create(CultureInfo.InvariantCulture, $"{signal}: {meaning} (si_code {code})")
+                : string.Create(CultureInfo.InvariantCulture, $"{signal} (si_code {code})");
+        }
+
         return new KeepFault(fault.Signal, fault.Address, fault.InstructionPointer, vector, fault.ErrorCode, description);
     }
-
-    private static string SignalName(int signal) => signal switch
-    {
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        31 => "SIGSYS",
-        _ => string.Create(CultureInfo.InvariantCulture, $"signal {signal}"),
-    };
 
     /// <summary>Maps a protocol log level (0 debug … 4 error) to a logging level.</summary>
     internal static LogLevel ToLogLevel(int level) => level switch

@@ -40,6 +40,46 @@ public sealed class CliTests : IDisposable
         result.Stdout.Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("run --bakend vm ./hello", "donjon: unknown option '--bakend' for 'donjon run'; did you mean '--backend'?\nTry 'donjon run --help'.\n")]
+    [InlineData("run --log-levl info ./hello", "donjon: unknown option '--log-levl' for 'donjon run'; did you mean '--log-level'?\nTry 'donjon run --help'.\n")]
+    [InlineData("run --verbose ./hello", "donjon: unknown option '--verbose' for 'donjon run'. Its options: --backend, --env, --seed, --help, --config, --log-level, --log-timestamps\nTry 'donjon run --help'.\n")]
+    [InlineData("rnu ./hello", "donjon: unknown command 'rnu'; did you mean 'run'?\nTry 'donjon --help'.\n")]
+    [InlineData("inspekt ./hello", "donjon: unknown command 'inspekt'; did you mean 'inspect'?\nTry 'donjon --help'.\n")]
+    [InlineData("frobnicate", "donjon: unknown command 'frobnicate'. The commands: run, inspect, plugins, measure, platform\nTry 'donjon --help'.\n")]
+    [InlineData("platform inf", "donjon: unknown command 'inf' for 'donjon platform'; did you mean 'info'?\nTry 'donjon platform --help'.\n")]
+    [InlineData("platform info --jsn", "donjon: unknown option '--jsn' for 'donjon platform info'; did you mean '--json'?\nTry 'donjon platform info --help'.\n")]
+    [InlineData("run --seed abc ./hello", "donjon: --seed expects a non-negative integer (0 to 18446744073709551615), got 'abc'\nTry 'donjon run --help'.\n")]
+    [InlineData("run --seed -1 ./hello", "donjon: --seed expects a non-negative integer (0 to 18446744073709551615), got '-1'\nTry 'donjon run --help'.\n")]
+    [InlineData("inspect", "donjon: 'donjon inspect' needs its <elf> argument: The binary to inspect\nTry 'donjon inspect --help'.\n")]
+    public void A_usage_error_names_the_token_that_made_it(string line, string expected)
+    {
+        var result = DonjonProcess.Run(line.Split(' '));
+        result.ExitCode.Should().Be(125);
+        result.Stderr.Should().Be(expected);
+        result.Stdout.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Donjon_without_a_command_prints_the_short_usage()
+    {
+        var result = DonjonProcess.Run([]);
+        result.ExitCode.Should().Be(125);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().StartWith("Usage: donjon <command> [options]\n\nCommands:\n  run       Run a program inside a keep.\n");
+        result.Stderr.Should().Contain("\n  platform  Facts about this machine.\n").And.EndWith("Run 'donjon <command> --help' for a command's options.\n");
+        result.Stderr.Should().NotContain("Required command");
+    }
+
+    [Fact]
+    public void Options_after_the_program_path_are_the_programs()
+    {
+        string program = Workloads.WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello);
+        var result = DonjonProcess.Run(["run", "--seed=7", program, "--verbose", "--bakend"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Contain("argv[1] = --verbose\n").And.Contain("argv[2] = --bakend\n");
+    }
+
     [Fact]
     public void Platform_info_shows_the_hardware_backends_unavailable_with_remedies()
     {
@@ -49,16 +89,109 @@ public sealed class CliTests : IDisposable
         bool sevHardware = File.Exists("/dev/sev");
         if (!sgxHardware)
         {
-            result.Stdout.Should().Contain("sgx: unavailable");
+            result.Stdout.Should().Contain("\nsgx: unavailable").And.MatchRegex(@"\n  sgx +unavailable  process, confidential: \d+ checks? failed\n");
         }
 
         if (!sevHardware)
         {
-            result.Stdout.Should().Contain("sev: unavailable");
+            result.Stdout.Should().Contain("\nsev: unavailable").And.MatchRegex(@"\n  sev +unavailable  virtual machine, confidential: \d+ checks? failed\n");
         }
 
         result.Stdout.Should().Contain("remedy: ");
         result.Stdout.Should().Contain("[FAILED]");
+    }
+
+    [Fact]
+    public void Platform_info_starts_with_a_summary_and_the_backend_run_uses_then_the_available_trees()
+    {
+        var json = DonjonProcess.Run(["platform", "info", "--json"]);
+        using JsonDocument doc = JsonDocument.Parse(json.Stdout);
+        var backends = doc.RootElement.GetProperty("backends").EnumerateArray()
+            .Select(b => (Name: b.GetProperty("name").GetString()!, Available: b.GetProperty("available").GetBoolean())).ToList();
+        string? runUses = doc.RootElement.GetProperty("runUses").GetString();
+        runUses.Should().Be(backends.FirstOrDefault(b => b.Available).Name);
+
+        var result = DonjonProcess.Run(["platform", "info"]);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        string[] lines = result.Stdout.Split('\n');
+        int summary = Array.IndexOf(lines, "backends:");
+        summary.Should().Be(3, result.Stdout);
+        for (int i = 0; i < backends.Count; i++)
+        {
+            lines[summary + 1 + i].Should().MatchRegex($@"^  {backends[i].Name} +{(backends[i].Available ? "available " : "unavailable")}  ");
+        }
+
+        lines[summary + 1 + backends.Count].Should().Be(runUses is null
+            ? "run uses: none (no backend can run here; see the remedies below)"
+            : $"run uses: {runUses} (the first available in backendOrder; or run --backend NAME)");
+
+        // The trees: the available backends first, in the admin's order.
+        var treeOrder = lines.Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^[a-z0-9-]+: (available|unavailable) \(")).Select(l => l[..l.IndexOf(':')]).ToList();
+        treeOrder.Should().Equal(backends.Where(b => b.Available).Concat(backends.Where(b => !b.Available)).Select(b => b.Name));
+    }
+
+    [Fact]
+    public void Platform_info_gives_each_remedy_once_and_wraps_at_80_columns_when_redirected()
+    {
+        var json = DonjonProcess.Run(["platform", "info", "--json"]);
+        using JsonDocument doc = JsonDocument.Parse(json.Stdout);
+        var remedies = new List<string>();
+        void Collect(JsonElement probe)
+        {
+            if (probe.GetProperty("remedy").GetString() is { } remedy)
+            {
+                remedies.Add(remedy);
+            }
+
+            foreach (JsonElement child in probe.GetProperty("children").EnumerateArray())
+            {
+                Collect(child);
+            }
+        }
+
+        foreach (JsonElement backend in doc.RootElement.GetProperty("backends").EnumerateArray())
+        {
+            Collect(backend.GetProperty("platform"));
+            Collect(backend.GetProperty("configuration"));
+        }
+
+        var result = DonjonProcess.Run(["platform", "info"]);
+        result.Stdout.Split('\n').Should().OnlyContain(l => l.Length <= 80);
+        result.Stdout.Should().NotContain("\u001b").And.NotContain("✔").And.NotContain("✘");
+        string flat = System.Text.RegularExpressions.Regex.Replace(result.Stdout.Replace("│", " ").Replace("├─", " ").Replace("└─", " "), @"\s+", " ");
+        remedies.Should().HaveCountGreaterThan(remedies.Distinct().Count(), "this machine's probes repeat a remedy (the SGX/SEV trees do without their hardware)");
+        foreach (string remedy in remedies.Distinct())
+        {
+            string normalised = System.Text.RegularExpressions.Regex.Replace(remedy, @"\s+", " ");
+            System.Text.RegularExpressions.Regex.Count(flat, System.Text.RegularExpressions.Regex.Escape("remedy: " + normalised)).Should().Be(1, normalised);
+        }
+
+        flat.Should().Contain("remedy: as for '");
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("1", false)]
+    public void Platform_info_on_a_terminal_uses_marks_and_colour_unless_NO_COLOR_is_set(string? noColor, bool fancy)
+    {
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => (string)e.Key is not ("NO_COLOR" or "DONJON_CONFIG" or "DONJON_LOG_LEVEL"))
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        if (noColor is not null)
+        {
+            environment["NO_COLOR"] = noColor;
+        }
+
+        var result = ChildProcess.Run("script", ["-qec", $"dotnet {DonjonProcess.HostAssembly} platform info", "/dev/null"], environment);
+        result.ExitCode.Should().Be(0, result.Stderr);
+        if (fancy)
+        {
+            result.StdoutText.Should().Contain("\u001b[32m✔\u001b[0m").And.NotContain("[ok]");
+        }
+        else
+        {
+            result.StdoutText.Should().Contain("[ok]").And.NotContain("✔").And.NotContain("\u001b[3");
+        }
     }
 
     [Fact]
@@ -70,6 +203,7 @@ public sealed class CliTests : IDisposable
         JsonElement root = doc.RootElement;
         root.GetProperty("schemaVersion").GetInt32().Should().Be(1);
         root.GetProperty("contractVersion").GetString().Should().Be("1.0");
+        root.GetProperty("runUses").ValueKind.Should().BeOneOf(JsonValueKind.String, JsonValueKind.Null);
         var backends = root.GetProperty("backends").EnumerateArray().ToList();
         backends.Select(b => b.GetProperty("name").GetString()).Should().Contain(["sgx", "sev"]);
         foreach (JsonElement backend in backends)
@@ -153,6 +287,41 @@ public sealed class CliTests : IDisposable
         var result = DonjonProcess.Run(["run", "/no/such/program", "arg"]);
         result.ExitCode.Should().Be(127);
         result.Stderr.Should().Contain("/no/such/program").And.Contain("no such file");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Run_of_a_bare_name_finds_it_on_PATH_and_passes_the_name_as_argv0()
+    {
+        string program = Workloads.WorkloadBuilder.Build(Workloads.Workload.GlibcStaticPieHello);
+        string first = Directory.CreateDirectory(System.IO.Path.Combine(_dir.Path, "first")).FullName;
+        string second = Directory.CreateDirectory(System.IO.Path.Combine(_dir.Path, "second")).FullName;
+        // A file that is not executable is passed over, as a shell does; the next folder's program runs.
+        File.WriteAllText(System.IO.Path.Combine(first, "donjon-hello"), "not a program");
+        File.Copy(program, System.IO.Path.Combine(second, "donjon-hello"));
+        File.SetUnixFileMode(System.IO.Path.Combine(second, "donjon-hello"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        var result = DonjonProcess.Run(["run", "--backend", "process", "donjon-hello", "one"], environment: new Dictionary<string, string> { ["PATH"] = $"{first}:{second}:/usr/bin:/bin" });
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Be("hello from donjon-hello\nargv[1] = one\n");
+    }
+
+    [Fact]
+    public void Run_of_a_bare_name_not_on_PATH_exits_127_saying_where_it_looked()
+    {
+        var result = DonjonProcess.Run(["run", "no-such-program"], environment: new Dictionary<string, string> { ["PATH"] = $"{_dir.Path}:/no/such/folder" });
+        result.ExitCode.Should().Be(127);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().Be(
+            $"donjon: no-such-program: not found on PATH (looked in {_dir.Path}, /no/such/folder). Give its path to run a file that is not on PATH, for example ./no-such-program.\n");
+    }
+
+    [Fact]
+    public void A_name_with_a_slash_is_a_path_and_is_not_looked_up_on_PATH()
+    {
+        var result = DonjonProcess.Run(["run", "./ls"], workingDirectory: _dir.Path);
+        result.ExitCode.Should().Be(127);
+        result.Stderr.Should().StartWith("donjon: ./ls: no such file.");
     }
 
     [Fact]

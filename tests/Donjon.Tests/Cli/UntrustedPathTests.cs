@@ -82,7 +82,7 @@ public sealed class UntrustedPathTests : IDisposable
 
         var text = DonjonProcess.Run(["platform", "info"], _dir.Path, timeout: Deadline);
         text.ExitCode.Should().Be(0, text.Stderr);
-        text.Stdout.Should().StartWith($"configuration: {repositoryConfig} (from the nearest plugins.json above the donjon program)\n");
+        text.Stdout.Should().StartWith($"configuration: {repositoryConfig}\n  from the nearest plugins.json above the donjon program\n");
 
         var json = DonjonProcess.Run(["platform", "info", "--json"], _dir.Path, timeout: Deadline);
         json.ExitCode.Should().Be(0, json.Stderr);

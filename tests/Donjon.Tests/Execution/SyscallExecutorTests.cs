@@ -12,10 +12,10 @@ public sealed class SyscallExecutorTests
     private readonly TestHandlerSet _set = new();
     private readonly ListLogger _logger = new();
 
-    private async Task<ExecutorOutcome> Run(FakeSyscallPort port, CancellationToken cancellationToken = default)
+    private async Task<ExecutorOutcome> Run(FakeSyscallPort port, UnservedSyscalls? unserved = null, CancellationToken cancellationToken = default)
     {
         var table = ConfigurationPageBuilder.BuildTable([_set]);
-        return await SyscallExecutor.RunAsync(port, table.Dispatch, new TestSession(_logger), _logger, cancellationToken);
+        return await SyscallExecutor.RunAsync(port, table.Dispatch, new TestSession(_logger), _logger, cancellationToken, unserved: unserved);
     }
 
     private static byte[] Call(string name, ulong[] values, params byte[]?[] payloads)
@@ -101,12 +101,13 @@ public sealed class SyscallExecutorTests
     }
 
     [Fact]
-    public async Task Undeclared_syscalls_get_ENOSYS_and_one_debug_line_per_number()
+    public async Task Undeclared_syscalls_get_ENOSYS_and_one_warning_per_number()
     {
         var openat = TestShim.RawSyscallItem(257, 1, new ulong[6], new (uint, uint)[6], []);
         var unknown = TestShim.RawSyscallItem(4000, 0, new ulong[6], new (uint, uint)[6], []);
         var port = new FakeSyscallPort().Enqueue(openat).Enqueue(openat).Enqueue(unknown);
-        await Run(port);
+        var unserved = new UnservedSyscalls();
+        await Run(port, unserved: unserved);
 
         port.Exchanges.Should().HaveCount(3);
         foreach (var exchange in port.Exchanges)
@@ -114,10 +115,29 @@ public sealed class SyscallExecutorTests
             ShouldBeReply(exchange, -38, new uint[6]);
         }
 
-        var debug = _logger.Lines.Where(l => l.Level == LogLevel.Debug).Select(l => l.Message).ToList();
-        debug.Should().HaveCount(2);
-        debug[0].Should().Contain("257 (openat)");
-        debug[1].Should().Contain("4000");
+        _logger.Lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Message).Should().Equal(
+            "the program called openat (257), which no loaded handler set serves; answered ENOSYS",
+            "the program called syscall 4000, which no loaded handler set serves; answered ENOSYS");
+        unserved.Summary().Should().Be(
+            "unserved syscalls, each answered ENOSYS: openat (257) 2 times, syscall 4000 once. Add a handler set that serves them to plugins.json ('donjon plugins' lists what is served)");
+    }
+
+    [Fact]
+    public void Unserved_syscalls_are_warned_and_counted_within_bounds()
+    {
+        var unserved = new UnservedSyscalls();
+        unserved.Summary().Should().BeNull();
+        for (uint number = 1000; number < 1100; number++)
+        {
+            unserved.Record(number, _logger);
+            unserved.Record(number, _logger);
+        }
+
+        var warnings = _logger.Lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Message).ToList();
+        warnings.Should().HaveCount(UnservedSyscalls.MaxWarned + 1);
+        warnings[^1].Should().StartWith("the program called more than 16 different syscalls that no loaded handler set serves");
+        string summary = unserved.Summary()!;
+        summary.Should().Contain("syscall 1063 2 times").And.NotContain("syscall 1064 ").And.Contain(", and 72 times more of other numbers.");
     }
 
     [Fact]
@@ -233,7 +253,7 @@ public sealed class SyscallExecutorTests
     {
         using var cancellation = new CancellationTokenSource();
         await cancellation.CancelAsync();
-        var act = () => Run(new FakeSyscallPort().Enqueue(TestShim.ExitItem(0)), cancellation.Token);
+        var act = () => Run(new FakeSyscallPort().Enqueue(TestShim.ExitItem(0)), cancellationToken: cancellation.Token);
         await act.Should().ThrowAsync<OperationCanceledException>();
     }
 

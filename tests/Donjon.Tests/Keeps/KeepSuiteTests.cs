@@ -84,6 +84,26 @@ public sealed class KeepSuiteTests
         keep.ExitCode.Should().Be(139);
         keep.StdoutText.Should().Be("about to fault\n");
         keep.Stderr.Should().Contain("faulted").And.Contain("signal 11").And.Contain("address 0x0");
+        keep.Stderr.Should().Contain(backend == "vm"
+            ? "SIGSEGV: #PF page fault: write to an unmapped address (exception vector 14, error code 0x"
+            : "SIGSEGV: address not mapped (si_code 1)");
+        if (toolchain != Toolchain.Assembly)
+        {
+            // The faulting store is in main: the report names it, with the offset that nm's address of main gives.
+            string program = SuiteWorkloads.Build("nullwrite", toolchain);
+            var match = System.Text.RegularExpressions.Regex.Match(keep.Stderr, $@" at main\+0x([0-9a-f]+) in {System.Text.RegularExpressions.Regex.Escape(program)} \(ELF address 0x([0-9a-f]+)\)");
+            match.Success.Should().BeTrue(keep.Stderr);
+            ulong main = SymbolAddress(program, "main");
+            ulong offset = Convert.ToUInt64(match.Groups[1].Value, 16);
+            Convert.ToUInt64(match.Groups[2].Value, 16).Should().Be(main + offset);
+        }
+    }
+
+    private static ulong SymbolAddress(string program, string symbol)
+    {
+        var nm = ChildProcess.Run("nm", [program], new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
+        string line = nm.StdoutText.Split('\n').Single(l => l.EndsWith(" T " + symbol, StringComparison.Ordinal));
+        return Convert.ToUInt64(line[..line.IndexOf(' ')], 16);
     }
 
     [Theory]

@@ -678,12 +678,30 @@ public sealed class CoreSyscallsTests : IDisposable
     }
 
     [Fact]
-    public async Task Setting_a_limit_succeeds_only_when_nothing_changes()
+    public async Task A_limit_may_be_lowered_and_a_soft_limit_raised_up_to_the_hard_one_but_never_above_the_policy()
     {
-        (await Call(302, [0, 7, 0, 0], inputs: new() { [2] = RlimitBytes(1024, 1024) }, capacities: new() { [3] = 0 })).Value.Should().Be(0);
-        (await Call(302, [0, 7, 0, 0], inputs: new() { [2] = RlimitBytes(512, 1024) })).Value.Should().Be(-EPERM);
-        (await Call(302, [0, 7, 0, 0], inputs: new() { [2] = RlimitBytes(4096, 4096) })).Value.Should().Be(-EPERM);
-        (await Call(302, [0, 7, 0, 0], inputs: new() { [2] = RlimitBytes(2048, 1024) })).Value.Should().Be(-EINVAL, "soft above hard");
+        KeepSession session = NewSession();
+        async Task<long> Set(ulong resource, ulong soft, ulong hard) =>
+            (await Call(302, [0, resource, 0, 0], inputs: new() { [2] = RlimitBytes(soft, hard) }, capacities: new() { [3] = 0 }, session: session)).Value;
+        async Task<(ulong, ulong)> Get(ulong resource) => Rlimit(await Call(97, [resource, 0], session: session), 1);
+
+        (await Set(7, 1024, 1024)).Should().Be(0, "setting the limit it has");
+        (await Set(7, 4096, 4096)).Should().Be(-EPERM, "above the policy's 1024");
+        (await Set(7, 512, 1024)).Should().Be(0, "lowering the soft limit");
+        (await Get(7)).Should().Be((512UL, 1024UL));
+        (await Set(7, 1024, 1024)).Should().Be(0, "raising the soft limit back up to the hard one");
+        (await Set(7, 256, 768)).Should().Be(0, "lowering both");
+        (await Get(7)).Should().Be((256UL, 768UL));
+        (await Set(7, 1024, 1024)).Should().Be(-EPERM, "a lowered hard limit cannot be raised again");
+        (await Set(7, 900, 768)).Should().Be(-EINVAL, "soft above hard");
+        (await Get(7)).Should().Be((256UL, 768UL), "a refused call changes nothing");
+
+        // prlimit64 gives the old limits; another keep's limits are its own.
+        Rlimit(await Call(302, [0, 7, 0, 0], inputs: new() { [2] = RlimitBytes(100, 768) }, session: session), 3).Should().Be((256UL, 768UL));
+        Rlimit(await Call(97, [7, 0], session: NewSession()), 1).Should().Be((1024UL, 1024UL));
+
+        (await Set(2, 1 << 30, ulong.MaxValue)).Should().Be(0, "RLIMIT_DATA: infinite, so any soft limit");
+        (await Get(2)).Should().Be((1UL << 30, ulong.MaxValue));
         (await Call(302, [0, 99, 0, 0], inputs: new() { [2] = [] })).Value.Should().Be(-EINVAL);
         (await Call(302, [4242, 7, 0, 0], inputs: new() { [2] = [] })).Value.Should().Be(-ESRCH, "only the keep's own process exists");
     }

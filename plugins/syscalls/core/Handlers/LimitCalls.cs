@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Donjon.Abstractions.Sessions;
 using Donjon.Abstractions.Syscalls;
 
@@ -9,12 +10,13 @@ namespace Donjon.Syscalls.Core.Handlers;
 /// never the host's.
 /// </summary>
 /// <remarks>
-/// Soft and hard limits are equal. RLIMIT_STACK is <see cref="KeepLimits.StackSize"/>, RLIMIT_NOFILE
-/// <see cref="KeepLimits.MaxOpenFiles"/>, RLIMIT_AS <see cref="KeepLimits.MemorySize"/>. RLIMIT_CORE, RLIMIT_NICE and
-/// RLIMIT_RTPRIO are 0, because a keep cannot dump core or change its priority. Every other resource is
-/// RLIM_INFINITY. The limits are fixed for the keep's life: setting a limit succeeds only when it sets the value it
-/// already has (so the common "raise the soft NOFILE limit to the hard one" works), and is EPERM otherwise, lowering
-/// included.
+/// Each keep starts with soft and hard limits equal: RLIMIT_STACK is <see cref="KeepLimits.StackSize"/>,
+/// RLIMIT_NOFILE <see cref="KeepLimits.MaxOpenFiles"/>, RLIMIT_AS <see cref="KeepLimits.MemorySize"/>. RLIMIT_CORE,
+/// RLIMIT_NICE and RLIMIT_RTPRIO are 0, because a keep cannot dump core or change its priority. Every other resource
+/// is RLIM_INFINITY. As on Linux for an unprivileged process, the workload may lower its soft and hard limits and
+/// raise a soft limit up to its hard limit; raising a hard limit is EPERM, so no limit ever exceeds what the policy
+/// grants, and soft above hard is EINVAL. The keep's current limits are what getrlimit and prlimit64 report
+/// (kept per session); the host still enforces the policy's limits themselves.
 /// </remarks>
 internal static class LimitCalls
 {
@@ -34,6 +36,25 @@ internal static class LimitCalls
     /// <summary><c>RLIM_INFINITY</c>.</summary>
     private const ulong Infinity = ulong.MaxValue;
 
+    /// <summary>Each keep's current soft and hard limits, starting from its policy.</summary>
+    private static readonly ConditionalWeakTable<IKeepSession, CurrentLimits> Current = new();
+
+    private sealed class CurrentLimits
+    {
+        public readonly ulong[] Soft = new ulong[ResourceCount];
+        public readonly ulong[] Hard = new ulong[ResourceCount];
+
+        public CurrentLimits(KeepLimits policy)
+        {
+            for (uint resource = 0; resource < ResourceCount; resource++)
+            {
+                Soft[resource] = Hard[resource] = Limit(policy, resource);
+            }
+        }
+    }
+
+    private static CurrentLimits Of(IKeepSession session) => Current.GetValue(session, s => new CurrentLimits(s.Policy.Limits));
+
     /// <summary><c>getrlimit(resource, rlim)</c>.</summary>
     public static SyscallResult GetLimit(SyscallRequest request, IKeepSession session)
     {
@@ -43,9 +64,16 @@ internal static class LimitCalls
             return SyscallResult.Error(Errno.EINVAL);
         }
 
-        return request.HasOutput(1, RlimitSize)
-            ? request.Output(0, 1, Encode(Limit(session.Policy.Limits, resource)))
-            : SyscallResult.Error(Errno.EFAULT);
+        if (!request.HasOutput(1, RlimitSize))
+        {
+            return SyscallResult.Error(Errno.EFAULT);
+        }
+
+        CurrentLimits limits = Of(session);
+        lock (limits)
+        {
+            return request.Output(0, 1, Encode(limits.Soft[resource], limits.Hard[resource]));
+        }
     }
 
     /// <summary><c>prlimit64(pid, resource, new_limit, old_limit)</c>; <c>pid</c> is 0 or the keep's own pid, 1.</summary>
@@ -63,23 +91,31 @@ internal static class LimitCalls
             return SyscallResult.Error(Errno.EINVAL);
         }
 
-        ulong current = Limit(session.Policy.Limits, resource);
-        if (request.TryInput(2, RlimitSize, out ReadOnlyMemory<byte> wanted))
+        CurrentLimits limits = Of(session);
+        lock (limits)
         {
-            ulong soft = BinaryPrimitives.ReadUInt64LittleEndian(wanted.Span);
-            ulong hard = BinaryPrimitives.ReadUInt64LittleEndian(wanted.Span[8..]);
-            if (soft > hard)
+            ulong oldSoft = limits.Soft[resource];
+            ulong oldHard = limits.Hard[resource];
+            if (request.TryInput(2, RlimitSize, out ReadOnlyMemory<byte> wanted))
             {
-                return SyscallResult.Error(Errno.EINVAL);
+                ulong soft = BinaryPrimitives.ReadUInt64LittleEndian(wanted.Span);
+                ulong hard = BinaryPrimitives.ReadUInt64LittleEndian(wanted.Span[8..]);
+                if (soft > hard)
+                {
+                    return SyscallResult.Error(Errno.EINVAL);
+                }
+
+                if (hard > oldHard)
+                {
+                    return SyscallResult.Error(Errno.EPERM); // raising a hard limit needs CAP_SYS_RESOURCE, which a keep never has
+                }
+
+                limits.Soft[resource] = soft;
+                limits.Hard[resource] = hard;
             }
 
-            if (soft != current || hard != current)
-            {
-                return SyscallResult.Error(Errno.EPERM);
-            }
+            return request.HasOutput(3, RlimitSize) ? request.Output(0, 3, Encode(oldSoft, oldHard)) : SyscallResult.Success(0);
         }
-
-        return request.HasOutput(3, RlimitSize) ? request.Output(0, 3, Encode(current)) : SyscallResult.Success(0);
     }
 
     private static ulong Limit(KeepLimits limits, uint resource) => resource switch
@@ -91,11 +127,11 @@ internal static class LimitCalls
         _ => Infinity,
     };
 
-    private static byte[] Encode(ulong limit)
+    private static byte[] Encode(ulong soft, ulong hard)
     {
         byte[] bytes = new byte[RlimitSize];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, limit);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), limit);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, soft);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), hard);
         return bytes;
     }
 }
