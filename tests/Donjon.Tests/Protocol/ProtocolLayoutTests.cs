@@ -212,6 +212,31 @@ public sealed partial class ProtocolLayoutTests
     }
 
     [Fact]
+    public void The_contracts_argument_kinds_are_the_wire_values()
+    {
+        var wire = new Dictionary<Donjon.Abstractions.Syscalls.ArgumentKind, int>
+        {
+            [Donjon.Abstractions.Syscalls.ArgumentKind.Value] = ProtocolLayout.ArgumentKindValue,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InputBuffer] = ProtocolLayout.ArgumentKindInput,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.OutputBuffer] = ProtocolLayout.ArgumentKindOutput,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InOutBuffer] = ProtocolLayout.ArgumentKindInOut,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.CString] = ProtocolLayout.ArgumentKindCString,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InputIovec] = ProtocolLayout.ArgumentKindInputIovec,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.OutputIovec] = ProtocolLayout.ArgumentKindOutputIovec,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InputArray] = ProtocolLayout.ArgumentKindInputArray,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.OutputArray] = ProtocolLayout.ArgumentKindOutputArray,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InOutArray] = ProtocolLayout.ArgumentKindInOutArray,
+        };
+        wire.Keys.Should().BeEquivalentTo(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>(), "every kind has a wire value");
+        foreach ((var kind, int value) in wire)
+        {
+            ((int)kind).Should().Be(value, kind.ToString());
+        }
+
+        SignatureValidator.HighestKnownKind.Should().Be(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>().Max());
+    }
+
+    [Fact]
     public void Structure_sizes_add_up()
     {
         // Each structure's last field plus its size gives the structure's size (docs/protocol.md).
