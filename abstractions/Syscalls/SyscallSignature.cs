@@ -9,9 +9,14 @@ public sealed record SyscallSignature(int Number, string Name, IReadOnlyList<Sys
 /// <summary>How one syscall argument crosses the keep boundary.</summary>
 /// <param name="Kind">What the argument is.</param>
 /// <param name="LengthArgument">
-/// For buffers and iovec arrays whose length another argument gives: that argument's index (0-5); otherwise -1.
+/// For buffers and iovec arrays whose length another argument gives: that argument's index (0-5); for the arrays
+/// (<see cref="ArgumentKind.InputArray"/>, <see cref="ArgumentKind.OutputArray"/>, <see cref="ArgumentKind.InOutArray"/>):
+/// the index of the argument that gives the element count; otherwise -1.
 /// </param>
-/// <param name="FixedSize">For buffers of a fixed size (a <c>struct stat</c>, a <c>timespec</c>): that size in bytes; otherwise 0.</param>
+/// <param name="FixedSize">
+/// For buffers of a fixed size (a <c>struct stat</c>, a <c>timespec</c>): that size in bytes; for the arrays: the size
+/// of one element in bytes (1-65535); otherwise 0.
+/// </param>
 public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1, int FixedSize = 0)
 {
     /// <summary>A plain value, passed as it is.</summary>
@@ -39,6 +44,27 @@ public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1,
     /// <param name="size">The size in bytes.</param>
     /// <returns>The argument declaration.</returns>
     public static SyscallArgument InputOfSize(int size) => new(ArgumentKind.InputBuffer, -1, size);
+
+    /// <summary>An array the call reads: <paramref name="countArgument"/> elements of <paramref name="elementSize"/> bytes each.</summary>
+    /// <param name="countArgument">The index of the argument that gives the element count.</param>
+    /// <param name="elementSize">The size of one element in bytes (1-65535).</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument InputArray(int countArgument, int elementSize) => new(ArgumentKind.InputArray, countArgument, elementSize);
+
+    /// <summary>An array the call writes: room for <paramref name="countArgument"/> elements of <paramref name="elementSize"/> bytes each.</summary>
+    /// <param name="countArgument">The index of the argument that gives the element count.</param>
+    /// <param name="elementSize">The size of one element in bytes (1-65535).</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument OutputArray(int countArgument, int elementSize) => new(ArgumentKind.OutputArray, countArgument, elementSize);
+
+    /// <summary>
+    /// An array the call reads and writes in place, such as <c>poll</c>'s <c>struct pollfd fds[nfds]</c>:
+    /// <paramref name="countArgument"/> elements of <paramref name="elementSize"/> bytes each.
+    /// </summary>
+    /// <param name="countArgument">The index of the argument that gives the element count.</param>
+    /// <param name="elementSize">The size of one element in bytes (1-65535).</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument InOutArray(int countArgument, int elementSize) => new(ArgumentKind.InOutArray, countArgument, elementSize);
 }
 
 /// <summary>What a syscall argument is, as far as crossing the keep boundary is concerned.</summary>
@@ -65,4 +91,23 @@ public enum ArgumentKind
 
     /// <summary>A pointer to an array of <c>struct iovec</c> the call writes to; the handler returns bytes the shim scatters.</summary>
     OutputIovec = 6,
+
+    /// <summary>
+    /// A pointer to an array of N elements of S bytes the call reads, where N is another (value) argument
+    /// (<see cref="SyscallArgument.LengthArgument"/>) and S is <see cref="SyscallArgument.FixedSize"/>. The shim copies
+    /// N × S bytes in; it refuses N above 1024 with <c>EINVAL</c>.
+    /// </summary>
+    InputArray = 7,
+
+    /// <summary>
+    /// A pointer to an array of N elements of S bytes the call writes (N and S as for <see cref="InputArray"/>). The
+    /// handler has N × S bytes of capacity; the shim copies back what it returns, never more.
+    /// </summary>
+    OutputArray = 8,
+
+    /// <summary>
+    /// A pointer to an array of N elements of S bytes the call reads and writes in place, such as <c>poll</c>'s
+    /// <c>struct pollfd fds[nfds]</c> (N and S as for <see cref="InputArray"/>).
+    /// </summary>
+    InOutArray = 9,
 }

@@ -92,10 +92,24 @@ static int is_iovec(uint8_t kind)
     return kind == DJ_ARGUMENT_KIND_INPUT_IOVEC || kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC;
 }
 
+/* The arrays of configuration page 1.1: count (another argument) x element size (the fixed size) bytes. */
+static int is_array(uint8_t kind)
+{
+    return kind == DJ_ARGUMENT_KIND_INPUT_ARRAY || kind == DJ_ARGUMENT_KIND_OUTPUT_ARRAY ||
+           kind == DJ_ARGUMENT_KIND_IN_OUT_ARRAY;
+}
+
 static int is_output(uint8_t kind)
 {
     return kind == DJ_ARGUMENT_KIND_OUTPUT || kind == DJ_ARGUMENT_KIND_IN_OUT ||
-           kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC;
+           kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC || kind == DJ_ARGUMENT_KIND_OUTPUT_ARRAY ||
+           kind == DJ_ARGUMENT_KIND_IN_OUT_ARRAY;
+}
+
+static int is_copied_in(uint8_t kind)
+{
+    return kind == DJ_ARGUMENT_KIND_INPUT || kind == DJ_ARGUMENT_KIND_IN_OUT ||
+           kind == DJ_ARGUMENT_KIND_INPUT_ARRAY || kind == DJ_ARGUMENT_KIND_IN_OUT_ARRAY;
 }
 
 /* Whether argument `i` of `entry` is a valid length argument for argument `of`. */
@@ -151,6 +165,12 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
             case DJ_ARGUMENT_KIND_OUTPUT_IOVEC:
                 if (!has_length || a->fixed_size != 0 || !valid_length_argument(e, i, a->length_argument))
                     return "configuration page: an iovec array needs a count argument (another, value, argument) and no fixed size";
+                break;
+            case DJ_ARGUMENT_KIND_INPUT_ARRAY:
+            case DJ_ARGUMENT_KIND_OUTPUT_ARRAY:
+            case DJ_ARGUMENT_KIND_IN_OUT_ARRAY:
+                if (!has_length || a->fixed_size == 0 || !valid_length_argument(e, i, a->length_argument))
+                    return "configuration page: an array needs a count argument (another, value, argument) and an element size";
                 break;
             default:
                 return "configuration page: a declared syscall has an unknown argument kind";
@@ -215,7 +235,7 @@ struct buffer {
     uint64_t pointer;   /* the workload's pointer */
     uint64_t size;      /* bytes in (input), or capacity (output) */
     uint32_t offset;    /* from the item's start */
-    uint32_t count;     /* iovec arrays: element count */
+    uint32_t count;     /* iovec arrays and arrays: element count */
     int present;        /* a buffer argument whose pointer is not NULL: it takes a place in the data area */
 };
 
@@ -228,7 +248,7 @@ static uint64_t padded(uint64_t size)
 /* Whether argument i is a buffer or iovec array (not a C string) that takes a place in the data area. */
 static int placed(const struct dj_config_entry *e, const struct buffer *buf, int i)
 {
-    return buf[i].present && (is_sized_buffer(e->args[i].kind) || is_iovec(e->args[i].kind));
+    return buf[i].present && (is_sized_buffer(e->args[i].kind) || is_iovec(e->args[i].kind) || is_array(e->args[i].kind));
 }
 
 /* Bytes the placed buffers other than `skip` need in the data area. */
@@ -283,7 +303,7 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
             continue;
         values[i] = 0;
         if (args[i] == 0) {
-            if ((is_sized_buffer(a->kind) || is_iovec(a->kind)) &&
+            if ((is_sized_buffer(a->kind) || is_iovec(a->kind) || is_array(a->kind)) &&
                 a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT && args[a->length_argument] != 0)
                 return -LX_EFAULT;
             continue;
@@ -292,6 +312,14 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         buf[i].pointer = args[i];
         if (is_sized_buffer(a->kind)) {
             buf[i].size = a->fixed_size ? a->fixed_size : args[a->length_argument];
+        } else if (is_array(a->kind)) {
+            /* count x size in 64 bits: count <= 1024 and size <= 65535, so it cannot wrap. Linux refuses a poll
+               nfds above RLIMIT_NOFILE with EINVAL; the shim's bound is DJ_MAX_ARRAY_COUNT. */
+            uint64_t count = args[a->length_argument];
+            if (count > DJ_MAX_ARRAY_COUNT)
+                return -LX_EINVAL;
+            buf[i].size = count * a->fixed_size;
+            buf[i].count = (uint32_t)count;
         } else if (is_iovec(a->kind)) {
             uint64_t count = args[a->length_argument];
             if (count > DJ_MAX_IOVEC_COUNT)
@@ -330,12 +358,14 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
 
     /* The shortening rule (§3): when the buffers do not fit, the first buffer with a length argument gives
        way. A plain buffer's length argument is rewritten to the new size (a short read or write); an iovec
-       array keeps its count and carries fewer bytes (a short readv or writev). */
+       array keeps its count and carries fewer bytes (a short readv or writev). An array (kinds 7-9) is never
+       shortened: it is whole or the call is -ENOMEM. */
     uint64_t room = capacity - position;
     if (data_needed(e, buf, -1) > room) {
         int s = -1;
         for (int i = 0; i < DJ_MAX_ARGUMENTS && s < 0; i++)
-            if (placed(e, buf, i) && e->args[i].length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT)
+            if (placed(e, buf, i) && e->args[i].length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT &&
+                !is_array(e->args[i].kind))
                 s = i;
         if (s < 0)
             return -LX_ENOMEM;
@@ -348,6 +378,10 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         buf[s].size = size;
         if (is_sized_buffer(e->args[s].kind)) {
             uint8_t length_argument = e->args[s].length_argument;
+            /* An array counted by the same argument could not follow the new length: no shortening then. */
+            for (int j = 0; j < DJ_MAX_ARGUMENTS; j++)
+                if (is_array(e->args[j].kind) && e->args[j].length_argument == length_argument)
+                    return -LX_ENOMEM;
             values[length_argument] = size;
             /* Another buffer measured by the same argument shrinks with it. */
             for (int j = 0; j < DJ_MAX_ARGUMENTS; j++)
@@ -367,7 +401,7 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         buf[i].offset = (uint32_t)position;
         position += padded(buf[i].size);
         void *data = (void *)(item + buf[i].offset);
-        if (kind == DJ_ARGUMENT_KIND_INPUT || kind == DJ_ARGUMENT_KIND_IN_OUT) {
+        if (is_copied_in(kind)) {
             long r = dj_user_read(data, buf[i].pointer, buf[i].size);
             if (r)
                 return r;

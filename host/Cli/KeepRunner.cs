@@ -22,7 +22,19 @@ internal static class KeepRunner
     public static async Task<int> RunAsync(RunRequest request, WorkloadFile workload, IBackend backend, PluginCatalog catalog, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)
     {
         KeepPolicy policy = environment.Configuration!.Policy;
-        MarshallingTable table = ConfigurationPageBuilder.BuildTable(catalog.SyscallSets.ToList());
+        MarshallingTable table;
+        try
+        {
+            // The catalog checked every declaration at load; this snapshot is checked again, since a plugin's list
+            // may have changed since.
+            table = ConfigurationPageBuilder.BuildTable(catalog.SyscallSets.ToList());
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"donjon: the loaded syscall sets cannot make a configuration page: {e.Message}. Fix or remove the plugin that declares it.").ConfigureAwait(false);
+            return ExitCodes.DonjonError;
+        }
+
         KeepImage image;
         try
         {

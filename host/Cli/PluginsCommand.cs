@@ -65,9 +65,14 @@ internal static class PluginsCommand
             ArgumentKind.CString => "cstring",
             ArgumentKind.InputIovec => "iovec-in",
             ArgumentKind.OutputIovec => "iovec-out",
+            ArgumentKind.InputArray => "array-in",
+            ArgumentKind.OutputArray => "array-out",
+            ArgumentKind.InOutArray => "array-inout",
             _ => argument.Kind.ToString(),
         };
-        return argument.FixedSize > 0 ? $"{kind}[{argument.FixedSize}]"
+        return argument.Kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray
+            ? $"{kind}[arg{argument.LengthArgument}x{argument.FixedSize}]"
+            : argument.FixedSize > 0 ? $"{kind}[{argument.FixedSize}]"
             : argument.LengthArgument >= 0 ? $"{kind}[arg{argument.LengthArgument}]"
             : kind;
     }

@@ -7,6 +7,7 @@ using Donjon.Abstractions.Plugins;
 using Donjon.Abstractions.Syscalls;
 using Donjon.Host.Configuration;
 using Donjon.Host.Files;
+using Donjon.Host.Protocol;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 
@@ -50,12 +51,14 @@ internal sealed class PluginCatalog : IDisposable
         var errors = new List<ConfigurationError>();
         var loaders = new List<PluginLoader>();
         var plugins = new List<LoadedPlugin>();
+        var locations = new Dictionary<LoadedPlugin, string>(ReferenceEqualityComparer.Instance);
         foreach (PluginReference reference in configuration.Plugins)
         {
             LoadedPlugin? plugin = LoadOne(configuration.FilePath, reference, loggerFactory, loaders, errors);
             if (plugin is not null)
             {
                 plugins.Add(plugin);
+                locations[plugin] = reference.JsonPath + ".path";
             }
         }
 
@@ -76,7 +79,7 @@ internal sealed class PluginCatalog : IDisposable
             }
         }
 
-        CheckSyscallSets(configuration.FilePath, plugins, errors);
+        CheckSyscallSets(configuration.FilePath, plugins, locations, errors);
 
         var ordered = new List<IBackend>();
         for (int i = 0; i < configuration.BackendOrder.Count; i++)
@@ -112,28 +115,78 @@ internal sealed class PluginCatalog : IDisposable
         return catalog;
     }
 
-    private static void CheckSyscallSets(string file, List<LoadedPlugin> plugins, List<ConfigurationError> errors)
+    /// <summary>
+    /// Checks every handler set's declarations, as the shims would carry them out (<see cref="SignatureValidator"/>):
+    /// unique set names, well-formed signatures, no syscall the shims serve themselves, no number declared twice.
+    /// </summary>
+    private static void CheckSyscallSets(string file, List<LoadedPlugin> plugins, Dictionary<LoadedPlugin, string> locations, List<ConfigurationError> errors)
     {
+        const string FixRemedy = "Fix the plugin's declaration (docs/contract.md, docs/protocol.md §2), or remove the plugin from 'plugins'.";
         var setNames = new Dictionary<string, string>(StringComparer.Ordinal);
-        var owners = new Dictionary<int, string>();
+        var owners = new Dictionary<int, (string Set, string Plugin)>();
         foreach (LoadedPlugin plugin in plugins)
         {
+            string location = locations[plugin];
             foreach (ISyscallHandlerSet set in plugin.SyscallSets)
             {
-                if (!setNames.TryAdd(set.Name, plugin.AssemblyPath))
+                string? setName = set.Name;
+                string prefix = $"plugin {plugin.AssemblyPath}: handler set '{setName}'";
+                if (string.IsNullOrWhiteSpace(setName))
                 {
-                    errors.Add(new ConfigurationError(file, "$.plugins", $"two syscall sets are named '{set.Name}' ({setNames[set.Name]} and {plugin.AssemblyPath})",
+                    errors.Add(new ConfigurationError(file, location, $"plugin {plugin.AssemblyPath}: a handler set ({set.GetType().FullName}) has no name", FixRemedy));
+                    continue;
+                }
+
+                if (!setNames.TryAdd(setName, plugin.AssemblyPath))
+                {
+                    errors.Add(new ConfigurationError(file, location, $"two syscall sets are named '{setName}' ({setNames[setName]} and {plugin.AssemblyPath})",
                         "Remove one of the two plugins; set names must be unique."));
                     continue;
                 }
 
-                foreach (SyscallSignature signature in set.Syscalls)
+                SyscallSignature?[] signatures;
+                try
                 {
-                    if (!owners.TryAdd(signature.Number, set.Name))
+                    signatures = set.Syscalls?.ToArray() ?? throw new InvalidOperationException("Syscalls is null");
+                }
+                catch (Exception e)
+                {
+                    errors.Add(new ConfigurationError(file, location, $"{prefix}: its syscall list cannot be read ({e.GetType().Name}: {e.Message})", FixRemedy));
+                    continue;
+                }
+
+                foreach (SyscallSignature? signature in signatures)
+                {
+                    if (signature is null)
                     {
-                        errors.Add(new ConfigurationError(file, "$.plugins",
-                            $"syscall {signature.Number} ({signature.Name}) is declared by both set '{owners[signature.Number]}' and set '{set.Name}'",
-                            "Each syscall may be handled by one set only; remove one of the plugins."));
+                        errors.Add(new ConfigurationError(file, location, $"{prefix}: a syscall signature is null", FixRemedy));
+                        continue;
+                    }
+
+                    string problem;
+                    try
+                    {
+                        problem = SignatureValidator.Problem(signature with { Arguments = signature.Arguments?.ToArray()! }) ?? string.Empty;
+                    }
+                    catch (Exception e)
+                    {
+                        problem = $"its argument list cannot be read ({e.GetType().Name}: {e.Message})";
+                    }
+
+                    if (problem.Length > 0)
+                    {
+                        bool served = ShimServedSyscalls.Refusing(signature.Number) is not null;
+                        errors.Add(new ConfigurationError(file, location, $"{prefix}: syscall {signature.Number} ({signature.Name}): {problem}",
+                            served ? $"Remove the declaration of {signature.Name} from the set: the keep never sends it to the host." : FixRemedy));
+                        continue;
+                    }
+
+                    if (!owners.TryAdd(signature.Number, (setName, plugin.AssemblyPath)))
+                    {
+                        var first = owners[signature.Number];
+                        errors.Add(new ConfigurationError(file, location,
+                            $"{prefix}: syscall {signature.Number} ({signature.Name}) is also declared by set '{first.Set}' of plugin {first.Plugin}",
+                            "Each syscall may be handled by one set only; remove the declaration from one set, or one of the plugins."));
                     }
                 }
             }

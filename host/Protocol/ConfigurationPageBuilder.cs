@@ -130,87 +130,9 @@ internal static class ConfigurationPageBuilder
     {
         string setName = declared.SetName ?? "(unnamed)";
         var signature = declared.Signature ?? throw new ArgumentException($"handler set '{setName}' declares a null syscall signature");
-        string where = $"handler set '{setName}', syscall {signature.Number} ({signature.Name})";
-        if (signature.Number is < 0 or >= ConfigMaxEntries)
+        if (SignatureValidator.Problem(signature) is { } problem)
         {
-            throw Invalid($"{where}: the number must be 0-{ConfigMaxEntries - 1}");
+            throw new ArgumentException($"handler set '{setName}', syscall {signature.Number} ({signature.Name}): {problem}");
         }
-
-        if (string.IsNullOrWhiteSpace(signature.Name))
-        {
-            throw Invalid($"{where}: the syscall has no name");
-        }
-
-        var arguments = signature.Arguments ?? throw Invalid($"{where}: the argument list is null");
-        if (arguments.Count > MaxArguments)
-        {
-            throw Invalid($"{where}: {arguments.Count} arguments declared; a syscall has at most {MaxArguments}");
-        }
-
-        for (int i = 0; i < arguments.Count; i++)
-        {
-            var argument = arguments[i] ?? throw Invalid($"{where}: argument {i} is null");
-            string at = $"{where}, argument {i} ({argument.Kind})";
-            if (argument.Kind is < ArgumentKind.Value or > ArgumentKind.OutputIovec)
-            {
-                throw Invalid($"{where}, argument {i}: unknown argument kind {(int)argument.Kind}; this host knows kinds 0-{(int)ArgumentKind.OutputIovec}");
-            }
-
-            if (argument.FixedSize is < 0 or > ConfigMaxFixedSize)
-            {
-                throw Invalid($"{at}: fixed size {argument.FixedSize} is not 0-{ConfigMaxFixedSize}");
-            }
-
-            if (argument.LengthArgument != -1)
-            {
-                if (argument.LengthArgument < 0 || argument.LengthArgument >= arguments.Count)
-                {
-                    throw Invalid($"{at}: length argument index {argument.LengthArgument} is out of range (the syscall declares {arguments.Count} arguments)");
-                }
-
-                var lengthArgument = arguments[argument.LengthArgument];
-                if (lengthArgument is null || lengthArgument.Kind != ArgumentKind.Value)
-                {
-                    throw Invalid($"{at}: length argument {argument.LengthArgument} is not a Value argument");
-                }
-            }
-
-            bool hasLength = argument.LengthArgument >= 0;
-            bool hasFixed = argument.FixedSize > 0;
-            switch (argument.Kind)
-            {
-                case ArgumentKind.Value:
-                case ArgumentKind.CString:
-                    if (hasLength || hasFixed)
-                    {
-                        throw Invalid($"{at}: a {argument.Kind} argument takes neither a length argument nor a fixed size");
-                    }
-
-                    break;
-                case ArgumentKind.InputBuffer:
-                case ArgumentKind.OutputBuffer:
-                case ArgumentKind.InOutBuffer:
-                    if (!hasLength && !hasFixed)
-                    {
-                        throw Invalid($"{at}: a buffer needs a length argument or a fixed size, and has neither");
-                    }
-
-                    if (hasLength && hasFixed)
-                    {
-                        throw Invalid($"{at}: a buffer has either a length argument or a fixed size, not both");
-                    }
-
-                    break;
-                default: // The iovec arrays.
-                    if (!hasLength || hasFixed)
-                    {
-                        throw Invalid($"{at}: an iovec array needs a length argument (its element count) and no fixed size");
-                    }
-
-                    break;
-            }
-        }
-
-        static ArgumentException Invalid(string message) => new(message);
     }
 }

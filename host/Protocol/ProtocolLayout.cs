@@ -145,8 +145,8 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version.</summary>
-    internal const int ConfigVersionMinor = 0;
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9).</summary>
+    internal const int ConfigVersionMinor = 1;
 
     /// <summary>The size of the configuration page header.</summary>
     internal const int ConfigHeaderSize = 64;
@@ -235,8 +235,20 @@ internal static class ProtocolLayout
     /// <summary>Argument kind: an output iovec array.</summary>
     internal const int ArgumentKindOutputIovec = 6;
 
+    /// <summary>Argument kind: an input array of count × size bytes (1.1).</summary>
+    internal const int ArgumentKindInputArray = 7;
+
+    /// <summary>Argument kind: an output array of count × size bytes (1.1).</summary>
+    internal const int ArgumentKindOutputArray = 8;
+
+    /// <summary>Argument kind: an in/out array of count × size bytes (1.1).</summary>
+    internal const int ArgumentKindInOutArray = 9;
+
     /// <summary>The most elements of an iovec array.</summary>
     internal const int MaxIovecCount = 1024;
+
+    /// <summary>The most elements of an array (kinds 7-9); the shim answers a larger count with <c>-EINVAL</c>.</summary>
+    internal const int MaxArrayCount = 1024;
 
     /// <summary>The most bytes of a C string, its NUL included.</summary>
     internal const int MaxCStringSize = 4096;

@@ -192,7 +192,7 @@ internal sealed class RequestParser
             if (untrustedBufferOffset == 0 && untrustedBufferSize == 0)
             {
                 // A NULL pointer: no bytes, capacity 0, its length argument left as the workload passed it.
-                if (declaration.Kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec)
+                if (IsOutputKind(declaration.Kind))
                 {
                     outputOffsets[i] = itemOffset; // Only 0 bytes can be written here.
                 }
@@ -220,7 +220,7 @@ internal sealed class RequestParser
             }
 
             placed[placedCount++] = (bufferOffset, bufferSize);
-            if (declaration.Kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec)
+            if (IsInputKind(declaration.Kind))
             {
                 CopyOnce(untrustedBlock, itemStartInCopy + bufferOffset, bufferSize);
             }
@@ -233,12 +233,12 @@ internal sealed class RequestParser
             }
 
             var kind = declaration.Kind;
-            if (kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec)
+            if (IsInputKind(kind))
             {
                 inputs[i] = new ReadOnlyMemory<byte>(_copy, itemStartInCopy + bufferOffset, bufferSize);
             }
 
-            if (kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec)
+            if (IsOutputKind(kind))
             {
                 capacities[i] = bufferSize;
                 outputOffsets[i] = itemOffset + bufferOffset;
@@ -304,10 +304,46 @@ internal sealed class RequestParser
                     ? null
                     : $"iovec array count (argument {lengthArgument}) is {untrustedCount}, more than {MaxIovecCount}";
 
+            case ArgumentKind.InputArray:
+            case ArgumentKind.OutputArray:
+            case ArgumentKind.InOutArray:
+                return CheckArray(declaration, arguments, buffer.Length);
+
             default:
                 return $"has unknown kind {(int)declaration.Kind} in its declaration";
         }
     }
+
+    /// <summary>An array (kinds 7-9) is exactly count × element size bytes, with count ≤ <see cref="MaxArrayCount"/>.</summary>
+    private static string? CheckArray(SyscallArgument declaration, ReadOnlySpan<ulong> arguments, int bufferSize)
+    {
+        int countArgument = declaration.LengthArgument;
+        int elementSize = declaration.FixedSize;
+        if (countArgument < 0 || elementSize <= 0)
+        {
+            return "array has no count argument or no element size in its declaration";
+        }
+
+        ulong untrustedCount = arguments[countArgument];
+        if (untrustedCount > MaxArrayCount)
+        {
+            return $"array count (argument {countArgument}) is {untrustedCount}, more than {MaxArrayCount}";
+        }
+
+        // count ≤ 1024 and size ≤ 65535: the product fits in 64 bits (and in 32).
+        ulong expected = untrustedCount * (ulong)elementSize;
+        return expected == (ulong)bufferSize
+            ? null
+            : $"array buffer size {bufferSize} differs from its count (argument {countArgument}: {untrustedCount}) × element size {elementSize} = {expected}";
+    }
+
+    /// <summary>Kinds whose bytes the shim copies in.</summary>
+    private static bool IsInputKind(ArgumentKind kind) => kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString
+        or ArgumentKind.InputIovec or ArgumentKind.InputArray or ArgumentKind.InOutArray;
+
+    /// <summary>Kinds the host may write output into.</summary>
+    private static bool IsOutputKind(ArgumentKind kind) => kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer
+        or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
 
     private static ParsedRequest ParseExit(uint sequence, ReadOnlySpan<byte> item)
     {

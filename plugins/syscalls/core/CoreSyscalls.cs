@@ -2,12 +2,13 @@ using System.Collections.Frozen;
 using Donjon.Abstractions.Sessions;
 using Donjon.Abstractions.Syscalls;
 using Donjon.Syscalls.Core.Handlers;
+using Donjon.Syscalls.Core.Interop;
 
 namespace Donjon.Syscalls.Core;
 
 /// <summary>
 /// The <c>core</c> handler set: descriptor I/O on whatever the keep's table holds, <c>fstat</c>, terminal queries,
-/// identity, clocks and sleeps, randomness, resource limits and <c>/proc/self/exe</c>. See the plugin's README for
+/// polling, identity, clocks and sleeps, randomness, resource limits and <c>/proc/self/exe</c>. See the plugin's README for
 /// the table of calls and the choices each one makes.
 /// </summary>
 /// <remarks>
@@ -67,6 +68,7 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(1, "write", DescriptorCalls.Write, value, SyscallArgument.Input(2), value),
             Sync(3, "close", DescriptorCalls.Close, value),
             Sync(5, "fstat", StatCalls.FStat, value, stat),
+            (new(7, "poll", [SyscallArgument.InOutArray(1, LibC.PollFdSize), value, value]), PollCalls.PollAsync),
             Sync(8, "lseek", DescriptorCalls.Seek, value, value, value),
             Sync(16, "ioctl", IoctlCalls.Ioctl, value, value, SyscallArgument.OutputOfSize(IoctlCalls.ArgumentSize)),
             Sync(17, "pread64", DescriptorCalls.PositionalRead, value, SyscallArgument.Output(2), value, value),
@@ -92,6 +94,8 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             (new(230, "clock_nanosleep", [value, value, timespecIn, timespecOut]), (request, _, token) => TimeCalls.ClockNanosleepAsync(request, token)),
             Sync(262, "newfstatat", StatCalls.FStatAt, value, path, stat, value),
             Sync(267, "readlinkat", PathCalls.ReadLinkAt, value, path, SyscallArgument.Output(3), value),
+            (new(271, "ppoll", [SyscallArgument.InOutArray(1, LibC.PollFdSize), value, new SyscallArgument(ArgumentKind.InOutBuffer, -1, Timespec.Size), SyscallArgument.InputOfSize(8), value]),
+                PollCalls.PpollAsync),
             Sync(292, "dup3", DescriptorCalls.DuplicateToWithFlags, value, value, value),
             Sync(302, "prlimit64", LimitCalls.ProcessLimit, value, value, rlimitIn, rlimitOut),
             Sync(318, "getrandom", (request, _) => RandomCalls.GetRandom(request), SyscallArgument.Output(1), value, value),

@@ -101,4 +101,32 @@ public sealed class PluginCatalogTests : IDisposable
         hostPolly.Should().StartWith("8.9.1");
         pluginPolly.Should().StartWith("polly 8.4.2");
     }
+
+    private static string Core => Repository.PathOf("plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll");
+
+    [Fact]
+    public void A_set_that_declares_a_syscall_the_shims_serve_is_rejected_naming_plugin_and_syscall()
+    {
+        var error = LoadFails([Core, Repository.FixturePlugin("ShadowsBrk")]);
+        error.Location.Should().Be("$.plugins[1].path");
+        error.Problem.Should().Be($"plugin {Repository.FixturePlugin("ShadowsBrk")}: handler set 'shadows-brk': syscall 12 (brk): " +
+            "the shims serve brk (syscall 12) themselves inside the keep, so a handler set may not declare it");
+        error.Remedy.Should().Contain("Remove the declaration of brk");
+    }
+
+    [Fact]
+    public void A_malformed_signature_is_rejected_when_the_plugin_loads()
+    {
+        var error = LoadFails([Core, Repository.FixturePlugin("MalformedSignature")]);
+        error.Location.Should().Be("$.plugins[1].path");
+        error.Problem.Should().Be($"plugin {Repository.FixturePlugin("MalformedSignature")}: handler set 'vague': syscall 17 (pread64): " +
+            "argument 1 (OutputBuffer): a buffer needs a length argument or a fixed size, and has neither");
+    }
+
+    [Fact]
+    public void The_core_set_passes_the_load_time_checks()
+    {
+        using PluginCatalog catalog = PluginCatalog.Load(Config([Core]), NullLoggerFactory.Instance);
+        catalog.SyscallSets.Single().Name.Should().Be("core");
+    }
 }

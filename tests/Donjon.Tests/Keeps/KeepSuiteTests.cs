@@ -231,6 +231,20 @@ public sealed class KeepSuiteTests
             "pthread_cond_timedwait: ETIMEDOUT 1\n" +
             "sched_yield: 0\n");
 
+    public static TheoryData<string> BackendNames() => [.. Backends];
+
+    [Theory]
+    [MemberData(nameof(BackendNames))]
+    public void Rust_std_greets_prints_its_arguments_echoes_stdin_and_exits_with_a_status(string backend)
+    {
+        // std polls descriptors 0-2 before main: without poll in the core set every Rust program aborted.
+        byte[] input = "from stdin\nsecond line ünïcødé\n"u8.ToArray();
+        var keep = SameAsNative(backend, "greet", Toolchain.Rust, ["one", "two words", ""], stdin: input);
+        keep.ExitCode.Should().Be(6, "3 + the number of arguments");
+        keep.StdoutText.Should().Be(
+            "hello from rust std\narg[1]=[one]\narg[2]=[two words]\narg[3]=[]\nstdin: 35 bytes\nfrom stdin\nsecond line ünïcødé\n");
+    }
+
     internal static Dictionary<string, string> NativeEnvironment() => new(StringComparer.Ordinal)
     {
         // What the keep's environment is under the committed plugins.json, plus the test's --env.

@@ -22,7 +22,7 @@ public sealed class ConfigurationPageBuilderTests
     {
         BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(0);
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(1);
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(64);
         int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));
@@ -61,7 +61,7 @@ public sealed class ConfigurationPageBuilderTests
         var declarations = TestShim.Signatures.Select(s => new DeclaredSyscall(s.Number < 100 ? "core" : "extra", s)).ToList();
         var (count, declared) = ReadPage(ConfigurationPageBuilder.Build(declarations));
 
-        count.Should().Be(301);
+        count.Should().Be(402, "the highest declared number is 401");
         declared.Keys.Should().BeEquivalentTo(TestShim.Signatures.Select(s => s.Number));
         foreach (var signature in TestShim.Signatures)
         {
@@ -115,7 +115,45 @@ public sealed class ConfigurationPageBuilderTests
 
     [Fact]
     public void An_unknown_argument_kind_is_refused() =>
-        ShouldRefuse(new SyscallSignature(5, "future", [new SyscallArgument((ArgumentKind)7)]), "unknown argument kind 7");
+        ShouldRefuse(new SyscallSignature(5, "future", [new SyscallArgument((ArgumentKind)10)]), "unknown argument kind 10");
+
+    [Theory]
+    [InlineData(ArgumentKind.InputArray)]
+    [InlineData(ArgumentKind.OutputArray)]
+    [InlineData(ArgumentKind.InOutArray)]
+    public void An_array_without_element_size_is_refused(ArgumentKind kind) =>
+        ShouldRefuse(new SyscallSignature(7, "poll", [new SyscallArgument(kind, 1), SyscallArgument.Value]), "an array needs both a count argument");
+
+    [Theory]
+    [InlineData(ArgumentKind.InputArray)]
+    [InlineData(ArgumentKind.OutputArray)]
+    [InlineData(ArgumentKind.InOutArray)]
+    public void An_array_without_count_argument_is_refused(ArgumentKind kind) =>
+        ShouldRefuse(new SyscallSignature(7, "poll", [new SyscallArgument(kind, -1, 8), SyscallArgument.Value]), "an array needs both a count argument");
+
+    [Fact]
+    public void An_array_counted_by_a_pointer_is_refused() =>
+        ShouldRefuse(new SyscallSignature(7, "poll", [SyscallArgument.InOutArray(1, 8), SyscallArgument.CString]), "is not a Value argument");
+
+    [Fact]
+    public void A_syscall_the_shims_serve_is_refused() =>
+        ShouldRefuse(new SyscallSignature(12, "brk", [SyscallArgument.Value]), "the shims serve brk (syscall 12) themselves");
+
+    [Fact]
+    public void Getrandom_stays_declarable_for_the_vm_shims_fallback() =>
+        ConfigurationPageBuilder.Build([Core(new SyscallSignature(318, "getrandom", [SyscallArgument.Output(1), SyscallArgument.Value, SyscallArgument.Value]))])
+            .Should().NotBeEmpty();
+
+    [Fact]
+    public void An_array_is_encoded_as_kind_count_argument_and_element_size()
+    {
+        var page = ConfigurationPageBuilder.Build([Core(new SyscallSignature(7, "poll", [SyscallArgument.InOutArray(1, 8), SyscallArgument.Value, SyscallArgument.Value]))]);
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(1, "the array kinds are configuration page 1.1");
+        var entry = page.AsSpan(64 + (7 * 32), 32);
+        entry[4].Should().Be(9);
+        entry[5].Should().Be(1);
+        BinaryPrimitives.ReadUInt16LittleEndian(entry[6..]).Should().Be(8);
+    }
 
     [Theory]
     [InlineData(ArgumentKind.InputBuffer)]

@@ -87,6 +87,10 @@ public sealed partial class ProtocolLayoutTests
         ["ArgumentKindCString"] = "DJ_ARGUMENT_KIND_CSTRING",
         ["ArgumentKindInputIovec"] = "DJ_ARGUMENT_KIND_INPUT_IOVEC",
         ["ArgumentKindOutputIovec"] = "DJ_ARGUMENT_KIND_OUTPUT_IOVEC",
+        ["ArgumentKindInputArray"] = "DJ_ARGUMENT_KIND_INPUT_ARRAY",
+        ["ArgumentKindOutputArray"] = "DJ_ARGUMENT_KIND_OUTPUT_ARRAY",
+        ["ArgumentKindInOutArray"] = "DJ_ARGUMENT_KIND_IN_OUT_ARRAY",
+        ["MaxArrayCount"] = "DJ_MAX_ARRAY_COUNT",
         ["MaxIovecCount"] = "DJ_MAX_IOVEC_COUNT",
         ["MaxCStringSize"] = "DJ_MAX_CSTRING_SIZE",
         ["BlockMagic"] = "DJ_BLOCK_MAGIC",
@@ -207,6 +211,31 @@ public sealed partial class ProtocolLayoutTests
     public void The_mapping_table_maps_each_define_once()
     {
         CSharpToHeader.Values.GroupBy(v => v).Where(g => g.Count() > 1).Select(g => g.Key).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void The_contracts_argument_kinds_are_the_wire_values()
+    {
+        var wire = new Dictionary<Donjon.Abstractions.Syscalls.ArgumentKind, int>
+        {
+            [Donjon.Abstractions.Syscalls.ArgumentKind.Value] = ProtocolLayout.ArgumentKindValue,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InputBuffer] = ProtocolLayout.ArgumentKindInput,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.OutputBuffer] = ProtocolLayout.ArgumentKindOutput,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InOutBuffer] = ProtocolLayout.ArgumentKindInOut,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.CString] = ProtocolLayout.ArgumentKindCString,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InputIovec] = ProtocolLayout.ArgumentKindInputIovec,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.OutputIovec] = ProtocolLayout.ArgumentKindOutputIovec,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InputArray] = ProtocolLayout.ArgumentKindInputArray,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.OutputArray] = ProtocolLayout.ArgumentKindOutputArray,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.InOutArray] = ProtocolLayout.ArgumentKindInOutArray,
+        };
+        wire.Keys.Should().BeEquivalentTo(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>(), "every kind has a wire value");
+        foreach ((var kind, int value) in wire)
+        {
+            ((int)kind).Should().Be(value, kind.ToString());
+        }
+
+        SignatureValidator.HighestKnownKind.Should().Be(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>().Max());
     }
 
     [Fact]

@@ -204,7 +204,8 @@ public sealed class RequestParserFuzzTests
         {
             var (offset, size) = TestShim.Buffer(block, i, item);
             var kind = i < call.Signature.Arguments.Count ? call.Signature.Arguments[i].Kind : ArgumentKind.Value;
-            bool isOutput = kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec;
+            bool isOutput = kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec
+                or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
             Require(call.Reply.IsOutput(i) == isOutput, () => $"iteration {iteration}: argument {i} ({kind}) output flag is wrong");
             if (kind == ArgumentKind.Value)
             {
@@ -219,7 +220,16 @@ public sealed class RequestParserFuzzTests
             }
 
             Require(offset >= 152 && (ulong)offset + size <= itemSize, () => $"iteration {iteration}: argument {i} buffer {{{offset}, {size}}} accepted outside [152, {itemSize})");
-            bool isInput = kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec;
+            bool isInput = kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec
+                or ArgumentKind.InputArray or ArgumentKind.InOutArray;
+            if (kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray)
+            {
+                var declaration = call.Signature.Arguments[i];
+                ulong count = BinaryPrimitives.ReadUInt64LittleEndian(block.AsSpan(item + 0x10 + (8 * declaration.LengthArgument)));
+                Require(count <= 1024 && (UInt128)count * (UInt128)declaration.FixedSize == size,
+                    () => $"iteration {iteration}: array argument {i} of {size} bytes accepted with count {count} x {declaration.FixedSize}");
+            }
+
             Require(!isInput || call.Request.Input(i).Span.SequenceEqual(block.AsSpan(item + (int)offset, (int)size)),
                 () => $"iteration {iteration}: argument {i} input differs from the block");
             Require(!isOutput || call.Request.OutputCapacity(i) == size, () => $"iteration {iteration}: argument {i} capacity differs from the block");
@@ -350,12 +360,16 @@ public sealed class RequestParserFuzzTests
                 continue;
             }
 
-            int length = argument.FixedSize > 0 ? argument.FixedSize : random.Next(0, Math.Max(1, budget / 4));
+            bool isArray = argument.Kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
+            int length = isArray ? argument.FixedSize * random.Next(0, Math.Max(1, budget / 4 / argument.FixedSize))
+                : argument.FixedSize > 0 ? argument.FixedSize : random.Next(0, Math.Max(1, budget / 4));
             switch (argument.Kind)
             {
                 case ArgumentKind.InputBuffer:
                 case ArgumentKind.InOutBuffer:
                 case ArgumentKind.InputIovec:
+                case ArgumentKind.InputArray:
+                case ArgumentKind.InOutArray:
                     payloads[i] = new byte[length];
                     random.NextBytes(payloads[i]!);
                     inputs[i] = payloads[i]!;
@@ -372,11 +386,13 @@ public sealed class RequestParserFuzzTests
                     break;
                 case ArgumentKind.OutputBuffer:
                 case ArgumentKind.OutputIovec:
+                case ArgumentKind.OutputArray:
                     payloads[i] = new byte[length];
                     break;
             }
 
-            if (argument.Kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec)
+            if (argument.Kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec
+                or ArgumentKind.OutputArray or ArgumentKind.InOutArray)
             {
                 capacities[i] = length;
             }

@@ -342,4 +342,84 @@ public sealed class RequestParserTests
         TestShim.Send(block, TestShim.RawSyscallItem(5, 0, NoValues, buffers, new byte[8]));
         parser.Parse(block).Should().BeOfType<ParsedRequest.ProtocolViolation>().Which.Reason.Should().Contain("unknown kind 42");
     }
+
+    // ---- Arrays (kinds 7-9, configuration page 1.1): exactly count × element size bytes ----
+
+    /// <summary>A <c>gather</c> item (input array of 12-byte elements, count in argument 1) with exactly these fields.</summary>
+    private static byte[] Gather(ulong count, int bufferSize)
+    {
+        var buffers = new (uint, uint)[6];
+        buffers[0] = (152, (uint)bufferSize);
+        return TestShim.RawSyscallItem(400, 0, [0, count, 0, 0, 0, 0], buffers, new byte[bufferSize]);
+    }
+
+    [Fact]
+    public void An_in_out_array_is_a_call_with_its_elements_as_input_and_as_capacity()
+    {
+        var fds = Enumerable.Range(0, 24).Select(b => (byte)b).ToArray(); // three struct pollfd
+        var item = TestShim.SyscallItem(TestShim.Signature("ppoll"), [0, 0, 0, 0, 8, 0], [fds, null, new byte[16], null, null, null]);
+        var call = ParseItems(item).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Argument(1).Should().Be(3);
+        call.Request.Input(0).ToArray().Should().Equal(fds);
+        call.Request.OutputCapacity(0).Should().Be(24);
+        call.Reply.IsOutput(0).Should().BeTrue();
+        call.Reply.IsOutput(2).Should().BeFalse("a fixed-size input is not an output");
+    }
+
+    [Fact]
+    public void An_output_array_has_capacity_and_no_input()
+    {
+        var item = TestShim.SyscallItem(TestShim.Signature("scatter"), [5, 0, 0, 0, 0, 0], [null, null, new byte[48], null, null, null]);
+        var call = ParseItems(item).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Argument(1).Should().Be(3);
+        call.Request.Input(2).Length.Should().Be(0);
+        call.Request.OutputCapacity(2).Should().Be(48);
+    }
+
+    [Fact]
+    public void An_input_array_is_not_an_output()
+    {
+        var call = ParseItems(Gather(2, 24)).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Input(0).Length.Should().Be(24);
+        call.Reply.IsOutput(0).Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(2ul, 12)]  // one element short
+    [InlineData(1ul, 16)]  // not a whole number of elements
+    [InlineData(0ul, 8)]
+    public void An_array_whose_size_is_not_count_times_element_size_is_a_violation(ulong count, int size) =>
+        ShouldViolate(ParseItems(Gather(count, size)), "differs from its count");
+
+    [Fact]
+    public void An_array_count_above_1024_is_a_violation()
+    {
+        var block = TestShim.NewBlock(64 + 152 + (1025 * 12) + 64);
+        TestShim.Send(block, Gather(1025, 1025 * 12));
+        ShouldViolate(Parse(block), "more than 1024");
+    }
+
+    [Theory]
+    [InlineData((1ul << 62) + 1, 12)] // (2^62 + 1) × 12 wraps to 12 in 64 bits
+    [InlineData(ulong.MaxValue, 8)]
+    public void An_array_count_whose_product_would_wrap_is_a_violation(ulong count, int size) =>
+        ShouldViolate(ParseItems(Gather(count, size)), "more than 1024");
+
+    [Fact]
+    public void A_NULL_array_is_accepted_whatever_its_count_as_the_shim_answers_EFAULT_itself()
+    {
+        var call = ParseItems(TestShim.RawSyscallItem(400, 0, [0, 7, 0, 0, 0, 0], new (uint, uint)[6], []))
+            .Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Input(0).Length.Should().Be(0);
+        call.Request.Argument(1).Should().Be(7);
+    }
+
+    [Fact]
+    public void An_array_of_1024_elements_is_accepted()
+    {
+        var block = TestShim.NewBlock(64 + 152 + (1024 * 12) + 64);
+        TestShim.Send(block, Gather(1024, 1024 * 12));
+        Parse(block).Should().BeOfType<ParsedRequest.SyscallCall>().Which.Request.Input(0).Length.Should().Be(1024 * 12);
+    }
 }
+

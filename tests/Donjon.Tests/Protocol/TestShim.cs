@@ -26,6 +26,9 @@ internal static class TestShim
         new(35, "nanosleep", [SyscallArgument.InputOfSize(16), SyscallArgument.OutputOfSize(16)]),
         new(39, "getpid", []),
         new(228, "clock_gettime", [SyscallArgument.Value, SyscallArgument.OutputOfSize(16)]),
+        new(271, "ppoll", [SyscallArgument.InOutArray(1, 8), SyscallArgument.Value, SyscallArgument.InputOfSize(16), SyscallArgument.Value, SyscallArgument.Value]),
+        new(400, "gather", [SyscallArgument.InputArray(1, 12), SyscallArgument.Value]),
+        new(401, "scatter", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.OutputArray(1, 16)]),
         new(300, "six", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value]),
     ];
 
@@ -59,7 +62,8 @@ internal static class TestShim
 
     /// <summary>
     /// Marshals a call as the shim would: every buffer argument's bytes (the payload, or zeros of the output
-    /// capacity) go into the data area in order, and a buffer's length argument is set to its size.
+    /// capacity) go into the data area in order, a buffer's length argument is set to its size, and an array's count
+    /// argument to its size divided by the element size.
     /// </summary>
     /// <param name="signature">The declaration.</param>
     /// <param name="values">Six argument values (pointer arguments are written as 0).</param>
@@ -93,6 +97,11 @@ internal static class TestShim
             if (argument.LengthArgument >= 0 && kind is ArgumentKind.InputBuffer or ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer)
             {
                 args[argument.LengthArgument] = (ulong)payload.Length;
+            }
+
+            if (argument.Kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray)
+            {
+                args[argument.LengthArgument] = (ulong)(payload.Length / argument.FixedSize);
             }
         }
 

@@ -51,7 +51,7 @@ public sealed class CoreSyscallsTests : IDisposable
         _set.Syscalls.Select(s => s.Number).Should().OnlyHaveUniqueItems();
         _set.Syscalls.Select(s => s.Name).Should().OnlyHaveUniqueItems();
         _set.Syscalls.Select(s => s.Number).Should().BeEquivalentTo(
-            [0, 1, 3, 5, 8, 16, 17, 18, 19, 20, 32, 33, 35, 39, 63, 89, 96, 97, 102, 104, 107, 108, 110, 201, 228, 229, 230, 262, 267, 292, 302, 318]);
+            [0, 1, 3, 5, 7, 8, 16, 17, 18, 19, 20, 32, 33, 35, 39, 63, 89, 96, 97, 102, 104, 107, 108, 110, 201, 228, 229, 230, 262, 267, 271, 292, 302, 318]);
     }
 
     [Fact]
@@ -73,6 +73,11 @@ public sealed class CoreSyscallsTests : IDisposable
                     case ArgumentKind.InputIovec or ArgumentKind.OutputIovec:
                         argument.LengthArgument.Should().BeInRange(0, signature.Arguments.Count - 1, where);
                         argument.FixedSize.Should().Be(0, where);
+                        signature.Arguments[argument.LengthArgument].Kind.Should().Be(ArgumentKind.Value, where);
+                        break;
+                    case ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray:
+                        argument.LengthArgument.Should().BeInRange(0, signature.Arguments.Count - 1, where);
+                        argument.FixedSize.Should().BeInRange(1, 65535, where);
                         signature.Arguments[argument.LengthArgument].Kind.Should().Be(ArgumentKind.Value, where);
                         break;
                     default:
@@ -744,8 +749,14 @@ public sealed class CoreSyscallsTests : IDisposable
                     }
 
                     arguments[i] = 0;
-                    int size = argument.FixedSize > 0 ? (random.Next(4) == 0 ? 0 : argument.FixedSize) : random.Next(0, 300);
-                    if (argument.LengthArgument >= 0 && argument.Kind is not (ArgumentKind.InputIovec or ArgumentKind.OutputIovec))
+                    bool isArray = argument.Kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
+                    int size = isArray ? argument.FixedSize * random.Next(0, 40)
+                        : argument.FixedSize > 0 ? (random.Next(4) == 0 ? 0 : argument.FixedSize) : random.Next(0, 300);
+                    if (isArray)
+                    {
+                        arguments[argument.LengthArgument] = (ulong)(size / argument.FixedSize); // the parser checks count × size
+                    }
+                    else if (argument.LengthArgument >= 0 && argument.Kind is not (ArgumentKind.InputIovec or ArgumentKind.OutputIovec))
                     {
                         arguments[argument.LengthArgument] = (ulong)size;
                     }
@@ -757,12 +768,12 @@ public sealed class CoreSyscallsTests : IDisposable
                         bytes = random.Next(2) == 0 ? CString("/proc/self/exe") : [.. bytes.Where(b => b != 0), 0];
                     }
 
-                    if (argument.Kind is ArgumentKind.OutputBuffer or ArgumentKind.OutputIovec or ArgumentKind.InOutBuffer)
+                    if (argument.Kind is ArgumentKind.OutputBuffer or ArgumentKind.OutputIovec or ArgumentKind.InOutBuffer or ArgumentKind.OutputArray or ArgumentKind.InOutArray)
                     {
                         capacities[i] = size;
                     }
 
-                    if (argument.Kind is not (ArgumentKind.OutputBuffer or ArgumentKind.OutputIovec))
+                    if (argument.Kind is not (ArgumentKind.OutputBuffer or ArgumentKind.OutputIovec or ArgumentKind.OutputArray))
                     {
                         inputs[i] = bytes;
                     }
@@ -773,11 +784,169 @@ public sealed class CoreSyscallsTests : IDisposable
                 result.Value.Should().BeGreaterThanOrEqualTo(-4095, signature.Name);
                 foreach (SyscallOutput output in result.Outputs)
                 {
-                    signature.Arguments[output.ArgumentIndex].Kind.Should().BeOneOf(ArgumentKind.OutputBuffer, ArgumentKind.OutputIovec, ArgumentKind.InOutBuffer);
+                    signature.Arguments[output.ArgumentIndex].Kind.Should().BeOneOf(ArgumentKind.OutputBuffer, ArgumentKind.OutputIovec, ArgumentKind.InOutBuffer, ArgumentKind.OutputArray, ArgumentKind.InOutArray);
                     output.Data.Length.Should().BeLessThanOrEqualTo(capacities[output.ArgumentIndex], signature.Name);
                 }
             }
         }
+    }
+
+    // ---- poll, ppoll ----
+
+    private const short POLLIN = 0x1, POLLOUT = 0x4, POLLNVAL = 0x20;
+
+    private static byte[] PollFds(params (int Fd, short Events)[] fds)
+    {
+        var bytes = new byte[8 * fds.Length];
+        for (int i = 0; i < fds.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8 * i), fds[i].Fd);
+            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan((8 * i) + 4), fds[i].Events);
+            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan((8 * i) + 6), 0x7777); // garbage the call must overwrite
+        }
+
+        return bytes;
+    }
+
+    private static short Revents(byte[] fds, int index) => BinaryPrimitives.ReadInt16LittleEndian(fds.AsSpan((8 * index) + 6));
+
+    [Fact]
+    public void Poll_and_ppoll_declare_their_pollfd_array_as_nfds_elements_of_8_bytes()
+    {
+        foreach (int number in new[] { 7, 271 })
+        {
+            SyscallArgument fds = _set.Syscalls.Single(s => s.Number == number).Arguments[0];
+            fds.Should().Be(SyscallArgument.InOutArray(1, 8));
+        }
+    }
+
+    [Fact]
+    public async Task Poll_reports_a_readable_pipe_ignores_negative_fds_and_marks_unknown_ones_POLLNVAL()
+    {
+        (int read, _, AnonymousPipeServerStream writer) = PipeWithWriter();
+        (_, int write) = Pipe();
+        writer.Write("x"u8);
+        byte[] fds = PollFds((read, POLLIN), (-1, POLLIN), (77, POLLIN), (write, POLLOUT));
+
+        SyscallResult result = await Call(7, [0, 4, unchecked((ulong)-1)], inputs: new() { [0] = fds });
+
+        result.Value.Should().Be(3, "the readable pipe, the unknown descriptor and the writable pipe");
+        byte[] back = Output(result, 0);
+        back.Length.Should().Be(32);
+        Revents(back, 0).Should().Be(POLLIN);
+        Revents(back, 1).Should().Be(0, "a negative fd is ignored");
+        Revents(back, 2).Should().Be(POLLNVAL, "77 is not open in the keep");
+        Revents(back, 3).Should().Be(POLLOUT);
+        back.AsSpan(0, 6).ToArray().Should().Equal(fds.AsSpan(0, 6).ToArray(), "fd and events come back unchanged");
+        BinaryPrimitives.ReadInt32LittleEndian(back.AsSpan(8)).Should().Be(-1);
+    }
+
+    [Fact]
+    public async Task Poll_honours_its_timeout_on_an_idle_pipe()
+    {
+        (int read, _) = Pipe();
+        var clock = Stopwatch.StartNew();
+        SyscallResult result = await Call(7, [0, 1, 250], inputs: new() { [0] = PollFds((read, POLLIN)) });
+        clock.Stop();
+
+        result.Value.Should().Be(0);
+        Revents(Output(result, 0), 0).Should().Be(0);
+        clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(245)).And.BeLessThan(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Poll_with_a_zero_timeout_returns_at_once()
+    {
+        (int read, _) = Pipe();
+        var clock = Stopwatch.StartNew();
+        (await Call(7, [0, 1, 0], inputs: new() { [0] = PollFds((read, POLLIN)) })).Value.Should().Be(0);
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromMilliseconds(90));
+    }
+
+    [Fact]
+    public async Task A_poll_that_waits_for_ever_returns_EINTR_soon_after_the_keep_ends()
+    {
+        (int read, _) = Pipe();
+        using var ending = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+        Task<SyscallResult> call = Task.Run(() => Call(7, [0, 1, unchecked((ulong)-1)], inputs: new() { [0] = PollFds((read, POLLIN)) }, cancellationToken: ending.Token));
+        (await call.WaitAsync(TimeSpan.FromSeconds(10))).Value.Should().Be(-EINTR);
+        clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(290)).And.BeLessThan(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task Poll_wakes_when_data_arrives()
+    {
+        (int read, _, AnonymousPipeServerStream writer) = PipeWithWriter();
+        Task<SyscallResult> call = Task.Run(() => Call(7, [0, 1, 10_000], inputs: new() { [0] = PollFds((read, POLLIN)) }));
+        await Task.Delay(150);
+        writer.Write("!"u8);
+        SyscallResult result = await call.WaitAsync(TimeSpan.FromSeconds(5));
+        result.Value.Should().Be(1);
+        Revents(Output(result, 0), 0).Should().Be(POLLIN);
+    }
+
+    [Fact]
+    public async Task A_poll_that_waits_for_ever_returns_at_once_when_a_descriptor_is_not_open()
+    {
+        (int read, _) = Pipe();
+        SyscallResult result = await Task.Run(() => Call(7, [0, 2, unchecked((ulong)-1)], inputs: new() { [0] = PollFds((read, POLLIN), (1000, POLLIN)) }))
+            .WaitAsync(TimeSpan.FromSeconds(5));
+        result.Value.Should().Be(1);
+        Revents(Output(result, 0), 0).Should().Be(0);
+        Revents(Output(result, 0), 1).Should().Be(POLLNVAL);
+    }
+
+    [Fact]
+    public async Task Poll_of_no_descriptors_sleeps_for_its_timeout()
+    {
+        var clock = Stopwatch.StartNew();
+        (await Call(7, [0, 0, 120])).Value.Should().Be(0);
+        clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(115));
+    }
+
+    [Fact]
+    public async Task Poll_of_a_NULL_array_with_a_count_is_EFAULT() =>
+        (await Call(7, [0, 2, 0])).Value.Should().Be(-EFAULT);
+
+    private static byte[] TimespecBytes(long seconds, long nanoseconds)
+    {
+        var bytes = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, seconds);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), nanoseconds);
+        return bytes;
+    }
+
+    [Fact]
+    public async Task Ppoll_honours_its_timespec_and_writes_back_the_time_left()
+    {
+        (int read, _) = Pipe();
+        var clock = Stopwatch.StartNew();
+        SyscallResult result = await Call(271, [0, 1, 0, 0, 8], inputs: new() { [0] = PollFds((read, POLLIN)), [2] = TimespecBytes(0, 150_000_000), [3] = [] });
+        clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(145));
+
+        result.Value.Should().Be(0);
+        Output(result, 2).Should().Equal(TimespecBytes(0, 0), "the whole timeout was used");
+    }
+
+    [Fact]
+    public async Task Ppoll_of_a_ready_pipe_leaves_most_of_its_timeout()
+    {
+        (int read, _, AnonymousPipeServerStream writer) = PipeWithWriter();
+        writer.Write("x"u8);
+        SyscallResult result = await Call(271, [0, 1, 0, 0, 8], inputs: new() { [0] = PollFds((read, POLLIN)), [2] = TimespecBytes(5, 0), [3] = new byte[8] });
+        result.Value.Should().Be(1);
+        long secondsLeft = BinaryPrimitives.ReadInt64LittleEndian(Output(result, 2));
+        secondsLeft.Should().BeInRange(3, 4, "almost all of the 5 s remain");
+    }
+
+    [Fact]
+    public async Task Ppoll_refuses_an_invalid_timespec_and_a_sigsetsize_other_than_8()
+    {
+        (int read, _) = Pipe();
+        (await Call(271, [0, 1, 0, 0, 8], inputs: new() { [0] = PollFds((read, POLLIN)), [2] = TimespecBytes(0, 1_000_000_000) })).Value.Should().Be(-EINVAL);
+        (await Call(271, [0, 1, 0, 0, 16], inputs: new() { [0] = PollFds((read, POLLIN)), [2] = TimespecBytes(0, 0), [3] = new byte[8] })).Value.Should().Be(-EINVAL);
+        (await Call(271, [0, 1, 0, 0, 16], inputs: new() { [0] = PollFds((read, POLLIN)), [2] = TimespecBytes(0, 0), [3] = [] })).Value.Should().Be(0, "a NULL sigmask needs no size");
     }
 
     // ---- helpers ----
@@ -807,6 +976,11 @@ public sealed class CoreSyscallsTests : IDisposable
             else if (argument.Kind == ArgumentKind.InputBuffer && argument.FixedSize > 0)
             {
                 inputBytes[i] = new byte[argument.FixedSize];
+            }
+
+            if (argument.Kind is ArgumentKind.InOutBuffer or ArgumentKind.InOutArray)
+            {
+                outputCapacities[i] = inputBytes[i].Length; // in place: the capacity is what came in
             }
 
             if (argument.Kind is ArgumentKind.OutputBuffer or ArgumentKind.OutputIovec)

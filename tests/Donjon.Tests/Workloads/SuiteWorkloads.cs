@@ -16,6 +16,12 @@ public enum Toolchain
 
     /// <summary>A raw <c>_start</c> program in Intel-syntax assembly, <c>gcc -nostdlib -static-pie</c>.</summary>
     Assembly,
+
+    /// <summary>
+    /// Rust with its <c>std</c> (on glibc): <c>rustc -C target-feature=+crt-static -C relocation-model=pie -O</c>, which
+    /// gives a static PIE. The program is <c>suite/NAME.rs</c>.
+    /// </summary>
+    Rust,
 }
 
 /// <summary>
@@ -45,7 +51,14 @@ public static class SuiteWorkloads
 
     /// <summary>Whether <paramref name="name"/> has a source for <paramref name="toolchain"/>.</summary>
     public static bool Exists(string name, Toolchain toolchain) =>
-        File.Exists(Path.Combine(WorkloadBuilder.SourceDirectory, "suite", name + (toolchain == Toolchain.Assembly ? ".S" : ".c")));
+        File.Exists(Path.Combine(WorkloadBuilder.SourceDirectory, "suite", name + Extension(toolchain)));
+
+    private static string Extension(Toolchain toolchain) => toolchain switch
+    {
+        Toolchain.Assembly => ".S",
+        Toolchain.Rust => ".rs",
+        _ => ".c",
+    };
 
     /// <summary>Builds (once) and returns the path of <paramref name="name"/> for <paramref name="toolchain"/>.</summary>
     public static string Build(string name, Toolchain toolchain) =>
@@ -64,6 +77,7 @@ public static class SuiteWorkloads
                 "-fPIE", "-O2", "-o", output, Path.Combine(suite, name + ".c"),
             ],
             Toolchain.Assembly => ["-nostdlib", "-static-pie", "-o", output, Path.Combine(suite, name + ".S")],
+            Toolchain.Rust => ["-C", "target-feature=+crt-static", "-C", "relocation-model=pie", "-O", "-o", output, Path.Combine(suite, name + ".rs")],
             _ => throw new ArgumentOutOfRangeException(nameof(toolchain)),
         };
         if (toolchain == Toolchain.Musl && !File.Exists("/usr/lib/x86_64-linux-musl/rcrt1.o"))
@@ -71,7 +85,12 @@ public static class SuiteWorkloads
             throw new InvalidOperationException("musl is not installed (no /usr/lib/x86_64-linux-musl/rcrt1.o): apt-get install musl-tools");
         }
 
-        ToolRunner.RunChecked("gcc", arguments);
+        if (toolchain == Toolchain.Rust)
+        {
+            RequireRustc();
+        }
+
+        ToolRunner.RunChecked(toolchain == Toolchain.Rust ? "rustc" : "gcc", arguments);
 
         // Every workload is checked to be what the test claims: a runnable static PIE.
         ElfReport report = ElfInspector.Inspect(output);
@@ -81,5 +100,19 @@ public static class SuiteWorkloads
         }
 
         return output;
+    }
+
+    /// <summary>Fails the test, saying what to install, when no <c>rustc</c> is on PATH; nothing is skipped.</summary>
+    private static void RequireRustc()
+    {
+        bool found = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(folder => File.Exists(Path.Combine(folder, "rustc")));
+        if (!found)
+        {
+            string ci = Environment.GetEnvironmentVariable("CI") == "true" ? " (CI=true: the Rust case may not be left out)" : string.Empty;
+            throw new InvalidOperationException(
+                $"The keep suite's Rust case needs rustc and none was found on PATH{ci}. Install it: " +
+                "sudo apt-get install -y --no-install-recommends rustc (bash .ci/run does), or rustup.");
+        }
     }
 }

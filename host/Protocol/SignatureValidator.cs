@@ -1,0 +1,128 @@
+using Donjon.Abstractions.Syscalls;
+using static Donjon.Host.Protocol.ProtocolLayout;
+
+namespace Donjon.Host.Protocol;
+
+/// <summary>
+/// Checks one syscall declaration against what the configuration page (<c>docs/protocol.md</c> §2) and the shims can
+/// carry out. <see cref="Plugins.PluginCatalog"/> runs it on every handler set when the plugin loads, so a bad
+/// declaration is a configuration error at start-up; <see cref="ConfigurationPageBuilder"/> runs it again on its own
+/// snapshot before it writes the page.
+/// </summary>
+internal static class SignatureValidator
+{
+    /// <summary>The highest argument kind this host knows.</summary>
+    public const ArgumentKind HighestKnownKind = ArgumentKind.InOutArray;
+
+    /// <summary>What is wrong with <paramref name="signature"/>, or <see langword="null"/> when the shims can carry it out.</summary>
+    /// <param name="signature">A declaration, as a plugin made it (any field may be out of range or null).</param>
+    /// <returns>One sentence without the syscall's number and name, which the caller adds.</returns>
+    public static string? Problem(SyscallSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        if (signature.Number is < 0 or >= ConfigMaxEntries)
+        {
+            return $"the number must be 0-{ConfigMaxEntries - 1}";
+        }
+
+        if (string.IsNullOrWhiteSpace(signature.Name))
+        {
+            return "the syscall has no name";
+        }
+
+        if (ShimServedSyscalls.Refusing(signature.Number) is { } served)
+        {
+            return $"the shims serve {served.Name} (syscall {served.Number}) themselves inside the keep, so a handler set may not declare it";
+        }
+
+        IReadOnlyList<SyscallArgument>? arguments = signature.Arguments;
+        if (arguments is null)
+        {
+            return "the argument list is null";
+        }
+
+        if (arguments.Count > MaxArguments)
+        {
+            return $"{arguments.Count} arguments declared; a syscall has at most {MaxArguments}";
+        }
+
+        for (int i = 0; i < arguments.Count; i++)
+        {
+            if (ArgumentProblem(arguments, i) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="kind"/> is a buffer with a length argument or a fixed size (kinds 1-3).</summary>
+    /// <param name="kind">An argument kind.</param>
+    /// <returns>Whether it is a plain buffer.</returns>
+    public static bool IsBuffer(ArgumentKind kind) => kind is ArgumentKind.InputBuffer or ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer;
+
+    /// <summary>Whether <paramref name="kind"/> is an array of count × element-size bytes (kinds 7-9).</summary>
+    /// <param name="kind">An argument kind.</param>
+    /// <returns>Whether it is an array.</returns>
+    public static bool IsArray(ArgumentKind kind) => kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
+
+    private static string? ArgumentProblem(IReadOnlyList<SyscallArgument> arguments, int i)
+    {
+        SyscallArgument? argument = arguments[i];
+        if (argument is null)
+        {
+            return $"argument {i} is null";
+        }
+
+        if (argument.Kind is < ArgumentKind.Value or > HighestKnownKind)
+        {
+            return $"argument {i}: unknown argument kind {(int)argument.Kind}; this host knows kinds 0-{(int)HighestKnownKind} (docs/protocol.md §2)";
+        }
+
+        string at = $"argument {i} ({argument.Kind})";
+        if (argument.FixedSize is < 0 or > ConfigMaxFixedSize)
+        {
+            return $"{at}: fixed size {argument.FixedSize} is not 0-{ConfigMaxFixedSize}";
+        }
+
+        if (argument.LengthArgument != -1)
+        {
+            if (argument.LengthArgument < 0 || argument.LengthArgument >= arguments.Count)
+            {
+                return $"{at}: length argument index {argument.LengthArgument} is out of range (the syscall declares {arguments.Count} arguments)";
+            }
+
+            SyscallArgument? lengthArgument = arguments[argument.LengthArgument];
+            if (lengthArgument is null || lengthArgument.Kind != ArgumentKind.Value)
+            {
+                return $"{at}: length argument {argument.LengthArgument} is not a Value argument";
+            }
+        }
+
+        bool hasLength = argument.LengthArgument >= 0;
+        bool hasFixed = argument.FixedSize > 0;
+        switch (argument.Kind)
+        {
+            case ArgumentKind.Value:
+            case ArgumentKind.CString:
+                return hasLength || hasFixed ? $"{at}: a {argument.Kind} argument takes neither a length argument nor a fixed size" : null;
+            case ArgumentKind.InputBuffer:
+            case ArgumentKind.OutputBuffer:
+            case ArgumentKind.InOutBuffer:
+                if (!hasLength && !hasFixed)
+                {
+                    return $"{at}: a buffer needs a length argument or a fixed size, and has neither";
+                }
+
+                return hasLength && hasFixed ? $"{at}: a buffer has either a length argument or a fixed size, not both" : null;
+            case ArgumentKind.InputIovec:
+            case ArgumentKind.OutputIovec:
+                return !hasLength || hasFixed ? $"{at}: an iovec array needs a length argument (its element count) and no fixed size" : null;
+            default: // The arrays.
+                return !hasLength || !hasFixed
+                    ? $"{at}: an array needs both a count argument (a Value argument) and an element size of 1-{ConfigMaxFixedSize} bytes"
+                    : null;
+        }
+    }
+}
