@@ -155,16 +155,16 @@ internal static class SyscallExecutor
         }
 
         SyscallResult? result;
-        CancellationTokenSource? interruptible = interrupter?.Begin(cancellationToken);
+        CancellationToken callToken = interrupter?.Begin(cancellationToken) ?? cancellationToken;
         try
         {
-            result = await entry.Set.HandleAsync(call.Request, session, interruptible?.Token ?? cancellationToken).ConfigureAwait(false);
+            result = await entry.Set.HandleAsync(call.Request, session, callToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-        catch (OperationCanceledException) when (interruptible is { IsCancellationRequested: true })
+        catch (OperationCanceledException) when (callToken.IsCancellationRequested)
         {
             // A forwarded signal interrupted the call: EINTR, and the shim delivers the signal on the way back.
             ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EINTR);
@@ -175,11 +175,6 @@ internal static class SyscallExecutor
             logger.LogError(exception, "Handler set {Set} failed on syscall {Number} ({Name}); answering -EIO", SetName(entry.Set), call.Number, call.Signature.Name);
             ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EIO);
             return false;
-        }
-        finally
-        {
-            interrupter?.End();
-            interruptible?.Dispose();
         }
 
         string? problem = ReplyWriter.WriteSyscallResult(port.SharedBlock.Span, call, result);
