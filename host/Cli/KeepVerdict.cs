@@ -22,6 +22,9 @@ internal static class KeepVerdict
     /// <summary>SIGSYS: what the process shim dies of when its seccomp filter kills it.</summary>
     public const int SigSys = 31;
 
+    /// <summary>SIGKILL: a keep that dies of it was killed from outside (its default action cannot be chosen).</summary>
+    public const int SigKill = 9;
+
     /// <summary>Decides the verdict.</summary>
     /// <param name="elf">The workload's path as typed.</param>
     /// <param name="outcome">What the executor saw, or <see langword="null"/> when it was cancelled.</param>
@@ -70,9 +73,11 @@ internal static class KeepVerdict
                 return new Verdict(ExitCodes.SignalBase + signal, messages, warnings);
             }
 
-            if (!killedAfterReport)
+            // The program died of a signal's default action (abort, SIGPIPE, an unhandled SIGINT...): silent, as a
+            // shell's pipeline is and as the VM keep is. SIGKILL can only come from outside: say so.
+            if (!killedAfterReport && signal == SigKill)
             {
-                messages.Add(string.Create(CultureInfo.InvariantCulture, $"donjon: the keep of {elf} was killed by signal {signal}"));
+                messages.Add(string.Create(CultureInfo.InvariantCulture, $"donjon: the keep of {elf} was killed by signal {signal} (SIGKILL), from outside the keep"));
             }
 
             return new Verdict(ExitCodes.SignalBase + signal, messages, warnings);
