@@ -159,6 +159,10 @@ internal static class SyscallExecutor
         try
         {
             result = await entry.Set.HandleAsync(call.Request, session, callToken).ConfigureAwait(false);
+
+            // A handler that gives up when cancelled may return (a sleep answers EINTR): when Donjon is stopping the
+            // keep, that answer must not reach it, or the workload could run on and race its own end.
+            cancellationToken.ThrowIfCancellationRequested();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -62,13 +62,18 @@ public sealed class SignalForwardingTests
         Kill(donjon.Id, 2);
         donjon.WaitForExit(20_000).Should().BeTrue("a second Ctrl-C stops the keep");
         donjon.WaitForExit();
-        donjon.ExitCode.Should().Be(130);
+        string stdoutText = donjon.StandardOutput.ReadToEnd();
+        lock (stderr)
+        {
+            donjon.ExitCode.Should().Be(130, "the second Ctrl-C stops the keep; stdout: {0}; stderr: {1}", stdoutText, stderr.ToString());
+        }
+
         lock (stderr)
         {
             stderr.ToString().Should().Contain("interrupted by signal 2");
         }
 
-        donjon.StandardOutput.ReadToEnd().Should().BeEmpty("the sleep was not interrupted by the ignored signal");
+        stdoutText.Should().BeEmpty("the sleep was not interrupted by the ignored signal");
     }
 
     private static Process Start(string backend, string mode, out StringBuilder stderr)
