@@ -131,40 +131,12 @@ FUNC(dj_syscall_entry)
     push    rcx                             /* rip */
     push    0                               /* error code */
     push    DJ_VM_SYSCALL_FRAME_VECTOR      /* vector: "a syscall" */
-    push    rax
-    push    rbx
-    push    rcx
-    push    rdx
-    push    rsi
-    push    rdi
-    push    rbp
-    push    r8
-    push    r9
-    push    r10
-    push    r11
-    push    r12
-    push    r13
-    push    r14
-    push    r15                             /* 22 pushes from the stack top: 16-byte aligned */
+    DJ_PUSH_TRAP_REGISTERS                  /* 22 pushes from the stack top: 16-byte aligned */
     mov     rdi, rsp
     movzx   esi, byte ptr [rip + dj_sigreturn_requested]
     mov     byte ptr [rip + dj_sigreturn_requested], 0
     call    dj_vm_syscall_signals
-    pop     r15
-    pop     r14
-    pop     r13
-    pop     r12
-    pop     r11
-    pop     r10
-    pop     r9
-    pop     r8
-    pop     rbp
-    pop     rdi
-    pop     rsi
-    pop     rdx
-    pop     rcx
-    pop     rbx
-    pop     rax
+    DJ_POP_TRAP_REGISTERS
     add     rsp, 16                         /* vector, error code */
     iretq
 

@@ -52,39 +52,11 @@
     .text
     .balign 16
 .Ltrap_common:
-    push    rax
-    push    rbx
-    push    rcx
-    push    rdx
-    push    rsi
-    push    rdi
-    push    rbp
-    push    r8
-    push    r9
-    push    r10
-    push    r11
-    push    r12
-    push    r13
-    push    r14
-    push    r15
+    DJ_PUSH_TRAP_REGISTERS
     cld
     mov     rdi, rsp
     call    dj_trap
-    pop     r15
-    pop     r14
-    pop     r13
-    pop     r12
-    pop     r11
-    pop     r10
-    pop     r9
-    pop     r8
-    pop     rbp
-    pop     rdi
-    pop     rsi
-    pop     rdx
-    pop     rcx
-    pop     rbx
-    pop     rax
+    DJ_POP_TRAP_REGISTERS
     add     rsp, 16                         /* vector, error code */
     iretq
 

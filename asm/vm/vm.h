@@ -154,6 +154,45 @@
 #define DJ_VM_SYSCALL_FRAME_VECTOR           0x100                /* the trap frame's vector when syscall.S built it */
 #define LX_KEEP_PROCESS_ID                   1                    /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */
 
+#ifdef __ASSEMBLER__
+/* The general registers of struct dj_trap_frame, pushed so that r15 ends lowest (traps.S, syscall.S's slow path),
+   and popped back; the vector, the error code and the CPU's iret frame lie above them. */
+.macro DJ_PUSH_TRAP_REGISTERS
+    push    rax
+    push    rbx
+    push    rcx
+    push    rdx
+    push    rsi
+    push    rdi
+    push    rbp
+    push    r8
+    push    r9
+    push    r10
+    push    r11
+    push    r12
+    push    r13
+    push    r14
+    push    r15
+.endm
+.macro DJ_POP_TRAP_REGISTERS
+    pop     r15
+    pop     r14
+    pop     r13
+    pop     r12
+    pop     r11
+    pop     r10
+    pop     r9
+    pop     r8
+    pop     rbp
+    pop     rdi
+    pop     rsi
+    pop     rdx
+    pop     rcx
+    pop     rbx
+    pop     rax
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 
 /* ---- The trap frame: what traps.S pushes, in memory order (DJ_VM_FRAME_* above) ---- */
