@@ -5,7 +5,8 @@
  *   dj_channel_open()     checks the shared block header once, at start
  *   dj_table_load()       checks the configuration page and copies its table into the shim
  *   dj_marshal_syscall()  one workload syscall through the block: build, ring, wait, copy back
- *   dj_report_exit/fault/log()  the other items
+ *   dj_channel_slot()     a thread's slot, checked, before its first exchange
+ *   dj_report_exit/fault/log/slot_open()  the other items
  *
  * Shared by every shim: no system call in here. Reaching the host is dj_doorbell_ring_wait(), touching
  * workload memory is dj_user_read/dj_user_write/dj_user_string, dying is dj_fatal(), all per shim.
@@ -23,23 +24,22 @@
 
 /* ---- State ---- */
 
+/* The block as a whole; each thread's exchanges use its own slot (struct dj_thread.slot). */
 static struct {
     volatile uint8_t *block;
-    uint32_t capacity;          /* items capacity, rounded down to DJ_ITEM_ALIGNMENT */
-    uint32_t sequence;          /* the last request sequence number sent */
+    uint64_t mapped_size;
+    uint32_t slot_size;
+    uint32_t slot_count;
 } channel;
 
 static struct dj_config_entry table[DJ_CONFIG_MAX_ENTRIES];
 static uint32_t table_count;
+static uint32_t table_max_threads = 1;
 
-struct iovec64 {
-    uint64_t base;
-    uint64_t length;
-};
+#define iovec64 dj_iovec64
 
-/* The iovec arrays of the call in progress, kept for the scatter after the reply. One syscall at a time:
-   the shims are single-threaded and the SIGSYS handler is never re-entered. */
-static struct iovec64 iovecs[DJ_MAX_ARGUMENTS][DJ_MAX_IOVEC_COUNT];
+/* The iovec arrays of the call in progress are kept for the scatter after the reply, in the calling thread's own
+   scratch (struct dj_thread.iovecs): one syscall at a time per thread, and a thread's handler is never re-entered. */
 
 /* ---- Access to the shared block: volatile, so each access happens once and where it is written ---- */
 
@@ -56,29 +56,68 @@ static uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, sizeof v)
 
 /* ---- Start-up checks ---- */
 
+/* Checks one slot header: what the host wrote at creation (§3, "Slots"). */
+static const char *check_slot(volatile uint8_t *b, uint32_t slot_size, uint32_t slot_count)
+{
+    if (get32(b + DJ_BLOCK_MAGIC_OFFSET) != DJ_BLOCK_MAGIC)
+        return "shared block: a slot has a bad magic (expected \"DJNB\")";
+    if (get16(b + DJ_BLOCK_VERSION_MAJOR_OFFSET) != DJ_BLOCK_VERSION_MAJOR)
+        return "shared block: a slot's major version is not 2";
+    if (get32(b + DJ_BLOCK_SLOT_SIZE_OFFSET) != slot_size || get32(b + DJ_BLOCK_SLOT_COUNT_OFFSET) != slot_count)
+        return "shared block: a slot's size or count differs from slot 0's";
+    if (get32(b + DJ_BLOCK_ITEMS_OFFSET_OFFSET) != DJ_BLOCK_ITEMS_START)
+        return "shared block: a slot's items offset is not 64";
+    if (get32(b + DJ_BLOCK_ITEMS_CAPACITY_OFFSET) != slot_size - DJ_BLOCK_ITEMS_START)
+        return "shared block: a slot's items capacity is not the slot size - 64";
+    return NULL;
+}
+
 const char *dj_channel_open(uint8_t *block, uint64_t mapped_size)
 {
-    if (mapped_size < (uint64_t)DJ_BLOCK_HEADER_SIZE + DJ_SYSCALL_FIXED_SIZE || mapped_size > UINT32_MAX)
-        return "shared block: its size is not between 216 bytes and 4 GiB";
+    if (mapped_size < DJ_BLOCK_MIN_SLOT_SIZE || mapped_size > UINT32_MAX)
+        return "shared block: its size is not between one minimal slot and 4 GiB";
     volatile uint8_t *b = block;
-    uint32_t magic = get32(b + DJ_BLOCK_MAGIC_OFFSET);
-    uint16_t major = get16(b + DJ_BLOCK_VERSION_MAJOR_OFFSET);
-    uint32_t size = get32(b + DJ_BLOCK_SIZE_OFFSET);
-    uint32_t items = get32(b + DJ_BLOCK_ITEMS_OFFSET_OFFSET);
-    uint32_t capacity = get32(b + DJ_BLOCK_ITEMS_CAPACITY_OFFSET);
-    if (magic != DJ_BLOCK_MAGIC)
+    uint32_t slot_size = get32(b + DJ_BLOCK_SLOT_SIZE_OFFSET);
+    uint32_t slot_count = get32(b + DJ_BLOCK_SLOT_COUNT_OFFSET);
+    if (get32(b + DJ_BLOCK_MAGIC_OFFSET) != DJ_BLOCK_MAGIC)
         return "shared block: bad magic (expected \"DJNB\")";
-    if (major != DJ_BLOCK_VERSION_MAJOR)
-        return "shared block: major version is not 1";
-    if (size != mapped_size)
-        return "shared block: the block size field differs from the descriptor's size";
-    if (items != DJ_BLOCK_ITEMS_START)
-        return "shared block: the items offset is not 64";
-    if (capacity != size - DJ_BLOCK_ITEMS_START)
-        return "shared block: the items capacity is not the block size - 64";
+    if (get16(b + DJ_BLOCK_VERSION_MAJOR_OFFSET) != DJ_BLOCK_VERSION_MAJOR)
+        return "shared block: major version is not 2";
+    if (slot_size < DJ_BLOCK_MIN_SLOT_SIZE || slot_size % DJ_PAGE_SIZE)
+        return "shared block: the slot size is below 68 KiB or not a whole number of pages";
+    if (slot_count < 1 || slot_count > DJ_MAX_THREADS)
+        return "shared block: the slot count is not between 1 and 1024";
+    if ((uint64_t)slot_size * slot_count != mapped_size)
+        return "shared block: slot size x slot count differs from the descriptor's size";
+    const char *problem = check_slot(b, slot_size, slot_count);
+    if (problem)
+        return problem;
     channel.block = b;
-    channel.capacity = capacity & ~(uint32_t)(DJ_ITEM_ALIGNMENT - 1);
-    channel.sequence = 0;
+    channel.mapped_size = mapped_size;
+    channel.slot_size = slot_size;
+    channel.slot_count = slot_count;
+    return NULL;
+}
+
+uint32_t dj_channel_slot_count(void) { return channel.block ? channel.slot_count : 1; }
+
+uint32_t dj_keep_max_threads(void)
+{
+    uint32_t slots = dj_channel_slot_count();
+    return table_max_threads < slots ? table_max_threads : slots;
+}
+
+const char *dj_channel_slot(uint32_t index, struct dj_slot *slot)
+{
+    if (!channel.block || index >= channel.slot_count)
+        return "shared block: no such slot";
+    volatile uint8_t *b = channel.block + (uint64_t)index * channel.slot_size;
+    const char *problem = check_slot(b, channel.slot_size, channel.slot_count);
+    if (problem)
+        return problem;
+    slot->base = b;
+    slot->capacity = (channel.slot_size - DJ_BLOCK_ITEMS_START) & ~(uint32_t)(DJ_ITEM_ALIGNMENT - 1);
+    slot->sequence = get32(b + DJ_BLOCK_REPLY_SEQUENCE_OFFSET);   /* a reused slot goes on from its last exchange */
     return NULL;
 }
 
@@ -140,6 +179,9 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
 
     memcpy(table, config + offset, bytes);
     table_count = count;
+    /* 1.2: the most threads the workload may have; a page from before it (or a nonsense value) allows one. */
+    uint32_t threads = load_u16(config + DJ_CONFIG_VERSION_MINOR_OFFSET) >= 2 ? load_u32(config + DJ_CONFIG_MAX_THREADS_OFFSET) : 1;
+    table_max_threads = threads >= 1 && threads <= DJ_MAX_THREADS ? threads : 1;
 
     /* From here on only the copy is used. */
     for (uint32_t n = 0; n < count; n++) {
@@ -184,35 +226,39 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
 
 uint64_t dj_channel_take_signals(void)
 {
-    volatile uint64_t *word = (volatile uint64_t *)(channel.block + DJ_BLOCK_SIGNALS_OFFSET);
-    if (!channel.block || *word == 0)
+    if (!channel.block)
+        return 0;
+    volatile uint64_t *word = (volatile uint64_t *)(channel.block + DJ_BLOCK_SIGNALS_OFFSET);   /* slot 0's */
+    if (*word == 0)
         return 0;
     return __atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST);
 }
 
-void dj_channel_publish_interrupting(uint64_t signals)
+void dj_channel_publish_interrupting(struct dj_slot *slot, uint64_t signals)
 {
-    if (channel.block)
-        put64(channel.block + DJ_BLOCK_INTERRUPTING_OFFSET, signals);
+    if (slot->base)
+        put64(slot->base + DJ_BLOCK_INTERRUPTING_OFFSET, signals);
 }
 
 /* ---- One request/reply exchange ---- */
 
-static volatile uint8_t *item_start(void) { return channel.block + DJ_BLOCK_ITEMS_START; }
+static struct dj_slot *my_slot(void) { return &dj_thread_self()->slot; }
+static volatile uint8_t *item_start(void) { return my_slot()->base + DJ_BLOCK_ITEMS_START; }
 
 /* Sends the request of `size` bytes already written at item_start(), waits, and checks the reply header. */
 static void exchange(uint32_t size)
 {
-    volatile uint8_t *b = channel.block;
-    channel.sequence++;
+    struct dj_slot *slot = my_slot();
+    volatile uint8_t *b = slot->base;
+    slot->sequence++;
     put32(b + DJ_BLOCK_REQUEST_SIZE_OFFSET, size);
-    put32(b + DJ_BLOCK_REQUEST_SEQUENCE_OFFSET, channel.sequence);
+    put32(b + DJ_BLOCK_REQUEST_SEQUENCE_OFFSET, slot->sequence);
     BARRIER();
     dj_doorbell_ring_wait(b);
     BARRIER();
     if (get32(b + DJ_BLOCK_DOORBELL_OFFSET) != DJ_DOORBELL_REPLY)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the host set the doorbell to neither request nor reply");
-    if (get32(b + DJ_BLOCK_REPLY_SEQUENCE_OFFSET) != channel.sequence)
+    if (get32(b + DJ_BLOCK_REPLY_SEQUENCE_OFFSET) != slot->sequence)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the reply sequence number differs from the request's");
 }
 
@@ -220,7 +266,7 @@ static void exchange(uint32_t size)
 static void release(void)
 {
     BARRIER();
-    put32(channel.block + DJ_BLOCK_DOORBELL_OFFSET, DJ_DOORBELL_IDLE);
+    put32(my_slot()->base + DJ_BLOCK_DOORBELL_OFFSET, DJ_DOORBELL_IDLE);
 }
 
 static void put_item_header(volatile uint8_t *item, uint32_t size, uint32_t kind)
@@ -289,7 +335,8 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
     volatile uint8_t *item = item_start();
     uint64_t values[DJ_MAX_ARGUMENTS];
     struct buffer buf[DJ_MAX_ARGUMENTS];
-    uint64_t capacity = channel.capacity;
+    uint64_t capacity = my_slot()->capacity;
+    struct dj_iovec64 (*iovecs)[DJ_MAX_IOVEC_COUNT] = dj_thread_self()->iovecs;
     uint64_t position = DJ_SYSCALL_FIXED_SIZE;
 
     /* Pass 1: what each argument needs. Pointers never cross; their value in the item is 0. A NULL pointer
@@ -491,10 +538,23 @@ void dj_report_fault(uint32_t signal, int32_t vector, uint64_t address, uint64_t
     release();
 }
 
+long dj_report_slot_open(uint32_t index, uint32_t tid)
+{
+    volatile uint8_t *item = item_start();
+    put_item_header(item, DJ_SLOT_OPEN_ITEM_SIZE, DJ_ITEM_KIND_SLOT_OPEN);
+    put32(item + DJ_SLOT_OPEN_SLOT_OFFSET, index);
+    put32(item + DJ_SLOT_OPEN_THREAD_ID_OFFSET, tid);
+    put64(item + DJ_SLOT_OPEN_RESULT_OFFSET, (uint64_t)-LX_EAGAIN);
+    exchange(DJ_SLOT_OPEN_ITEM_SIZE);
+    long result = (long)get64(item + DJ_SLOT_OPEN_RESULT_OFFSET);
+    release();
+    return result == 0 ? 0 : -LX_EAGAIN;    /* the host says only yes or no */
+}
+
 void dj_report_log(uint32_t level, const char *text, uint32_t length)
 {
     volatile uint8_t *item = item_start();
-    uint32_t room = channel.capacity - DJ_LOG_FIXED_SIZE;
+    uint32_t room = my_slot()->capacity - DJ_LOG_FIXED_SIZE;
     if (length > room)
         length = room;
     uint32_t size = (uint32_t)padded((uint64_t)DJ_LOG_FIXED_SIZE + length);

@@ -44,12 +44,7 @@ struct kernel_sigaction {
     uint64_t mask;
 };
 
-struct kernel_stack {
-    uint64_t sp;
-    int32_t flags;
-    uint32_t pad;
-    uint64_t size;
-};
+#define kernel_stack dj_sigstack
 
 _Static_assert(sizeof(struct kernel_sigaction) == LX_SIGACTION_SIZE, "struct sigaction");
 _Static_assert(sizeof(struct kernel_stack) == LX_STACK_SIZE, "stack_t");
@@ -59,26 +54,47 @@ _Static_assert(sizeof(struct dj_user_regs) == 18 * 8, "struct dj_user_regs is si
 #define UNBLOCKABLE ((1ull << (LX_SIGKILL - 1)) | (1ull << (LX_SIGSTOP - 1)))
 #define BIT(sig) (1ull << ((sig) - 1))
 
-static uint64_t blocked;
-static uint64_t pending;
-static uint64_t saved_mask;         /* rt_sigsuspend's mask to restore once its signal is delivered */
-static int restore_saved_mask;
-static uint8_t pending_info[LX_NSIG][LX_SIGINFO_SIZE];
+_Static_assert(DJ_SIGNAL_COUNT == LX_NSIG && DJ_SIGINFO_SIZE == LX_SIGINFO_SIZE, "struct dj_thread's signal arrays");
+
+/* Per thread (struct dj_thread): the mask, the signals sent to the thread, rt_sigsuspend's saved mask, the
+   alternate stack. For the whole keep: the actions, and the signals sent to the process (kill, the host's), which
+   the first thread that does not block one takes. */
+#define blocked (dj_thread_self()->blocked)
+#define saved_mask (dj_thread_self()->saved_mask)
+#define restore_saved_mask (dj_thread_self()->restore_saved_mask)
+#define altstack (dj_thread_self()->altstack)
+
 static struct kernel_sigaction actions[LX_NSIG];
-static struct kernel_stack altstack;
+static volatile int actions_lock;
+static uint64_t process_pending;
+static uint8_t process_info[LX_NSIG][LX_SIGINFO_SIZE];
+static volatile int process_info_lock;
 
 static int valid_signal(uint64_t sig) { return sig >= 1 && sig <= LX_NSIG; }
 
-/* `pending` is also changed by the process shim's kick handler, which may interrupt the shim anywhere: every
-   change is one atomic operation. */
-static uint64_t pending_now(void) { return __atomic_load_n(&pending, __ATOMIC_SEQ_CST); }
-static void pending_clear(uint64_t bits) { __atomic_and_fetch(&pending, ~bits, __ATOMIC_SEQ_CST); }
+/* Pending bits are also changed by other threads and by the process shim's kick handler, which may interrupt the
+   shim anywhere: every change is one atomic operation. */
+static uint64_t thread_pending(struct dj_thread *t) { return __atomic_load_n(&t->pending, __ATOMIC_SEQ_CST); }
+static uint64_t pending_now(void)
+{
+    return thread_pending(dj_thread_self()) | __atomic_load_n(&process_pending, __ATOMIC_SEQ_CST);
+}
+static void pending_clear(uint64_t bits)
+{
+    __atomic_and_fetch(&dj_thread_self()->pending, ~bits, __ATOMIC_SEQ_CST);
+    __atomic_and_fetch(&process_pending, ~bits, __ATOMIC_SEQ_CST);
+}
 
 enum default_action { TERMINATE, IGNORE };
 static enum default_action default_action(int sig);
 
 /* The signals that would interrupt a blocked call: a handler, or a default action that ends the program. The host
    reads it to decide whether a forwarded signal interrupts the call it is serving (an ignored one must not). */
+static void publish_to(struct dj_thread *t, void *mask)
+{
+    dj_channel_publish_interrupting(&t->slot, *(uint64_t *)mask);
+}
+
 static void publish_interrupting(void)
 {
     uint64_t mask = 0;
@@ -88,7 +104,7 @@ static void publish_interrupting(void)
             continue;
         mask |= BIT(sig);
     }
-    dj_channel_publish_interrupting(mask);
+    dj_threads_each(publish_to, &mask);
 }
 
 /* ---- rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending: Linux's checks and error order ---- */
@@ -103,10 +119,14 @@ long dj_sys_rt_sigaction(uint64_t signal, uint64_t act, uint64_t oldact, uint64_
         return -LX_EFAULT;
     if (!valid_signal(signal) || (act && (sig == LX_SIGKILL || sig == LX_SIGSTOP)))
         return -LX_EINVAL;
+    dj_lock(&actions_lock);
     struct kernel_sigaction old = actions[sig - 1];
     if (act) {
         action.mask &= ~UNBLOCKABLE;
         actions[sig - 1] = action;
+    }
+    dj_unlock(&actions_lock);
+    if (act) {
         /* POSIX: setting SIG_IGN discards a pending instance (so does SIG_DFL of a default-ignored one). */
         if (action.handler == LX_SIG_IGN)
             pending_clear(BIT(sig));
@@ -216,18 +236,63 @@ long dj_sys_sigaltstack(uint64_t stack, uint64_t oldstack)
 
 /* ---- raising ---- */
 
-void dj_signal_raise(int sig, const uint8_t info[LX_SIGINFO_SIZE])
+/* A signal for thread `t` (a fault, tgkill, EPIPE): pending on that thread only. */
+static void raise_on(struct dj_thread *t, int sig, const uint8_t info[LX_SIGINFO_SIZE])
 {
     if (!valid_signal((uint64_t)sig))
         return;
-    const struct kernel_sigaction *a = &actions[sig - 1];
-    if (a->handler == LX_SIG_IGN)
+    if (__atomic_load_n(&actions[sig - 1].handler, __ATOMIC_RELAXED) == LX_SIG_IGN)
         return;
     /* Standard signals do not queue: a second instance while one is pending is lost, as in Linux. */
-    if (pending_now() & BIT(sig))
+    if (thread_pending(t) & BIT(sig))
         return;
-    memcpy(pending_info[sig - 1], info, LX_SIGINFO_SIZE);
-    __atomic_or_fetch(&pending, BIT(sig), __ATOMIC_SEQ_CST);
+    memcpy(t->pending_info[sig - 1], info, LX_SIGINFO_SIZE);
+    __atomic_or_fetch(&t->pending, BIT(sig), __ATOMIC_SEQ_CST);
+}
+
+void dj_signal_raise(int sig, const uint8_t info[LX_SIGINFO_SIZE])
+{
+    raise_on(dj_thread_self(), sig, info);
+}
+
+/* A signal for the whole keep (kill, the host's): pending until a thread that does not block it takes it. */
+static void raise_on_process(int sig, const uint8_t info[LX_SIGINFO_SIZE])
+{
+    if (!valid_signal((uint64_t)sig))
+        return;
+    if (__atomic_load_n(&actions[sig - 1].handler, __ATOMIC_RELAXED) == LX_SIG_IGN)
+        return;
+    dj_lock(&process_info_lock);
+    if (!(__atomic_load_n(&process_pending, __ATOMIC_SEQ_CST) & BIT(sig))) {
+        memcpy(process_info[sig - 1], info, LX_SIGINFO_SIZE);
+        __atomic_or_fetch(&process_pending, BIT(sig), __ATOMIC_SEQ_CST);
+    }
+    dj_unlock(&process_info_lock);
+    if (dj_thread_count() > 1)
+        dj_threads_kick_waiters();
+}
+
+/* The siginfo of a pending signal: the thread's own instance first, as Linux's dequeue_signal. */
+static void pending_info_of(int sig, uint8_t out[LX_SIGINFO_SIZE])
+{
+    struct dj_thread *self = dj_thread_self();
+    if (thread_pending(self) & BIT(sig)) {
+        memcpy(out, self->pending_info[sig - 1], LX_SIGINFO_SIZE);
+        return;
+    }
+    dj_lock(&process_info_lock);
+    memcpy(out, process_info[sig - 1], LX_SIGINFO_SIZE);
+    dj_unlock(&process_info_lock);
+}
+
+/* Takes one pending instance of `sig` for the calling thread: its own first, else the process's (which only one
+   thread can win). Whether there was one. */
+static int take_pending(int sig)
+{
+    struct dj_thread *self = dj_thread_self();
+    if (__atomic_fetch_and(&self->pending, ~BIT(sig), __ATOMIC_SEQ_CST) & BIT(sig))
+        return 1;
+    return (__atomic_fetch_and(&process_pending, ~BIT(sig), __ATOMIC_SEQ_CST) & BIT(sig)) != 0;
 }
 
 /* Signals the host forwarded (Donjon got them: SIGINT, SIGTERM, ...), raised as a kill from outside the keep. */
@@ -241,11 +306,23 @@ static void take_forwarded(void)
         memset(info, 0, sizeof info);
         int32_t signo = sig;
         memcpy(info + LX_SI_SIGNO, &signo, 4);      /* SI_USER, from pid 0: a sender outside the keep */
-        dj_signal_raise(sig, info);
+        raise_on_process(sig, info);
     }
 }
 
 void dj_signals_init(void) { publish_interrupting(); }
+
+void dj_signals_thread_init(struct dj_thread *t)
+{
+    uint64_t mask = 0;
+    for (int sig = 1; sig <= LX_NSIG; sig++) {
+        uint64_t handler = __atomic_load_n(&actions[sig - 1].handler, __ATOMIC_RELAXED);
+        if (handler == LX_SIG_IGN || (handler == 0 && default_action(sig) == IGNORE))
+            continue;
+        mask |= BIT(sig);
+    }
+    dj_channel_publish_interrupting(&t->slot, mask);
+}
 
 int dj_signal_pending_in(uint64_t wanted)
 {
@@ -253,25 +330,27 @@ int dj_signal_pending_in(uint64_t wanted)
     return (pending_now() & wanted) != 0;
 }
 
-/* siginfo for kill/tkill/tgkill from the keep's one process (pid 1, uid 0 as far as the keep tells). */
-static void raise_from_user(int sig, int code)
-{
-    uint8_t info[LX_SIGINFO_SIZE];
-    memset(info, 0, sizeof info);
-    int32_t signo = sig, pid = DJ_KEEP_PROCESS_ID;
-    memcpy(info + LX_SI_SIGNO, &signo, 4);
-    memcpy(info + LX_SI_CODE, &code, 4);
-    memcpy(info + LX_SI_PID, &pid, 4);
-    dj_signal_raise(sig, info);
-}
-
-static long send_to_self(uint64_t sig, int code)
+/* siginfo for kill/tkill/tgkill from the keep's one process (pid 1, uid 0 as far as the keep tells); `target`
+   is the thread for tkill/tgkill, NULL for the whole process (kill). */
+static long send_from_user(struct dj_thread *target, uint64_t sig, int code)
 {
     if (sig == 0)
         return 0;                       /* the existence check */
     if (!valid_signal(sig))
         return -LX_EINVAL;
-    raise_from_user((int)sig, code);
+    uint8_t info[LX_SIGINFO_SIZE];
+    memset(info, 0, sizeof info);
+    int32_t signo = (int32_t)sig, pid = DJ_KEEP_PROCESS_ID;
+    memcpy(info + LX_SI_SIGNO, &signo, 4);
+    memcpy(info + LX_SI_CODE, &code, 4);
+    memcpy(info + LX_SI_PID, &pid, 4);
+    if (!target) {
+        raise_on_process((int)sig, info);
+    } else {
+        raise_on(target, (int)sig, info);
+        if (target != dj_thread_self())
+            dj_thread_kick(target);
+    }
     return 0;
 }
 
@@ -282,7 +361,7 @@ long dj_sys_kill(uint64_t pid, uint64_t sig)
     if (sig > LX_NSIG)
         return -LX_EINVAL;
     if (target == DJ_KEEP_PROCESS_ID || target == 0 || target == -DJ_KEEP_PROCESS_ID)
-        return send_to_self(sig, LX_SI_USER);
+        return send_from_user(NULL, sig, LX_SI_USER);
     return -LX_ESRCH;
 }
 
@@ -292,9 +371,10 @@ long dj_sys_tkill(uint64_t tid, uint64_t sig)
         return -LX_EINVAL;
     if (sig > LX_NSIG)
         return -LX_EINVAL;
-    if ((int32_t)tid != DJ_KEEP_THREAD_ID)
+    struct dj_thread *target = dj_thread_find((uint32_t)tid);
+    if (!target)
         return -LX_ESRCH;
-    return send_to_self(sig, LX_SI_TKILL);
+    return send_from_user(target, sig, LX_SI_TKILL);
 }
 
 long dj_sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig)
@@ -303,12 +383,13 @@ long dj_sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig)
         return -LX_EINVAL;
     if (sig > LX_NSIG)
         return -LX_EINVAL;
-    if ((int32_t)tgid != DJ_KEEP_PROCESS_ID || (int32_t)tid != DJ_KEEP_THREAD_ID)
+    struct dj_thread *target = (int32_t)tgid == DJ_KEEP_PROCESS_ID ? dj_thread_find((uint32_t)tid) : NULL;
+    if (!target)
         return -LX_ESRCH;
-    return send_to_self(sig, LX_SI_TKILL);
+    return send_from_user(target, sig, LX_SI_TKILL);
 }
 
-long dj_sys_gettid(void) { return DJ_KEEP_THREAD_ID; }
+long dj_sys_gettid(void) { return dj_thread_self()->tid; }
 
 /* ---- waiting for a signal: pause, rt_sigsuspend, rt_sigtimedwait ---- */
 
@@ -353,9 +434,12 @@ long dj_sys_rt_sigtimedwait(uint64_t set, uint64_t info, uint64_t timeout, uint6
     uint64_t ready = pending_now() & wanted;
     if (ready) {
         int sig = __builtin_ctzll(ready) + 1;
-        if (info && dj_user_write(info, pending_info[sig - 1], LX_SIGINFO_SIZE))
+        uint8_t copy[LX_SIGINFO_SIZE];
+        pending_info_of(sig, copy);
+        if (!take_pending(sig))
+            return -LX_EAGAIN;          /* another thread took the process's instance first */
+        if (info && dj_user_write(info, copy, LX_SIGINFO_SIZE))
             return -LX_EFAULT;
-        pending_clear(BIT(sig));
         return sig;
     }
     if (!timeout)
@@ -444,7 +528,7 @@ static int next_signal(void)
 
 /* Builds one frame for `sig` on the workload's stack and points `regs` at its handler. 0, or -EFAULT when the
    stack cannot take the frame. */
-static long build_frame(int sig, const struct kernel_sigaction *a, struct dj_user_regs *regs,
+static long build_frame(int sig, const struct kernel_sigaction *a, const uint8_t *siginfo, struct dj_user_regs *regs,
                         const uint8_t *fpstate, uint32_t fpstate_size)
 {
     uint64_t sp = regs->rsp;
@@ -483,7 +567,7 @@ static long build_frame(int sig, const struct kernel_sigaction *a, struct dj_use
     memcpy(uc + LX_UC_OLDMASK, &mask_then, 8);
     memcpy(uc + LX_UC_FPSTATE, &fp, 8);
     memcpy(uc + LX_UC_SIGMASK, &mask_then, 8);
-    const uint8_t *info = pending_info[sig - 1];
+    const uint8_t *info = siginfo;
     uint64_t address;
     memcpy(&address, info + LX_SI_ADDR, 8);
     if (sig == LX_SIGSEGV || sig == LX_SIGBUS)
@@ -504,8 +588,11 @@ static long build_frame(int sig, const struct kernel_sigaction *a, struct dj_use
     blocked |= a->mask & ~UNBLOCKABLE;
     if (!(a->flags & LX_SA_NODEFER))
         blocked |= BIT(sig);
-    if (a->flags & LX_SA_RESETHAND)
+    if (a->flags & LX_SA_RESETHAND) {
+        dj_lock(&actions_lock);
         actions[sig - 1] = (struct kernel_sigaction){ 0, 0, 0, 0 };
+        dj_unlock(&actions_lock);
+    }
     return 0;
 }
 
@@ -514,8 +601,13 @@ int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_
     int delivered = 0;
     *terminating = 0;
     for (int sig; (sig = next_signal()) != 0;) {
-        pending_clear(BIT(sig));
+        uint8_t info[LX_SIGINFO_SIZE];
+        pending_info_of(sig, info);
+        if (!take_pending(sig))
+            continue;                   /* another thread took the process's instance */
+        dj_lock(&actions_lock);
         struct kernel_sigaction a = actions[sig - 1];
+        dj_unlock(&actions_lock);
         if (a.handler == LX_SIG_IGN)
             continue;
         if (a.handler == 0) {
@@ -524,7 +616,7 @@ int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_
             *terminating = sig;
             return delivered;
         }
-        if (build_frame(sig, &a, regs, fpstate, fpstate_size)) {
+        if (build_frame(sig, &a, info, regs, fpstate, fpstate_size)) {
             /* Linux's force_sigsegv: a frame that cannot be written kills with SIGSEGV. */
             *terminating = LX_SIGSEGV;
             return delivered;

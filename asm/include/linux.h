@@ -58,6 +58,36 @@
 #define LX_NR_SET_ROBUST_LIST   273
 #define LX_NR_SECCOMP           317
 #define LX_NR_RSEQ              334
+#define LX_NR_CLONE             56
+#define LX_NR_FORK              57
+#define LX_NR_VFORK             58
+#define LX_NR_CLONE3            435
+#define LX_NR_SCHED_GETAFFINITY 204
+
+/* clone flags (linux/sched.h) */
+#define LX_CSIGNAL              0x000000FF
+#define LX_CLONE_VM             0x00000100
+#define LX_CLONE_FS             0x00000200
+#define LX_CLONE_FILES          0x00000400
+#define LX_CLONE_SIGHAND        0x00000800
+#define LX_CLONE_VFORK          0x00004000
+#define LX_CLONE_THREAD         0x00010000
+#define LX_CLONE_SYSVSEM        0x00040000
+#define LX_CLONE_SETTLS         0x00080000
+#define LX_CLONE_PARENT_SETTID  0x00100000
+#define LX_CLONE_CHILD_CLEARTID 0x00200000
+#define LX_CLONE_DETACHED       0x00400000
+#define LX_CLONE_CHILD_SETTID   0x01000000
+#define LX_CLONE_ARGS_SIZE_VER0 64          /* struct clone_args up to tls */
+/* struct clone_args */
+#define LX_CLONE_ARGS_FLAGS       0
+#define LX_CLONE_ARGS_PIDFD       8
+#define LX_CLONE_ARGS_CHILD_TID   16
+#define LX_CLONE_ARGS_PARENT_TID  24
+#define LX_CLONE_ARGS_EXIT_SIGNAL 32
+#define LX_CLONE_ARGS_STACK       40
+#define LX_CLONE_ARGS_STACK_SIZE  48
+#define LX_CLONE_ARGS_TLS         56
 #define LX_NR_CLOSE_RANGE       436
 #define LX_X32_SYSCALL_BIT      0x40000000  /* __X32_SYSCALL_BIT: set in x32 syscall numbers */
 
@@ -67,6 +97,7 @@
 #define LX_EINTR                4
 #define LX_EPIPE                32
 #define LX_ETIMEDOUT            110
+#define LX_E2BIG                7
 #define LX_EAGAIN               11
 #define LX_ENOMEM               12
 #define LX_EACCES               13

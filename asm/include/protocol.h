@@ -1,5 +1,5 @@
 /*
- * asm/include/protocol.h -- the host <-> shim protocol (docs/protocol.md), version 1.0: every offset,
+ * asm/include/protocol.h -- the host <-> shim protocol (docs/protocol.md), version 2.0: every offset,
  * size, magic number, version and kind, as the ONE source for the shims' C and assembly.
  *
  * Usable from C and from GNU as (.S files go through cpp): only plain integer literals (and one string),
@@ -18,7 +18,7 @@
 
 /* ---- Common ---- */
 #define DJ_PAGE_SIZE                             4096             /* The page size of every keep. */
-#define DJ_VERSION_MAJOR                         1                /* The protocol's major version; a shim with another major version is refused. */
+#define DJ_VERSION_MAJOR                         2                /* The protocol's major version; a shim with another major version is refused (2: one slot per thread). */
 #define DJ_VERSION_MINOR                         0                /* The protocol's minor version. */
 #define DJ_MAX_ARGUMENTS                         6                /* The number of arguments of every x86-64 syscall. */
 
@@ -64,7 +64,7 @@
 /* ---- §2 Configuration page (DJNC) ---- */
 #define DJ_CONFIG_MAGIC                          0x434E4A44       /* "DJNC" read as a little-endian u32. */
 #define DJ_CONFIG_VERSION_MAJOR                  1                /* The configuration page's major version. */
-#define DJ_CONFIG_VERSION_MINOR                  1                /* The configuration page's minor version (1: the array kinds 7-9). */
+#define DJ_CONFIG_VERSION_MINOR                  2                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads). */
 #define DJ_CONFIG_HEADER_SIZE                    64               /* The size of the configuration page header. */
 #define DJ_CONFIG_MAGIC_OFFSET                   0x00             /* u32 magic. */
 #define DJ_CONFIG_VERSION_MAJOR_OFFSET           0x04             /* u16 major version. */
@@ -73,8 +73,11 @@
 #define DJ_CONFIG_TABLE_OFFSET_OFFSET            0x0C             /* u32 table offset from the page start. */
 #define DJ_CONFIG_ENTRY_COUNT_OFFSET             0x10             /* u32 table entry count. */
 #define DJ_CONFIG_ENTRY_SIZE_OFFSET              0x14             /* u32 table entry size. */
-#define DJ_CONFIG_RESERVED_OFFSET                0x18             /* The reserved, zero bytes at the end of the header. */
-#define DJ_CONFIG_RESERVED_SIZE                  40               /* The size of the header's reserved bytes. */
+#define DJ_CONFIG_MAX_THREADS_OFFSET             0x18             /* u32 the most threads the workload may have at once, 1 to DJ_MAX_THREADS (1.2). */
+#define DJ_CONFIG_RESERVED_OFFSET                0x1C             /* The reserved, zero bytes at the end of the header. */
+#define DJ_CONFIG_RESERVED_SIZE                  36               /* The size of the header's reserved bytes. */
+#define DJ_DEFAULT_MAX_THREADS                   64               /* The max threads a keep gets when the policy names none. */
+#define DJ_MAX_THREADS                           1024             /* The most threads (and so slots) any keep may have. */
 #define DJ_CONFIG_MAX_ENTRIES                    1024             /* The most table entries (syscall numbers 0-1023). */
 #define DJ_CONFIG_ENTRY_SIZE                     32               /* The size of one table entry. */
 #define DJ_CONFIG_ENTRY_FLAGS_OFFSET             0x00             /* u16 entry flags. */
@@ -103,15 +106,16 @@
 
 /* ---- §3 Shared block (DJNB) ---- */
 #define DJ_BLOCK_MAGIC                           0x424E4A44       /* "DJNB" read as a little-endian u32. */
-#define DJ_BLOCK_VERSION_MAJOR                   1                /* The shared block's major version. */
-#define DJ_BLOCK_VERSION_MINOR                   1                /* The shared block's minor version. */
-#define DJ_BLOCK_HEADER_SIZE                     64               /* The size of the shared block header; the items follow it. */
-#define DJ_BLOCK_DEFAULT_SIZE                    0x201000         /* The default size of a shared block: 2 MiB + 4 KiB. */
-#define DJ_BLOCK_ITEMS_START                     64               /* Where the items start in the block (the value of the items-offset field). */
+#define DJ_BLOCK_VERSION_MAJOR                   2                /* The shared block's major version (2: an array of slots, one per thread). */
+#define DJ_BLOCK_VERSION_MINOR                   0                /* The shared block's minor version. */
+#define DJ_BLOCK_HEADER_SIZE                     64               /* The size of a slot's header; the slot's items follow it. */
+#define DJ_BLOCK_DEFAULT_SLOT_SIZE               0x101000         /* The default size of one slot: 1 MiB + 4 KiB. */
+#define DJ_BLOCK_MIN_SLOT_SIZE                   0x11000          /* The smallest slot a shim accepts: 64 KiB + 4 KiB (a path, a page of data). */
+#define DJ_BLOCK_ITEMS_START                     64               /* Where the items start in a slot (the value of the items-offset field). */
 #define DJ_BLOCK_MAGIC_OFFSET                    0x00             /* u32 magic. */
 #define DJ_BLOCK_VERSION_MAJOR_OFFSET            0x04             /* u16 major version. */
 #define DJ_BLOCK_VERSION_MINOR_OFFSET            0x06             /* u16 minor version. */
-#define DJ_BLOCK_SIZE_OFFSET                     0x08             /* u32 block size. */
+#define DJ_BLOCK_SLOT_SIZE_OFFSET                0x08             /* u32 slot size: every slot's, a multiple of the page size; slot k starts at k x slot size. */
 #define DJ_BLOCK_ITEMS_OFFSET_OFFSET             0x0C             /* u32 items offset. */
 #define DJ_BLOCK_ITEMS_CAPACITY_OFFSET           0x10             /* u32 items capacity. */
 #define DJ_BLOCK_REQUEST_SIZE_OFFSET             0x14             /* u32 request size (shim). */
@@ -120,10 +124,9 @@
 #define DJ_BLOCK_SHIM_SLEEPING_OFFSET            0x20             /* u32 "shim sleeping". */
 #define DJ_BLOCK_REQUEST_SEQUENCE_OFFSET         0x24             /* u32 request sequence number (shim). */
 #define DJ_BLOCK_REPLY_SEQUENCE_OFFSET           0x28             /* u32 reply sequence number (host). */
-#define DJ_BLOCK_RESERVED_OFFSET                 0x2C             /* The reserved, zero u32 of the header. */
-#define DJ_BLOCK_RESERVED_SIZE                   4                /* The size of the header's reserved bytes. */
-#define DJ_BLOCK_INTERRUPTING_OFFSET             0x30             /* u64 signals that would interrupt a blocked call (bit n-1: signal n); shim writes (1.1). */
-#define DJ_BLOCK_SIGNALS_OFFSET                  0x38             /* u64 signals forwarded by the host (bit n-1: signal n); host sets, shim takes (1.1). */
+#define DJ_BLOCK_SLOT_COUNT_OFFSET               0x2C             /* u32 the number of slots in the block, the same in every slot's header. */
+#define DJ_BLOCK_INTERRUPTING_OFFSET             0x30             /* u64 signals that would interrupt this slot's blocked call (bit n-1: signal n); shim writes. */
+#define DJ_BLOCK_SIGNALS_OFFSET                  0x38             /* u64 signals forwarded by the host (bit n-1: signal n); host sets, shim takes; slot 0's only. */
 #define DJ_DOORBELL_IDLE                         0                /* Doorbell value: idle. */
 #define DJ_DOORBELL_REQUEST                      1                /* Doorbell value: a request is ready. */
 #define DJ_DOORBELL_REPLY                        2                /* Doorbell value: the reply is ready. */
@@ -137,6 +140,7 @@
 #define DJ_ITEM_KIND_EXIT                        2                /* Item kind: the workload exits. */
 #define DJ_ITEM_KIND_FAULT                       3                /* Item kind: the workload faulted. */
 #define DJ_ITEM_KIND_LOG                         4                /* Item kind: a log line from the shim. */
+#define DJ_ITEM_KIND_SLOT_OPEN                   5                /* Item kind: a new thread is about to use another slot (2.0). */
 #define DJ_SYSCALL_NUMBER_OFFSET                 0x08             /* u32 syscall number. */
 #define DJ_SYSCALL_FLAGS_OFFSET                  0x0C             /* u32 syscall flags. */
 #define DJ_SYSCALL_ARGUMENTS_OFFSET              0x10             /* u64[6] argument values. */
@@ -155,6 +159,10 @@
 #define DJ_FAULT_ADDRESS_OFFSET                  0x10             /* u64 faulting address. */
 #define DJ_FAULT_INSTRUCTION_POINTER_OFFSET      0x18             /* u64 instruction pointer. */
 #define DJ_FAULT_ERROR_CODE_OFFSET               0x20             /* u64 error code or si_code. */
+#define DJ_SLOT_OPEN_ITEM_SIZE                   24               /* The size of a slot-open item. */
+#define DJ_SLOT_OPEN_SLOT_OFFSET                 0x08             /* u32 the slot the new thread will use, 1 to slot count - 1. */
+#define DJ_SLOT_OPEN_THREAD_ID_OFFSET            0x0C             /* u32 the new thread's id inside the keep. */
+#define DJ_SLOT_OPEN_RESULT_OFFSET               0x10             /* i64 result (host): 0, or -EAGAIN when the slot cannot be served. */
 #define DJ_LOG_FIXED_SIZE                        16               /* The size of a log item before its text. */
 #define DJ_LOG_LEVEL_OFFSET                      0x08             /* u32 log level. */
 #define DJ_LOG_LENGTH_OFFSET                     0x0C             /* u32 text length. */

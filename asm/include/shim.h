@@ -17,8 +17,13 @@
 #define DJ_EXIT_SIGNAL_BASE     128         /* the shim exits with 128 + signal after a FAULT item */
 #define DJ_VMSPACE_MAX_RANGES   4096        /* mapped ranges tracked in the mmap region; more gives ENOMEM */
 #define DJ_KEEP_PROCESS_ID      1           /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */
-#define DJ_KEEP_THREAD_ID       1           /* gettid() of the keep's one thread (served by the shim) */
+#define DJ_KEEP_THREAD_ID       1           /* gettid() of the keep's first thread (served by the shim); later ones count up */
 #define DJ_KEEP_TABLE_COUNT     335         /* syscalls numbered below this may be handled inside the shim */
+
+/* Offsets in struct dj_thread that assembly reads (asserted below). */
+#define DJ_THREAD_TID               4
+#define DJ_THREAD_CLEAR_CHILD_TID   80
+#define DJ_THREAD_ROBUST_LIST       88
 
 #ifndef __ASSEMBLER__
 
@@ -77,6 +82,78 @@ struct dj_image {
     struct dj_region regions[DJ_IMAGE_MAX_REGIONS];
 };
 
+/* ---- Threads: what the common code keeps per keep thread (each shim embeds it in its own record) ---- */
+
+/* One slot of the shared block (§3): the request area of one keep thread. */
+struct dj_slot {
+    volatile uint8_t *base;     /* the slot's header; its items follow at DJ_BLOCK_ITEMS_START */
+    uint32_t capacity;          /* items capacity, rounded down to DJ_ITEM_ALIGNMENT */
+    uint32_t sequence;          /* the last request sequence number sent on this slot */
+};
+
+/* stack_t */
+struct dj_sigstack {
+    uint64_t sp;
+    int32_t flags;
+    uint32_t pad;
+    uint64_t size;
+};
+
+struct dj_iovec64 {
+    uint64_t base;
+    uint64_t length;
+};
+
+#define DJ_SIGNAL_COUNT 64          /* LX_NSIG */
+#define DJ_SIGINFO_SIZE 128         /* LX_SIGINFO_SIZE */
+
+struct dj_thread {
+    uint32_t index;             /* the thread's slot (and, per shim, its record): 0 for the first thread */
+    uint32_t tid;               /* gettid() inside the keep; 0 while the record is free */
+    struct dj_slot slot;
+    uint64_t blocked;           /* the workload's signal mask for this thread */
+    uint64_t pending;           /* signals sent to this thread (faults, tgkill, SIGPIPE): atomic */
+    uint64_t saved_mask;        /* rt_sigsuspend's mask to restore once its signal is delivered */
+    int restore_saved_mask;
+    uint32_t reserved;
+    struct dj_sigstack altstack;   /* the workload's sigaltstack for this thread */
+    uint64_t clear_child_tid;   /* set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken when the thread exits */
+    uint64_t robust_list;
+    struct dj_iovec64 (*iovecs)[1024];  /* marshal.c's scratch: DJ_MAX_ARGUMENTS arrays of DJ_MAX_IOVEC_COUNT */
+    uint8_t pending_info[DJ_SIGNAL_COUNT][DJ_SIGINFO_SIZE];
+};
+
+_Static_assert(offsetof(struct dj_thread, tid) == DJ_THREAD_TID, "struct dj_thread tid");
+_Static_assert(offsetof(struct dj_thread, clear_child_tid) == DJ_THREAD_CLEAR_CHILD_TID, "struct dj_thread clear_child_tid");
+_Static_assert(offsetof(struct dj_thread, robust_list) == DJ_THREAD_ROBUST_LIST, "struct dj_thread robust_list");
+
+/* Per shim: the calling thread's record (process: found from rsp inside its thread block; VM: the running one). */
+struct dj_thread *dj_thread_self(void);
+/* Per shim: makes thread `t` (not the caller) look at its pending signals now: wakes it from a wait, or
+   interrupts what it runs. */
+void dj_thread_kick(struct dj_thread *t);
+/* Per shim: wakes every thread waiting in dj_wait_for_signal (a signal for the whole keep was raised). */
+void dj_threads_kick_waiters(void);
+
+/* common/threads.c: the registry of live threads, and a spinlock. */
+void dj_thread_register(struct dj_thread *t);
+uint32_t dj_thread_unregister(struct dj_thread *t);      /* the live threads left */
+struct dj_thread *dj_thread_find(uint32_t tid);          /* NULL if no live thread has that id */
+uint32_t dj_thread_count(void);                          /* live threads */
+uint32_t dj_thread_next_tid(void);                       /* a fresh id: 2, 3, ... (ids are not reused) */
+/* Calls `visit` for every live thread, under the registry lock (visit must not take it). */
+void dj_threads_each(void (*visit)(struct dj_thread *t, void *context), void *context);
+/* Per shim: what a lock waiter does between tries (process: sched_yield after a while; VM: pause). */
+void dj_lock_relax(uint32_t attempt);
+static inline void dj_lock(volatile int *lock)
+{
+    uint32_t attempt = 0;
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED))
+            dj_lock_relax(attempt++);
+}
+static inline void dj_unlock(volatile int *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
+
 /* ---- common/image.c ---- */
 
 /*
@@ -89,8 +166,16 @@ const char *dj_image_check(const uint8_t *blob, uint64_t blob_size, const struct
 
 /* ---- common/marshal.c ---- */
 
-/* Checks the shared block header (§3) against the mapped size and remembers the block. NULL or a message. */
+/* Checks the shared block (§3) against the mapped size and remembers it. NULL or a message. */
 const char *dj_channel_open(uint8_t *block, uint64_t mapped_size);
+/* How many slots the block has (1 until it is open). */
+uint32_t dj_channel_slot_count(void);
+/* The most threads the keep may have: the configuration page's max threads, at most the block's slots. */
+uint32_t dj_keep_max_threads(void);
+/* Points `slot` at slot `index` of the open block after checking its header. NULL or a message. */
+const char *dj_channel_slot(uint32_t index, struct dj_slot *slot);
+/* On the caller's slot: asks the host to serve slot `index` for thread `tid`. 0, or -EAGAIN. */
+long dj_report_slot_open(uint32_t index, uint32_t tid);
 
 /* Checks the configuration page (§2) and copies its marshalling table into the shim. NULL or a message. */
 const char *dj_table_load(const uint8_t *config, uint64_t config_size);
@@ -100,8 +185,8 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
 
 /* Takes every signal the host forwarded (bit n-1: signal n) out of the block, at once; 0 when none. */
 uint64_t dj_channel_take_signals(void);
-/* Tells the host which signals would interrupt a blocked call (an untrusted hint for its EINTR). */
-void dj_channel_publish_interrupting(uint64_t signals);
+/* Tells the host which signals would interrupt a blocked call on `slot` (an untrusted hint for its EINTR). */
+void dj_channel_publish_interrupting(struct dj_slot *slot, uint64_t signals);
 
 /* Sends an EXIT item and waits for the host's reply. */
 void dj_report_exit(int32_t status);
@@ -140,6 +225,8 @@ long dj_sys_rt_sigtimedwait(uint64_t set, uint64_t info, uint64_t timeout, uint6
 void dj_wait_for_signal(uint64_t wanted);
 /* Once the block is open: tells the host which signals would interrupt a blocked call (all default, at first). */
 void dj_signals_init(void);
+/* A new thread's interrupting-signals word, on its slot, before its first exchange. */
+void dj_signals_thread_init(struct dj_thread *t);
 /* Whether a signal in `wanted` is pending (blocked or not). */
 int dj_signal_pending_in(uint64_t wanted);
 

@@ -16,7 +16,9 @@
  *     fd 4: a regular file (memfd); mmap it PROT_READ|PROT_WRITE, MAP_SHARED              (120 / 123)
  *     close every descriptor from 3 up, so the workload inherits none but 0, 1, 2
  *     real signal mask := empty (whatever the host's spawning thread had blocked, SIGSYS must not be)
- *     dj_process_load (load.c): check block, image and configuration; map the image; unmap the blob
+ *     dj_process_load (load.c): check block, reserve the thread blocks, check image and configuration; map
+ *       the image; unmap the blob; thread 0's record
+ *     rsp := the top of thread 0's block (threads.c), where every shim handler of that thread runs
  *     dj_process_isolate (load.c): RLIMIT_CORE 0; unmap the kernel's stack, vDSO and vvar
  *     dj_signals_install (signals.S), dj_seccomp_install (filter.c)
  *     dj_enter_workload
@@ -153,9 +155,13 @@ FUNC(_start)
     mov     rdx, rbp
     mov     rcx, r15
     call    dj_process_load
+    xor     edi, edi                        /* from here on, thread 0's own stack: shim code finds its thread */
+    call    dj_thread_stack_top             /* record from rsp (threads.c) */
+    mov     rsp, rax
     call    dj_process_isolate
     call    dj_signals_install
     call    dj_seccomp_install
+    call    dj_threads_first_running
     jmp     dj_enter_workload
 
 .L_start_bad_arguments:

@@ -44,17 +44,20 @@
  *     rt_sigaction, rt_sigprocmask, sigaltstack   -> ALLOW  the shim's real signal state (signals.S) and the
  *                                                           fault path's return to the default action
  *     arch_prctl(ARCH_SET_FS | ARCH_GET_FS)       -> ALLOW  the workload's TLS base (sigsys.S)
- *     tgkill(own pid, .., ..)                     -> ALLOW  the fault path dies by the real signal (signals.S)
+ *     tgkill(own pid, .., ..)                     -> ALLOW  the fault path dies by the real signal (signals.S), and
+ *                                                           a kick (SIGURG) to another keep thread (threads.c)
+ *     clone(DJ_PROCESS_CLONE_FLAGS, ..)           -> ALLOW  a keep thread (threads.c): a thread of this same
+ *                                                           process, under this same filter, never a process
  *     write(2, ..), writev(2, ..)                 -> ALLOW  dj_fatal and the internal-fault line, to Donjon's
  *                                                           stderr, which the workload may write anyway
  *                                                           through the policy's fd 2
- *     anything else                               -> KILL   openat, socket, connect, kill, clone, fork,
+ *     anything else                               -> KILL   openat, socket, connect, kill, clone3, fork,
  *                                                           execve, ptrace, process_vm_*, prctl, seccomp, ...
  *
  *   Every 64-bit argument is compared in both halves. Everything the launch needs (prctl, fcntl, fstat, mmap
  *   of the descriptors, close_range, openat and read of /proc/self/maps, prlimit64, getpid, seccomp itself)
  *   happens before the filter exists. The filter cannot be removed or loosened, and execve is not allowed, so
- *   nothing can shed it. Threads (issue "Threads and signals") will add clone with the exact thread flags.
+ *   nothing can shed it. A workload that jumps to the shim's clone gains a thread of its own keep, no more.
  *
  * Untrusted inputs: none.
  */
@@ -260,6 +263,10 @@ void dj_seccomp_install(void)
 
     rule_begin(LX_NR_TGKILL);
     check_equal(0, (uint64_t)pid);
+    rule_end();
+
+    rule_begin(LX_NR_CLONE);
+    check_equal(0, DJ_PROCESS_CLONE_FLAGS);
     rule_end();
 
     static const uint32_t to_stderr[] = { LX_NR_WRITE, LX_NR_WRITEV };

@@ -34,6 +34,7 @@ uint64_t dj_workload_stack;
 
 static struct dj_image image;   /* large (64 regions): static, not on the stack */
 static struct dj_range block_range;
+static struct dj_range threads_range;
 
 #define PAGE_UP(x) (((x) + DJ_PAGE_SIZE - 1) & ~(uint64_t)(DJ_PAGE_SIZE - 1))
 
@@ -54,14 +55,16 @@ void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, ui
     const char *problem = dj_channel_open(block, block_size);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, problem);
-    dj_signals_init();
+    /* One thread block per slot, reserved before the image is checked, so that no region may overlap it. */
+    threads_range = dj_threads_reserve(dj_channel_slot_count());
 
-    struct dj_range owned[3] = {
+    struct dj_range owned[4] = {
         { (uint64_t)__shim_start, (uint64_t)__shim_end },
         { (uint64_t)block, (uint64_t)block + PAGE_UP(block_size) },
+        threads_range,
         { (uint64_t)blob, (uint64_t)blob + PAGE_UP(blob_size) },
     };
-    problem = dj_image_check(blob, blob_size, owned, 3, &image);
+    problem = dj_image_check(blob, blob_size, owned, 4, &image);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_IMAGE, problem);
     problem = dj_table_load(blob + image.config_offset, image.config_size);
@@ -84,7 +87,9 @@ void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, ui
 
     dj_syscall2(LX_NR_MUNMAP, blob, blob_size);
     block_range = owned[1];
-    dj_memory_init(&image, owned, 2);
+    dj_memory_init(&image, owned, 3);
+    dj_threads_start();
+    dj_signals_init();
     dj_workload_entry = image.entry_point;
     dj_workload_stack = image.stack_pointer;
 }
@@ -92,7 +97,7 @@ void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, ui
 /* ---- dj_process_isolate ---- */
 
 #define MAPS_BUFFER_SIZE 32768      /* /proc/self/maps before the workload runs: about 10 lines of ~100 bytes */
-#define KEPT_MAX (DJ_IMAGE_MAX_REGIONS + 2)
+#define KEPT_MAX (DJ_IMAGE_MAX_REGIONS + 3)
 
 static uint64_t parse_hex(const char **cursor, const char *end, char stop)
 {
@@ -139,9 +144,10 @@ void dj_process_isolate(void)
     struct dj_range all[KEPT_MAX];
     all[0] = (struct dj_range){ (uint64_t)__shim_start, (uint64_t)__shim_end };
     all[1] = block_range;
+    all[2] = threads_range;
     for (uint32_t i = 0; i < image.region_count; i++)
-        all[2 + i] = (struct dj_range){ image.regions[i].address, image.regions[i].address + image.regions[i].size };
-    for (unsigned i = 0; i < 2 + image.region_count; i++) {      /* insertion sort by start */
+        all[3 + i] = (struct dj_range){ image.regions[i].address, image.regions[i].address + image.regions[i].size };
+    for (unsigned i = 0; i < 3 + image.region_count; i++) {      /* insertion sort by start */
         unsigned j = kept_count++;
         while (j > 0 && kept[j - 1].start > all[i].start) {
             kept[j] = kept[j - 1];

@@ -143,16 +143,62 @@ static int is_workload(uint64_t start, uint64_t size)
     return workload_extent(start) - start >= size;
 }
 
+/* The bookkeeping changes only under mm_lock, and mm_sequence is odd while it does: a reader on another thread
+   retries until it saw one stable state (a seqlock), so a check never mixes two. The readers never take the lock
+   (the kick handler's delivery reads workload memory too, and may interrupt a holder). */
+static volatile int mm_lock;
+static uint32_t mm_sequence;
+
+static void mm_begin(void)
+{
+    dj_lock(&mm_lock);
+    __atomic_add_fetch(&mm_sequence, 1, __ATOMIC_SEQ_CST);
+}
+
+static void mm_end(void)
+{
+    __atomic_add_fetch(&mm_sequence, 1, __ATOMIC_SEQ_CST);
+    dj_unlock(&mm_lock);
+}
+
+static uint64_t workload_extent_stable(uint64_t at)
+{
+    for (uint32_t attempt = 0;; attempt++) {
+        uint32_t before = __atomic_load_n(&mm_sequence, __ATOMIC_SEQ_CST);
+        if (before & 1) {
+            dj_lock_relax(attempt);
+            continue;
+        }
+        uint64_t answer = workload_extent(at);
+        if (__atomic_load_n(&mm_sequence, __ATOMIC_SEQ_CST) == before)
+            return answer;
+    }
+}
+
+static int is_workload_stable(uint64_t start, uint64_t size)
+{
+    for (uint32_t attempt = 0;; attempt++) {
+        uint32_t before = __atomic_load_n(&mm_sequence, __ATOMIC_SEQ_CST);
+        if (before & 1) {
+            dj_lock_relax(attempt);
+            continue;
+        }
+        int answer = is_workload(start, size);
+        if (__atomic_load_n(&mm_sequence, __ATOMIC_SEQ_CST) == before)
+            return answer;
+    }
+}
+
 int dj_user_range_ok(uint64_t start, uint64_t size)
 {
-    return size == 0 || is_workload(start, size);
+    return size == 0 || is_workload_stable(start, size);
 }
 
 long dj_user_read(void *dst, uint64_t src, uint64_t size)
 {
     if (size == 0)
         return 0;
-    if (!is_workload(src, size))
+    if (!is_workload_stable(src, size))
         return -LX_EFAULT;
     return dj_copy_user(dst, (const void *)src, size);
 }
@@ -161,7 +207,7 @@ long dj_user_write(uint64_t dst, const void *src, uint64_t size)
 {
     if (size == 0)
         return 0;
-    if (!is_workload(dst, size))
+    if (!is_workload_stable(dst, size))
         return -LX_EFAULT;
     return dj_copy_user((void *)dst, src, size);
 }
@@ -172,7 +218,7 @@ long dj_user_string(void *dst, uint64_t src, uint64_t max)
 {
     if (src >= LX_TASK_SIZE)
         return -LX_EFAULT;
-    uint64_t end = workload_extent(src);
+    uint64_t end = workload_extent_stable(src);
     if (end == src)
         return -LX_EFAULT;
     int bounded = 0;
@@ -188,7 +234,7 @@ long dj_user_string(void *dst, uint64_t src, uint64_t max)
 
 /* ---- brk ---- */
 
-long dj_sys_brk(uint64_t address)
+static long sys_brk_locked(uint64_t address)
 {
     /* Linux's contract: the result is the new break, or the old one when the request cannot be met. */
     if (address < heap.base || address > heap.limit)
@@ -229,7 +275,7 @@ static long check_prot(uint64_t prot)
     return 0;
 }
 
-long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset)
+static long sys_mmap_locked(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset)
 {
     (void)fd;
     if (offset & PAGE_MASK)
@@ -283,7 +329,7 @@ long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flag
 
 /* ---- munmap, mprotect, madvise ---- */
 
-long dj_sys_munmap(uint64_t address, uint64_t length)
+static long sys_munmap_locked(uint64_t address, uint64_t length)
 {
     uint64_t start, end;
     if ((address & PAGE_MASK) || length == 0 || !user_span(address, length, &start, &end))
@@ -316,7 +362,7 @@ long dj_sys_munmap(uint64_t address, uint64_t length)
     return 0;
 }
 
-long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot)
+static long sys_mprotect_locked(uint64_t address, uint64_t length, uint64_t prot)
 {
     uint64_t start, end;
     if (address & PAGE_MASK)
@@ -331,7 +377,7 @@ long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot)
     return dj_syscall3(LX_NR_MPROTECT, start, end - start, prot);
 }
 
-long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice)
+static long sys_madvise_locked(uint64_t address, uint64_t length, uint64_t advice)
 {
     uint64_t start, end;
     if (address & PAGE_MASK)
@@ -351,7 +397,7 @@ long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice)
 
 /* ---- mremap: only mappings the shim placed in the mmap range, and only inside it ---- */
 
-long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
+static long sys_mremap_locked(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
                    uint64_t new_address)
 {
     uint64_t old_start, old_end;
@@ -424,4 +470,55 @@ long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_lengt
         dj_vm_insert(&mmap_space, start, start + new_size);
     }
     return r;
+}
+
+/* ---- the entry points: one memory call at a time, across threads ---- */
+
+long dj_sys_brk(uint64_t address)
+{
+    mm_begin();
+    long result = sys_brk_locked(address);
+    mm_end();
+    return result;
+}
+
+long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset)
+{
+    mm_begin();
+    long result = sys_mmap_locked(address, length, prot, flags, fd, offset);
+    mm_end();
+    return result;
+}
+
+long dj_sys_munmap(uint64_t address, uint64_t length)
+{
+    mm_begin();
+    long result = sys_munmap_locked(address, length);
+    mm_end();
+    return result;
+}
+
+long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot)
+{
+    mm_begin();
+    long result = sys_mprotect_locked(address, length, prot);
+    mm_end();
+    return result;
+}
+
+long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice)
+{
+    mm_begin();
+    long result = sys_madvise_locked(address, length, advice);
+    mm_end();
+    return result;
+}
+
+long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_length, uint64_t flags,
+                   uint64_t new_address)
+{
+    mm_begin();
+    long result = sys_mremap_locked(old_address, old_length, new_length, flags, new_address);
+    mm_end();
+    return result;
 }

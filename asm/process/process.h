@@ -6,6 +6,16 @@
 
 #include "shim.h"
 
+/* Thread blocks (threads.c): one per slot, aligned to their size, so that rsp finds the record. */
+#define DJ_THREAD_BLOCK_SIZE    0x80000     /* 512 KiB */
+#define DJ_THREAD_STATE_SIZE    0x4000      /* the record */
+#define DJ_THREAD_GUARD_OFFSET  0x1C000     /* after the iovec scratch (96 KiB) */
+#define DJ_THREAD_STACK_OFFSET  0x1D000     /* the real alternate stack, to the block's end */
+#define DJ_THREAD_STACK_SIZE    (DJ_THREAD_BLOCK_SIZE - DJ_THREAD_STACK_OFFSET)
+/* The only flags of the shim's real clone (the seccomp filter pins them): a thread of this process, with the
+   kernel's clear-tid word in the shim's record and the workload's TLS. */
+#define DJ_PROCESS_CLONE_FLAGS  0x2d0f00    /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|CHILD_CLEARTID */
+
 #ifndef __ASSEMBLER__
 
 /* The shim's own image, from shim.ld. */
@@ -60,6 +70,16 @@ long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_lengt
 long dj_sys_madvise(uint64_t address, uint64_t length, uint64_t advice);
 /* Whether [start, start + size) is wholly the workload's memory (its image, heap and mmap mappings). */
 int dj_user_range_ok(uint64_t start, uint64_t size);
+
+/* threads.c */
+struct dj_range dj_threads_reserve(uint32_t count);
+void dj_threads_start(void);
+void dj_threads_first_running(void);
+uint64_t dj_thread_stack_top(uint32_t index);
+long dj_process_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls,
+                      const uint8_t *uc);
+long dj_process_clone3(uint64_t arguments, uint64_t size, const uint8_t *uc);
+DJ_NORETURN void dj_process_exit(uint64_t status, uint64_t whole_keep);
 
 /* futex.c */
 long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);

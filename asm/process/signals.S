@@ -42,6 +42,7 @@
 #include "asm.h"
 #include "linux.h"
 #include "shim.h"
+#include "process.h"
 
 #define FAULT_MASK ((1 << (LX_SIGSEGV - 1)) | (1 << (LX_SIGBUS - 1)) | (1 << (LX_SIGILL - 1)) | \
                     (1 << (LX_SIGFPE - 1)) | (1 << (LX_SIGTRAP - 1)))
@@ -69,10 +70,12 @@ FUNC(dj_signals_install)
     test    rax, rax
     jnz     .Ldj_signals_install_failed
 
-    lea     rax, [rip + dj_altstack]
+    xor     edi, edi                        /* thread 0's alternate stack, in its thread block (threads.c) */
+    call    dj_thread_stack_top
+    sub     rax, DJ_THREAD_STACK_SIZE
     mov     [rsp + LX_SS_SP], rax
     mov     qword ptr [rsp + LX_SS_FLAGS], 0
-    mov     qword ptr [rsp + LX_SS_SIZE], DJ_SIGALTSTACK_SIZE
+    mov     qword ptr [rsp + LX_SS_SIZE], DJ_THREAD_STACK_SIZE
     mov     eax, LX_NR_SIGALTSTACK
     mov     rdi, rsp
     xor     esi, esi

@@ -36,6 +36,7 @@
 #include "asm.h"
 #include "linux.h"
 #include "shim.h"
+#include "process.h"
 
 FUNC(dj_sigsys)
     push    rbx
@@ -57,6 +58,10 @@ FUNC(dj_sigsys)
     je      .Ldj_sigsys_sigreturn
     cmp     r12, LX_NR_SIGALTSTACK
     je      .Ldj_sigsys_sigaltstack
+    cmp     r12, LX_NR_CLONE
+    je      .Ldj_sigsys_clone
+    cmp     r12, LX_NR_CLONE3
+    je      .Ldj_sigsys_clone3
     cmp     r12, DJ_KEEP_TABLE_COUNT
     jae     .Ldj_sigsys_host
     lea     r10, [rip + dj_keep_table]
@@ -102,18 +107,33 @@ FUNC(dj_sigsys)
     mov     rdx, rbx
     call    dj_process_sigaltstack
     jmp     .Ldj_sigsys_result
+/* clone and clone3 copy the caller's context into the child's first frame (threads.c). Linux's x86-64 clone
+   takes (flags, newsp, parent_tid, child_tid, tls): rdi, rsi, rdx, r10 (rcx here), r8. */
+.Ldj_sigsys_clone:
+    mov     r9, rbx
+    call    dj_process_clone
+    jmp     .Ldj_sigsys_result
+.Ldj_sigsys_clone3:
+    mov     rdx, rbx
+    call    dj_process_clone3
+    jmp     .Ldj_sigsys_result
 END(dj_sigsys)
 
-/* exit, exit_group (edi = status): tell the host, wait for its reply, end the keep. Never returns. */
+/* exit (edi = status): this thread ends, or the keep when it is the last (threads.c). Never returns. */
 LOCAL_FUNC(dj_keep_exit)
-    push    rbx                             /* alignment; rbx is ours from here on */
-    mov     ebx, edi
-    call    dj_report_exit
-    mov     edi, ebx
-    mov     eax, LX_NR_EXIT_GROUP
-    syscall
+    sub     rsp, 8                          /* alignment */
+    xor     esi, esi
+    call    dj_process_exit
     ud2
 END(dj_keep_exit)
+
+/* exit_group (edi = status): tell the host, wait for its reply, end the keep. Never returns. */
+LOCAL_FUNC(dj_keep_exit_group)
+    sub     rsp, 8
+    mov     esi, 1
+    call    dj_process_exit
+    ud2
+END(dj_keep_exit_group)
 
 /* arch_prctl (edi = code, rsi = address). Only the FS base, which libc's TLS needs; the real call, since
    FS is the workload's. ARCH_GET_FS goes through a shim variable, so that the kernel never writes to a
@@ -146,19 +166,25 @@ LOCAL_FUNC(dj_keep_arch_prctl)
     ret
 END(dj_keep_arch_prctl)
 
-/* set_tid_address (rdi = clear_child_tid): remembered (a single-threaded keep never uses it); the result is
-   the keep's thread id, which libc caches as its tid: the one gettid() gives and tgkill() takes. */
+/* set_tid_address (rdi = clear_child_tid): this thread's word, zeroed and woken when it exits (threads.c);
+   the result is the thread's keep id, which libc caches as its tid: the one gettid() gives and tgkill() takes.
+   The record is at the base of the thread block this handler runs in (threads.c). */
 LOCAL_FUNC(dj_keep_set_tid_address)
-    mov     [rip + dj_clear_child_tid], rdi
-    mov     eax, DJ_KEEP_THREAD_ID
+    mov     rax, rsp
+    and     rax, -DJ_THREAD_BLOCK_SIZE
+    mov     [rax + DJ_THREAD_CLEAR_CHILD_TID], rdi
+    mov     eax, dword ptr [rax + DJ_THREAD_TID]
     ret
 END(dj_keep_set_tid_address)
 
-/* set_robust_list (rdi = head, rsi = length): accepted, as Linux does, when the length is right. */
+/* set_robust_list (rdi = head, rsi = length): accepted, as Linux does, when the length is right (the list is
+   remembered per thread; a keep's threads never die holding a lock another outlives: exit is the only end). */
 LOCAL_FUNC(dj_keep_set_robust_list)
     cmp     rsi, LX_ROBUST_LIST_HEAD_SIZE
     jne     .Ldj_keep_set_robust_list_bad
-    mov     [rip + dj_robust_list], rdi
+    mov     rax, rsp
+    and     rax, -DJ_THREAD_BLOCK_SIZE
+    mov     [rax + DJ_THREAD_ROBUST_LIST], rdi
     xor     eax, eax
     ret
 .Ldj_keep_set_robust_list_bad:
@@ -172,12 +198,6 @@ LOCAL_FUNC(dj_keep_rseq)
     ret
 END(dj_keep_rseq)
 
-    .bss
-    .balign 8
-dj_clear_child_tid:
-    .skip   8
-dj_robust_list:
-    .skip   8
 
 /* dj_keep_table: one int32 per syscall number below DJ_KEEP_TABLE_COUNT, the handler's offset from the table
    (position-independent, so the image needs no relocation), or 0 for "send it to the host". KEEP must be
@@ -210,7 +230,7 @@ dj_keep_table:
     KEEP    LX_NR_TKILL, dj_sys_tkill
     KEEP    LX_NR_FUTEX, dj_sys_futex
     KEEP    LX_NR_SET_TID_ADDRESS, dj_keep_set_tid_address
-    KEEP    LX_NR_EXIT_GROUP, dj_keep_exit
+    KEEP    LX_NR_EXIT_GROUP, dj_keep_exit_group
     KEEP    LX_NR_TGKILL, dj_sys_tgkill
     KEEP    LX_NR_SET_ROBUST_LIST, dj_keep_set_robust_list
     KEEP    LX_NR_RSEQ, dj_keep_rseq

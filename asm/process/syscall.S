@@ -70,3 +70,23 @@ END(dj_fatal)
 .Ldj_fatal_prefix_end:
 .Ldj_fatal_newline:
     .ascii  "\n"
+
+/* dj_clone_thread(flags, child_stack, child_tid_word, tls) (threads.c): the real clone of a thread. In the parent:
+   rax = the child's kernel id or -errno. The child returns from the syscall here with rsp = child_stack, which
+   points at a ucontext threads.c prepared, and leaves at once through rt_sigreturn into the workload (that call
+   also sets its real mask and alternate stack). System V in, kernel order out: clone(flags, newsp, parent_tid,
+   child_tid, tls). Clobbers rcx, rdx, r8, r10, r11. */
+FUNC(dj_clone_thread)
+    mov     r8, rcx                         /* tls */
+    mov     r10, rdx                        /* child_tid: the kernel's clear-tid word */
+    xor     edx, edx                        /* parent_tid: unused (no CLONE_PARENT_SETTID) */
+    mov     eax, LX_NR_CLONE
+    syscall
+    test    rax, rax
+    jz      .Ldj_clone_thread_child
+    ret
+.Ldj_clone_thread_child:
+    mov     eax, LX_NR_RT_SIGRETURN
+    syscall
+    ud2
+END(dj_clone_thread)

@@ -31,7 +31,7 @@
 _Static_assert(DJ_REGION_PERMISSION_READ == LX_PROT_READ && DJ_REGION_PERMISSION_WRITE == LX_PROT_WRITE &&
                    DJ_REGION_PERMISSION_EXECUTE == LX_PROT_EXEC,
                "region permissions are PROT_* values");
-_Static_assert(DJ_VM_BLOCK_SIZE == DJ_BLOCK_DEFAULT_SIZE, "the VM keep's block has the default size");
+_Static_assert(DJ_VM_BLOCK_SIZE % DJ_PAGE_SIZE == 0 && DJ_VM_BLOCK_SIZE >= DJ_BLOCK_MIN_SLOT_SIZE, "the VM keep's block is one slot");
 _Static_assert(DJ_VM_BLOCK_ADDRESS + DJ_VM_BLOCK_SIZE <= DJ_VM_BLOB_ADDRESS, "the block ends before the blob");
 _Static_assert(DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET >= DJ_VM_KERNEL_LIMIT &&
                    DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET < 0x40000000,
@@ -460,6 +460,7 @@ void dj_vm_main(uint32_t start_info)
     const char *problem = dj_channel_open(dj_phys_to_virt(DJ_VM_BLOCK_ADDRESS), DJ_VM_BLOCK_SIZE);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, problem);
+    dj_vm_threads_start();
     dj_signals_init();
     const uint8_t *blob = dj_phys_to_virt(DJ_VM_BLOB_ADDRESS);
     problem = dj_image_check(blob, blob_size, NULL, 0, &image);

@@ -23,7 +23,7 @@
 #define DJ_VM_KERNEL_ADDRESS                 0x100000             /* Guest-physical address where QEMU loads the shim (1 MiB). */
 #define DJ_VM_KERNEL_LIMIT                   0x1000000            /* The shim's image ends below this guest-physical address (16 MiB). */
 #define DJ_VM_BLOCK_ADDRESS                  0x1000000            /* Guest-physical address of the shared block (16 MiB), offset 0x1000000 of the RAM file. */
-#define DJ_VM_BLOCK_SIZE                     0x201000             /* The shared block's size: DJ_BLOCK_DEFAULT_SIZE, 2 MiB + 4 KiB. */
+#define DJ_VM_BLOCK_SIZE                     0x201000             /* The shared block's size, one slot of 2 MiB + 4 KiB. */
 #define DJ_VM_BLOB_ADDRESS                   0x1400000            /* Guest-physical address of the keep image blob (20 MiB), written by the host before boot. */
 #define DJ_VM_MIN_MEMORY_SIZE                0x4000000            /* The least guest RAM the host gives a keep (64 MiB). */
 #define DJ_VM_MAX_MEMORY_SIZE                0x8000000000         /* The most guest RAM the shim maps (512 GiB: one PML4 entry of direct map). */
@@ -307,6 +307,9 @@ void dj_trap(struct dj_trap_frame *frame);
 
 /* ---- random.c ---- */
 long dj_sys_getrandom(uint64_t buffer, uint64_t length, uint64_t flags);
+
+/* ---- threads.c: the first (and, today, only) thread's record and slot ---- */
+void dj_vm_threads_start(void);
 
 #endif /* __ASSEMBLER__ */
 #endif /* DJ_VM_H */

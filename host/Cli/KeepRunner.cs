@@ -80,7 +80,10 @@ internal static class KeepRunner
             using CancellationTokenRegistration onCancel = cancellationToken.Register(keep.Kill);
 
             // Signals Donjon receives go to the workload first (SignalRouting), when the keep can take them now.
-            KeepSignals? signals = keep is IInterruptibleKeep interruptible ? new KeepSignals(keep.Port.SharedBlock, interruptible) : null;
+            // A keep of several slots (one per thread) has each served on its own thread (IThreadedKeep).
+            int slotCount = keep is IThreadedKeep threaded ? threaded.SlotCount : 1;
+            ISyscallPort SlotPort(int slot) => slot == 0 ? keep.Port : ((IThreadedKeep)keep).GetSlotPort(slot);
+            KeepSignals? signals = keep is IInterruptibleKeep interruptible ? new KeepSignals(slotCount, slot => SlotPort(slot).SharedBlock, interruptible) : null;
             int stopSignals = 0;
             int stoppedAfterGrace = 0;
             bool Forward(int signal)
@@ -136,16 +139,12 @@ internal static class KeepRunner
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
 
-            // The executor blocks a thread while it waits for the doorbell, so it gets one of its own.
+            // The executor serves each slot on a thread of its own: it blocks there while it waits for the doorbell.
             ExecutorOutcome? outcome;
             var unserved = new UnservedSyscalls();
             try
             {
-                outcome = await Task.Factory.StartNew(
-                    () => SyscallExecutor.RunAsync(keep.Port, table.Dispatch, session, keepLogger, stop.Token, unserved: unserved, interrupter: signals?.Calls),
-                    CancellationToken.None,
-                    TaskCreationOptions.LongRunning,
-                    TaskScheduler.Default).Unwrap().ConfigureAwait(false);
+                outcome = await SyscallExecutor.RunAsync(slotCount, SlotPort, table.Dispatch, session, keepLogger, stop.Token, unserved: unserved, interrupter: signals is null ? null : signals.CallsFor).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -20,8 +20,9 @@ internal sealed record ExecutorOutcome(int? ExitStatus, KeepFault? Fault, int Pr
 }
 
 /// <summary>
-/// Serves one keep: reads each request from its port, checks it, dispatches it to the handler set that declared
-/// the syscall, and writes the reply. One request is in flight at a time; a handler may block.
+/// Serves one keep: reads each request from its slots' ports, checks it, dispatches it to the handler set that
+/// declared the syscall, and writes the reply. One request is in flight per slot (per keep thread) at a time, and the
+/// slots are served concurrently; a handler may block its slot's thread.
 /// </summary>
 /// <remarks>
 /// An <c>EXIT</c> or <c>FAULT</c> item is the keep's last word: it is answered, and then the keep is served no more.
@@ -33,7 +34,7 @@ internal static class SyscallExecutor
     /// <summary>The most characters of one shim log line that are printed.</summary>
     private const int MaxLogText = 4096;
 
-    /// <summary>Serves <paramref name="port"/> until the keep ends.</summary>
+    /// <summary>Serves <paramref name="port"/>, a keep of one slot, until the keep ends.</summary>
     /// <param name="port">The keep's syscall port.</param>
     /// <param name="dispatch">Each declared syscall with its set and declaration (<see cref="MarshallingTable.Dispatch"/>); it must match the keep's configuration page.</param>
     /// <param name="session">The keep's session, lent to every handler.</param>
@@ -43,7 +44,7 @@ internal static class SyscallExecutor
     /// <param name="unserved">Where the calls no handler set serves are counted (and warned about once each); a private one by default.</param>
     /// <param name="interrupter">Lends each call a token a forwarded signal cancels (the call then returns <c>-EINTR</c>); none by default.</param>
     /// <returns>The exit status or fault the keep reported, once it reported one or the port says the keep has ended.</returns>
-    public static async Task<ExecutorOutcome> RunAsync(
+    public static Task<ExecutorOutcome> RunAsync(
         ISyscallPort port,
         IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch,
         IKeepSession session,
@@ -54,87 +55,289 @@ internal static class SyscallExecutor
         CallInterrupter? interrupter = null)
     {
         ArgumentNullException.ThrowIfNull(port);
+        return RunAsync(1, _ => port, dispatch, session, logger, cancellationToken, clock, unserved, interrupter is null ? null : _ => interrupter);
+    }
+
+    /// <summary>
+    /// Serves a keep of <paramref name="slotCount"/> slots until it ends: slot 0 from the start, each other slot from
+    /// the <c>SLOT_OPEN</c> item that announces it, each on a thread of its own (a handler may block its thread).
+    /// </summary>
+    /// <param name="slotCount">How many slots the keep's block has (1 for a keep without <see cref="IThreadedKeep"/>).</param>
+    /// <param name="slotPort">The port of each slot, 0 to <paramref name="slotCount"/> − 1.</param>
+    /// <param name="dispatch">Each declared syscall with its set and declaration; it must match the keep's configuration page.</param>
+    /// <param name="session">The keep's session, lent to every handler (concurrently, from the slots' threads).</param>
+    /// <param name="logger">Where protocol violations, handler failures and shim log lines go.</param>
+    /// <param name="cancellationToken">Stops serving: every wait and running handler then gives up, and the task throws <see cref="OperationCanceledException"/>.</param>
+    /// <param name="clock">The clock of the protocol-violation rate limit (the system's by default).</param>
+    /// <param name="unserved">Where the calls no handler set serves are counted; a private one by default.</param>
+    /// <param name="interrupter">Each slot's interrupter (a forwarded signal cancels its token), or none.</param>
+    /// <returns>The exit status or fault the keep reported (on any slot), once it reported one or the ports say the keep has ended.</returns>
+    public static Task<ExecutorOutcome> RunAsync(
+        int slotCount,
+        Func<int, ISyscallPort> slotPort,
+        IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch,
+        IKeepSession session,
+        ILogger logger,
+        CancellationToken cancellationToken,
+        TimeProvider? clock = null,
+        UnservedSyscalls? unserved = null,
+        Func<int, CallInterrupter?>? interrupter = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
+        ArgumentNullException.ThrowIfNull(slotPort);
         ArgumentNullException.ThrowIfNull(dispatch);
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(logger);
+        var server = new KeepServer(slotCount, slotPort, dispatch, session, logger, clock ?? TimeProvider.System, unserved ?? new UnservedSyscalls(), interrupter, cancellationToken);
+        return server.RunAsync();
+    }
 
-        var parser = new RequestParser(number => dispatch.TryGetValue(number, out var entry) ? entry.Signature : null);
-        unserved ??= new UnservedSyscalls();
-        int? exitStatus = null;
-        KeepFault? fault = null;
-        var violations = new ProtocolViolationLog(logger, clock ?? TimeProvider.System);
-        int handlerFailures = 0;
+    /// <summary>One keep's slots, served concurrently; what they report is the keep's.</summary>
+    private sealed class KeepServer
+    {
+        private readonly int _slotCount;
+        private readonly Func<int, ISyscallPort> _slotPort;
+        private readonly IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> _dispatch;
+        private readonly IKeepSession _session;
+        private readonly ILogger _logger;
+        private readonly CancellationToken _stop;
+        private readonly UnservedSyscalls _unserved;
+        private readonly Func<int, CallInterrupter?>? _interrupter;
+        private readonly ProtocolViolationLog _violations;
+        private readonly Lock _lock = new();
+        private readonly bool[] _opened;
+        private readonly CancellationTokenSource _ended;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _running;
+        private int _handlerFailures;
+        private int? _exitStatus;
+        private KeepFault? _fault;
+        private Exception? _failure;
 
-        try
+        public KeepServer(
+            int slotCount,
+            Func<int, ISyscallPort> slotPort,
+            IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch,
+            IKeepSession session,
+            ILogger logger,
+            TimeProvider clock,
+            UnservedSyscalls unserved,
+            Func<int, CallInterrupter?>? interrupter,
+            CancellationToken stop)
         {
-            // After an EXIT or FAULT item the loop ends: the keep is not served again.
-            while (exitStatus is null && fault is null && await port.WaitForRequestAsync(cancellationToken).ConfigureAwait(false))
+            _slotCount = slotCount;
+            _slotPort = slotPort;
+            _dispatch = dispatch;
+            _session = session;
+            _logger = logger;
+            _stop = stop;
+            _unserved = unserved;
+            _interrupter = interrupter;
+            _violations = new ProtocolViolationLog(logger, clock);
+            _opened = new bool[slotCount];
+            _ended = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        }
+
+        public async Task<ExecutorOutcome> RunAsync()
+        {
+            try
             {
-                var request = parser.Parse(port.SharedBlock.Span);
-                switch (request)
+                Open(0);
+                await _done.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_lock)
                 {
-                    case ParsedRequest.SyscallCall call:
-                        if (!await ServeCallAsync(port, dispatch, call, session, logger, interrupter, cancellationToken).ConfigureAwait(false))
-                        {
-                            handlerFailures++;
-                        }
-
-                        break;
-
-                    case ParsedRequest.Exit exit:
-                        exitStatus = exit.Status & 0xff;
-                        if (logger.IsEnabled(LogLevel.Debug))
-                        {
-                            logger.LogDebug("The keep reports the workload's exit with status {Status}; it is served no more", exit.Status);
-                        }
-
-                        ReplyWriter.WriteReply(port.SharedBlock.Span, exit, 0);
-                        break;
-
-                    case ParsedRequest.Fault reported:
-                        fault = ToKeepFault(reported);
-                        if (logger.IsEnabled(LogLevel.Debug))
-                        {
-                            logger.LogDebug("The keep reports a fault: {Fault}; it is served no more", fault.Description);
-                        }
-
-                        ReplyWriter.WriteReply(port.SharedBlock.Span, reported, 0);
-                        break;
-
-                    case ParsedRequest.Log log:
-                        var level = ToLogLevel(log.Level);
-                        if (logger.IsEnabled(level))
-                        {
-                            logger.Log(level, "Shim: {Text}", Sanitize(log.Text));
-                        }
-
-                        ReplyWriter.WriteReply(port.SharedBlock.Span, log, 0);
-                        break;
-
-                    case ParsedRequest.Undeclared undeclared:
-                        unserved.Record(undeclared.Number, logger);
-
-                        ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
-                        break;
-
-                    case ParsedRequest.ProtocolViolation violation:
-                        violations.Report(violation.Reason);
-                        ReplyWriter.WriteReply(port.SharedBlock.Span, violation, -Errno.EFAULT);
-                        break;
-
-                    default:
-                        throw new InvalidOperationException($"unexpected parse result {request.GetType().Name}");
+                    _violations.Finish();
                 }
 
-                port.CompleteRequest();
+                _ended.Dispose();
             }
-        }
-        finally
-        {
-            violations.Finish();
+
+            _stop.ThrowIfCancellationRequested();
+            if (_failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_failure).Throw();
+            }
+
+            return new ExecutorOutcome(_exitStatus, _fault, _violations.Total, Volatile.Read(ref _handlerFailures));
         }
 
-        return new ExecutorOutcome(exitStatus, fault, violations.Total, handlerFailures);
+        /// <summary>Starts serving <paramref name="slot"/> on a thread of its own; false when it cannot be.</summary>
+        private bool Open(int slot)
+        {
+            lock (_lock)
+            {
+                if (_opened[slot])
+                {
+                    return true;
+                }
+
+                if (_ended.IsCancellationRequested)
+                {
+                    return false;
+                }
+
+                var thread = new Thread(() => Serve(slot), maxStackSize: 1024 * 1024)
+                {
+                    IsBackground = true,
+                    Name = string.Create(CultureInfo.InvariantCulture, $"donjon slot {slot}"),
+                };
+                _running++;
+                try
+                {
+                    thread.Start();
+                }
+                catch (OutOfMemoryException)
+                {
+                    _running--;
+                    return false;
+                }
+
+                _opened[slot] = true;
+                return true;
+            }
+        }
+
+        /// <summary>A slot's loop, on its own thread: the waits and handlers block it, never the thread pool.</summary>
+        private void Serve(int slot)
+        {
+            try
+            {
+                ISyscallPort port = _slotPort(slot);
+                var parser = new RequestParser(number => _dispatch.TryGetValue(number, out var entry) ? entry.Signature : null);
+                CallInterrupter? interrupter = _interrupter?.Invoke(slot);
+                CancellationToken ended = _ended.Token;
+                while (!ended.IsCancellationRequested && Block(port.WaitForRequestAsync(ended)))
+                {
+                    var request = parser.Parse(port.SharedBlock.Span);
+                    bool last = false;
+                    switch (request)
+                    {
+                        case ParsedRequest.SyscallCall call:
+                            if (!Block(ServeCallAsync(port, _dispatch, call, _session, _logger, interrupter, ended)))
+                            {
+                                Interlocked.Increment(ref _handlerFailures);
+                            }
+
+                            break;
+
+                        case ParsedRequest.Exit exit:
+                            last = Report(exitStatus: exit.Status & 0xff, fault: null);
+                            if (_logger.IsEnabled(LogLevel.Debug))
+                            {
+                                _logger.LogDebug("The keep reports the workload's exit with status {Status}; it is served no more", exit.Status);
+                            }
+
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, exit, 0);
+                            break;
+
+                        case ParsedRequest.Fault reported:
+                            var fault = ToKeepFault(reported);
+                            last = Report(exitStatus: null, fault);
+                            if (_logger.IsEnabled(LogLevel.Debug))
+                            {
+                                _logger.LogDebug("The keep reports a fault: {Fault}; it is served no more", fault.Description);
+                            }
+
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, reported, 0);
+                            break;
+
+                        case ParsedRequest.SlotOpen open:
+                            bool served = open.Slot > 0 && open.Slot < (uint)_slotCount && Open((int)open.Slot);
+                            if (!served && _logger.IsEnabled(LogLevel.Debug))
+                            {
+                                _logger.LogDebug("The keep asked for slot {Slot} for its thread {Thread}; refused (the block has {Count} slots)", open.Slot, open.ThreadId, _slotCount);
+                            }
+
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, open, served ? 0 : -Errno.EAGAIN);
+                            break;
+
+                        case ParsedRequest.Log log:
+                            var level = ToLogLevel(log.Level);
+                            if (_logger.IsEnabled(level))
+                            {
+                                _logger.Log(level, "Shim: {Text}", Sanitize(log.Text));
+                            }
+
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, log, 0);
+                            break;
+
+                        case ParsedRequest.Undeclared undeclared:
+                            _unserved.Record(undeclared.Number, _logger);
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
+                            break;
+
+                        case ParsedRequest.ProtocolViolation violation:
+                            lock (_lock)
+                            {
+                                _violations.Report(violation.Reason);
+                            }
+
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, violation, -Errno.EFAULT);
+                            break;
+
+                        default:
+                            throw new InvalidOperationException($"unexpected parse result {request.GetType().Name}");
+                    }
+
+                    port.CompleteRequest();
+                    if (last)
+                    {
+                        // The keep's last word: no slot is answered again.
+                        _ended.Cancel();
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_ended.IsCancellationRequested)
+            {
+                // Donjon stops the keep, or another slot reported its end: this slot's call is not answered.
+            }
+            catch (Exception exception)
+            {
+                lock (_lock)
+                {
+                    _failure ??= exception;
+                }
+
+                _ended.Cancel();
+            }
+            finally
+            {
+                bool last;
+                lock (_lock)
+                {
+                    last = --_running == 0;
+                }
+
+                if (last)
+                {
+                    _done.TrySetResult();
+                }
+            }
+        }
+
+        /// <summary>Records the keep's end (the first report wins); whether this one was it.</summary>
+        private bool Report(int? exitStatus, KeepFault? fault)
+        {
+            lock (_lock)
+            {
+                if (_exitStatus is not null || _fault is not null)
+                {
+                    return true;
+                }
+
+                _exitStatus = exitStatus;
+                _fault = fault;
+                return true;
+            }
+        }
+
+        /// <summary>Waits on the slot's own thread for a wait or handler that did not complete at once.</summary>
+        private static T Block<T>(ValueTask<T> pending) =>
+            pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>Runs the handler and writes its reply; returns false when the handler failed.</summary>
@@ -156,6 +359,7 @@ internal static class SyscallExecutor
 
         SyscallResult? result;
         CancellationToken callToken = interrupter?.Begin(cancellationToken) ?? cancellationToken;
+        using var inCall = new CallScope(interrupter);
         try
         {
             result = await entry.Set.HandleAsync(call.Request, session, callToken).ConfigureAwait(false);
@@ -189,6 +393,12 @@ internal static class SyscallExecutor
         }
 
         return true;
+    }
+
+    /// <summary>Tells the interrupter when its slot's call is over, however it ends.</summary>
+    private readonly struct CallScope(CallInterrupter? interrupter) : IDisposable
+    {
+        public void Dispose() => interrupter?.End();
     }
 
     private static string SetName(ISyscallHandlerSet set)

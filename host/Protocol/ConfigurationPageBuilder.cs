@@ -30,9 +30,10 @@ internal static class ConfigurationPageBuilder
     /// dispatch map.
     /// </summary>
     /// <param name="sets">The loaded handler sets.</param>
+    /// <param name="maxThreads">The most threads the workload may have at once (the page's max-threads field, and so the backend's slot count).</param>
     /// <returns>The table.</returns>
     /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
-    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets)
+    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets, int maxThreads = DefaultMaxThreads)
     {
         ArgumentNullException.ThrowIfNull(sets);
         var declarations = new List<DeclaredSyscall>();
@@ -49,7 +50,7 @@ internal static class ConfigurationPageBuilder
             }
         }
 
-        var page = Build(declarations);
+        var page = Build(declarations, maxThreads);
         var dispatch = new Dictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)>();
         for (int i = 0; i < declarations.Count; i++)
         {
@@ -61,11 +62,15 @@ internal static class ConfigurationPageBuilder
 
     /// <summary>Checks <paramref name="syscalls"/> and builds the configuration page.</summary>
     /// <param name="syscalls">Every declaration of every loaded set.</param>
+    /// <param name="maxThreads">The page's max-threads field, 1 to <see cref="MaxThreads"/>.</param>
     /// <returns>The page: a 64-byte header and one 32-byte entry per number from 0 to the highest declared.</returns>
     /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
-    public static byte[] Build(IReadOnlyList<DeclaredSyscall> syscalls)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxThreads"/> is outside 1 to <see cref="MaxThreads"/>.</exception>
+    public static byte[] Build(IReadOnlyList<DeclaredSyscall> syscalls, int maxThreads = DefaultMaxThreads)
     {
         ArgumentNullException.ThrowIfNull(syscalls);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxThreads, MaxThreads);
         var byNumber = new Dictionary<int, DeclaredSyscall>();
         foreach (var declared in syscalls)
         {
@@ -91,6 +96,7 @@ internal static class ConfigurationPageBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigTableOffsetOffset..], ConfigHeaderSize);
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntryCountOffset..], (uint)entryCount);
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntrySizeOffset..], ConfigEntrySize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigMaxThreadsOffset..], (uint)maxThreads);
 
         foreach (var (number, declared) in byNumber)
         {

@@ -6,6 +6,9 @@ internal static class Errno
     /// <summary>Interrupted system call: a forwarded signal interrupted a blocked call.</summary>
     internal const int EINTR = 4;
 
+    /// <summary>Resource temporarily unavailable (a slot that cannot be served).</summary>
+    internal const int EAGAIN = 11;
+
     /// <summary>I/O error: a handler failed.</summary>
     internal const int EIO = 5;
 

@@ -37,6 +37,13 @@ internal abstract record ParsedRequest(uint RequestSequence)
     internal sealed record Fault(uint RequestSequence, int Signal, int Vector, ulong Address, ulong InstructionPointer, ulong ErrorCode)
         : ParsedRequest(RequestSequence);
 
+    /// <summary>A new keep thread is about to use another slot: the host starts serving it (protocol 2.0).</summary>
+    /// <param name="RequestSequence">The request sequence number.</param>
+    /// <param name="Slot">The slot the thread will use (untrusted: any u32; the executor checks it against the slot count).</param>
+    /// <param name="ThreadId">The thread's id inside the keep (untrusted; for the log only).</param>
+    /// <param name="ItemOffset">Where the item starts in the slot, so its <c>result</c> can be written.</param>
+    internal sealed record SlotOpen(uint RequestSequence, uint Slot, uint ThreadId, int ItemOffset) : ParsedRequest(RequestSequence);
+
     /// <summary>A log line from the shim.</summary>
     /// <param name="RequestSequence">The request sequence number.</param>
     /// <param name="Level">0 debug … 4 error.</param>

@@ -16,7 +16,7 @@ internal static class ProtocolLayout
     internal const int PageSize = 4096;
 
     /// <summary>The protocol's major version; a shim with another major version is refused.</summary>
-    internal const int VersionMajor = 1;
+    internal const int VersionMajor = 2;
 
     /// <summary>The protocol's minor version.</summary>
     internal const int VersionMinor = 0;
@@ -145,8 +145,8 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version (1: the array kinds 7-9).</summary>
-    internal const int ConfigVersionMinor = 1;
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads).</summary>
+    internal const int ConfigVersionMinor = 2;
 
     /// <summary>The size of the configuration page header.</summary>
     internal const int ConfigHeaderSize = 64;
@@ -172,11 +172,20 @@ internal static class ProtocolLayout
     /// <summary>u32 table entry size.</summary>
     internal const int ConfigEntrySizeOffset = 0x14;
 
+    /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
+    internal const int ConfigMaxThreadsOffset = 0x18;
+
     /// <summary>The reserved, zero bytes at the end of the header.</summary>
-    internal const int ConfigReservedOffset = 0x18;
+    internal const int ConfigReservedOffset = 0x1C;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ConfigReservedSize = 40;
+    internal const int ConfigReservedSize = 36;
+
+    /// <summary>The max threads a keep gets when the policy names none.</summary>
+    internal const int DefaultMaxThreads = 64;
+
+    /// <summary>The most threads (and so slots) any keep may have.</summary>
+    internal const int MaxThreads = 1024;
 
     /// <summary>The most table entries (syscall numbers 0-1023).</summary>
     internal const int ConfigMaxEntries = 1024;
@@ -258,19 +267,22 @@ internal static class ProtocolLayout
     /// <summary>"DJNB" read as a little-endian u32.</summary>
     internal const uint BlockMagic = 0x424E4A44;
 
-    /// <summary>The shared block's major version.</summary>
-    internal const int BlockVersionMajor = 1;
+    /// <summary>The shared block's major version (2: an array of slots, one per thread).</summary>
+    internal const int BlockVersionMajor = 2;
 
     /// <summary>The shared block's minor version.</summary>
-    internal const int BlockVersionMinor = 1;
+    internal const int BlockVersionMinor = 0;
 
-    /// <summary>The size of the shared block header; the items follow it.</summary>
+    /// <summary>The size of a slot's header; the slot's items follow it.</summary>
     internal const int BlockHeaderSize = 64;
 
-    /// <summary>The default size of a shared block: 2 MiB + 4 KiB.</summary>
-    internal const int BlockDefaultSize = (2 * 1024 * 1024) + 4096;
+    /// <summary>The default size of one slot: 1 MiB + 4 KiB.</summary>
+    internal const int BlockDefaultSlotSize = (1024 * 1024) + 4096;
 
-    /// <summary>Where the items start in the block (the value of the items-offset field).</summary>
+    /// <summary>The smallest slot a shim accepts: 64 KiB + 4 KiB (a path, a page of data).</summary>
+    internal const int BlockMinSlotSize = (64 * 1024) + 4096;
+
+    /// <summary>Where the items start in a slot (the value of the items-offset field).</summary>
     internal const int BlockItemsStart = 64;
 
     /// <summary>u32 magic.</summary>
@@ -282,8 +294,8 @@ internal static class ProtocolLayout
     /// <summary>u16 minor version.</summary>
     internal const int BlockVersionMinorOffset = 0x06;
 
-    /// <summary>u32 block size.</summary>
-    internal const int BlockSizeOffset = 0x08;
+    /// <summary>u32 slot size: every slot's, a multiple of the page size; slot k starts at k x slot size.</summary>
+    internal const int BlockSlotSizeOffset = 0x08;
 
     /// <summary>u32 items offset.</summary>
     internal const int BlockItemsOffsetOffset = 0x0C;
@@ -309,16 +321,13 @@ internal static class ProtocolLayout
     /// <summary>u32 reply sequence number (host).</summary>
     internal const int BlockReplySequenceOffset = 0x28;
 
-    /// <summary>The reserved, zero u32 of the header.</summary>
-    internal const int BlockReservedOffset = 0x2C;
+    /// <summary>u32 the number of slots in the block, the same in every slot's header.</summary>
+    internal const int BlockSlotCountOffset = 0x2C;
 
-    /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int BlockReservedSize = 4;
-
-    /// <summary>u64 the signals that would interrupt a blocked call of the workload (their action is a handler, or a default that ends it), bit n-1 for signal n: the shim writes it; untrusted (1.1).</summary>
+    /// <summary>u64 the signals that would interrupt this slot's blocked call (their action is a handler, or a default that ends the workload), bit n-1 for signal n: the shim writes it; untrusted.</summary>
     internal const int BlockInterruptingOffset = 0x30;
 
-    /// <summary>u64 signals forwarded by the host to the workload, bit n-1 for signal n: the host sets bits, the shim takes them all at once (1.1).</summary>
+    /// <summary>u64 signals forwarded by the host to the workload, bit n-1 for signal n: the host sets bits, the shim takes them all at once; slot 0's only.</summary>
     internal const int BlockSignalsOffset = 0x38;
 
     /// <summary>Doorbell value: idle.</summary>
@@ -355,6 +364,9 @@ internal static class ProtocolLayout
 
     /// <summary>Item kind: a log line from the shim.</summary>
     internal const uint ItemKindLog = 4;
+
+    /// <summary>Item kind: a new thread is about to use another slot (2.0).</summary>
+    internal const uint ItemKindSlotOpen = 5;
 
     /// <summary>u32 syscall number.</summary>
     internal const int SyscallNumberOffset = 0x08;
@@ -409,6 +421,18 @@ internal static class ProtocolLayout
 
     /// <summary>u64 error code or si_code.</summary>
     internal const int FaultErrorCodeOffset = 0x20;
+
+    /// <summary>The size of a slot-open item.</summary>
+    internal const int SlotOpenItemSize = 24;
+
+    /// <summary>u32 the slot the new thread will use, 1 to slot count - 1.</summary>
+    internal const int SlotOpenSlotOffset = 0x08;
+
+    /// <summary>u32 the new thread's id inside the keep.</summary>
+    internal const int SlotOpenThreadIdOffset = 0x0C;
+
+    /// <summary>i64 result (host): 0, or -EAGAIN when the slot cannot be served.</summary>
+    internal const int SlotOpenResultOffset = 0x10;
 
     /// <summary>The size of a log item before its text.</summary>
     internal const int LogFixedSize = 16;

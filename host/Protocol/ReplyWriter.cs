@@ -19,7 +19,7 @@ internal static class ReplyWriter
     /// </summary>
     /// <param name="block">The shared block.</param>
     /// <param name="request">The parsed request.</param>
-    /// <param name="result">The syscall result, for example <c>-ENOSYS</c>; ignored when the request has no syscall item.</param>
+    /// <param name="result">The syscall result, for example <c>-ENOSYS</c> (or a slot-open item's result); ignored when the request has neither.</param>
     public static void WriteReply(Span<byte> block, ParsedRequest request, long result)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -31,7 +31,11 @@ internal static class ReplyWriter
             _ => null,
         };
 
-        if (itemOffset is int offset)
+        if (request is ParsedRequest.SlotOpen open)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(block[(open.ItemOffset + SlotOpenResultOffset)..], result);
+        }
+        else if (itemOffset is int offset)
         {
             var item = block.Slice(offset, SyscallFixedSize);
             item.Slice(SyscallOutputSizesOffset, 4 * MaxArguments).Clear();

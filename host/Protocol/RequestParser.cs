@@ -116,6 +116,9 @@ internal sealed class RequestParser
                 case ItemKindLog:
                     CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
                     return ParseLog(sequence, item);
+                case ItemKindSlotOpen:
+                    CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
+                    return ParseSlotOpen(sequence, item, BlockItemsStart + position);
                 default:
                     position += size; // An unknown kind is skipped by its size.
                     break;
@@ -354,6 +357,18 @@ internal sealed class RequestParser
 
         int untrustedStatus = BinaryPrimitives.ReadInt32LittleEndian(item[ExitStatusOffset..]);
         return new ParsedRequest.Exit(sequence, untrustedStatus);
+    }
+
+    private static ParsedRequest ParseSlotOpen(uint sequence, ReadOnlySpan<byte> item, int itemOffset)
+    {
+        if (item.Length < SlotOpenItemSize)
+        {
+            return Violation(sequence, $"the slot-open item has size {item.Length}, smaller than {SlotOpenItemSize}");
+        }
+
+        uint untrustedSlot = BinaryPrimitives.ReadUInt32LittleEndian(item[SlotOpenSlotOffset..]);
+        uint untrustedThreadId = BinaryPrimitives.ReadUInt32LittleEndian(item[SlotOpenThreadIdOffset..]);
+        return new ParsedRequest.SlotOpen(sequence, untrustedSlot, untrustedThreadId, itemOffset);
     }
 
     private static ParsedRequest ParseFault(uint sequence, ReadOnlySpan<byte> item)

@@ -3,41 +3,115 @@ using static Donjon.Host.Protocol.ProtocolLayout;
 
 namespace Donjon.Host.Protocol;
 
-/// <summary>Creates shared blocks (<c>docs/protocol.md</c> §3): the header the host writes once, at creation.</summary>
+/// <summary>
+/// Creates shared blocks (<c>docs/protocol.md</c> §3): an array of equal slots, one per keep thread, each with the
+/// header the host writes once, at creation. Slot <c>k</c> starts at <c>k × slot size</c>, and each slot on its own
+/// has the shape of a 1.0 block, so the request parser and the reply writer work on one slot's memory unchanged.
+/// </summary>
 internal static class SharedBlock
 {
-    /// <summary>The smallest block that can carry one syscall item with no data.</summary>
+    /// <summary>The smallest slot that can carry one syscall item with no data.</summary>
     internal const int MinimumSize = BlockHeaderSize + SyscallFixedSize;
 
-    /// <summary>
-    /// Clears <paramref name="block"/> and writes its header: magic, version, size, items offset and items capacity.
-    /// Every other field (doorbell, sleeping flags, sequence numbers, request size) starts at zero.
-    /// </summary>
-    /// <param name="block">The whole block, before the keep maps it.</param>
-    /// <exception cref="ArgumentException">The block is smaller than <see cref="MinimumSize"/> or not a multiple of 8 bytes.</exception>
-    public static void Initialize(Memory<byte> block) => Initialize(block.Span);
-
-    /// <inheritdoc cref="Initialize(Memory{byte})"/>
-    public static void Initialize(Span<byte> block)
+    /// <summary>The size of a block of <paramref name="slotCount"/> slots of <paramref name="slotSize"/> bytes, checked.</summary>
+    /// <param name="slotSize">Each slot's size in bytes: a multiple of the page size, at least <see cref="BlockMinSlotSize"/>.</param>
+    /// <param name="slotCount">How many slots, 1 to <see cref="MaxThreads"/>.</param>
+    /// <returns>The block's size in bytes.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range, or the block would exceed 2 GiB.</exception>
+    public static int Size(int slotSize, int slotCount)
     {
-        if (block.Length < MinimumSize || block.Length % ItemAlignment != 0)
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, BlockMinSlotSize);
+        if (slotSize % PageSize != 0)
         {
-            throw new ArgumentException(
-                $"a shared block must be a multiple of {ItemAlignment} bytes and at least {MinimumSize} bytes; this one is {block.Length} bytes",
-                nameof(block));
+            throw new ArgumentOutOfRangeException(nameof(slotSize), slotSize, $"a slot's size must be a multiple of {PageSize} bytes");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(slotCount, MaxThreads);
+        long size = (long)slotSize * slotCount;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, int.MaxValue, nameof(slotCount));
+        return (int)size;
+    }
+
+    /// <summary>
+    /// Clears <paramref name="block"/> and writes every slot's header: magic, version, slot size, items offset, items
+    /// capacity and slot count. Every other field (doorbell, sleeping flags, sequence numbers, request size, signal
+    /// words) starts at zero.
+    /// </summary>
+    /// <param name="block">The whole block, before the keep maps it: exactly <paramref name="slotCount"/> × <paramref name="slotSize"/> bytes.</param>
+    /// <param name="slotSize">Each slot's size in bytes (<see cref="Size"/>).</param>
+    /// <param name="slotCount">How many slots.</param>
+    /// <exception cref="ArgumentException">The block's length is not <paramref name="slotCount"/> × <paramref name="slotSize"/>.</exception>
+    public static void Initialize(Memory<byte> block, int slotSize, int slotCount) => Initialize(block.Span, slotSize, slotCount);
+
+    /// <inheritdoc cref="Initialize(Memory{byte}, int, int)"/>
+    public static void Initialize(Span<byte> block, int slotSize, int slotCount)
+    {
+        int size = Size(slotSize, slotCount);
+        if (block.Length != size)
+        {
+            throw new ArgumentException($"a block of {slotCount} slots of {slotSize} bytes is {size} bytes; this one is {block.Length} bytes", nameof(block));
         }
 
         block.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(block[BlockMagicOffset..], BlockMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(block[BlockVersionMajorOffset..], BlockVersionMajor);
-        BinaryPrimitives.WriteUInt16LittleEndian(block[BlockVersionMinorOffset..], BlockVersionMinor);
-        BinaryPrimitives.WriteUInt32LittleEndian(block[BlockSizeOffset..], (uint)block.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(block[BlockItemsOffsetOffset..], BlockItemsStart);
-        BinaryPrimitives.WriteUInt32LittleEndian(block[BlockItemsCapacityOffset..], (uint)ItemsCapacity(block.Length));
+        for (int slot = 0; slot < slotCount; slot++)
+        {
+            var header = block.Slice(slot * slotSize, BlockHeaderSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockMagicOffset..], BlockMagic);
+            BinaryPrimitives.WriteUInt16LittleEndian(header[BlockVersionMajorOffset..], BlockVersionMajor);
+            BinaryPrimitives.WriteUInt16LittleEndian(header[BlockVersionMinorOffset..], BlockVersionMinor);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockSlotSizeOffset..], (uint)slotSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockItemsOffsetOffset..], BlockItemsStart);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockItemsCapacityOffset..], (uint)ItemsCapacity(slotSize));
+            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockSlotCountOffset..], (uint)slotCount);
+        }
     }
 
-    /// <summary>The items capacity of a block of <paramref name="blockSize"/> bytes.</summary>
-    /// <param name="blockSize">The block's size in bytes, as the host mapped it.</param>
+    /// <summary>
+    /// Clears <paramref name="block"/> and writes the header of a block that is one slot of its whole length (what a
+    /// test port or a single-threaded keep needs): the shape checks are only those the host relies on.
+    /// </summary>
+    /// <param name="block">The block: a multiple of 8 bytes and at least <see cref="MinimumSize"/>.</param>
+    /// <exception cref="ArgumentException">The block is smaller than <see cref="MinimumSize"/> or not a multiple of 8 bytes.</exception>
+    public static void Initialize(Memory<byte> block)
+    {
+        var span = block.Span;
+        if (span.Length < MinimumSize || span.Length % ItemAlignment != 0)
+        {
+            throw new ArgumentException(
+                $"a shared block must be a multiple of {ItemAlignment} bytes and at least {MinimumSize} bytes; this one is {span.Length} bytes",
+                nameof(block));
+        }
+
+        span.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockMagicOffset..], BlockMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[BlockVersionMajorOffset..], BlockVersionMajor);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[BlockVersionMinorOffset..], BlockVersionMinor);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockSlotSizeOffset..], (uint)span.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockItemsOffsetOffset..], BlockItemsStart);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockItemsCapacityOffset..], (uint)ItemsCapacity(span.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockSlotCountOffset..], 1);
+    }
+
+    /// <summary>The items capacity of a slot of <paramref name="slotSize"/> bytes.</summary>
+    /// <param name="slotSize">The slot's size in bytes.</param>
     /// <returns>The bytes available to a request's items.</returns>
-    public static int ItemsCapacity(int blockSize) => blockSize - BlockItemsStart;
+    public static int ItemsCapacity(int slotSize) => slotSize - BlockItemsStart;
+
+    /// <summary>
+    /// The max-threads field of a configuration page the host built (<c>KeepImage.Configuration</c>): the number of
+    /// slots a backend gives the keep's shared block. A page too short to hold the field gives 1.
+    /// </summary>
+    /// <param name="configurationPage">The page.</param>
+    /// <returns>1 to <see cref="MaxThreads"/>.</returns>
+    public static int ReadMaxThreads(ReadOnlySpan<byte> configurationPage)
+    {
+        if (configurationPage.Length < ConfigMaxThreadsOffset + 4)
+        {
+            return 1;
+        }
+
+        uint value = BinaryPrimitives.ReadUInt32LittleEndian(configurationPage[ConfigMaxThreadsOffset..]);
+        return (int)Math.Clamp(value, 1u, (uint)MaxThreads);
+    }
 }

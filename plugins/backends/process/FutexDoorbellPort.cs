@@ -7,7 +7,7 @@ using Donjon.Host.Protocol;
 namespace Donjon.Backends.Process;
 
 /// <summary>
-/// The host's side of the doorbell (docs/protocol.md §3, "Doorbell"): the shared block's <c>doorbell</c> word is a
+/// The host's side of one slot's doorbell (docs/protocol.md §3, "Doorbell"): the slot's <c>doorbell</c> word is a
 /// futex shared with the shim. Each side spins briefly, then sleeps in <c>FUTEX_WAIT</c>, so a fast syscall costs no
 /// system call and a blocked one burns no core.
 /// </summary>
@@ -21,18 +21,29 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
     private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
 
     private readonly SharedMemory _block;
+    private readonly int _slotOffset;
+    private readonly int _slotSize;
     private volatile bool _keepEnded;
 
-    public FutexDoorbellPort(SharedMemory block) => _block = block;
+    /// <param name="block">The whole shared block.</param>
+    /// <param name="slotOffset">Where this port's slot starts in the block (a multiple of the page size).</param>
+    /// <param name="slotSize">The slot's size in bytes.</param>
+    public FutexDoorbellPort(SharedMemory block, int slotOffset, int slotSize)
+    {
+        _block = block;
+        _slotOffset = slotOffset;
+        _slotSize = slotSize;
+    }
 
-    public Memory<byte> SharedBlock => _block.Memory;
+    public Memory<byte> SharedBlock => _block.Memory.Slice(_slotOffset, _slotSize);
 
-    // SAFETY: the offsets are fixed header fields inside the mapping, which outlives the port; they are 4-aligned.
-    private int* Doorbell => (int*)(_block.Address + ProtocolLayout.BlockDoorbellOffset);
+    // SAFETY: the offsets are fixed header fields of the slot, inside the mapping, which outlives the port; the slot
+    // starts on a page boundary, so they are 4-aligned.
+    private int* Doorbell => (int*)(_block.Address + _slotOffset + ProtocolLayout.BlockDoorbellOffset);
 
-    private int* HostSleeping => (int*)(_block.Address + ProtocolLayout.BlockHostSleepingOffset);
+    private int* HostSleeping => (int*)(_block.Address + _slotOffset + ProtocolLayout.BlockHostSleepingOffset);
 
-    private int* ShimSleeping => (int*)(_block.Address + ProtocolLayout.BlockShimSleepingOffset);
+    private int* ShimSleeping => (int*)(_block.Address + _slotOffset + ProtocolLayout.BlockShimSleepingOffset);
 
     /// <summary>Called by the keep once the shim has exited: wakes a waiting host for good.</summary>
     public void MarkKeepEnded()

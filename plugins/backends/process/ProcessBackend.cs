@@ -62,9 +62,12 @@ public sealed class ProcessBackend : IBackend
         byte[] blob = ImageBlobWriter.Write(image, layout.HeapMaxSize);
         int imageFd = ImageFile.Create(blob);
         SharedMemory block;
+        int slotCount = SharedBlock.ReadMaxThreads(image.Configuration.Span);
+        int slotSize = ProtocolLayout.BlockDefaultSlotSize;
         try
         {
-            block = SharedMemory.Create("donjon-block", ProtocolLayout.BlockDefaultSize);
+            // One slot per thread the workload may have; the memfd is sparse, so unused slots cost nothing.
+            block = SharedMemory.Create("donjon-block", SharedBlock.Size(slotSize, slotCount));
         }
         catch
         {
@@ -74,8 +77,8 @@ public sealed class ProcessBackend : IBackend
 
         try
         {
-            SharedBlock.Initialize(block.Memory);
-            ProcessKeep keep = ProcessKeep.Start(_shimPath, imageFd, block);
+            SharedBlock.Initialize(block.Memory, slotSize, slotCount);
+            ProcessKeep keep = ProcessKeep.Start(_shimPath, imageFd, block, slotSize, slotCount);
             return Task.FromResult<IKeep>(keep);
         }
         catch

@@ -11,29 +11,42 @@ namespace Donjon.Backends.Process;
 /// session and process group; every end of the keep (its own end, <see cref="Kill"/>, disposal) kills that whole
 /// group before the shim is reaped. Disposal kills the shim and waits for it.
 /// </remarks>
-internal sealed class ProcessKeep : IInterruptibleKeep
+internal sealed class ProcessKeep : IInterruptibleKeep, IThreadedKeep
 {
     private readonly SharedMemory _block;
-    private readonly FutexDoorbellPort _port;
+    private readonly FutexDoorbellPort[] _ports;
     private readonly TaskCompletionSource<KeepExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _reaping = new();
     private int _pid;
     private bool _reaped;
 
-    private ProcessKeep(SharedMemory block)
+    private ProcessKeep(SharedMemory block, int slotSize, int slotCount)
     {
         _block = block;
-        _port = new FutexDoorbellPort(block);
+        _ports = new FutexDoorbellPort[slotCount];
+        for (int slot = 0; slot < slotCount; slot++)
+        {
+            _ports[slot] = new FutexDoorbellPort(block, slot * slotSize, slotSize);
+        }
     }
 
-    public ISyscallPort Port => _port;
+    public ISyscallPort Port => _ports[0];
+
+    public int SlotCount => _ports.Length;
+
+    public ISyscallPort GetSlotPort(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, _ports.Length);
+        return _ports[slot];
+    }
 
     public Task<KeepExit> Exit => _exit.Task;
 
     /// <summary>Starts the shim on its own keeper thread and returns once it runs (or failed to start).</summary>
-    public static ProcessKeep Start(string shimPath, int imageFd, SharedMemory block)
+    public static ProcessKeep Start(string shimPath, int imageFd, SharedMemory block, int slotSize, int slotCount)
     {
-        var keep = new ProcessKeep(block);
+        var keep = new ProcessKeep(block, slotSize, slotCount);
         var started = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var keeper = new Thread(() => keep.KeeperThread(shimPath, imageFd, started)) { IsBackground = true, Name = "donjon keep" };
         keeper.Start();
@@ -56,7 +69,7 @@ internal sealed class ProcessKeep : IInterruptibleKeep
         {
             started.SetResult(e);
             _exit.TrySetResult(new KeepExit(null, null, e.Message));
-            _port.MarkKeepEnded();
+            MarkPortsEnded();
             return;
         }
 
@@ -72,7 +85,15 @@ internal sealed class ProcessKeep : IInterruptibleKeep
         }
 
         _exit.TrySetResult(Describe(status));
-        _port.MarkKeepEnded();
+        MarkPortsEnded();
+    }
+
+    private void MarkPortsEnded()
+    {
+        foreach (var port in _ports)
+        {
+            port.MarkKeepEnded();
+        }
     }
 
     /// <summary>Turns a wait status into a <see cref="KeepExit"/>; the host adds what the shim reported.</summary>

@@ -128,7 +128,7 @@ public sealed class VmBackend : IBackend
         {
             memory.Write(VmLayout.BlobAddress, blob);
             memory.MapBlock();
-            SharedBlock.Initialize(memory.Memory);
+            SharedBlock.Initialize(memory.Memory, VmLayout.BlockSize, 1);    // one slot: the VM keep is single-threaded for now
             keep = VmKeep.Start(_execPath, qemuPath, arguments, memory, _logger);
         }
         catch

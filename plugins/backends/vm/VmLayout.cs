@@ -16,7 +16,7 @@ internal static class VmLayout
     /// <summary>Guest-physical address of the shared block: also its offset in the guest RAM file.</summary>
     public const ulong BlockAddress = 0x1000000;
 
-    /// <summary>The shared block's size (the protocol's default, 2 MiB + 4 KiB).</summary>
+    /// <summary>The shared block's size: one slot of 2 MiB + 4 KiB.</summary>
     public const int BlockSize = 0x201000;
 
     /// <summary>Guest-physical address of the keep image blob, written into the RAM file before boot.</summary>

@@ -233,17 +233,49 @@ public sealed class KeepSuiteTests
 
     public static TheoryData<string> BackendNames() => [.. Backends];
 
-    [Theory]
-    [MemberData(nameof(BackendNames))]
-    public void Rust_std_greets_prints_its_arguments_echoes_stdin_and_exits_with_a_status(string backend)
+    /// <summary>The backends whose keeps run threads today (docs/protocol.md, "Slots"); the VM keep joins with its scheduler.</summary>
+    public static readonly string[] ThreadedBackends = ["process"];
+
+    public static TheoryData<string, Toolchain> ThreadedCToolchains()
     {
-        // std polls descriptors 0-2 before main: without poll in the core set every Rust program aborted.
-        byte[] input = "from stdin\nsecond line ünïcødé\n"u8.ToArray();
-        var keep = SameAsNative(backend, "greet", Toolchain.Rust, ["one", "two words", ""], stdin: input);
-        keep.ExitCode.Should().Be(6, "3 + the number of arguments");
-        keep.StdoutText.Should().Be(
-            "hello from rust std\narg[1]=[one]\narg[2]=[two words]\narg[3]=[]\nstdin: 35 bytes\nfrom stdin\nsecond line ünïcødé\n");
+        var data = new TheoryData<string, Toolchain>();
+        foreach (string backend in ThreadedBackends)
+        {
+            data.Add(backend, Toolchain.Glibc);
+            data.Add(backend, Toolchain.Musl);
+        }
+
+        return data;
     }
+
+    public static TheoryData<string> ThreadedBackendNames() => [.. ThreadedBackends];
+
+    [Theory]
+    [MemberData(nameof(ThreadedCToolchains))]
+    public void Eight_threads_share_a_mutex_guarded_counter_and_keep_their_own_TLS(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "threads", toolchain, ["8"]).StdoutText.Should().Be(
+            "8 threads: counter 160000, thread-local total 160000, distinct thread ids: yes\n");
+
+    [Theory]
+    [MemberData(nameof(ThreadedCToolchains))]
+    public void Sixty_four_threads_at_once(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "threads", toolchain, ["64"]).StdoutText.Should().Be(
+            "64 threads: counter 1280000, thread-local total 1280000, distinct thread ids: yes\n");
+
+    [Theory]
+    [MemberData(nameof(ThreadedCToolchains))]
+    public void Condition_variable_producers_and_consumers(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "condvar", toolchain).StdoutText.Should().Be(
+            "consumed 40000 items, sum 20400020000, expected 20400020000\n");
+
+    [Theory]
+    [MemberData(nameof(ThreadedBackendNames))]
+    public void Rust_std_spawns_threads_with_a_channel_and_scoped_threads(string backend) =>
+        SameAsNative(backend, "spawn", Toolchain.Rust).StdoutText.Should().Be(
+            "hello from a thread pool: counter 4000\n" +
+            "squares 14, received [0, 10, 20, 30]\n" +
+            "names [\"worker-0\", \"worker-1\", \"worker-2\", \"worker-3\"]\n" +
+            "scoped sums 10 + 26 = 36\n");
 
     internal static Dictionary<string, string> NativeEnvironment() => new(StringComparer.Ordinal)
     {

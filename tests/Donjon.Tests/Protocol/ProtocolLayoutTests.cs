@@ -66,9 +66,12 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigTableOffsetOffset"] = "DJ_CONFIG_TABLE_OFFSET_OFFSET",
         ["ConfigEntryCountOffset"] = "DJ_CONFIG_ENTRY_COUNT_OFFSET",
         ["ConfigEntrySizeOffset"] = "DJ_CONFIG_ENTRY_SIZE_OFFSET",
+        ["ConfigMaxThreadsOffset"] = "DJ_CONFIG_MAX_THREADS_OFFSET",
         ["ConfigReservedOffset"] = "DJ_CONFIG_RESERVED_OFFSET",
         ["ConfigReservedSize"] = "DJ_CONFIG_RESERVED_SIZE",
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
+        ["DefaultMaxThreads"] = "DJ_DEFAULT_MAX_THREADS",
+        ["MaxThreads"] = "DJ_MAX_THREADS",
         ["ConfigEntrySize"] = "DJ_CONFIG_ENTRY_SIZE",
         ["ConfigEntryFlagsOffset"] = "DJ_CONFIG_ENTRY_FLAGS_OFFSET",
         ["ConfigEntryArgumentsOffset"] = "DJ_CONFIG_ENTRY_ARGUMENTS_OFFSET",
@@ -97,12 +100,13 @@ public sealed partial class ProtocolLayoutTests
         ["BlockVersionMajor"] = "DJ_BLOCK_VERSION_MAJOR",
         ["BlockVersionMinor"] = "DJ_BLOCK_VERSION_MINOR",
         ["BlockHeaderSize"] = "DJ_BLOCK_HEADER_SIZE",
-        ["BlockDefaultSize"] = "DJ_BLOCK_DEFAULT_SIZE",
+        ["BlockDefaultSlotSize"] = "DJ_BLOCK_DEFAULT_SLOT_SIZE",
+        ["BlockMinSlotSize"] = "DJ_BLOCK_MIN_SLOT_SIZE",
         ["BlockItemsStart"] = "DJ_BLOCK_ITEMS_START",
         ["BlockMagicOffset"] = "DJ_BLOCK_MAGIC_OFFSET",
         ["BlockVersionMajorOffset"] = "DJ_BLOCK_VERSION_MAJOR_OFFSET",
         ["BlockVersionMinorOffset"] = "DJ_BLOCK_VERSION_MINOR_OFFSET",
-        ["BlockSizeOffset"] = "DJ_BLOCK_SIZE_OFFSET",
+        ["BlockSlotSizeOffset"] = "DJ_BLOCK_SLOT_SIZE_OFFSET",
         ["BlockItemsOffsetOffset"] = "DJ_BLOCK_ITEMS_OFFSET_OFFSET",
         ["BlockItemsCapacityOffset"] = "DJ_BLOCK_ITEMS_CAPACITY_OFFSET",
         ["BlockRequestSizeOffset"] = "DJ_BLOCK_REQUEST_SIZE_OFFSET",
@@ -111,8 +115,7 @@ public sealed partial class ProtocolLayoutTests
         ["BlockShimSleepingOffset"] = "DJ_BLOCK_SHIM_SLEEPING_OFFSET",
         ["BlockRequestSequenceOffset"] = "DJ_BLOCK_REQUEST_SEQUENCE_OFFSET",
         ["BlockReplySequenceOffset"] = "DJ_BLOCK_REPLY_SEQUENCE_OFFSET",
-        ["BlockReservedOffset"] = "DJ_BLOCK_RESERVED_OFFSET",
-        ["BlockReservedSize"] = "DJ_BLOCK_RESERVED_SIZE",
+        ["BlockSlotCountOffset"] = "DJ_BLOCK_SLOT_COUNT_OFFSET",
         ["BlockSignalsOffset"] = "DJ_BLOCK_SIGNALS_OFFSET",
         ["BlockInterruptingOffset"] = "DJ_BLOCK_INTERRUPTING_OFFSET",
         ["DoorbellIdle"] = "DJ_DOORBELL_IDLE",
@@ -126,6 +129,11 @@ public sealed partial class ProtocolLayoutTests
         ["ItemKindExit"] = "DJ_ITEM_KIND_EXIT",
         ["ItemKindFault"] = "DJ_ITEM_KIND_FAULT",
         ["ItemKindLog"] = "DJ_ITEM_KIND_LOG",
+        ["ItemKindSlotOpen"] = "DJ_ITEM_KIND_SLOT_OPEN",
+        ["SlotOpenItemSize"] = "DJ_SLOT_OPEN_ITEM_SIZE",
+        ["SlotOpenSlotOffset"] = "DJ_SLOT_OPEN_SLOT_OFFSET",
+        ["SlotOpenThreadIdOffset"] = "DJ_SLOT_OPEN_THREAD_ID_OFFSET",
+        ["SlotOpenResultOffset"] = "DJ_SLOT_OPEN_RESULT_OFFSET",
         ["SyscallNumberOffset"] = "DJ_SYSCALL_NUMBER_OFFSET",
         ["SyscallFlagsOffset"] = "DJ_SYSCALL_FLAGS_OFFSET",
         ["SyscallArgumentsOffset"] = "DJ_SYSCALL_ARGUMENTS_OFFSET",
@@ -247,7 +255,9 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
-        (ProtocolLayout.BlockReservedOffset + ProtocolLayout.BlockReservedSize).Should().Be(ProtocolLayout.BlockInterruptingOffset);
+        (ProtocolLayout.BlockSlotCountOffset + 4).Should().Be(ProtocolLayout.BlockInterruptingOffset);
+        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigReservedOffset);
+        (ProtocolLayout.SlotOpenResultOffset + 8).Should().Be(ProtocolLayout.SlotOpenItemSize);
         (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
         (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);
         (ProtocolLayout.SyscallArgumentsOffset + (8 * ProtocolLayout.MaxArguments)).Should().Be(ProtocolLayout.SyscallResultOffset);

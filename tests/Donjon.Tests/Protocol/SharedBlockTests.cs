@@ -6,20 +6,46 @@ namespace Donjon.Tests.Protocol;
 public sealed class SharedBlockTests
 {
     [Fact]
-    public void Initialize_writes_the_header_of_section_3()
+    public void Initialize_writes_every_slot_header_of_section_3()
     {
-        var block = new byte[ProtocolLayout.BlockDefaultSize];
+        const int slotSize = 1024 * 1024 + 4096;
+        var block = new byte[SharedBlock.Size(slotSize, 3)];
         block.AsSpan().Fill(0xAA);
-        SharedBlock.Initialize(block.AsMemory());
+        SharedBlock.Initialize(block.AsMemory(), slotSize, 3);
 
-        BinaryPrimitives.ReadUInt32LittleEndian(block).Should().Be(0x424E4A44);
-        "DJNB"u8.ToArray().Should().Equal(block.AsSpan(0, 4).ToArray());
-        BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(6)).Should().Be(1, "block 1.1: the signals words");
-        BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(8)).Should().Be(2 * 1024 * 1024 + 4096);
-        BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(0x0C)).Should().Be(64);
-        BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(0x10)).Should().Be(2 * 1024 * 1024 + 4096 - 64);
-        block.AsSpan(0x14).ToArray().Should().OnlyContain(b => b == 0, "doorbell, flags, sequences, reserved bytes and items start at zero");
+        for (int slot = 0; slot < 3; slot++)
+        {
+            var header = block.AsSpan(slot * slotSize);
+            "DJNB"u8.ToArray().Should().Equal(header[..4].ToArray());
+            BinaryPrimitives.ReadUInt16LittleEndian(header[4..]).Should().Be(2, "block 2.0: an array of slots");
+            BinaryPrimitives.ReadUInt16LittleEndian(header[6..]).Should().Be(0);
+            BinaryPrimitives.ReadUInt32LittleEndian(header[8..]).Should().Be(slotSize);
+            BinaryPrimitives.ReadUInt32LittleEndian(header[0x0C..]).Should().Be(64);
+            BinaryPrimitives.ReadUInt32LittleEndian(header[0x10..]).Should().Be(slotSize - 64);
+            header.Slice(0x14, 0x2C - 0x14).ToArray().Should().OnlyContain(b => b == 0, "doorbell, flags and sequences start at zero");
+            BinaryPrimitives.ReadUInt32LittleEndian(header[0x2C..]).Should().Be(3, "every slot names the slot count");
+            header.Slice(0x30, slotSize - 0x30).ToArray().Should().OnlyContain(b => b == 0, "signal words and items start at zero");
+        }
+    }
+
+    [Theory]
+    [InlineData(4096 * 17 - 8, 1)]
+    [InlineData(4096, 1)]
+    [InlineData(1024 * 1024 + 4096, 0)]
+    [InlineData(1024 * 1024 + 4096, 1025)]
+    public void Size_refuses_slots_the_shim_would_refuse(int slotSize, int slotCount)
+    {
+        var act = () => SharedBlock.Size(slotSize, slotCount);
+        act.Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public void The_configuration_page_names_the_slot_count()
+    {
+        var page = ConfigurationPageBuilder.Build([], maxThreads: 8);
+        SharedBlock.ReadMaxThreads(page).Should().Be(8);
+        SharedBlock.ReadMaxThreads(ConfigurationPageBuilder.Build([])).Should().Be(ProtocolLayout.DefaultMaxThreads);
+        SharedBlock.ReadMaxThreads(new byte[16]).Should().Be(1, "a page too short to hold the field allows one thread");
     }
 
     [Theory]
