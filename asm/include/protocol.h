@@ -76,7 +76,7 @@
 #define DJ_CONFIG_MAX_THREADS_OFFSET             0x18             /* u32 the most threads the workload may have at once, 1 to DJ_MAX_THREADS (1.2). */
 #define DJ_CONFIG_RESERVED_OFFSET                0x1C             /* The reserved, zero bytes at the end of the header. */
 #define DJ_CONFIG_RESERVED_SIZE                  36               /* The size of the header's reserved bytes. */
-#define DJ_DEFAULT_MAX_THREADS                   64               /* The max threads a keep gets when the policy names none. */
+#define DJ_DEFAULT_MAX_THREADS                   128              /* The max threads a keep gets when the policy names none. */
 #define DJ_MAX_THREADS                           1024             /* The most threads (and so slots) any keep may have. */
 #define DJ_CONFIG_MAX_ENTRIES                    1024             /* The most table entries (syscall numbers 0-1023). */
 #define DJ_CONFIG_ENTRY_SIZE                     32               /* The size of one table entry. */

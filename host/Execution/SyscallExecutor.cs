@@ -142,7 +142,11 @@ internal static class SyscallExecutor
         {
             try
             {
-                Open(0);
+                if (!Open(0))
+                {
+                    _done.TrySetResult();       // stopped before it started
+                }
+
                 await _done.Task.ConfigureAwait(false);
             }
             finally

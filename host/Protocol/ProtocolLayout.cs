@@ -182,7 +182,7 @@ internal static class ProtocolLayout
     internal const int ConfigReservedSize = 36;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
-    internal const int DefaultMaxThreads = 64;
+    internal const int DefaultMaxThreads = 128;
 
     /// <summary>The most threads (and so slots) any keep may have.</summary>
     internal const int MaxThreads = 1024;

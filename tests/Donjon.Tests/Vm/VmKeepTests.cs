@@ -139,7 +139,7 @@ public sealed class VmKeepTests
         string section = info.Stdout[(at + 1)..];
         section.Should().StartWith("vm: available", info.Stdout);
         section.Should().MatchRegex(@"\[info\] accelerator: (kvm|tcg)");
-        section.Should().MatchRegex(@"speaks\s+([│ ]+)?protocol 1\."); // the line may be wrapped
+        section.Should().MatchRegex(@"speaks\s+([│ ]+)?protocol 2\."); // the line may be wrapped
     }
 
     private static Process StartDonjon(string program, string[] args)
