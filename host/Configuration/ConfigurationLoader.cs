@@ -191,7 +191,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["files", "network", "environment", "limits"]);
+            CheckKeys(element, location, ["files", "tmp", "workingDirectory", "network", "environment", "limits"]);
             var files = new List<FileGrant>();
             if (element.TryGetProperty("files", out JsonElement filesElement) && Expect(filesElement, JsonValueKind.Array, $"{location}.files", "an array"))
             {
@@ -232,26 +232,101 @@ internal static class ConfigurationLoader
                 limits = ReadLimits(limitsElement, $"{location}.limits") ?? limits;
             }
 
-            return new KeepPolicy(files, network, environment, limits);
+            bool tmp = false;
+            if (element.TryGetProperty("tmp", out JsonElement tmpElement))
+            {
+                if (tmpElement.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                {
+                    tmp = tmpElement.GetBoolean();
+                }
+                else
+                {
+                    Error($"{location}.tmp", $"expected a boolean, found {Describe(tmpElement)}", "Use true for a private scratch /tmp, false (the default) for none.");
+                }
+            }
+
+            CheckMounts(files, tmp, location);
+            string workingDirectory = "/";
+            if (element.TryGetProperty("workingDirectory", out JsonElement cwdElement) && ExpectNonEmptyString(cwdElement, $"{location}.workingDirectory", out string cwd))
+            {
+                workingDirectory = ReadKeepPath(cwd, $"{location}.workingDirectory") ?? "/";
+                bool reachable = workingDirectory == "/" || (tmp && (workingDirectory == "/tmp" || workingDirectory.StartsWith("/tmp/", StringComparison.Ordinal))) ||
+                    files.Any(f => Contains(f.EffectiveKeepPath, workingDirectory) || Contains(workingDirectory, f.EffectiveKeepPath));
+                if (!reachable)
+                {
+                    Error($"{location}.workingDirectory", $"'{workingDirectory}' is not inside any mount of policy.files",
+                        "Use a keep path under one of the mounts (or \"/\", the default), or mount the directory.");
+                }
+            }
+
+            return new KeepPolicy(files, network, environment, limits) { ScratchTmp = tmp, WorkingDirectory = workingDirectory };
         }
 
         private FileGrant? ReadFileGrant(JsonElement element, string location)
         {
-            if (!Expect(element, JsonValueKind.Object, location, "an object such as { \"path\": \"/srv/data\", \"access\": \"read\" }"))
+            if (!Expect(element, JsonValueKind.Object, location, "an object such as { \"host\": \"/srv/data\", \"keep\": \"/data\", \"access\": \"read\" }"))
             {
                 return null;
             }
 
-            CheckKeys(element, location, ["path", "access"]);
-            if (!Required(element, "path", location, out JsonElement pathElement) || !ExpectNonEmptyString(pathElement, $"{location}.path", out string path))
+            CheckKeys(element, location, ["path", "host", "keep", "access", "sha256", "sameFileSystem"]);
+            bool hasPath = element.TryGetProperty("path", out JsonElement pathElement);
+            bool hasHost = element.TryGetProperty("host", out JsonElement hostElement);
+            bool hasKeep = element.TryGetProperty("keep", out JsonElement keepElement);
+            if (hasPath == hasHost)
+            {
+                Error(location, hasPath ? "the grant has both 'path' and 'host'" : "the grant has neither 'path' nor 'host'",
+                    "Give either { \"path\": \"/srv/data\" } (the same path on the host and in the keep) or { \"host\": \"/srv/data\", \"keep\": \"/data\" }.");
+                return null;
+            }
+
+            if (hasPath && hasKeep)
+            {
+                Error($"{location}.keep", "'keep' goes with 'host', not with 'path'", "Replace 'path' with 'host' to mount the host path elsewhere in the keep.");
+                return null;
+            }
+
+            if (hasHost && !hasKeep)
+            {
+                Error(location, "the required key 'keep' is missing", "Say where the keep sees the host path, for example \"keep\": \"/data\".");
+                return null;
+            }
+
+            string hostKey = hasPath ? "path" : "host";
+            if (!ExpectNonEmptyString(hasPath ? pathElement : hostElement, $"{location}.{hostKey}", out string path))
             {
                 return null;
             }
 
             if (!Path.IsPathFullyQualified(path))
             {
-                Error($"{location}.path", $"'{path}' is not an absolute path", "Grant host files by absolute path, for example \"/srv/data\".");
+                Error($"{location}.{hostKey}", $"'{path}' is not an absolute path", "Grant host files by absolute path, for example \"/srv/data\".");
                 return null;
+            }
+
+            string hostPath = path.Length > 1 ? Path.TrimEndingDirectorySeparator(path) : path;
+            string keepLocation = hasKeep ? $"{location}.keep" : $"{location}.path";
+            string? keepPath = null;
+            if (hasKeep)
+            {
+                if (!ExpectNonEmptyString(keepElement, keepLocation, out string keep))
+                {
+                    return null;
+                }
+
+                keepPath = ReadKeepPath(keep, keepLocation);
+                if (keepPath is null)
+                {
+                    return null;
+                }
+            }
+            else if (ReadKeepPath(path, keepLocation) is not string same)
+            {
+                return null;
+            }
+            else
+            {
+                hostPath = same;
             }
 
             if (!Required(element, "access", location, out JsonElement accessElement) || !ExpectNonEmptyString(accessElement, $"{location}.access", out string access))
@@ -268,11 +343,107 @@ internal static class ConfigurationLoader
             };
             if (parsed is null)
             {
-                Error($"{location}.access", $"unknown access '{access}'", "Use \"read\", \"write\" or \"read-write\".");
+                Error($"{location}.access", $"unknown access '{access}'", "Use \"read\" or \"read-write\" (\"write\" grants writing without reading).");
                 return null;
             }
 
-            return new FileGrant(Path.TrimEndingDirectorySeparator(path), parsed.Value);
+            string? sha256 = null;
+            if (element.TryGetProperty("sha256", out JsonElement shaElement))
+            {
+                if (!ExpectNonEmptyString(shaElement, $"{location}.sha256", out string digest))
+                {
+                    return null;
+                }
+
+                if (digest.Length != 64 || !digest.All(char.IsAsciiHexDigit))
+                {
+                    Error($"{location}.sha256", $"'{digest}' is not a SHA-256 digest", "Give 64 hexadecimal digits, as sha256sum prints them.");
+                    return null;
+                }
+
+                if (parsed.Value != FileGrantAccess.Read)
+                {
+                    Error($"{location}.sha256", "a pinned file must be granted \"read\" only", "Set \"access\": \"read\", or remove \"sha256\".");
+                    return null;
+                }
+
+                if (RegularFile.KindOf(hostPath) is FileKind kind && kind != FileKind.Regular)
+                {
+                    Error($"{location}.sha256", $"'{hostPath}' is {RegularFile.Describe(kind)}; a digest pins one regular file", "Grant the file itself, or remove \"sha256\".");
+                    return null;
+                }
+
+                sha256 = digest.ToLowerInvariant();
+            }
+
+            bool sameFileSystem = false;
+            if (element.TryGetProperty("sameFileSystem", out JsonElement xdevElement))
+            {
+                if (xdevElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    Error($"{location}.sameFileSystem", $"expected a boolean, found {Describe(xdevElement)}", "Use true or false.");
+                    return null;
+                }
+
+                sameFileSystem = xdevElement.GetBoolean();
+            }
+
+            return new FileGrant(hostPath, parsed.Value) { KeepPath = keepPath, Sha256 = sha256, SameFileSystem = sameFileSystem };
+        }
+
+        /// <summary>
+        /// A keep path as the admin wrote it, checked: absolute, without <c>..</c> and without a NUL; returned
+        /// normalised (no <c>.</c>, no repeated or trailing <c>/</c>).
+        /// </summary>
+        private string? ReadKeepPath(string path, string location)
+        {
+            if (path[0] != '/')
+            {
+                Error(location, $"'{path}' is not an absolute keep path", "Keep paths start with '/', for example \"/data\".");
+                return null;
+            }
+
+            if (path.Contains('\0', StringComparison.Ordinal))
+            {
+                Error(location, "the path contains a NUL character", "Remove it.");
+                return null;
+            }
+
+            string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(part => part != ".").ToArray();
+            if (parts.Contains(".."))
+            {
+                Error(location, $"'{path}' contains '..'", "Write the path without '..' components.");
+                return null;
+            }
+
+            return "/" + string.Join('/', parts);
+        }
+
+        /// <summary>Checks the grants together: no two at one keep path, none on a built-in device or on a scratch /tmp.</summary>
+        private void CheckMounts(List<FileGrant> files, bool tmp, string location)
+        {
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int index = 0; index < files.Count; index++)
+            {
+                string keep = files[index].EffectiveKeepPath;
+                string where = $"{location}.files[{index}]";
+                if (seen.TryGetValue(keep, out int first))
+                {
+                    Error(where, $"the keep path '{keep}' is already mounted by {location}.files[{first}]", "Mount each keep path once.");
+                    continue;
+                }
+
+                seen[keep] = index;
+                if (keep.StartsWith("/dev/", StringComparison.Ordinal) && Sessions.KeepFileSystem.DeviceNames.Contains(keep[5..]))
+                {
+                    Error(where, $"'{keep}' is one of the keep's built-in devices", "Mount the grant at another keep path.");
+                }
+
+                if (tmp && (keep == "/tmp" || keep.StartsWith("/tmp/", StringComparison.Ordinal)))
+                {
+                    Error(where, $"'{keep}' is inside the scratch /tmp that \"tmp\": true gives", "Mount the grant elsewhere, or set \"tmp\": false and mount your own /tmp.");
+                }
+            }
         }
 
         private NetworkGrant? ReadNetworkGrant(JsonElement element, string location)
@@ -458,6 +629,10 @@ internal static class ConfigurationLoader
 
             return true;
         }
+
+        /// <summary>Whether keep path <paramref name="inner"/> is <paramref name="outer"/> or beneath it.</summary>
+        private static bool Contains(string outer, string inner) =>
+            outer == "/" || inner == outer || inner.StartsWith(outer + "/", StringComparison.Ordinal);
 
         private static string Describe(JsonElement element) => element.ValueKind switch
         {
