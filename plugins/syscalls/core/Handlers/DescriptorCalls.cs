@@ -133,13 +133,26 @@ internal static class DescriptorCalls
         DuplicateTo(session, request.Int32(0), request.Int32(1), sameIsError: false);
 
     /// <summary>
-    /// <c>dup3(oldfd, newfd, flags)</c>. <c>O_CLOEXEC</c> is accepted and has no effect: a keep never executes
-    /// another program, so no descriptor is ever closed on exec.
+    /// <c>dup3(oldfd, newfd, flags)</c>. <c>O_CLOEXEC</c> sets <c>FD_CLOEXEC</c> on the new number when the table keeps
+    /// descriptor flags (<see cref="IDescriptorFlags"/>), for <c>fcntl(F_GETFD)</c>; a keep never executes another
+    /// program, so no descriptor is ever closed on exec.
     /// </summary>
-    public static SyscallResult DuplicateToWithFlags(SyscallRequest request, IKeepSession session) =>
-        (request.Int32(2) & ~CloseOnExec) != 0
-            ? SyscallResult.Error(Errno.EINVAL)
-            : DuplicateTo(session, request.Int32(0), request.Int32(1), sameIsError: true);
+    public static SyscallResult DuplicateToWithFlags(SyscallRequest request, IKeepSession session)
+    {
+        int flags = request.Int32(2);
+        if ((flags & ~CloseOnExec) != 0)
+        {
+            return SyscallResult.Error(Errno.EINVAL);
+        }
+
+        SyscallResult result = DuplicateTo(session, request.Int32(0), request.Int32(1), sameIsError: true);
+        if (result.Value >= 0 && (flags & CloseOnExec) != 0 && session.Files is IDescriptorFlags table)
+        {
+            table.SetDescriptorFlags((int)result.Value, 1);
+        }
+
+        return result;
+    }
 
     private static SyscallResult DuplicateTo(IKeepSession session, int oldDescriptor, int newDescriptor, bool sameIsError)
     {
