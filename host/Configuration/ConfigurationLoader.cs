@@ -60,7 +60,9 @@ internal static class ConfigurationLoader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+            // A byte-order mark (which some editors write) is not JSON; it is skipped.
+            ReadOnlySpan<byte> text = utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? utf8[3..] : utf8;
+            document = JsonDocument.Parse(text.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
         }
         catch (JsonException e)
         {

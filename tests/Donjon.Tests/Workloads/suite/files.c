@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -153,7 +154,7 @@ int main(int argc, char **argv) {
     show("rmdir non-empty", rmdir("sub"));
     show("unlinkat inner", unlinkat(dirfd, "sub/inner.txt", 0));
     show("rmdir", unlinkat(dirfd, "sub", AT_REMOVEDIR));
-    show("renameat2 noreplace", renameat2(dirfd, "hard", dirfd, "link", RENAME_NOREPLACE));
+    show("renameat2 noreplace", syscall(SYS_renameat2, dirfd, "hard", dirfd, "link", 1 /* RENAME_NOREPLACE */));
     show("unlink link", unlink("link"));
     show("unlink hard", unlink("hard"));
     show("unlink renamed.txt", unlink("renamed.txt"));
