@@ -37,7 +37,9 @@ internal static class MetadataCalls
 
         if (request.CString(1).IsEmpty && (flags & Kernel.EmptyPath) != 0 && !request.Input(1).IsEmpty)
         {
-            return OnDescriptor(request, session, request.Int32(0), 2, Kernel.StatSize, (host, buffer) => Kernel.FStat(host, buffer));
+            return request.Int32(0) == Kernel.CurrentDirectory
+                ? StatAt(request, session, ".", 2, noFollow: false)
+                : OnDescriptor(request, session, request.Int32(0), 2, Kernel.StatSize, (host, buffer) => Kernel.FStat(host, buffer));
         }
 
         return StatAt(request, session, 0, 1, 2, (flags & Kernel.SymlinkNoFollow) != 0);
@@ -59,12 +61,23 @@ internal static class MetadataCalls
         }
 
         int sync = flags & StatxSyncMask;
+        Location location;
         if (request.CString(1).IsEmpty && (flags & Kernel.EmptyPath) != 0 && !request.Input(1).IsEmpty)
         {
-            return OnDescriptor(request, session, request.Int32(0), 4, Kernel.StatxSize, (host, buffer) => Kernel.Statx(host, sync, mask, buffer));
-        }
+            if (request.Int32(0) != Kernel.CurrentDirectory)
+            {
+                return OnDescriptor(request, session, request.Int32(0), 4, Kernel.StatxSize, (host, buffer) => Kernel.Statx(host, sync, mask, buffer));
+            }
 
-        if (!Paths.TryLocate(request, session, 0, 1, out Location location, out SyscallResult error))
+            long found = Resolver.Locate(session, Kernel.CurrentDirectory, "."u8, out Location? cwd);
+            if (found < 0)
+            {
+                return SyscallResult.Error((int)-found);
+            }
+
+            location = cwd!;
+        }
+        else if (!Paths.TryLocate(request, session, 0, 1, out location, out SyscallResult error))
         {
             return error;
         }
@@ -118,11 +131,25 @@ internal static class MetadataCalls
             return SyscallResult.Error(Errno.EFAULT);
         }
 
-        if (!Paths.TryLocate(request, session, directoryIndex, pathIndex, out Location location, out SyscallResult error))
+        return Paths.TryLocate(request, session, directoryIndex, pathIndex, out Location location, out SyscallResult error)
+            ? StatAt(request, session, location, outputIndex, noFollow)
+            : error;
+    }
+
+    /// <summary><c>stat</c> of the working directory's <paramref name="relative"/> path (<c>.</c>).</summary>
+    private static SyscallResult StatAt(SyscallRequest request, IKeepSession session, string relative, int outputIndex, bool noFollow)
+    {
+        if (!request.HasOutput(outputIndex, Kernel.StatSize))
         {
-            return error;
+            return SyscallResult.Error(Errno.EFAULT);
         }
 
+        long found = Resolver.Locate(session, Kernel.CurrentDirectory, System.Text.Encoding.Latin1.GetBytes(relative), out Location? location);
+        return found < 0 ? SyscallResult.Error((int)-found) : StatAt(request, session, location!, outputIndex, noFollow);
+    }
+
+    private static SyscallResult StatAt(SyscallRequest request, IKeepSession session, Location location, int outputIndex, bool noFollow)
+    {
         byte[] output = new byte[Kernel.StatSize];
         long result = Paths.WithPath(session, noFollow ? "lstat" : "stat", location, noFollow, host => Kernel.FStat(host, output));
         return result < 0 ? SyscallResult.Error((int)-result) : request.Output(0, outputIndex, output);
