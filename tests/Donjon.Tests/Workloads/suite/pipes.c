@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,8 +40,30 @@ int main(void) {
     show("write", write(p[1], "through the pipe", 16));
     show("poll", poll(fds, 1, -1));
     printf("POLLIN %d\n", (fds[0].revents & POLLIN) != 0);
+    fd_set readable, writable;
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    FD_ZERO(&writable);
+    FD_SET(p[1], &writable);
+    struct timeval tv = {0, 30000};
+    show("select a pipe with data and the write end", select(p[1] + 1, &readable, &writable, NULL, &tv));
+    printf("readable %d writable %d\n", FD_ISSET(p[0], &readable) != 0, FD_ISSET(p[1], &writable) != 0);
     show("read", read(p[0], buf, sizeof buf - 1));
     printf("[%s]\n", buf);
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    tv.tv_sec = 0;
+    tv.tv_usec = 40000;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    show("select an empty pipe for 40 ms", select(p[0] + 1, &readable, NULL, NULL, &tv));
+    printf("waited at least 30 ms: %d, readable %d\n", elapsed_ms(&start) >= 30, FD_ISSET(p[0], &readable) != 0);
+    struct timespec ts = {0, 20000000};
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    show("pselect an empty pipe for 20 ms", pselect(p[0] + 1, &readable, NULL, NULL, &ts, NULL));
+    FD_ZERO(&readable);
+    FD_SET(77, &readable);
+    show("select a closed descriptor", select(78, &readable, NULL, NULL, NULL));
     show("lseek on a pipe", lseek(p[0], 0, SEEK_CUR));
     show("F_SETFL O_NONBLOCK", fcntl(p[0], F_SETFL, O_NONBLOCK));
     show("read an empty pipe without blocking", read(p[0], buf, 1));
