@@ -86,6 +86,79 @@ internal static class ConfigurationLoader
         }
     }
 
+    /// <summary>
+    /// The configuration with the grants of <c>donjon run --mount HOST:KEEP[:ro|:rw]</c> (read-only unless <c>:rw</c>)
+    /// and <c>--tmp</c> added to its policy for one run, checked by the same rules as the file's grants.
+    /// </summary>
+    /// <param name="configuration">The admin's configuration.</param>
+    /// <param name="mounts">The <c>--mount</c> values, in order.</param>
+    /// <param name="tmp">Whether <c>--tmp</c> was given.</param>
+    /// <param name="problems">What is wrong, one message per mistake, each naming the option and what to do.</param>
+    /// <returns>The configuration to run with, or <see langword="null"/> when <paramref name="problems"/> is not empty.</returns>
+    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(mounts);
+        problems = [];
+        if (mounts.Count == 0 && !tmp)
+        {
+            return configuration;
+        }
+
+        if (!configuration.AllowsCommandLineMounts)
+        {
+            problems.Add($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files");
+            return null;
+        }
+
+        var files = new List<FileGrant>(configuration.Policy.Files);
+        foreach (string mount in mounts)
+        {
+            string[] parts = mount.Split(':');
+            string? mode = parts.Length == 3 ? parts[2] : null;
+            if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || parts[1].Length == 0 || (mode is not null && mode is not ("ro" or "rw")))
+            {
+                problems.Add($"--mount '{mount}' is not HOST:KEEP[:ro|:rw], for example --mount /srv/data:/data:ro");
+                continue;
+            }
+
+            files.Add(new FileGrant(parts[0], mode == "rw" ? FileGrantAccess.Read | FileGrantAccess.Write : FileGrantAccess.Read) { KeepPath = parts[1] });
+        }
+
+        // The same rules as the file's, by reading the merged grants as a policy document.
+        var grants = files.Select(f => new Dictionary<string, object?>
+        {
+            ["host"] = f.Path,
+            ["keep"] = f.EffectiveKeepPath,
+            ["access"] = f.Access switch { FileGrantAccess.Read => "read", FileGrantAccess.Write => "write", _ => "read-write" },
+            ["sha256"] = f.Sha256,
+            ["sameFileSystem"] = f.SameFileSystem,
+        }.Where(pair => pair.Value is not null).ToDictionary(pair => pair.Key, pair => pair.Value)).ToList();
+        var document = new Dictionary<string, object?>
+        {
+            ["files"] = grants,
+            ["tmp"] = tmp || configuration.Policy.ScratchTmp,
+            ["workingDirectory"] = configuration.Policy.WorkingDirectory,
+        };
+        using JsonDocument parsed = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(document));
+        var reader = new Reader(configuration.FilePath);
+        KeepPolicy? merged = reader.ReadPolicy(parsed.RootElement, "$.policy");
+        int first = configuration.Policy.Files.Count;
+        foreach (ConfigurationError error in reader.Errors)
+        {
+            // Name the option rather than a JSON path for the grants the command line added.
+            System.Text.RegularExpressions.Match index = System.Text.RegularExpressions.Regex.Match(error.Location, @"^\$\.policy\.files\[(\d+)\]");
+            string where = index.Success && int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= first
+                ? $"--mount '{mounts[int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) - first]}'"
+                : error.Location.StartsWith("$.policy.tmp", StringComparison.Ordinal) ? "--tmp" : error.Location;
+            problems.Add($"{where}: {error.Problem}. {error.Remedy}");
+        }
+
+        return problems.Count > 0 || merged is null
+            ? null
+            : configuration with { Policy = configuration.Policy with { Files = merged.Files, ScratchTmp = merged.ScratchTmp } };
+    }
+
     /// <summary>Walks the document, collecting every error instead of stopping at the first.</summary>
     private sealed class Reader(string file)
     {
@@ -140,12 +213,24 @@ internal static class ConfigurationLoader
             }
 
             KeepPolicy policy = KeepPolicy.DenyAll;
+            bool commandLineMounts = true;
             if (root.TryGetProperty("policy", out JsonElement policyElement))
             {
                 policy = ReadPolicy(policyElement, "$.policy") ?? policy;
+                if (policyElement.ValueKind == JsonValueKind.Object && policyElement.TryGetProperty("commandLineMounts", out JsonElement allow))
+                {
+                    if (allow.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                    {
+                        commandLineMounts = allow.GetBoolean();
+                    }
+                    else
+                    {
+                        Error("$.policy.commandLineMounts", $"expected a boolean, found {Describe(allow)}", "Use false to forbid 'donjon run --mount' and '--tmp', true (the default) to allow them.");
+                    }
+                }
             }
 
-            return new DonjonConfiguration(file, plugins, order, policy);
+            return new DonjonConfiguration(file, plugins, order, policy) { AllowsCommandLineMounts = commandLineMounts };
         }
 
         private PluginReference? ReadPlugin(JsonElement entry, string location)
@@ -186,25 +271,29 @@ internal static class ConfigurationLoader
             return new PluginReference(resolved, location);
         }
 
-        private KeepPolicy? ReadPolicy(JsonElement element, string location)
+        public KeepPolicy? ReadPolicy(JsonElement element, string location)
         {
             if (!Expect(element, JsonValueKind.Object, location, "an object"))
             {
                 return null;
             }
 
-            CheckKeys(element, location, ["files", "tmp", "workingDirectory", "network", "environment", "limits"]);
+            CheckKeys(element, location, ["files", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
             var files = new List<FileGrant>();
+            var indices = new List<int>();
             if (element.TryGetProperty("files", out JsonElement filesElement) && Expect(filesElement, JsonValueKind.Array, $"{location}.files", "an array"))
             {
                 int index = 0;
                 foreach (JsonElement grant in filesElement.EnumerateArray())
                 {
-                    FileGrant? file = ReadFileGrant(grant, $"{location}.files[{index++}]");
+                    FileGrant? file = ReadFileGrant(grant, $"{location}.files[{index}]");
                     if (file is not null)
                     {
                         files.Add(file);
+                        indices.Add(index);
                     }
+
+                    index++;
                 }
             }
 
@@ -247,7 +336,7 @@ internal static class ConfigurationLoader
                 }
             }
 
-            CheckMounts(files, tmp, location);
+            CheckMounts(files, indices, tmp, location);
             string workingDirectory = "/";
             if (element.TryGetProperty("workingDirectory", out JsonElement cwdElement) && ExpectNonEmptyString(cwdElement, $"{location}.workingDirectory", out string cwd))
             {
@@ -421,13 +510,14 @@ internal static class ConfigurationLoader
             return "/" + string.Join('/', parts);
         }
 
-        /// <summary>Checks the grants together: no two at one keep path, none on a built-in device or on a scratch /tmp.</summary>
-        private void CheckMounts(List<FileGrant> files, bool tmp, string location)
+        /// <summary>Checks the grants together: no two at one keep path, none on a built-in device or on a scratch /tmp; <paramref name="indices"/> are their places in the file.</summary>
+        private void CheckMounts(List<FileGrant> files, List<int> indices, bool tmp, string location)
         {
             var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int index = 0; index < files.Count; index++)
+            for (int i = 0; i < files.Count; i++)
             {
-                string keep = files[index].EffectiveKeepPath;
+                int index = indices[i];
+                string keep = files[i].EffectiveKeepPath;
                 string where = $"{location}.files[{index}]";
                 if (seen.TryGetValue(keep, out int first))
                 {

@@ -240,18 +240,59 @@ public sealed class FileTests : IDisposable
         File.Exists(Path.Combine(outside, "moved")).Should().BeFalse();
     }
 
-    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args)
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Mount_and_tmp_on_the_command_line_add_grants_for_one_run(string backend)
+    {
+        string input = Directory.CreateDirectory(Path.Combine(_dir.Path, "in")).FullName;
+        File.WriteAllText(Path.Combine(input, "note.txt"), "from --mount\n");
+        string work = Directory.CreateDirectory(Path.Combine(_dir.Path, "work")).FullName;
+        string config = Config(backend, []);
+
+        var read = RunInKeep(backend, config, SuiteWorkloads.Build("cat", Toolchain.Glibc), ["/in/note.txt"], ["--mount", $"{input}:/in"]);
+        read.ExitCode.Should().Be(0, read.Stderr);
+        read.StdoutText.Should().Be("cwd /\nfrom --mount\n");
+
+        var files = RunInKeep(backend, config, SuiteWorkloads.Build("files", Toolchain.Glibc), ["/work"], ["--mount", $"{work}:/work:rw", "--tmp"]);
+        files.ExitCode.Should().Be(0, files.Stderr);
+        files.StdoutText.Should().Contain("list: hard link renamed.txt sub\n");
+
+        var readOnly = RunInKeep(backend, config, SuiteWorkloads.Build("files", Toolchain.Glibc), ["/work"], ["--mount", $"{work}:/work:ro"]);
+        readOnly.ExitCode.Should().Be(1, "a mount is read-only unless :rw");
+        readOnly.StdoutText.Should().Be("fopen w: Read-only file system\n");
+        Directory.EnumerateFileSystemEntries(work).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Mount_fails_with_125_when_the_admin_forbids_it_or_its_form_is_wrong()
+    {
+        string config = Config("process", [], commandLineMounts: false);
+        string program = SuiteWorkloads.Build("cat", Toolchain.Glibc);
+        var forbidden = RunInKeep("process", config, program, [], ["--mount", $"{_dir.Path}:/data"]);
+        forbidden.ExitCode.Should().Be(125);
+        forbidden.Stdout.Should().BeEmpty("the workload never ran");
+        forbidden.Stderr.Should().Contain($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {config})");
+        RunInKeep("process", config, program, [], ["--tmp"]).ExitCode.Should().Be(125);
+
+        var malformed = RunInKeep("process", Config("process", []), program, [], ["--mount", "relative:/data", "--mount", $"{_dir.Path}:/dev/null:rw", "--mount", "/a:/b:rx"]);
+        malformed.ExitCode.Should().Be(125);
+        malformed.Stderr.Should().Contain("donjon: --mount 'relative:/data': 'relative' is not an absolute path")
+            .And.Contain($"donjon: --mount '{_dir.Path}:/dev/null:rw': '/dev/null' is one of the keep's built-in devices")
+            .And.Contain("donjon: --mount '/a:/b:rx' is not HOST:KEEP[:ro|:rw]");
+    }
+
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
     {
         if (backend == "vm")
         {
             VmPrerequisite.Require();
         }
 
-        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, .. args], ChildProcess.DotnetEnvironment());
+        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, .. options ?? [], program, .. args], ChildProcess.DotnetEnvironment());
     }
 
     /// <summary>A configuration with the repository's plugins and a policy of <paramref name="files"/>.</summary>
-    private string Config(string backend, object[] files, bool tmp = false, string? workingDirectory = null)
+    private string Config(string backend, object[] files, bool tmp = false, string? workingDirectory = null, bool commandLineMounts = true)
     {
         string[] plugins =
         [
@@ -263,6 +304,7 @@ public sealed class FileTests : IDisposable
         {
             ["files"] = files,
             ["tmp"] = tmp,
+            ["commandLineMounts"] = commandLineMounts,
             ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
         };
         if (workingDirectory is not null)
