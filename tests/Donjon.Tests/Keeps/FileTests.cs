@@ -61,8 +61,8 @@ public sealed class FileTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
-    public void Every_write_form_on_a_read_only_mount_is_EROFS_and_the_files_stay_as_they_were(string backend)
+    [MemberData(nameof(CToolchains))]
+    public void Every_write_form_on_a_read_only_mount_is_EROFS_and_the_files_stay_as_they_were(string backend, Toolchain toolchain)
     {
         string ro = Directory.CreateDirectory(Path.Combine(_dir.Path, "ro")).FullName;
         Directory.CreateDirectory(Path.Combine(ro, "dir"));
@@ -71,7 +71,7 @@ public sealed class FileTests : IDisposable
         File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         DateTime written = File.GetLastWriteTimeUtc(data);
 
-        var keep = RunInKeep(backend, Config(backend, [new { path = ro, access = "read" }]), SuiteWorkloads.Build("readonly", Toolchain.Glibc), [ro]);
+        var keep = RunInKeep(backend, Config(backend, [new { path = ro, access = "read" }]), SuiteWorkloads.Build("readonly", toolchain), [ro]);
 
         keep.ExitCode.Should().Be(0, keep.Stderr);
         keep.StdoutText.Should().Be(
@@ -161,8 +161,8 @@ public sealed class FileTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Backends))]
-    public async Task The_escape_suite_holds(string backend)
+    [MemberData(nameof(CToolchains))]
+    public async Task The_escape_suite_holds(string backend, Toolchain toolchain)
     {
         string outside = _dir.Path;
         string secret = _dir.Write("secret.txt", "SECRET 7d3a\n");
@@ -193,7 +193,7 @@ public sealed class FileTests : IDisposable
         ChildProcess.Result keep;
         try
         {
-            keep = RunInKeep(backend, Config(backend, [new { host = data, keep = "/data", access = "read-write" }]), SuiteWorkloads.Build("escapefs", Toolchain.Glibc), ["/data", secret, outside]);
+            keep = RunInKeep(backend, Config(backend, [new { host = data, keep = "/data", access = "read-write" }]), SuiteWorkloads.Build("escapefs", toolchain), ["/data", secret, outside]);
         }
         finally
         {
