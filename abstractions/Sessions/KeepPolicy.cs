@@ -9,12 +9,44 @@ public sealed record KeepPolicy(IReadOnlyList<FileGrant> Files, IReadOnlyList<Ne
 {
     /// <summary>The policy that grants nothing, with default limits.</summary>
     public static KeepPolicy DenyAll { get; } = new([], [], new EnvironmentPolicy([], new Dictionary<string, string>()), KeepLimits.Default);
+
+    /// <summary>
+    /// Whether the keep gets a private, read-write scratch <c>/tmp</c>, made empty for each keep and removed when it ends
+    /// (<c>"tmp": true</c>). Default <see langword="false"/>: no <c>/tmp</c> unless a grant mounts one.
+    /// </summary>
+    public bool ScratchTmp { get; init; }
+
+    /// <summary>The keep's initial working directory, an absolute keep path (<c>"workingDirectory"</c>). Default <c>/</c>.</summary>
+    public string WorkingDirectory { get; init; } = "/";
 }
 
-/// <summary>A grant of access to a host path and everything under it.</summary>
-/// <param name="Path">An absolute host path.</param>
+/// <summary>
+/// A grant of access to a host path and everything under it: a <em>mount</em> of the host path <see cref="Path"/> at
+/// the keep path <see cref="KeepPath"/>. Paths beneath it are resolved by the host kernel beneath the mount's directory
+/// (<c>openat2</c> with <c>RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS</c>), so nothing outside it can be reached.
+/// </summary>
+/// <param name="Path">An absolute host path (<c>"host"</c>, or <c>"path"</c> in the short form).</param>
 /// <param name="Access">What the keep may do there.</param>
-public sealed record FileGrant(string Path, FileGrantAccess Access);
+public sealed record FileGrant(string Path, FileGrantAccess Access)
+{
+    /// <summary>Where the keep sees it: an absolute, normalised keep path. <see langword="null"/> (the default) means <see cref="Path"/>.</summary>
+    public string? KeepPath { get; init; }
+
+    /// <summary>
+    /// For a grant of one regular file: the SHA-256 its contents must have, 64 lowercase hexadecimal digits, checked
+    /// when the keep opens it (a mismatch is <c>EACCES</c>). <see langword="null"/> (the default) pins nothing.
+    /// </summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>
+    /// Whether resolution beneath the mount may not cross into another host file system (<c>RESOLVE_NO_XDEV</c>).
+    /// Default <see langword="false"/>.
+    /// </summary>
+    public bool SameFileSystem { get; init; }
+
+    /// <summary>Where the keep sees the grant: <see cref="KeepPath"/>, or <see cref="Path"/> when none is given.</summary>
+    public string EffectiveKeepPath => KeepPath ?? Path;
+}
 
 /// <summary>Access granted on a path.</summary>
 [Flags]

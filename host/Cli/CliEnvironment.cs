@@ -34,6 +34,10 @@ internal sealed class CliEnvironment : IDisposable
 
     public DonjonConfiguration? Configuration { get; private set; }
 
+    /// <summary>Replaces the loaded configuration for this run (<c>run --mount</c> and <c>--tmp</c> add grants to its policy).</summary>
+    /// <param name="configuration">The configuration to run with.</param>
+    public void UseConfiguration(DonjonConfiguration configuration) => Configuration = configuration;
+
     /// <summary>The configuration file in force and how it was chosen, once <see cref="LoadPlugins"/> ran.</summary>
     public ConfigurationLocation? ConfigurationLocation { get; private set; }
 

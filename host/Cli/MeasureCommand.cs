@@ -86,7 +86,8 @@ internal static class MeasureCommand
             return ExitCodes.DonjonError;
         }
 
-        await stdout.WriteAsync(json ? RenderJson(image, backend, measurement) : RenderText(image, backend, measurement)).ConfigureAwait(false);
+        IReadOnlyList<Abstractions.Sessions.FileGrant> pinned = [.. environment.Configuration!.Policy.Files.Where(f => f.Sha256 is not null)];
+        await stdout.WriteAsync(json ? RenderJson(image, backend, measurement, pinned) : RenderText(image, backend, measurement)).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 
@@ -161,7 +162,12 @@ internal static class MeasureCommand
         return output.ToString();
     }
 
-    internal static string RenderJson(KeepImage image, IBackend backend, LaunchMeasurement measurement) => JsonOutput.Write(writer =>
+    /// <summary>
+    /// The <c>--json</c> document; <paramref name="pinned"/> are the policy's grants with a SHA-256, listed as
+    /// <c>pinnedFiles</c> so that a verifier sees which host files the keep may read and what they must contain. The
+    /// policy is not part of the measurement.
+    /// </summary>
+    internal static string RenderJson(KeepImage image, IBackend backend, LaunchMeasurement measurement, IReadOnlyList<Abstractions.Sessions.FileGrant>? pinned = null) => JsonOutput.Write(writer =>
     {
         writer.WriteString("file", image.Workload.Path);
         writer.WriteString("sha256", image.Workload.Sha256);
@@ -178,6 +184,17 @@ internal static class MeasureCommand
             writer.WriteString("size", Hex(region.Size));
             writer.WriteString("permissions", Describe(region.Permissions));
             writer.WriteString("kind", Describe(region.Kind));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("pinnedFiles");
+        foreach (Abstractions.Sessions.FileGrant grant in pinned ?? [])
+        {
+            writer.WriteStartObject();
+            writer.WriteString("host", grant.Path);
+            writer.WriteString("keep", grant.EffectiveKeepPath);
+            writer.WriteString("sha256", grant.Sha256);
             writer.WriteEndObject();
         }
 

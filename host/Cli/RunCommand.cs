@@ -6,7 +6,7 @@ using Donjon.Host.Plugins;
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--seed N] &lt;elf&gt; [args...]</c>.
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--tmp] [--seed N] &lt;elf&gt; [args...]</c>.
 /// Options before the path belong to Donjon; everything after it belongs to the workload.
 /// </summary>
 internal static class RunCommand
@@ -20,6 +20,13 @@ internal static class RunCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        var mountOption = new Option<string[]>("--mount")
+        {
+            Description = "Mount a host path at a keep path for this run, read-only unless :rw (repeatable), as 'docker run -v' does. The admin may forbid it (policy.commandLineMounts).",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var tmpOption = new Option<bool>("--tmp") { Description = "Give the keep a private, empty /tmp for this run, removed when it ends." };
         var seedOption = new Option<ulong?>("--seed")
         {
             Description = "Seed the keep's address-space layout: a non-negative integer (default: random per launch).",
@@ -28,7 +35,7 @@ internal static class RunCommand
         var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to run. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
-            backendOption, envOption, seedOption, elf,
+            backendOption, envOption, mountOption, tmpOption, seedOption, elf,
         };
         command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
@@ -37,7 +44,11 @@ internal static class RunCommand
                 workloadArgs,
                 parse.GetValue(envOption) ?? [],
                 parse.GetValue(backendOption),
-                parse.GetValue(seedOption));
+                parse.GetValue(seedOption))
+            {
+                Mounts = parse.GetValue(mountOption) ?? [],
+                Tmp = parse.GetValue(tmpOption),
+            };
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
         }));
         return command;
@@ -68,6 +79,17 @@ internal static class RunCommand
         }
 
         PluginCatalog catalog = environment.LoadPlugins();
+        if (request.Mounts.Count > 0 || request.Tmp)
+        {
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems);
+            if (granted is null)
+            {
+                throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
+            }
+
+            environment.UseConfiguration(granted);
+        }
+
         if (request.Backend is not null && !catalog.OrderedBackends.Any(b => b.Name == request.Backend))
         {
             string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
@@ -172,4 +194,11 @@ internal static class RunCommand
 /// <param name="Backend">The backend named by <c>--backend</c>, if any.</param>
 /// <param name="Seed">The layout seed from <c>--seed</c>, if any.</param>
 /// <param name="Argv0">The workload's <c>argv[0]</c> when it is not <paramref name="ElfPath"/>: the bare name as typed.</param>
-internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Arguments, IReadOnlyList<string> Environment, string? Backend, ulong? Seed, string? Argv0 = null);
+internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Arguments, IReadOnlyList<string> Environment, string? Backend, ulong? Seed, string? Argv0 = null)
+{
+    /// <summary>The <c>--mount HOST:KEEP[:ro|:rw]</c> values, in order.</summary>
+    public IReadOnlyList<string> Mounts { get; init; } = [];
+
+    /// <summary>Whether <c>--tmp</c> was given.</summary>
+    public bool Tmp { get; init; }
+}

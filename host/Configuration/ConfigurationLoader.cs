@@ -60,7 +60,9 @@ internal static class ConfigurationLoader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+            // A byte-order mark (which some editors write) is not JSON; it is skipped.
+            ReadOnlySpan<byte> text = utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? utf8[3..] : utf8;
+            document = JsonDocument.Parse(text.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
         }
         catch (JsonException e)
         {
@@ -82,6 +84,79 @@ internal static class ConfigurationLoader
 
             return configuration;
         }
+    }
+
+    /// <summary>
+    /// The configuration with the grants of <c>donjon run --mount HOST:KEEP[:ro|:rw]</c> (read-only unless <c>:rw</c>)
+    /// and <c>--tmp</c> added to its policy for one run, checked by the same rules as the file's grants.
+    /// </summary>
+    /// <param name="configuration">The admin's configuration.</param>
+    /// <param name="mounts">The <c>--mount</c> values, in order.</param>
+    /// <param name="tmp">Whether <c>--tmp</c> was given.</param>
+    /// <param name="problems">What is wrong, one message per mistake, each naming the option and what to do.</param>
+    /// <returns>The configuration to run with, or <see langword="null"/> when <paramref name="problems"/> is not empty.</returns>
+    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(mounts);
+        problems = [];
+        if (mounts.Count == 0 && !tmp)
+        {
+            return configuration;
+        }
+
+        if (!configuration.AllowsCommandLineMounts)
+        {
+            problems.Add($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files");
+            return null;
+        }
+
+        var files = new List<FileGrant>(configuration.Policy.Files);
+        foreach (string mount in mounts)
+        {
+            string[] parts = mount.Split(':');
+            string? mode = parts.Length == 3 ? parts[2] : null;
+            if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || parts[1].Length == 0 || (mode is not null && mode is not ("ro" or "rw")))
+            {
+                problems.Add($"--mount '{mount}' is not HOST:KEEP[:ro|:rw], for example --mount /srv/data:/data:ro");
+                continue;
+            }
+
+            files.Add(new FileGrant(parts[0], mode == "rw" ? FileGrantAccess.Read | FileGrantAccess.Write : FileGrantAccess.Read) { KeepPath = parts[1] });
+        }
+
+        // The same rules as the file's, by reading the merged grants as a policy document.
+        var grants = files.Select(f => new Dictionary<string, object?>
+        {
+            ["host"] = f.Path,
+            ["keep"] = f.EffectiveKeepPath,
+            ["access"] = f.Access switch { FileGrantAccess.Read => "read", FileGrantAccess.Write => "write", _ => "read-write" },
+            ["sha256"] = f.Sha256,
+            ["sameFileSystem"] = f.SameFileSystem,
+        }.Where(pair => pair.Value is not null).ToDictionary(pair => pair.Key, pair => pair.Value)).ToList();
+        var document = new Dictionary<string, object?>
+        {
+            ["files"] = grants,
+            ["tmp"] = tmp || configuration.Policy.ScratchTmp,
+            ["workingDirectory"] = configuration.Policy.WorkingDirectory,
+        };
+        using JsonDocument parsed = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(document));
+        var reader = new Reader(configuration.FilePath);
+        KeepPolicy? merged = reader.ReadPolicy(parsed.RootElement, "$.policy");
+        int first = configuration.Policy.Files.Count;
+        foreach (ConfigurationError error in reader.Errors)
+        {
+            // Name the option rather than a JSON path for the grants the command line added.
+            System.Text.RegularExpressions.Match index = System.Text.RegularExpressions.Regex.Match(error.Location, @"^\$\.policy\.files\[(\d+)\]");
+            string where = index.Success && int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= first
+                ? $"--mount '{mounts[int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) - first]}'"
+                : error.Location.StartsWith("$.policy.tmp", StringComparison.Ordinal) ? "--tmp" : error.Location;
+            problems.Add($"{where}: {error.Problem}. {error.Remedy}");
+        }
+
+        return problems.Count > 0 || merged is null
+            ? null
+            : configuration with { Policy = configuration.Policy with { Files = merged.Files, ScratchTmp = merged.ScratchTmp } };
     }
 
     /// <summary>Walks the document, collecting every error instead of stopping at the first.</summary>
@@ -138,12 +213,24 @@ internal static class ConfigurationLoader
             }
 
             KeepPolicy policy = KeepPolicy.DenyAll;
+            bool commandLineMounts = true;
             if (root.TryGetProperty("policy", out JsonElement policyElement))
             {
                 policy = ReadPolicy(policyElement, "$.policy") ?? policy;
+                if (policyElement.ValueKind == JsonValueKind.Object && policyElement.TryGetProperty("commandLineMounts", out JsonElement allow))
+                {
+                    if (allow.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                    {
+                        commandLineMounts = allow.GetBoolean();
+                    }
+                    else
+                    {
+                        Error("$.policy.commandLineMounts", $"expected a boolean, found {Describe(allow)}", "Use false to forbid 'donjon run --mount' and '--tmp', true (the default) to allow them.");
+                    }
+                }
             }
 
-            return new DonjonConfiguration(file, plugins, order, policy);
+            return new DonjonConfiguration(file, plugins, order, policy) { AllowsCommandLineMounts = commandLineMounts };
         }
 
         private PluginReference? ReadPlugin(JsonElement entry, string location)
@@ -184,25 +271,29 @@ internal static class ConfigurationLoader
             return new PluginReference(resolved, location);
         }
 
-        private KeepPolicy? ReadPolicy(JsonElement element, string location)
+        public KeepPolicy? ReadPolicy(JsonElement element, string location)
         {
             if (!Expect(element, JsonValueKind.Object, location, "an object"))
             {
                 return null;
             }
 
-            CheckKeys(element, location, ["files", "network", "environment", "limits"]);
+            CheckKeys(element, location, ["files", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
             var files = new List<FileGrant>();
+            var indices = new List<int>();
             if (element.TryGetProperty("files", out JsonElement filesElement) && Expect(filesElement, JsonValueKind.Array, $"{location}.files", "an array"))
             {
                 int index = 0;
                 foreach (JsonElement grant in filesElement.EnumerateArray())
                 {
-                    FileGrant? file = ReadFileGrant(grant, $"{location}.files[{index++}]");
+                    FileGrant? file = ReadFileGrant(grant, $"{location}.files[{index}]");
                     if (file is not null)
                     {
                         files.Add(file);
+                        indices.Add(index);
                     }
+
+                    index++;
                 }
             }
 
@@ -232,26 +323,101 @@ internal static class ConfigurationLoader
                 limits = ReadLimits(limitsElement, $"{location}.limits") ?? limits;
             }
 
-            return new KeepPolicy(files, network, environment, limits);
+            bool tmp = false;
+            if (element.TryGetProperty("tmp", out JsonElement tmpElement))
+            {
+                if (tmpElement.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                {
+                    tmp = tmpElement.GetBoolean();
+                }
+                else
+                {
+                    Error($"{location}.tmp", $"expected a boolean, found {Describe(tmpElement)}", "Use true for a private scratch /tmp, false (the default) for none.");
+                }
+            }
+
+            CheckMounts(files, indices, tmp, location);
+            string workingDirectory = "/";
+            if (element.TryGetProperty("workingDirectory", out JsonElement cwdElement) && ExpectNonEmptyString(cwdElement, $"{location}.workingDirectory", out string cwd))
+            {
+                workingDirectory = ReadKeepPath(cwd, $"{location}.workingDirectory") ?? "/";
+                bool reachable = workingDirectory == "/" || (tmp && (workingDirectory == "/tmp" || workingDirectory.StartsWith("/tmp/", StringComparison.Ordinal))) ||
+                    files.Any(f => Contains(f.EffectiveKeepPath, workingDirectory) || Contains(workingDirectory, f.EffectiveKeepPath));
+                if (!reachable)
+                {
+                    Error($"{location}.workingDirectory", $"'{workingDirectory}' is not inside any mount of policy.files",
+                        "Use a keep path under one of the mounts (or \"/\", the default), or mount the directory.");
+                }
+            }
+
+            return new KeepPolicy(files, network, environment, limits) { ScratchTmp = tmp, WorkingDirectory = workingDirectory };
         }
 
         private FileGrant? ReadFileGrant(JsonElement element, string location)
         {
-            if (!Expect(element, JsonValueKind.Object, location, "an object such as { \"path\": \"/srv/data\", \"access\": \"read\" }"))
+            if (!Expect(element, JsonValueKind.Object, location, "an object such as { \"host\": \"/srv/data\", \"keep\": \"/data\", \"access\": \"read\" }"))
             {
                 return null;
             }
 
-            CheckKeys(element, location, ["path", "access"]);
-            if (!Required(element, "path", location, out JsonElement pathElement) || !ExpectNonEmptyString(pathElement, $"{location}.path", out string path))
+            CheckKeys(element, location, ["path", "host", "keep", "access", "sha256", "sameFileSystem"]);
+            bool hasPath = element.TryGetProperty("path", out JsonElement pathElement);
+            bool hasHost = element.TryGetProperty("host", out JsonElement hostElement);
+            bool hasKeep = element.TryGetProperty("keep", out JsonElement keepElement);
+            if (hasPath == hasHost)
+            {
+                Error(location, hasPath ? "the grant has both 'path' and 'host'" : "the grant has neither 'path' nor 'host'",
+                    "Give either { \"path\": \"/srv/data\" } (the same path on the host and in the keep) or { \"host\": \"/srv/data\", \"keep\": \"/data\" }.");
+                return null;
+            }
+
+            if (hasPath && hasKeep)
+            {
+                Error($"{location}.keep", "'keep' goes with 'host', not with 'path'", "Replace 'path' with 'host' to mount the host path elsewhere in the keep.");
+                return null;
+            }
+
+            if (hasHost && !hasKeep)
+            {
+                Error(location, "the required key 'keep' is missing", "Say where the keep sees the host path, for example \"keep\": \"/data\".");
+                return null;
+            }
+
+            string hostKey = hasPath ? "path" : "host";
+            if (!ExpectNonEmptyString(hasPath ? pathElement : hostElement, $"{location}.{hostKey}", out string path))
             {
                 return null;
             }
 
             if (!Path.IsPathFullyQualified(path))
             {
-                Error($"{location}.path", $"'{path}' is not an absolute path", "Grant host files by absolute path, for example \"/srv/data\".");
+                Error($"{location}.{hostKey}", $"'{path}' is not an absolute path", "Grant host files by absolute path, for example \"/srv/data\".");
                 return null;
+            }
+
+            string hostPath = path.Length > 1 ? Path.TrimEndingDirectorySeparator(path) : path;
+            string keepLocation = hasKeep ? $"{location}.keep" : $"{location}.path";
+            string? keepPath = null;
+            if (hasKeep)
+            {
+                if (!ExpectNonEmptyString(keepElement, keepLocation, out string keep))
+                {
+                    return null;
+                }
+
+                keepPath = ReadKeepPath(keep, keepLocation);
+                if (keepPath is null)
+                {
+                    return null;
+                }
+            }
+            else if (ReadKeepPath(path, keepLocation) is not string same)
+            {
+                return null;
+            }
+            else
+            {
+                hostPath = same;
             }
 
             if (!Required(element, "access", location, out JsonElement accessElement) || !ExpectNonEmptyString(accessElement, $"{location}.access", out string access))
@@ -268,11 +434,108 @@ internal static class ConfigurationLoader
             };
             if (parsed is null)
             {
-                Error($"{location}.access", $"unknown access '{access}'", "Use \"read\", \"write\" or \"read-write\".");
+                Error($"{location}.access", $"unknown access '{access}'", "Use \"read\" or \"read-write\" (\"write\" grants writing without reading).");
                 return null;
             }
 
-            return new FileGrant(Path.TrimEndingDirectorySeparator(path), parsed.Value);
+            string? sha256 = null;
+            if (element.TryGetProperty("sha256", out JsonElement shaElement))
+            {
+                if (!ExpectNonEmptyString(shaElement, $"{location}.sha256", out string digest))
+                {
+                    return null;
+                }
+
+                if (digest.Length != 64 || !digest.All(char.IsAsciiHexDigit))
+                {
+                    Error($"{location}.sha256", $"'{digest}' is not a SHA-256 digest", "Give 64 hexadecimal digits, as sha256sum prints them.");
+                    return null;
+                }
+
+                if (parsed.Value != FileGrantAccess.Read)
+                {
+                    Error($"{location}.sha256", "a pinned file must be granted \"read\" only", "Set \"access\": \"read\", or remove \"sha256\".");
+                    return null;
+                }
+
+                if (RegularFile.KindOf(hostPath) is FileKind kind && kind != FileKind.Regular)
+                {
+                    Error($"{location}.sha256", $"'{hostPath}' is {RegularFile.Describe(kind)}; a digest pins one regular file", "Grant the file itself, or remove \"sha256\".");
+                    return null;
+                }
+
+                sha256 = digest.ToLowerInvariant();
+            }
+
+            bool sameFileSystem = false;
+            if (element.TryGetProperty("sameFileSystem", out JsonElement xdevElement))
+            {
+                if (xdevElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    Error($"{location}.sameFileSystem", $"expected a boolean, found {Describe(xdevElement)}", "Use true or false.");
+                    return null;
+                }
+
+                sameFileSystem = xdevElement.GetBoolean();
+            }
+
+            return new FileGrant(hostPath, parsed.Value) { KeepPath = keepPath, Sha256 = sha256, SameFileSystem = sameFileSystem };
+        }
+
+        /// <summary>
+        /// A keep path as the admin wrote it, checked: absolute, without <c>..</c> and without a NUL; returned
+        /// normalised (no <c>.</c>, no repeated or trailing <c>/</c>).
+        /// </summary>
+        private string? ReadKeepPath(string path, string location)
+        {
+            if (path[0] != '/')
+            {
+                Error(location, $"'{path}' is not an absolute keep path", "Keep paths start with '/', for example \"/data\".");
+                return null;
+            }
+
+            if (path.Contains('\0', StringComparison.Ordinal))
+            {
+                Error(location, "the path contains a NUL character", "Remove it.");
+                return null;
+            }
+
+            string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(part => part != ".").ToArray();
+            if (parts.Contains(".."))
+            {
+                Error(location, $"'{path}' contains '..'", "Write the path without '..' components.");
+                return null;
+            }
+
+            return "/" + string.Join('/', parts);
+        }
+
+        /// <summary>Checks the grants together: no two at one keep path, none on a built-in device or on a scratch /tmp; <paramref name="indices"/> are their places in the file.</summary>
+        private void CheckMounts(List<FileGrant> files, List<int> indices, bool tmp, string location)
+        {
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < files.Count; i++)
+            {
+                int index = indices[i];
+                string keep = files[i].EffectiveKeepPath;
+                string where = $"{location}.files[{index}]";
+                if (seen.TryGetValue(keep, out int first))
+                {
+                    Error(where, $"the keep path '{keep}' is already mounted by {location}.files[{first}]", "Mount each keep path once.");
+                    continue;
+                }
+
+                seen[keep] = index;
+                if (keep.StartsWith("/dev/", StringComparison.Ordinal) && Sessions.KeepFileSystem.DeviceNames.Contains(keep[5..]))
+                {
+                    Error(where, $"'{keep}' is one of the keep's built-in devices", "Mount the grant at another keep path.");
+                }
+
+                if (tmp && (keep == "/tmp" || keep.StartsWith("/tmp/", StringComparison.Ordinal)))
+                {
+                    Error(where, $"'{keep}' is inside the scratch /tmp that \"tmp\": true gives", "Mount the grant elsewhere, or set \"tmp\": false and mount your own /tmp.");
+                }
+            }
         }
 
         private NetworkGrant? ReadNetworkGrant(JsonElement element, string location)
@@ -458,6 +721,10 @@ internal static class ConfigurationLoader
 
             return true;
         }
+
+        /// <summary>Whether keep path <paramref name="inner"/> is <paramref name="outer"/> or beneath it.</summary>
+        private static bool Contains(string outer, string inner) =>
+            outer == "/" || inner == outer || inner.StartsWith(outer + "/", StringComparison.Ordinal);
 
         private static string Describe(JsonElement element) => element.ValueKind switch
         {

@@ -11,7 +11,14 @@ internal sealed record DonjonConfiguration(
     string FilePath,
     IReadOnlyList<PluginReference> Plugins,
     IReadOnlyList<string> BackendOrder,
-    KeepPolicy Policy);
+    KeepPolicy Policy)
+{
+    /// <summary>
+    /// Whether <c>donjon run --mount</c> and <c>--tmp</c> may add grants for one run (<c>policy.commandLineMounts</c>,
+    /// default <see langword="true"/>).
+    /// </summary>
+    public bool AllowsCommandLineMounts { get; init; } = true;
+}
 
 /// <summary>One entry of <c>plugins</c>.</summary>
 /// <param name="AssemblyPath">The plugin assembly, resolved relative to the configuration file.</param>

@@ -10,6 +10,10 @@ internal struct StatBuffer
     [FieldOffset(24)]
     public uint Mode;
 
+    /// <summary><c>st_uid</c>: the owner.</summary>
+    [FieldOffset(28)]
+    public uint Owner;
+
     /// <summary><c>st_size</c>: the size in bytes of a regular file.</summary>
     [FieldOffset(48)]
     public long Size;

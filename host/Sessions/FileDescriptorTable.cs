@@ -7,15 +7,18 @@ namespace Donjon.Host.Sessions;
 /// <summary>
 /// A keep's descriptor table: numbers 0 to <see cref="Limit"/> − 1 mapped to open files, shared by every handler
 /// set. Several numbers may share one <see cref="IOpenFile"/>; the table counts them and disposes the file when its
-/// last number is closed. Thread-safe.
+/// last number is closed. Each number also has its descriptor flags (<c>FD_CLOEXEC</c>, <see cref="IDescriptorFlags"/>),
+/// cleared whenever the number is closed or given another file.
 /// </summary>
 /// <remarks>
-/// Descriptor numbers come from the keep and are untrusted: a negative or huge number never throws, it is simply
+/// <para>Thread-safe: every operation takes one lock (<c>_gate</c>), so handlers serving several keep threads at once may
+/// add, look up, replace and close numbers concurrently; a number is never given to two files.</para>
+/// <para>Descriptor numbers come from the keep and are untrusted: a negative or huge number never throws, it is simply
 /// not open (<see langword="false"/> or -1). Files are disposed outside the table's lock. A file the table has
 /// released (its last number closed) is never taken back: a <c>dup</c> that raced with the last <c>close</c> of
-/// its file gets -1 or <see langword="false"/> instead of a disposed file.
+/// its file gets -1 or <see langword="false"/> instead of a disposed file.</para>
 /// </remarks>
-internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
+internal sealed class FileDescriptorTable : IFileDescriptorTable, IDescriptorFlags, IDisposable
 {
     private const int InitialSlots = 64;
 
@@ -23,6 +26,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
     private readonly Dictionary<IOpenFile, int> _references = new(ReferenceEqualityComparer.Instance);
     private readonly ConditionalWeakTable<IOpenFile, object> _released = [];
     private IOpenFile?[] _slots;
+    private byte[] _descriptorFlags;
 
     /// <summary>Every number below this one is in use (a hint that keeps allocation cheap).</summary>
     private int _lowestFreeHint;
@@ -36,6 +40,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         Limit = limit;
         _slots = new IOpenFile?[Math.Min(limit, InitialSlots)];
+        _descriptorFlags = new byte[_slots.Length];
     }
 
     /// <summary>How many numbers the table has: descriptors are 0 to <see cref="Limit"/> − 1.</summary>
@@ -143,6 +148,31 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
         return true;
     }
 
+    /// <inheritdoc/>
+    public int GetDescriptorFlags(int descriptor)
+    {
+        lock (_gate)
+        {
+            return (uint)descriptor < (uint)_slots.Length && _slots[descriptor] is not null ? _descriptorFlags[descriptor] : -1;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Only <c>FD_CLOEXEC</c> (1) is kept, as Linux keeps only it.</remarks>
+    public bool SetDescriptorFlags(int descriptor, int flags)
+    {
+        lock (_gate)
+        {
+            if ((uint)descriptor >= (uint)_slots.Length || _slots[descriptor] is null)
+            {
+                return false;
+            }
+
+            _descriptorFlags[descriptor] = (byte)(flags & 1);
+            return true;
+        }
+    }
+
     /// <summary>Closes every descriptor and disposes every open file; the table then accepts nothing.</summary>
     public void Dispose()
     {
@@ -193,9 +223,11 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
             }
 
             Array.Resize(ref _slots, Math.Min(size, Limit));
+            Array.Resize(ref _descriptorFlags, _slots.Length);
         }
 
         _slots[descriptor] = file;
+        _descriptorFlags[descriptor] = 0;
         _references[file] = _references.TryGetValue(file, out int count) ? count + 1 : 1;
         _count++;
         if (descriptor == _lowestFreeHint)
@@ -209,6 +241,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDisposable
     {
         var file = _slots[descriptor]!;
         _slots[descriptor] = null;
+        _descriptorFlags[descriptor] = 0;
         _count--;
         if (descriptor < _lowestFreeHint)
         {

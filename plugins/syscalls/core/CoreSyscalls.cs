@@ -59,6 +59,7 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
         SyscallArgument stat = SyscallArgument.OutputOfSize(Interop.LibC.StatSize);
         SyscallArgument rlimitIn = SyscallArgument.InputOfSize(16);
         SyscallArgument rlimitOut = SyscallArgument.OutputOfSize(16);
+        var fdSet = new SyscallArgument(ArgumentKind.InOutBuffer, -1, SelectCalls.SetSize);
         var iovecIn = new SyscallArgument(ArgumentKind.InputIovec, LengthArgument: 2);
         var iovecOut = new SyscallArgument(ArgumentKind.OutputIovec, LengthArgument: 2);
 
@@ -75,12 +76,12 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(18, "pwrite64", DescriptorCalls.PositionalWrite, value, SyscallArgument.Input(2), value, value),
             Sync(19, "readv", DescriptorCalls.ReadVector, value, iovecOut, value),
             Sync(20, "writev", DescriptorCalls.WriteVector, value, iovecIn, value),
+            (new(23, "select", [value, fdSet, fdSet, fdSet, new SyscallArgument(ArgumentKind.InOutBuffer, -1, 16)]), SelectCalls.SelectAsync),
             Sync(32, "dup", DescriptorCalls.Duplicate, value),
             Sync(33, "dup2", DescriptorCalls.DuplicateTo, value, value),
             (new(35, "nanosleep", [timespecIn, timespecOut]), (request, _, token) => TimeCalls.NanosleepAsync(request, token)),
             Sync(39, "getpid", (_, _) => IdentityCalls.ProcessId()),
             Sync(63, "uname", (request, _) => IdentityCalls.Uname(request), SyscallArgument.OutputOfSize(Interop.LibC.UtsNameSize)),
-            Sync(89, "readlink", PathCalls.ReadLink, path, SyscallArgument.Output(2), value),
             Sync(96, "gettimeofday", (request, _) => TimeCalls.GetTimeOfDay(request), timevalOut, SyscallArgument.OutputOfSize(8)),
             Sync(97, "getrlimit", LimitCalls.GetLimit, value, rlimitOut),
             Sync(102, "getuid", (_, _) => IdentityCalls.UserId()),
@@ -92,8 +93,8 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(228, "clock_gettime", _time.GetTime, value, timespecOut),
             Sync(229, "clock_getres", (request, _) => TimeCalls.GetResolution(request), value, timespecOut),
             (new(230, "clock_nanosleep", [value, value, timespecIn, timespecOut]), (request, _, token) => TimeCalls.ClockNanosleepAsync(request, token)),
-            Sync(262, "newfstatat", StatCalls.FStatAt, value, path, stat, value),
-            Sync(267, "readlinkat", PathCalls.ReadLinkAt, value, path, SyscallArgument.Output(3), value),
+            (new(270, "pselect6", [value, fdSet, fdSet, fdSet, new SyscallArgument(ArgumentKind.InOutBuffer, -1, Timespec.Size), SyscallArgument.InputOfSize(16)]),
+                SelectCalls.PselectAsync),
             (new(271, "ppoll", [SyscallArgument.InOutArray(1, LibC.PollFdSize), value, new SyscallArgument(ArgumentKind.InOutBuffer, -1, Timespec.Size), SyscallArgument.InputOfSize(8), value]),
                 PollCalls.PpollAsync),
             Sync(292, "dup3", DescriptorCalls.DuplicateToWithFlags, value, value, value),

@@ -52,6 +52,35 @@ public sealed class MeasureCommandTests
     }
 
     [Fact]
+    public void Json_output_lists_the_policys_pinned_files_and_nothing_else_of_the_policy()
+    {
+        using var dir = new TempDirectory();
+        string pinned = dir.Write("ca.pem", "a certificate\n");
+        string digest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(pinned)));
+        string sgx = Repository.PathOf("plugins/backends/sgx/bin/Donjon.Backends.Sgx.dll");
+        string core = Repository.PathOf("plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll");
+        string files = Repository.PathOf("plugins/syscalls/files/bin/Donjon.Syscalls.Files.dll");
+        string config = dir.Write("plugins.json", $$"""
+            { "plugins": [ { "path": "{{sgx}}" }, { "path": "{{core}}" }, { "path": "{{files}}" } ], "backendOrder": ["sgx"],
+              "policy": { "files": [ { "path": "{{dir.Path}}", "access": "read" }, { "host": "{{pinned}}", "keep": "/etc/ca.pem", "access": "read", "sha256": "{{digest}}" } ] } }
+            """);
+        string hi = WorkloadBuilder.Build(Workload.AssemblyStaticPieHi);
+        var result = DonjonProcess.Run(["measure", "--json", "--config", config, hi]);
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        JsonElement file = document.RootElement.GetProperty("pinnedFiles").EnumerateArray().Should().ContainSingle().Which;
+        file.GetProperty("host").GetString().Should().Be(pinned);
+        file.GetProperty("keep").GetString().Should().Be("/etc/ca.pem");
+        file.GetProperty("sha256").GetString().Should().Be(digest);
+
+        var plain = DonjonProcess.Run(["measure", "--json", "--backend", "sgx", hi]);
+        using JsonDocument none = JsonDocument.Parse(plain.Stdout);
+        none.RootElement.GetProperty("pinnedFiles").GetArrayLength().Should().Be(0);
+        none.RootElement.GetProperty("measurement").GetString().Should().Be(document.RootElement.GetProperty("measurement").GetString(), "the policy is not measured (the same handler sets are loaded)");
+    }
+
+    [Fact]
     public void Without_backend_the_first_measuring_backend_of_the_admins_order_is_used()
     {
         var result = DonjonProcess.Run(["measure", WorkloadBuilder.Build(Workload.AssemblyStaticPieHi)]);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Donjon.Abstractions.Sessions;
 using Donjon.Abstractions.Syscalls;
 using Donjon.Syscalls.Core.Interop;
@@ -43,7 +42,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        return ReadInto(request, session, host, 1, request.OutputCount(1, 2), offset: null);
+        return ReadInto(request, host, 1, request.OutputCount(1, 2), offset: null);
     }
 
     /// <summary><c>write(fd, buf, count)</c>.</summary>
@@ -65,7 +64,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EINVAL);
         }
 
-        return ReadInto(request, session, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null);
+        return ReadInto(request, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null);
     }
 
     /// <summary>
@@ -92,7 +91,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        return ReadInto(request, session, host, 1, request.OutputCount(1, 2), request.Int64(3));
+        return ReadInto(request, host, 1, request.OutputCount(1, 2), request.Int64(3));
     }
 
     /// <summary><c>pwrite64(fd, buf, count, offset)</c>.</summary>
@@ -134,13 +133,26 @@ internal static class DescriptorCalls
         DuplicateTo(session, request.Int32(0), request.Int32(1), sameIsError: false);
 
     /// <summary>
-    /// <c>dup3(oldfd, newfd, flags)</c>. <c>O_CLOEXEC</c> is accepted and has no effect: a keep never executes
-    /// another program, so no descriptor is ever closed on exec.
+    /// <c>dup3(oldfd, newfd, flags)</c>. <c>O_CLOEXEC</c> sets <c>FD_CLOEXEC</c> on the new number when the table keeps
+    /// descriptor flags (<see cref="IDescriptorFlags"/>), for <c>fcntl(F_GETFD)</c>; a keep never executes another
+    /// program, so no descriptor is ever closed on exec.
     /// </summary>
-    public static SyscallResult DuplicateToWithFlags(SyscallRequest request, IKeepSession session) =>
-        (request.Int32(2) & ~CloseOnExec) != 0
-            ? SyscallResult.Error(Errno.EINVAL)
-            : DuplicateTo(session, request.Int32(0), request.Int32(1), sameIsError: true);
+    public static SyscallResult DuplicateToWithFlags(SyscallRequest request, IKeepSession session)
+    {
+        int flags = request.Int32(2);
+        if ((flags & ~CloseOnExec) != 0)
+        {
+            return SyscallResult.Error(Errno.EINVAL);
+        }
+
+        SyscallResult result = DuplicateTo(session, request.Int32(0), request.Int32(1), sameIsError: true);
+        if (result.Value >= 0 && (flags & CloseOnExec) != 0 && session.Files is IDescriptorFlags table)
+        {
+            table.SetDescriptorFlags((int)result.Value, 1);
+        }
+
+        return result;
+    }
 
     private static SyscallResult DuplicateTo(IKeepSession session, int oldDescriptor, int newDescriptor, bool sameIsError)
     {
@@ -161,23 +173,11 @@ internal static class DescriptorCalls
             : SyscallResult.Error(Errno.EBADF);
     }
 
-    /// <summary>
-    /// One read buffer per keep, reused: the host copies a result's outputs before it hands the same session its
-    /// next request (see <see cref="ISyscallHandlerSet"/>), so a large read costs no allocation.
-    /// </summary>
-    private static readonly ConditionalWeakTable<IKeepSession, byte[]> ReadBuffers = new();
-
-    private static SyscallResult ReadInto(SyscallRequest request, IKeepSession session, int host, int outputIndex, int count, long? offset)
+    private static SyscallResult ReadInto(SyscallRequest request, int host, int outputIndex, int count, long? offset)
     {
-        byte[] buffer = [];
-        if (count > 0)
-        {
-            if (!ReadBuffers.TryGetValue(session, out buffer!) || buffer.Length < count)
-            {
-                buffer = GC.AllocateUninitializedArray<byte>(Math.Max(count, 64 * 1024));
-                ReadBuffers.AddOrUpdate(session, buffer);
-            }
-        }
+        // One buffer per call: with protocol 2.0 several threads of one keep are served at once, and the host copies a
+        // result's outputs after the handler returns, so a buffer shared by a keep's calls could be overwritten first.
+        byte[] buffer = count > 0 ? GC.AllocateUninitializedArray<byte>(count) : [];
 
         long result = offset is long position ? LibC.PRead(host, buffer.AsSpan(0, count), position) : LibC.Read(host, buffer.AsSpan(0, count));
         return result < 0

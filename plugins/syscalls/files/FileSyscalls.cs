@@ -1,0 +1,117 @@
+using System.Collections.Frozen;
+using Donjon.Abstractions.Sessions;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Syscalls.Files.Handlers;
+using Donjon.Syscalls.Files.Interop;
+
+namespace Donjon.Syscalls.Files;
+
+/// <summary>
+/// The <c>files</c> handler set: the keep's file system under the admin's default-deny policy (the session's
+/// <see cref="IKeepFileSystem"/>: mounts, the built-in <c>/dev</c> devices, the scratch <c>/tmp</c>, the working
+/// directory), pipes, and the descriptor calls that files need. Every path is resolved by the host kernel beneath its
+/// mount's descriptor with <c>openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)</c>; what no mount holds does not exist
+/// (<c>ENOENT</c>), and every denial is logged once with the policy entry that would grant it. See the plugin's README.
+/// </summary>
+/// <remarks>
+/// Thread-safe: the set keeps no state of its own but one denial log per keep, which takes a lock; the session's table
+/// and file system are thread-safe. One instance may therefore serve several keeps and several threads of one keep at
+/// once. It never throws for anything the keep sends: a bad descriptor, path, flag or size is an errno.
+/// </remarks>
+public sealed class FileSyscalls : ISyscallHandlerSet
+{
+    private readonly FrozenDictionary<int, Func<SyscallRequest, IKeepSession, SyscallResult>> _handlers;
+
+    /// <summary>Creates the set.</summary>
+    public FileSyscalls()
+    {
+        List<(SyscallSignature Signature, Func<SyscallRequest, IKeepSession, SyscallResult> Handler)> table = Table();
+        Syscalls = table.ConvertAll(entry => entry.Signature).AsReadOnly();
+        _handlers = table.ToFrozenDictionary(entry => entry.Signature.Number, entry => entry.Handler);
+    }
+
+    /// <inheritdoc />
+    public string Name => "files";
+
+    /// <inheritdoc />
+    public IReadOnlyList<SyscallSignature> Syscalls { get; }
+
+    /// <inheritdoc />
+    public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(session);
+        return new ValueTask<SyscallResult>(_handlers.TryGetValue(request.Number, out var handler) ? handler(request, session) : SyscallResult.Error(Errno.ENOSYS));
+    }
+
+    private static List<(SyscallSignature, Func<SyscallRequest, IKeepSession, SyscallResult>)> Table()
+    {
+        SyscallArgument value = SyscallArgument.Value;
+        SyscallArgument path = SyscallArgument.CString;
+        SyscallArgument stat = SyscallArgument.OutputOfSize(Kernel.StatSize);
+        SyscallArgument statfs = SyscallArgument.OutputOfSize(Kernel.StatfsSize);
+        SyscallArgument offset = new(ArgumentKind.InOutBuffer, -1, 8);
+
+        return
+        [
+            Entry(2, "open", OpenCalls.Open, path, value, value),
+            Entry(4, "stat", MetadataCalls.Stat, path, stat),
+            Entry(6, "lstat", MetadataCalls.LStat, path, stat),
+            Entry(21, "access", MetadataCalls.Access, path, value),
+            Entry(22, "pipe", DescriptorCalls.Pipe, SyscallArgument.OutputOfSize(8)),
+            Entry(40, "sendfile", DescriptorCalls.SendFile, value, value, offset, value),
+            Entry(72, "fcntl", DescriptorCalls.Fcntl, value, value, value),
+            Entry(73, "flock", DescriptorCalls.OnHost(73), value, value),
+            Entry(74, "fsync", DescriptorCalls.OnHost(74), value),
+            Entry(75, "fdatasync", DescriptorCalls.OnHost(75), value),
+            Entry(76, "truncate", ChangeCalls.Truncate, path, value),
+            Entry(77, "ftruncate", DescriptorCalls.OnHost(77), value, value),
+            Entry(79, "getcwd", DescriptorCalls.GetCwd, SyscallArgument.Output(1), value),
+            Entry(80, "chdir", DescriptorCalls.Chdir, path),
+            Entry(81, "fchdir", DescriptorCalls.FChdir, value),
+            Entry(82, "rename", ChangeCalls.Rename, path, path),
+            Entry(83, "mkdir", ChangeCalls.Mkdir, path, value),
+            Entry(84, "rmdir", ChangeCalls.Rmdir, path),
+            Entry(85, "creat", OpenCalls.Create, path, value),
+            Entry(86, "link", ChangeCalls.Link, path, path),
+            Entry(87, "unlink", ChangeCalls.Unlink, path),
+            Entry(88, "symlink", ChangeCalls.Symlink, path, path),
+            Entry(89, "readlink", MetadataCalls.ReadLink, path, SyscallArgument.Output(2), value),
+            Entry(90, "chmod", ChangeCalls.Chmod, path, value),
+            Entry(91, "fchmod", DescriptorCalls.FChmod, value, value),
+            Entry(92, "chown", DescriptorCalls.NotPermitted, path, value, value),
+            Entry(93, "fchown", DescriptorCalls.NotPermitted, value, value, value),
+            Entry(94, "lchown", DescriptorCalls.NotPermitted, path, value, value),
+            Entry(95, "umask", DescriptorCalls.Umask, value),
+            Entry(137, "statfs", MetadataCalls.StatFs, path, statfs),
+            Entry(138, "fstatfs", MetadataCalls.FStatFs, value, statfs),
+            Entry(217, "getdents64", DescriptorCalls.GetDents64, value, SyscallArgument.Output(2), value),
+            Entry(221, "fadvise64", DescriptorCalls.Fadvise, value, value, value, value),
+            Entry(257, "openat", OpenCalls.OpenAt, value, path, value, value),
+            Entry(258, "mkdirat", ChangeCalls.MkdirAt, value, path, value),
+            Entry(260, "fchownat", DescriptorCalls.NotPermitted, value, path, value, value, value),
+            Entry(262, "newfstatat", MetadataCalls.FStatAt, value, path, stat, value),
+            Entry(263, "unlinkat", ChangeCalls.UnlinkAt, value, path, value),
+            Entry(264, "renameat", ChangeCalls.RenameAt, value, path, value, path),
+            Entry(265, "linkat", ChangeCalls.LinkAt, value, path, value, path, value),
+            Entry(266, "symlinkat", ChangeCalls.SymlinkAt, path, value, path),
+            Entry(267, "readlinkat", MetadataCalls.ReadLinkAt, value, path, SyscallArgument.Output(3), value),
+            Entry(268, "fchmodat", ChangeCalls.FChmodAt, value, path, value),
+            Entry(269, "faccessat", MetadataCalls.FAccessAt, value, path, value),
+            Entry(280, "utimensat", ChangeCalls.UtimensAt, value, path, SyscallArgument.InputOfSize(32), value),
+            Entry(285, "fallocate", DescriptorCalls.OnHost(285), value, value, value, value),
+            Entry(293, "pipe2", DescriptorCalls.Pipe2, SyscallArgument.OutputOfSize(8), value),
+            Entry(295, "preadv", DescriptorCalls.PReadVector, value, new SyscallArgument(ArgumentKind.OutputIovec, LengthArgument: 2), value, value, value),
+            Entry(296, "pwritev", DescriptorCalls.PWriteVector, value, new SyscallArgument(ArgumentKind.InputIovec, LengthArgument: 2), value, value, value),
+            Entry(316, "renameat2", ChangeCalls.RenameAt2, value, path, value, path, value),
+            Entry(326, "copy_file_range", DescriptorCalls.CopyFileRange, value, offset, value, offset, value, value),
+            Entry(332, "statx", MetadataCalls.Statx, value, path, value, value, SyscallArgument.OutputOfSize(Kernel.StatxSize)),
+            Entry(436, "close_range", DescriptorCalls.CloseRange, value, value, value),
+            Entry(439, "faccessat2", MetadataCalls.FAccessAt2, value, path, value, value),
+        ];
+    }
+
+    private static (SyscallSignature, Func<SyscallRequest, IKeepSession, SyscallResult>) Entry(
+        int number, string name, Func<SyscallRequest, IKeepSession, SyscallResult> handle, params SyscallArgument[] arguments) =>
+        (new SyscallSignature(number, name, arguments), handle);
+}

@@ -1,0 +1,381 @@
+using System.Buffers.Binary;
+using Donjon.Abstractions.Sessions;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Syscalls.Core;
+using Donjon.Syscalls.Files.Interop;
+
+namespace Donjon.Syscalls.Files.Handlers;
+
+/// <summary>
+/// The files set's calls on descriptors: <c>getdents64</c>, <c>fcntl</c>, <c>pipe</c>/<c>pipe2</c>,
+/// <c>close_range</c>, <c>fsync</c>, <c>fdatasync</c>, <c>ftruncate</c>, <c>fallocate</c>, <c>flock</c>,
+/// <c>fadvise64</c>, <c>fchmod</c>, <c>preadv</c>/<c>pwritev</c>, <c>sendfile</c>, <c>copy_file_range</c>; and the
+/// working directory and mask: <c>getcwd</c>, <c>chdir</c>, <c>fchdir</c>, <c>umask</c>. Each runs the real host
+/// call on the descriptor's host descriptor, so the kernel's answers reach the keep unchanged.
+/// </summary>
+internal static class DescriptorCalls
+{
+    private const int DuplicateCommand = 0, GetDescriptorFlags = 1, SetDescriptorFlags = 2, GetStatusFlags = 3, SetStatusFlags = 4;
+    private const int DuplicateCloseOnExec = 1030, SetPipeSize = 1031, GetPipeSize = 1032;
+
+    /// <summary>The status flags <c>F_SETFL</c> may change; <c>O_ASYNC</c> (SIGIO to Donjon) is not one of them here.</summary>
+    private const int SettableStatusFlags = Resolver.OpenAppend | Resolver.OpenNonBlocking | Resolver.OpenNoAccessTime | Resolver.OpenDirect;
+
+    private const int PipeFlags = Resolver.OpenNonBlocking | Resolver.OpenCloseOnExec | Resolver.OpenDirect;
+
+    private const int CloseRangeUnshare = 2, CloseRangeCloseOnExec = 4;
+
+    /// <summary><c>getdents64(fd, dirp, count)</c>.</summary>
+    public static SyscallResult GetDents64(SyscallRequest request, IKeepSession session)
+    {
+        if (!TryHost(session, request.Int32(0), out int host, out _))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        byte[] buffer = new byte[request.OutputCount(1, 2)];
+        long result = Kernel.GetDents64(host, buffer);
+        return result < 0 ? SyscallResult.Error((int)-result) : request.Output(result, 1, buffer.AsMemory(0, (int)result));
+    }
+
+    /// <summary>
+    /// <c>fcntl(fd, cmd, arg)</c>: <c>F_DUPFD</c>, <c>F_DUPFD_CLOEXEC</c>, <c>F_GETFD</c>, <c>F_SETFD</c>, <c>F_GETFL</c>,
+    /// <c>F_SETFL</c> (<c>O_APPEND</c>, <c>O_NONBLOCK</c>, <c>O_NOATIME</c>, <c>O_DIRECT</c>), <c>F_GETPIPE_SZ</c>,
+    /// <c>F_SETPIPE_SZ</c>. Record locks and every other command are <c>EINVAL</c>: their third argument is a pointer,
+    /// and the marshalling table gives <c>fcntl</c> one shape, a value.
+    /// </summary>
+    public static SyscallResult Fcntl(SyscallRequest request, IKeepSession session)
+    {
+        int descriptor = request.Int32(0);
+        if (!TryHost(session, descriptor, out int host, out IOpenFile? file))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        int command = request.Int32(1);
+        int argument = request.Int32(2);
+        switch (command)
+        {
+            case DuplicateCommand or DuplicateCloseOnExec:
+                if (argument < 0)
+                {
+                    return SyscallResult.Error(Errno.EINVAL);
+                }
+
+                int added = session.Files.Add(file!, argument);
+                if (added < 0)
+                {
+                    return SyscallResult.Error(argument >= LimitOf(session) ? Errno.EINVAL : Errno.EMFILE);
+                }
+
+                if (command == DuplicateCloseOnExec && session.Files is IDescriptorFlags flagsTable)
+                {
+                    flagsTable.SetDescriptorFlags(added, 1);
+                }
+
+                return SyscallResult.Success(added);
+            case GetDescriptorFlags:
+                return SyscallResult.Success(session.Files is IDescriptorFlags table ? Math.Max(0, table.GetDescriptorFlags(descriptor)) : 0);
+            case SetDescriptorFlags:
+                if (session.Files is IDescriptorFlags settable)
+                {
+                    settable.SetDescriptorFlags(descriptor, argument);
+                }
+
+                return SyscallResult.Success(0);
+            case GetStatusFlags:
+                return Paths.From(Kernel.Call(72, host, GetStatusFlags));
+            case SetStatusFlags:
+                long current = Kernel.Call(72, host, GetStatusFlags);
+                if (current < 0)
+                {
+                    return SyscallResult.Error((int)-current);
+                }
+
+                long wanted = (current & ~(long)SettableStatusFlags & ~(long)Resolver.OpenAsync) | (long)(uint)(argument & SettableStatusFlags);
+                return Paths.From(Kernel.Call(72, host, SetStatusFlags, wanted));
+            case GetPipeSize or SetPipeSize:
+                return Paths.From(Kernel.Call(72, host, command, argument));
+            default:
+                return SyscallResult.Error(Errno.EINVAL);
+        }
+    }
+
+    /// <summary><c>pipe(fds)</c>.</summary>
+    public static SyscallResult Pipe(SyscallRequest request, IKeepSession session) => MakePipe(request, session, 0);
+
+    /// <summary><c>pipe2(fds, flags)</c>: <c>O_NONBLOCK</c>, <c>O_CLOEXEC</c>, <c>O_DIRECT</c>.</summary>
+    public static SyscallResult Pipe2(SyscallRequest request, IKeepSession session)
+    {
+        int flags = request.Int32(1);
+        return (flags & ~PipeFlags) != 0 ? SyscallResult.Error(Errno.EINVAL) : MakePipe(request, session, flags);
+    }
+
+    /// <summary><c>close_range(first, last, flags)</c>: <c>CLOSE_RANGE_CLOEXEC</c> marks instead of closing; <c>CLOSE_RANGE_UNSHARE</c> changes nothing (a keep has one table).</summary>
+    public static SyscallResult CloseRange(SyscallRequest request, IKeepSession session)
+    {
+        uint first = request.UInt32(0);
+        uint last = request.UInt32(1);
+        int flags = request.Int32(2);
+        if ((flags & ~(CloseRangeUnshare | CloseRangeCloseOnExec)) != 0 || first > last)
+        {
+            return SyscallResult.Error(Errno.EINVAL);
+        }
+
+        uint end = Math.Min(last, (uint)Math.Max(0, LimitOf(session) - 1));
+        for (uint descriptor = first; descriptor <= end && descriptor <= int.MaxValue; descriptor++)
+        {
+            if ((flags & CloseRangeCloseOnExec) != 0)
+            {
+                (session.Files as IDescriptorFlags)?.SetDescriptorFlags((int)descriptor, 1);
+            }
+            else
+            {
+                session.Files.Close((int)descriptor);
+            }
+
+            if (descriptor == uint.MaxValue)
+            {
+                break;
+            }
+        }
+
+        return SyscallResult.Success(0);
+    }
+
+    /// <summary>A call made as it is on the host descriptor of argument 0: <c>fsync</c>, <c>fdatasync</c>, <c>ftruncate</c>, <c>fallocate</c>, <c>flock</c>.</summary>
+    public static Func<SyscallRequest, IKeepSession, SyscallResult> OnHost(int number) => (request, session) =>
+        TryHost(session, request.Int32(0), out int host, out _)
+            ? Paths.From(Kernel.Call(number, host, request.Int64(1), request.Int64(2), request.Int64(3)))
+            : SyscallResult.Error(Errno.EBADF);
+
+    /// <summary><c>fadvise64(fd, offset, len, advice)</c>: checked, and a no-op.</summary>
+    public static SyscallResult Fadvise(SyscallRequest request, IKeepSession session)
+    {
+        if (!TryHost(session, request.Int32(0), out _, out _))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        return request.Int32(3) is < 0 or > 5 || request.Int64(2) < 0 ? SyscallResult.Error(Errno.EINVAL) : SyscallResult.Success(0);
+    }
+
+    /// <summary><c>fchmod(fd, mode)</c>: a file of a writable mount, or a pipe; <c>EROFS</c> on a read-only mount; <c>EPERM</c> on Donjon's own stdio.</summary>
+    public static SyscallResult FChmod(SyscallRequest request, IKeepSession session)
+    {
+        int descriptor = request.Int32(0);
+        if (descriptor < 0 || !session.Files.TryGet(descriptor, out IOpenFile? file))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        return file switch
+        {
+            KeepFile { Mount: null, KeepPath: null } or KeepFile { IsWritableMount: true } => Paths.From(Kernel.FChmod(file.HostDescriptor, request.Int32(1) & 0xFFF)),
+            KeepFile { Mount: not null } => SyscallResult.Error(Errno.EROFS),
+            _ => SyscallResult.Error(Errno.EPERM),
+        };
+    }
+
+    /// <summary><c>preadv(fd, iov, iovcnt, pos_l, pos_h)</c>: one host <c>pread64</c> of the elements' total length.</summary>
+    public static SyscallResult PReadVector(SyscallRequest request, IKeepSession session)
+    {
+        if (!TryHost(session, request.Int32(0), out int host, out _))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        long offset = request.Int64(3);
+        if (request.Argument(2) > 1024 || offset < 0)
+        {
+            return SyscallResult.Error(Errno.EINVAL);
+        }
+
+        byte[] buffer = new byte[Math.Max(0, request.OutputCapacity(1))];
+        long result = Kernel.PRead(host, buffer, offset);
+        return result < 0 ? SyscallResult.Error((int)-result) : request.Output(result, 1, buffer.AsMemory(0, (int)result));
+    }
+
+    /// <summary><c>pwritev(fd, iov, iovcnt, pos_l, pos_h)</c>: one host <c>pwrite64</c> of the concatenated elements.</summary>
+    public static SyscallResult PWriteVector(SyscallRequest request, IKeepSession session)
+    {
+        if (!TryHost(session, request.Int32(0), out int host, out _))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        long offset = request.Int64(3);
+        return request.Argument(2) > 1024 || offset < 0 ? SyscallResult.Error(Errno.EINVAL) : Paths.From(Kernel.PWrite(host, request.Input(1).Span, offset));
+    }
+
+    /// <summary><c>sendfile(out_fd, in_fd, offset, count)</c>: the host's, between the two host descriptors.</summary>
+    public static SyscallResult SendFile(SyscallRequest request, IKeepSession session)
+    {
+        if (!TryHost(session, request.Int32(0), out int output, out _) || !TryHost(session, request.Int32(1), out int input, out _))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        byte[] offset = request.Input(2).ToArray();
+        if (offset.Length is not (0 or 8))
+        {
+            return SyscallResult.Error(Errno.EFAULT);
+        }
+
+        long result = Kernel.SendFile(output, input, offset, request.Int64(3));
+        return result < 0 ? SyscallResult.Error((int)-result) : offset.Length == 8 ? request.Output(result, 2, offset) : SyscallResult.Success(result);
+    }
+
+    /// <summary><c>copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)</c>: the host's.</summary>
+    public static SyscallResult CopyFileRange(SyscallRequest request, IKeepSession session)
+    {
+        if (!TryHost(session, request.Int32(0), out int input, out _) || !TryHost(session, request.Int32(2), out int output, out _))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        byte[] inputOffset = request.Input(1).ToArray();
+        byte[] outputOffset = request.Input(3).ToArray();
+        if (inputOffset.Length is not (0 or 8) || outputOffset.Length is not (0 or 8))
+        {
+            return SyscallResult.Error(Errno.EFAULT);
+        }
+
+        long result = Kernel.CopyFileRange(input, inputOffset, output, outputOffset, request.Int64(4), request.Int32(5));
+        if (result < 0)
+        {
+            return SyscallResult.Error((int)-result);
+        }
+
+        var outputs = new List<SyscallOutput>();
+        if (inputOffset.Length == 8)
+        {
+            outputs.Add(new SyscallOutput(1, inputOffset));
+        }
+
+        if (outputOffset.Length == 8)
+        {
+            outputs.Add(new SyscallOutput(3, outputOffset));
+        }
+
+        return new SyscallResult(result, outputs);
+    }
+
+    /// <summary><c>umask(mask)</c>: the previous mask.</summary>
+    public static SyscallResult Umask(SyscallRequest request, IKeepSession session) =>
+        SyscallResult.Success(session is IKeepFileSystem fileSystem ? fileSystem.ExchangeUmask(request.Int32(0)) : 0x12);
+
+    /// <summary><c>getcwd(buf, size)</c>: the keep path of the working directory; the length with its NUL, as the kernel returns it.</summary>
+    public static SyscallResult GetCwd(SyscallRequest request, IKeepSession session)
+    {
+        string cwd = session is IKeepFileSystem fileSystem ? fileSystem.WorkingDirectory : "/";
+        byte[] bytes = KeepPaths.ToHost(cwd);
+        if (request.OutputCapacity(0) == 0 && request.Argument(1) != 0)
+        {
+            return SyscallResult.Error(Errno.EFAULT);
+        }
+
+        return (ulong)bytes.Length > request.Argument(1) || bytes.Length > request.OutputCapacity(0)
+            ? SyscallResult.Error(Errno.ERANGE)
+            : SyscallResult.Success(bytes.Length, 0, bytes);
+    }
+
+    /// <summary><c>chdir(path)</c>: the path must be a directory the keep can reach.</summary>
+    public static SyscallResult Chdir(SyscallRequest request, IKeepSession session)
+    {
+        if (!Paths.TryLocate(request, session, -1, 0, out Location location, out SyscallResult error))
+        {
+            return error;
+        }
+
+        long result = Paths.WithPath(session, "chdir", location, noFollow: false, _ => 0, directory: true);
+        if (result < 0)
+        {
+            return SyscallResult.Error((int)-result);
+        }
+
+        ((IKeepFileSystem)session).SetWorkingDirectory(location.KeepPath);
+        return SyscallResult.Success(0);
+    }
+
+    /// <summary><c>fchdir(fd)</c>: a directory the files set opened.</summary>
+    public static SyscallResult FChdir(SyscallRequest request, IKeepSession session)
+    {
+        int descriptor = request.Int32(0);
+        if (descriptor < 0 || !session.Files.TryGet(descriptor, out IOpenFile? file))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        if (file is not KeepFile { IsDirectory: true, KeepPath: string path } || session is not IKeepFileSystem fileSystem)
+        {
+            return SyscallResult.Error(Errno.ENOTDIR);
+        }
+
+        fileSystem.SetWorkingDirectory(path);
+        return SyscallResult.Success(0);
+    }
+
+    /// <summary>The chown family: <c>EPERM</c>, always.</summary>
+    public static SyscallResult NotPermitted(SyscallRequest request, IKeepSession session) => SyscallResult.Error(Errno.EPERM);
+
+    private static SyscallResult MakePipe(SyscallRequest request, IKeepSession session, int flags)
+    {
+        if (!request.HasOutput(0, 8))
+        {
+            return SyscallResult.Error(Errno.EFAULT);
+        }
+
+        Span<int> ends = stackalloc int[2];
+        long result = Kernel.Pipe2(ends, (flags & ~Resolver.OpenCloseOnExec) | Resolver.OpenCloseOnExec);
+        if (result < 0)
+        {
+            return SyscallResult.Error((int)-result);
+        }
+
+        var reader = new KeepFile(ends[0], "pipe (read end)", null, null, isDirectory: false);
+        var writer = new KeepFile(ends[1], "pipe (write end)", null, null, isDirectory: false);
+        int readNumber = session.Files.Add(reader);
+        int writeNumber = readNumber < 0 ? -1 : session.Files.Add(writer);
+        if (readNumber < 0 || writeNumber < 0)
+        {
+            if (readNumber >= 0)
+            {
+                session.Files.Close(readNumber);
+            }
+            else
+            {
+                reader.Dispose();
+            }
+
+            writer.Dispose();
+            return SyscallResult.Error(Errno.EMFILE);
+        }
+
+        if ((flags & Resolver.OpenCloseOnExec) != 0 && session.Files is IDescriptorFlags table)
+        {
+            table.SetDescriptorFlags(readNumber, 1);
+            table.SetDescriptorFlags(writeNumber, 1);
+        }
+
+        byte[] output = new byte[8];
+        BinaryPrimitives.WriteInt32LittleEndian(output, readNumber);
+        BinaryPrimitives.WriteInt32LittleEndian(output.AsSpan(4), writeNumber);
+        return SyscallResult.Success(0, 0, output);
+    }
+
+    private static int LimitOf(IKeepSession session) => session.Policy.Limits.MaxOpenFiles;
+
+    private static bool TryHost(IKeepSession session, int descriptor, out int host, out IOpenFile? file)
+    {
+        if (descriptor >= 0 && session.Files.TryGet(descriptor, out file))
+        {
+            host = file.HostDescriptor;
+            return true;
+        }
+
+        file = null;
+        host = -1;
+        return false;
+    }
+}

@@ -1,0 +1,325 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Donjon.Tests.Support;
+using Donjon.Tests.Vm;
+using Donjon.Tests.Workloads;
+
+namespace Donjon.Tests.Keeps;
+
+/// <summary>
+/// The keep's file system under the admin's policy, in both keeps: real files in temporary directories, the same
+/// program run natively and in the keep with identical stdout and status where the native run can be compared, and
+/// exact expected output where the policy makes the keep differ on purpose (read-only mounts, ungranted paths, pinned
+/// digests, escapes).
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class FileTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string, Toolchain> CToolchains() => KeepSuiteTests.CToolchains();
+
+    public static TheoryData<string> Backends() => new(KeepSuiteTests.Backends);
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Create_write_read_rename_list_stat_link_and_delete_in_a_read_write_mount_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+        string program = SuiteWorkloads.Build("files", toolchain);
+
+        var native = ChildProcess.Run(program, [data], KeepSuiteTests.NativeEnvironment());
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty("the program removes what it made");
+        var keep = RunInKeep(backend, config, program, [data]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().Contain("read: appended\n").And.Contain("list: hard link renamed.txt sub\n")
+            .And.Contain("31's F_GETFD: 1\n").And.Contain("getcwd is the directory: 1\n").And.EndWith("unlink missing: -1 No such file or directory\n");
+        keep.Stderr.Should().BeEmpty("nothing the program did was denied");
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Pipes_poll_with_timeouts_and_the_built_in_devices_as_natively(string backend, Toolchain toolchain)
+    {
+        string config = Config(backend, []);
+        string program = SuiteWorkloads.Build("pipes", toolchain);
+        var native = ChildProcess.Run(program, [], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, config, program, []);
+
+        keep.ExitCode.Should().Be(native.ExitCode, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().Contain("poll an empty pipe for 60 ms: 0\nwaited at least 50 ms: 1\n")
+            .And.Contain("POLLHUP 1\n").And.Contain("/dev/full write: -1 No space left on device\n").And.EndWith("via /dev/stdout\nstdout still open: yes\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Every_write_form_on_a_read_only_mount_is_EROFS_and_the_files_stay_as_they_were(string backend, Toolchain toolchain)
+    {
+        string ro = Directory.CreateDirectory(Path.Combine(_dir.Path, "ro")).FullName;
+        Directory.CreateDirectory(Path.Combine(ro, "dir"));
+        string data = Path.Combine(ro, "data.txt");
+        File.WriteAllText(data, "read-only data\n");
+        File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        DateTime written = File.GetLastWriteTimeUtc(data);
+
+        var keep = RunInKeep(backend, Config(backend, [new { path = ro, access = "read" }]), SuiteWorkloads.Build("readonly", toolchain), [ro]);
+
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            "open for reading: ok\nread: ok\n[read-only data\n]\nwrite to a read-only descriptor: Bad file descriptor\n" +
+            "fchmod: Read-only file system\nftruncate: Invalid argument\naccess R_OK: ok\naccess W_OK: Read-only file system\n" +
+            "open O_WRONLY: Read-only file system\nopen O_RDWR: Read-only file system\nopen O_RDONLY|O_TRUNC: Read-only file system\n" +
+            "open O_CREAT existing: Read-only file system\nopen O_CREAT new: Read-only file system\ncreat: Read-only file system\n" +
+            "open O_TMPFILE: Read-only file system\nunlink: Read-only file system\nrmdir: Read-only file system\nmkdir: Read-only file system\n" +
+            "mkdir existing: File exists\nrename: Read-only file system\nlink: Read-only file system\nsymlink: Read-only file system\n" +
+            "chmod: Read-only file system\nutimensat: Read-only file system\ntruncate: Read-only file system\n" +
+            "chown: Operation not permitted\nfopen append: Read-only file system\nfopen read: ok\n");
+        keep.Stderr.Should().Contain($"donjon: warning: denied unlink of {data}: it is on a read-only mount (EROFS); set \"access\": \"read-write\" in policy.files[0] (host {ro}, keep {ro})");
+        File.ReadAllText(data).Should().Be("read-only data\n");
+        File.GetLastWriteTimeUtc(data).Should().Be(written);
+        File.GetUnixFileMode(data).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Directory.EnumerateFileSystemEntries(ro).Select(Path.GetFileName).Should().BeEquivalentTo(["data.txt", "dir"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Fopen_of_an_ungranted_path_is_ENOENT_and_the_warning_names_the_entry_that_would_grant_it(string backend, Toolchain toolchain)
+    {
+        string secret = _dir.Write("secret.txt", "not granted\n");
+        var keep = RunInKeep(backend, Config(backend, []), SuiteWorkloads.Build("cat", toolchain), [secret]);
+
+        keep.ExitCode.Should().Be(1, keep.Stderr);
+        keep.StdoutText.Should().Be($"cwd /\nfopen {secret}: No such file or directory\n");
+        keep.Stderr.Should().Contain(
+            $"donjon: warning: denied open of {secret}: no mount of policy.files holds it, so it does not exist in the keep (ENOENT); " +
+            $"to grant it, add {{ \"host\": \"{secret}\", \"keep\": \"{secret}\", \"access\": \"read\" }} to policy.files");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_host_directory_is_seen_at_its_keep_path_and_the_working_directory_is_the_policys(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "srv")).FullName;
+        File.WriteAllText(Path.Combine(data, "hello.txt"), "mounted elsewhere\n");
+        string config = Config(backend, [new { host = data, keep = "/data", access = "read" }], workingDirectory: "/data");
+        var keep = RunInKeep(backend, config, SuiteWorkloads.Build("cat", Toolchain.Glibc), ["hello.txt", "/data/hello.txt", data + "/hello.txt"]);
+
+        keep.ExitCode.Should().Be(1, keep.Stderr);
+        keep.StdoutText.Should().Be($"cwd /data\nmounted elsewhere\nmounted elsewhere\nfopen {data}/hello.txt: No such file or directory\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_pinned_file_opens_with_the_right_digest_and_is_EACCES_with_a_wrong_one(string backend)
+    {
+        string file = _dir.Write("trusted.txt", "trusted contents\n");
+        string right = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
+        string wrong = new('0', 64);
+        string program = SuiteWorkloads.Build("cat", Toolchain.Glibc);
+
+        var good = RunInKeep(backend, Config(backend, [new { host = file, keep = "/etc/trusted.txt", access = "read", sha256 = right.ToUpperInvariant() }]), program, ["/etc/trusted.txt"]);
+        good.ExitCode.Should().Be(0, good.Stderr);
+        good.StdoutText.Should().Be("cwd /\ntrusted contents\n");
+
+        var bad = RunInKeep(backend, Config(backend, [new { host = file, keep = "/etc/trusted.txt", access = "read", sha256 = wrong }]), program, ["/etc/trusted.txt"]);
+        bad.ExitCode.Should().Be(1, bad.Stderr);
+        bad.StdoutText.Should().Be("cwd /\nfopen /etc/trusted.txt: Permission denied\n");
+        bad.Stderr.Should().Contain($"denied open of /etc/trusted.txt: {file} has SHA-256 {right}, but policy.files[0] pins {wrong} (EACCES)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_scratch_tmp_is_private_writable_and_removed_when_the_keep_ends_and_abandoned_ones_at_the_next_start(string backend)
+    {
+        string runtime = Directory.CreateDirectory(Path.Combine(_dir.Path, "xdg")).FullName;
+        string donjonDir = Directory.CreateDirectory(Path.Combine(runtime, "donjon")).FullName;
+        File.SetUnixFileMode(donjonDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        // A keep of a Donjon that was killed: its pid is gone and nobody holds its lock.
+        string abandoned = Directory.CreateDirectory(Path.Combine(donjonDir, "keep-2147483647-0123456789abcdef", "tmp", "left")).FullName;
+        File.WriteAllText(Path.Combine(abandoned, "file.txt"), "left behind\n");
+        File.SetUnixFileMode(abandoned, UnixFileMode.None);
+
+        string config = Config(backend, [], tmp: true);
+        var environment = ChildProcess.DotnetEnvironment();
+        environment["XDG_RUNTIME_DIR"] = runtime;
+        string program = SuiteWorkloads.Build("files", Toolchain.Glibc);
+        var keep = ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, "/tmp"], environment);
+
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Contain("list: hard link renamed.txt sub\n");
+        Directory.EnumerateFileSystemEntries(donjonDir).Should().BeEmpty("the keep's own directory is removed at its end, and the abandoned one at its start");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public async Task The_escape_suite_holds(string backend, Toolchain toolchain)
+    {
+        string outside = _dir.Path;
+        string secret = _dir.Write("secret.txt", "SECRET 7d3a\n");
+        string data = Directory.CreateDirectory(Path.Combine(outside, "data")).FullName;
+        File.CreateSymbolicLink(Path.Combine(data, "planted"), secret);
+        File.CreateSymbolicLink(Path.Combine(data, "planteddir"), outside);
+        string raceDirectory = Directory.CreateDirectory(Path.Combine(data, "race-dir")).FullName;
+        File.WriteAllText(Path.Combine(raceDirectory, "secret.txt"), "inside\n");
+        string raceLink = Path.Combine(data, "race-link");
+        File.CreateSymbolicLink(raceLink, outside);
+        string race = Path.Combine(data, "race");
+
+        // The host swaps "race" between a directory inside the mount and a symbolic link to the outside, while the keep opens through it.
+        using var stop = new CancellationTokenSource();
+        int swaps = 0;
+        var swapper = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Directory.Move(raceDirectory, race);
+                Directory.Move(race, raceDirectory);
+                Directory.Move(raceLink, race);
+                Directory.Move(race, raceLink);
+                swaps++;
+            }
+        });
+
+        ChildProcess.Result keep;
+        try
+        {
+            keep = RunInKeep(backend, Config(backend, [new { host = data, keep = "/data", access = "read-write" }]), SuiteWorkloads.Build("escapefs", toolchain), ["/data", secret, outside]);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await swapper;
+        }
+
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().NotContain("SECRET").And.NotContain("OPENED").And.NotContain("LINKED").And.NotContain("MADE").And.NotContain("REMOVED");
+        keep.StdoutText.Should().Be(
+            "the secret by its host path: No such file or directory\n" +
+            "../ from the mount: No such file or directory\n" +
+            "a ../ chain to the root: No such file or directory\n" +
+            "a relative ../ chain: No such file or directory\n" +
+            "an absolute symlink planted in the mount: No such file or directory\n" +
+            "a relative symlink pointing outside: No such file or directory\n" +
+            "a symlink to the outside directory: No such file or directory\n" +
+            "the host's own planted symlink: No such file or directory\n" +
+            "through the host's planted directory symlink: No such file or directory\n" +
+            "/proc/self/root: No such file or directory\n" +
+            "/proc/self/fd/0: No such file or directory\n" +
+            "a symlink to /proc/self/root: No such file or directory\n" +
+            "hard link to the host file: No such file or directory\n" +
+            "the hard link: No such file or directory\n" +
+            "O_CREAT through a dangling absolute symlink: No such file or directory\n" +
+            "O_CREAT through a dangling relative symlink: No such file or directory\n" +
+            "mkdir through the directory symlink: No such file or directory\n" +
+            "unlink through the directory symlink: No such file or directory\n" +
+            "rename out through the directory symlink: No such file or directory\n" +
+            "chmod through the absolute symlink: No such file or directory\n" +
+            "truncate through the absolute symlink: No such file or directory\n" +
+            "chdir out: No such file or directory\n" +
+            "getcwd after chdir(\"/..\"): /\n" +
+            "stat through the directory symlink: No such file or directory\n" +
+            "readlink of the planted link: its target, as stored\n" +
+            "race: 0 leaks in 10000 opens\n");
+        swaps.Should().BeGreaterThan(0, "the race must really have raced");
+        keep.Stderr.Should().MatchRegex(@"race: [1-9][0-9]* opens reached the inside file", "some opens went through the inside directory, so the race was real");
+        keep.Stderr.Should().Contain("denied open of /data/planted: resolving it leaves policy.files[0] (keep /data) through a symbolic link or '..'");
+        File.ReadAllText(secret).Should().Be("SECRET 7d3a\n");
+        File.GetUnixFileMode(secret).Should().NotHaveFlag(UnixFileMode.OtherWrite);
+        File.Exists(Path.Combine(outside, "created-by-the-keep.txt")).Should().BeFalse();
+        Directory.Exists(Path.Combine(outside, "made")).Should().BeFalse();
+        File.Exists(Path.Combine(outside, "moved")).Should().BeFalse();
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Mount_and_tmp_on_the_command_line_add_grants_for_one_run(string backend)
+    {
+        string input = Directory.CreateDirectory(Path.Combine(_dir.Path, "in")).FullName;
+        File.WriteAllText(Path.Combine(input, "note.txt"), "from --mount\n");
+        string work = Directory.CreateDirectory(Path.Combine(_dir.Path, "work")).FullName;
+        string config = Config(backend, []);
+
+        var read = RunInKeep(backend, config, SuiteWorkloads.Build("cat", Toolchain.Glibc), ["/in/note.txt"], ["--mount", $"{input}:/in"]);
+        read.ExitCode.Should().Be(0, read.Stderr);
+        read.StdoutText.Should().Be("cwd /\nfrom --mount\n");
+
+        var files = RunInKeep(backend, config, SuiteWorkloads.Build("files", Toolchain.Glibc), ["/work"], ["--mount", $"{work}:/work:rw", "--tmp"]);
+        files.ExitCode.Should().Be(0, files.Stderr);
+        files.StdoutText.Should().Contain("list: hard link renamed.txt sub\n");
+
+        var readOnly = RunInKeep(backend, config, SuiteWorkloads.Build("files", Toolchain.Glibc), ["/work"], ["--mount", $"{work}:/work:ro"]);
+        readOnly.ExitCode.Should().Be(1, "a mount is read-only unless :rw");
+        readOnly.StdoutText.Should().Be("fopen w: Read-only file system\n");
+        Directory.EnumerateFileSystemEntries(work).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Mount_fails_with_125_when_the_admin_forbids_it_or_its_form_is_wrong()
+    {
+        string config = Config("process", [], commandLineMounts: false);
+        string program = SuiteWorkloads.Build("cat", Toolchain.Glibc);
+        var forbidden = RunInKeep("process", config, program, [], ["--mount", $"{_dir.Path}:/data"]);
+        forbidden.ExitCode.Should().Be(125);
+        forbidden.Stdout.Should().BeEmpty("the workload never ran");
+        forbidden.Stderr.Should().Contain($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {config})");
+        RunInKeep("process", config, program, [], ["--tmp"]).ExitCode.Should().Be(125);
+
+        var malformed = RunInKeep("process", Config("process", []), program, [], ["--mount", "relative:/data", "--mount", $"{_dir.Path}:/dev/null:rw", "--mount", "/a:/b:rx"]);
+        malformed.ExitCode.Should().Be(125);
+        malformed.Stderr.Should().Contain("donjon: --mount 'relative:/data': 'relative' is not an absolute path")
+            .And.Contain($"donjon: --mount '{_dir.Path}:/dev/null:rw': '/dev/null' is one of the keep's built-in devices")
+            .And.Contain("donjon: --mount '/a:/b:rx' is not HOST:KEEP[:ro|:rw]");
+    }
+
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, .. options ?? [], program, .. args], ChildProcess.DotnetEnvironment());
+    }
+
+    /// <summary>A configuration with the repository's plugins and a policy of <paramref name="files"/>.</summary>
+    private string Config(string backend, object[] files, bool tmp = false, string? workingDirectory = null, bool commandLineMounts = true)
+    {
+        string[] plugins =
+        [
+            $"plugins/backends/{backend}/bin/Donjon.Backends.{char.ToUpperInvariant(backend[0])}{backend[1..]}.dll",
+            "plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll",
+            "plugins/syscalls/files/bin/Donjon.Syscalls.Files.dll",
+        ];
+        var policy = new Dictionary<string, object>
+        {
+            ["files"] = files,
+            ["tmp"] = tmp,
+            ["commandLineMounts"] = commandLineMounts,
+            ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
+        };
+        if (workingDirectory is not null)
+        {
+            policy["workingDirectory"] = workingDirectory;
+        }
+
+        var document = new
+        {
+            plugins = plugins.Select(p => new { path = Repository.PathOf(p) }).ToArray(),
+            backendOrder = new[] { backend },
+            policy,
+        };
+        string path = Path.Combine(_dir.Path, $"plugins-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        return path;
+    }
+}
