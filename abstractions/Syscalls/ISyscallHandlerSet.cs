@@ -7,8 +7,11 @@ namespace Donjon.Abstractions.Syscalls;
 /// <remarks>
 /// Handlers never see keep addresses: pointer arguments arrive as bytes the shim copied out, and outputs leave as
 /// bytes the shim copies in, after checking them against the workload's buffers. A handler must not know which
-/// backend serves the keep. A keep has one request in flight at a time, and the host copies a result's outputs before
-/// it hands the same session its next request: a handler may therefore reuse one output buffer per session.
+/// backend serves the keep. Since protocol 2.0 a keep has one request in flight per keep thread, and the calls of
+/// different threads run concurrently, from different host threads, on the same session: a handler's shared state
+/// must be thread-safe, and an output buffer may be reused only per call (the 1.0 guarantee that one buffer per
+/// session could be reused is withdrawn). <see cref="HandleAsync"/>'s token is also cancelled when a forwarded signal
+/// interrupts the call.
 /// </remarks>
 public interface ISyscallHandlerSet
 {
