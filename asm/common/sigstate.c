@@ -477,7 +477,19 @@ static int raises_sigpipe(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]
 
 long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
 {
-    long result = dj_marshal_syscall(number, args);
+    long result;
+    for (;;) {
+        result = dj_marshal_syscall(number, args);
+        if (result != -LX_ERESTARTSYS)
+            break;
+        /* The host interrupted a restartable call for a signal. When this thread has one to take, delivery decides
+           (dj_signal_deliver: EINTR, or a restart under SA_RESTART); when not (another thread took it, or it is
+           ignored now), the call goes on, as Linux restarts a call no handler ran for. */
+        if (dj_signal_deliverable()) {
+            dj_thread_self()->restart_number = number;
+            return result;
+        }
+    }
     if (result == -LX_EPIPE && raises_sigpipe(number, args)) {
         uint8_t info[LX_SIGINFO_SIZE];
         memset(info, 0, sizeof info);
@@ -596,6 +608,20 @@ static long build_frame(int sig, const struct kernel_sigaction *a, const uint8_t
     return 0;
 }
 
+/* Linux's handle_signal restart switch for a call the host answered -ERESTARTSYS: with SA_RESTART (or when no
+   handler runs) the `syscall` instruction (2 bytes) runs again with its number in rax; otherwise it gives EINTR. */
+static void restart_or_interrupt(struct dj_user_regs *regs, int restart)
+{
+    if (regs->rax != (uint64_t)-LX_ERESTARTSYS)
+        return;
+    if (restart) {
+        regs->rax = dj_thread_self()->restart_number;
+        regs->rip -= 2;
+    } else {
+        regs->rax = (uint64_t)-LX_EINTR;
+    }
+}
+
 int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_t fpstate_size, int *terminating)
 {
     int delivered = 0;
@@ -616,6 +642,7 @@ int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_
             *terminating = sig;
             return delivered;
         }
+        restart_or_interrupt(regs, (a.flags & LX_SA_RESTART) != 0);
         if (build_frame(sig, &a, info, regs, fpstate, fpstate_size)) {
             /* Linux's force_sigsegv: a frame that cannot be written kills with SIGSEGV. */
             *terminating = LX_SIGSEGV;
@@ -623,6 +650,7 @@ int dj_signal_deliver(struct dj_user_regs *regs, const uint8_t *fpstate, uint32_
         }
         delivered++;
     }
+    restart_or_interrupt(regs, 1);      /* no handler ran: the call goes on */
     if (restore_saved_mask) {           /* rt_sigsuspend's signal was ignored: its mask ends with it */
         blocked = saved_mask;
         restore_saved_mask = 0;

@@ -98,6 +98,7 @@
 #define LX_EPIPE                32
 #define LX_ETIMEDOUT            110
 #define LX_E2BIG                7
+#define LX_ERESTARTSYS          512     /* kernel-internal: the host interrupted a restartable call (never seen by the workload) */
 #define LX_EAGAIN               11
 #define LX_ENOMEM               12
 #define LX_EACCES               13

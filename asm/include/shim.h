@@ -115,7 +115,7 @@ struct dj_thread {
     uint64_t pending;           /* signals sent to this thread (faults, tgkill, SIGPIPE): atomic */
     uint64_t saved_mask;        /* rt_sigsuspend's mask to restore once its signal is delivered */
     int restore_saved_mask;
-    uint32_t reserved;
+    uint32_t restart_number;    /* the call a -ERESTARTSYS result restarts under SA_RESTART (sigstate.c) */
     struct dj_sigstack altstack;   /* the workload's sigaltstack for this thread */
     uint64_t clear_child_tid;   /* set_tid_address / CLONE_CHILD_CLEARTID: zeroed and woken when the thread exits */
     uint64_t robust_list;

@@ -378,8 +378,10 @@ internal static class SyscallExecutor
         }
         catch (OperationCanceledException) when (callToken.IsCancellationRequested)
         {
-            // A forwarded signal interrupted the call: EINTR, and the shim delivers the signal on the way back.
-            ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EINTR);
+            // A forwarded signal interrupted the call. A restartable one is answered -ERESTARTSYS, and the shim decides
+            // as Linux's signal delivery does: a restart under SA_RESTART (or when no handler runs), else EINTR. The
+            // others are EINTR whatever the handler's flags (sleeps, poll, select, pause...).
+            ReplyWriter.WriteReply(port.SharedBlock.Span, call, RestartableSyscalls.Contains(call.Number) ? -Errno.ERESTARTSYS : -Errno.EINTR);
             return true;
         }
         catch (Exception exception)
@@ -398,6 +400,16 @@ internal static class SyscallExecutor
 
         return true;
     }
+
+    /// <summary>
+    /// The calls Linux restarts under <c>SA_RESTART</c> when a signal interrupts them (it answers them
+    /// <c>-ERESTARTSYS</c> inside the kernel): reads and writes, <c>ioctl</c>, opens, socket transfers and connections,
+    /// <c>wait4</c>, locks. A keep never sees that value: its shim turns it into a restart or <c>EINTR</c>.
+    /// </summary>
+    internal static readonly System.Collections.Frozen.FrozenSet<int> RestartableSyscalls = System.Collections.Frozen.FrozenSet.ToFrozenSet(
+    [
+        0, 1, 2, 16, 17, 18, 19, 20, 40, 42, 43, 44, 45, 46, 47, 61, 72, 73, 257, 275, 276, 288, 295, 296, 307, 326, 327, 328,
+    ]);
 
     /// <summary>Tells the interrupter when its slot's call is over, however it ends.</summary>
     private readonly struct CallScope(CallInterrupter? interrupter) : IDisposable

@@ -6,6 +6,9 @@ internal static class Errno
     /// <summary>Interrupted system call: a forwarded signal interrupted a blocked call.</summary>
     internal const int EINTR = 4;
 
+    /// <summary>Kernel-internal "restart the call": answered for an interrupted restartable call; the shim turns it into a restart (<c>SA_RESTART</c>) or <c>EINTR</c>.</summary>
+    internal const int ERESTARTSYS = 512;
+
     /// <summary>Resource temporarily unavailable (a slot that cannot be served).</summary>
     internal const int EAGAIN = 11;
 

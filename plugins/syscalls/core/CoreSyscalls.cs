@@ -65,8 +65,8 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
 
         return
         [
-            Sync(0, "read", DescriptorCalls.Read, value, SyscallArgument.Output(2), value),
-            Sync(1, "write", DescriptorCalls.Write, value, SyscallArgument.Input(2), value),
+            Interruptible(0, "read", DescriptorCalls.Read, value, SyscallArgument.Output(2), value),
+            Interruptible(1, "write", DescriptorCalls.Write, value, SyscallArgument.Input(2), value),
             Sync(3, "close", DescriptorCalls.Close, value),
             Sync(5, "fstat", StatCalls.FStat, value, stat),
             (new(7, "poll", [SyscallArgument.InOutArray(1, LibC.PollFdSize), value, value]), PollCalls.PollAsync),
@@ -74,8 +74,8 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(16, "ioctl", IoctlCalls.Ioctl, value, value, SyscallArgument.OutputOfSize(IoctlCalls.ArgumentSize)),
             Sync(17, "pread64", DescriptorCalls.PositionalRead, value, SyscallArgument.Output(2), value, value),
             Sync(18, "pwrite64", DescriptorCalls.PositionalWrite, value, SyscallArgument.Input(2), value, value),
-            Sync(19, "readv", DescriptorCalls.ReadVector, value, iovecOut, value),
-            Sync(20, "writev", DescriptorCalls.WriteVector, value, iovecIn, value),
+            Interruptible(19, "readv", DescriptorCalls.ReadVector, value, iovecOut, value),
+            Interruptible(20, "writev", DescriptorCalls.WriteVector, value, iovecIn, value),
             (new(23, "select", [value, fdSet, fdSet, fdSet, new SyscallArgument(ArgumentKind.InOutBuffer, -1, 16)]), SelectCalls.SelectAsync),
             Sync(32, "dup", DescriptorCalls.Duplicate, value),
             Sync(33, "dup2", DescriptorCalls.DuplicateTo, value, value),
@@ -102,6 +102,10 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(318, "getrandom", (request, _) => RandomCalls.GetRandom(request), SyscallArgument.Output(1), value, value),
         ];
     }
+
+    /// <summary>A synchronous handler that waits in a way its token interrupts (<see cref="Readiness"/>).</summary>
+    private static (SyscallSignature, Handler) Interruptible(int number, string name, Func<SyscallRequest, IKeepSession, CancellationToken, SyscallResult> handle, params SyscallArgument[] arguments) =>
+        (new SyscallSignature(number, name, arguments), (request, session, token) => new ValueTask<SyscallResult>(handle(request, session, token)));
 
     private static (SyscallSignature, Handler) Sync(int number, string name, Func<SyscallRequest, IKeepSession, SyscallResult> handle, params SyscallArgument[] arguments) =>
         (new SyscallSignature(number, name, arguments), (request, session, _) => new ValueTask<SyscallResult>(handle(request, session)));

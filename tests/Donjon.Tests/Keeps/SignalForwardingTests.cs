@@ -52,6 +52,34 @@ public sealed class SignalForwardingTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void A_blocked_read_is_interrupted_with_EINTR(string backend)
+    {
+        using var donjon = Start(backend, "read", out StringBuilder stderr, stdinOpen: true);
+        Thread.Sleep(500);
+        Kill(donjon.Id, 10);
+        donjon.WaitForExit(20_000).Should().BeTrue("the read returns EINTR once the handler ran; stderr: {0}", stderr);
+        donjon.ExitCode.Should().Be(42, "stderr: {0}", stderr);
+        donjon.StandardOutput.ReadToEnd().Should().Be("read: -1, EINTR 1, signal 10\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Under_SA_RESTART_a_blocked_read_goes_on_after_the_handler(string backend)
+    {
+        using var donjon = Start(backend, "restart", out StringBuilder stderr, stdinOpen: true);
+        Thread.Sleep(500);
+        Kill(donjon.Id, 10);
+        Thread.Sleep(700);
+        donjon.HasExited.Should().BeFalse("the read restarted and waits for stdin again; stderr: {0}", stderr);
+        donjon.StandardInput.Write("five\n");
+        donjon.StandardInput.Flush();
+        donjon.WaitForExit(20_000).Should().BeTrue("the restarted read returns the line; stderr: {0}", stderr);
+        donjon.ExitCode.Should().Be(42, "stderr: {0}", stderr);
+        donjon.StandardOutput.ReadToEnd().Should().Be("read: 5, EINTR 0, signal 10\n", "the handler ran, then the read went on");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void A_second_ctrl_c_stops_a_workload_that_ignores_the_first(string backend)
     {
         using var donjon = Start(backend, "ignore", out StringBuilder stderr);
@@ -76,10 +104,10 @@ public sealed class SignalForwardingTests
         stdoutText.Should().BeEmpty("the sleep was not interrupted by the ignored signal");
     }
 
-    private static Process Start(string backend, string mode, out StringBuilder stderr)
+    private static Process Start(string backend, string mode, out StringBuilder stderr, bool stdinOpen = false)
     {
         string program = SuiteWorkloads.Build("onint", Toolchain.Glibc);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdinOpen, UseShellExecute = false };
         foreach (string arg in (string[])[DonjonProcess.HostAssembly, "run", "--backend", backend, program, mode])
         {
             start.ArgumentList.Add(arg);

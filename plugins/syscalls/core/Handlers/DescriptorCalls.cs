@@ -34,25 +34,32 @@ internal static class DescriptorCalls
         return false;
     }
 
-    /// <summary><c>read(fd, buf, count)</c>.</summary>
-    public static SyscallResult Read(SyscallRequest request, IKeepSession session)
+    /// <summary><c>read(fd, buf, count)</c>: a wait for data that a forwarded signal interrupts (<see cref="Readiness"/>), then the read.</summary>
+    public static SyscallResult Read(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
     {
         if (!TryHost(session, request.Int32(0), out int host))
         {
             return SyscallResult.Error(Errno.EBADF);
         }
 
+        Readiness.WaitReadable(host, cancellationToken);
         return ReadInto(request, host, 1, request.OutputCount(1, 2), offset: null);
     }
 
-    /// <summary><c>write(fd, buf, count)</c>.</summary>
-    public static SyscallResult Write(SyscallRequest request, IKeepSession session) =>
-        TryHost(session, request.Int32(0), out int host)
-            ? RequestReader.FromHost(LibC.Write(host, request.Input(1).Span))
-            : SyscallResult.Error(Errno.EBADF);
+    /// <summary><c>write(fd, buf, count)</c>: a wait for room (a full pipe) that a forwarded signal interrupts, then the write.</summary>
+    public static SyscallResult Write(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    {
+        if (!TryHost(session, request.Int32(0), out int host))
+        {
+            return SyscallResult.Error(Errno.EBADF);
+        }
+
+        Readiness.WaitWritable(host, cancellationToken);
+        return RequestReader.FromHost(LibC.Write(host, request.Input(1).Span));
+    }
 
     /// <summary><c>readv(fd, iov, iovcnt)</c>: one host read of the elements' total length; the shim scatters the bytes.</summary>
-    public static SyscallResult ReadVector(SyscallRequest request, IKeepSession session)
+    public static SyscallResult ReadVector(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
     {
         if (!TryHost(session, request.Int32(0), out int host))
         {
@@ -64,6 +71,7 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EINVAL);
         }
 
+        Readiness.WaitReadable(host, cancellationToken);
         return ReadInto(request, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null);
     }
 
@@ -71,16 +79,20 @@ internal static class DescriptorCalls
     /// <c>writev(fd, iov, iovcnt)</c>: the shim concatenated the elements, and one host write sends them, so a
     /// pipe write of at most <c>PIPE_BUF</c> bytes stays atomic as it is with the real <c>writev</c>.
     /// </summary>
-    public static SyscallResult WriteVector(SyscallRequest request, IKeepSession session)
+    public static SyscallResult WriteVector(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
     {
         if (!TryHost(session, request.Int32(0), out int host))
         {
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        return request.Argument(2) > MaxIovecCount
-            ? SyscallResult.Error(Errno.EINVAL)
-            : RequestReader.FromHost(LibC.Write(host, request.Input(1).Span));
+        if (request.Argument(2) > MaxIovecCount)
+        {
+            return SyscallResult.Error(Errno.EINVAL);
+        }
+
+        Readiness.WaitWritable(host, cancellationToken);
+        return RequestReader.FromHost(LibC.Write(host, request.Input(1).Span));
     }
 
     /// <summary><c>pread64(fd, buf, count, offset)</c>.</summary>

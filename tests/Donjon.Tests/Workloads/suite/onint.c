@@ -1,6 +1,8 @@
 /* Signals Donjon forwards (SignalForwardingTests): a handler for SIGINT, SIGTERM and SIGUSR1, SIGWINCH ignored,
    then, by argv[1]: "spin" computes until a signal comes, "sleep" blocks in a 20 s nanosleep, "pause" in pause(),
-   "ignore" ignores SIGINT too and sleeps. Prints "ready" first. */
+   "ignore" ignores SIGINT too and sleeps, "read" blocks in a read of stdin (EINTR), "restart" does the same with
+   SA_RESTART on the handlers, so the read goes on after the handler and returns what stdin then brings. Prints
+   "ready" first. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@ int main(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on;
+    if (strcmp(mode, "restart") == 0)
+        sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
@@ -29,6 +33,10 @@ int main(int argc, char **argv)
         struct timespec t = { 20, 0 }, rem;
         int r = nanosleep(&t, &rem);
         printf("nanosleep: %d, EINTR %d, signal %d\n", r, errno == EINTR, got);
+    } else if (strcmp(mode, "read") == 0 || strcmp(mode, "restart") == 0) {
+        char buffer[64];
+        ssize_t n = read(0, buffer, sizeof buffer);
+        printf("read: %zd, EINTR %d, signal %d\n", n, n < 0 && errno == EINTR, got);
     } else if (strcmp(mode, "pause") == 0) {
         pause();
         printf("pause returned, signal %d\n", got);
