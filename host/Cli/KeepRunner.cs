@@ -84,6 +84,20 @@ internal static class KeepRunner
             int slotCount = keep is IThreadedKeep threaded ? threaded.SlotCount : 1;
             ISyscallPort SlotPort(int slot) => slot == 0 ? keep.Port : ((IThreadedKeep)keep).GetSlotPort(slot);
             KeepSignals? signals = keep is IInterruptibleKeep interruptible ? new KeepSignals(slotCount, slot => SlotPort(slot).SharedBlock, interruptible) : null;
+            if (signals is not null)
+            {
+                // A handler set's timers (alarm, setitimer) send their signal the way Donjon forwards one.
+                session.ConnectSignals(signal =>
+                {
+                    if (keep.Exit.IsCompleted)
+                    {
+                        return false;
+                    }
+
+                    signals.Forward(signal);
+                    return true;
+                });
+            }
             int stopSignals = 0;
             int stoppedAfterGrace = 0;
             bool Forward(int signal)

@@ -11,10 +11,11 @@ namespace Donjon.Host.Sessions;
 /// descriptor and mount and removes the keep's scratch <c>/tmp</c>.
 /// </summary>
 /// <remarks>Thread-safe, as its descriptor table and file system are.</remarks>
-internal sealed class KeepSession : IKeepSession, IKeepFileSystem, IDisposable
+internal sealed class KeepSession : IKeepSession, IKeepFileSystem, IKeepSignalSender, IDisposable
 {
     private readonly FileDescriptorTable _files;
     private readonly KeepFileSystem _fileSystem;
+    private Func<int, bool>? _signalSender;
 
     /// <summary>Creates the session of a keep.</summary>
     /// <param name="workload">The workload the keep runs.</param>
@@ -57,6 +58,17 @@ internal sealed class KeepSession : IKeepSession, IKeepFileSystem, IDisposable
 
     /// <inheritdoc/>
     public WorkloadIdentity Workload { get; }
+
+    /// <summary>Where <see cref="Send"/> goes once the keep runs (the keep's signal forwarding); until then it says no.</summary>
+    internal void ConnectSignals(Func<int, bool> sender) => Volatile.Write(ref _signalSender, sender);
+
+    /// <inheritdoc/>
+    public bool Send(int signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64);
+        return Volatile.Read(ref _signalSender) is { } sender && sender(signal);
+    }
 
     /// <inheritdoc/>
     public IFileDescriptorTable Files => _files;

@@ -19,6 +19,8 @@ namespace Donjon.Syscalls.Core;
 public sealed class CoreSyscalls : ISyscallHandlerSet
 {
     private readonly TimeCalls _time = new();
+    private readonly IntervalTimerCalls _timers = new();
+    private readonly ProcessCalls _process = new();
     private readonly FrozenDictionary<int, Handler> _handlers;
 
     /// <summary>Creates the set.</summary>
@@ -80,6 +82,9 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(32, "dup", DescriptorCalls.Duplicate, value),
             Sync(33, "dup2", DescriptorCalls.DuplicateTo, value, value),
             (new(35, "nanosleep", [timespecIn, timespecOut]), (request, _, token) => TimeCalls.NanosleepAsync(request, token)),
+            Sync(36, "getitimer", _timers.GetInterval, value, SyscallArgument.OutputOfSize(IntervalTimerCalls.IntervalSize)),
+            Sync(37, "alarm", _timers.Alarm, value),
+            Sync(38, "setitimer", _timers.SetInterval, value, SyscallArgument.InputOfSize(IntervalTimerCalls.IntervalSize), SyscallArgument.OutputOfSize(IntervalTimerCalls.IntervalSize)),
             Sync(39, "getpid", (_, _) => IdentityCalls.ProcessId()),
             Sync(63, "uname", (request, _) => IdentityCalls.Uname(request), SyscallArgument.OutputOfSize(Interop.LibC.UtsNameSize)),
             Sync(96, "gettimeofday", (request, _) => TimeCalls.GetTimeOfDay(request), timevalOut, SyscallArgument.OutputOfSize(8)),
@@ -89,7 +94,9 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(107, "geteuid", (_, _) => IdentityCalls.EffectiveUserId()),
             Sync(108, "getegid", (_, _) => IdentityCalls.EffectiveGroupId()),
             Sync(110, "getppid", (_, _) => IdentityCalls.ParentProcessId()),
+            Sync(157, "prctl", _process.Control, value, new SyscallArgument(ArgumentKind.InOutBuffer, -1, ProcessCalls.NameSize), value, value, value),
             Sync(201, "time", (request, _) => TimeCalls.Time(request), SyscallArgument.OutputOfSize(8)),
+            Sync(204, "sched_getaffinity", (request, _) => ProcessCalls.GetAffinity(request), value, value, SyscallArgument.Output(1)),
             Sync(228, "clock_gettime", _time.GetTime, value, timespecOut),
             Sync(229, "clock_getres", (request, _) => TimeCalls.GetResolution(request), value, timespecOut),
             (new(230, "clock_nanosleep", [value, value, timespecIn, timespecOut]), (request, _, token) => TimeCalls.ClockNanosleepAsync(request, token)),

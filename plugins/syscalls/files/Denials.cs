@@ -28,10 +28,25 @@ internal sealed class Denials
     public void Ungranted(IKeepSession session, string operation, Location location, bool write)
     {
         string path = KeepPaths.Display(location.KeepPath);
+        if (IsKernelView(path))
+        {
+            // /proc and /sys describe a process and a machine: granting the host's would show Donjon's own, so no
+            // grant is suggested, and runtimes that probe them (Rust's std reads /proc/self/maps) fall back quietly.
+            if (session.Logger.IsEnabled(LogLevel.Debug))
+            {
+                session.Logger.LogDebug("The keep has no {Path} (/proc and /sys are not offered in a keep); {Operation} answered ENOENT", path, operation);
+            }
+
+            return;
+        }
+
         Say(session, operation, path,
             $"denied {operation} of {path}: no mount of policy.files holds it, so it does not exist in the keep (ENOENT); " +
             $"to grant it, add {{ \"host\": \"{path}\", \"keep\": \"{path}\", \"access\": \"{(write ? "read-write" : "read")}\" }} to policy.files");
     }
+
+    private static bool IsKernelView(string path) =>
+        path is "/proc" or "/sys" || path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/", StringComparison.Ordinal);
 
     /// <summary>A write-like call beneath a read-only mount.</summary>
     public void ReadOnly(IKeepSession session, string operation, Location location)

@@ -233,6 +233,15 @@ public sealed class KeepSuiteTests
 
     public static TheoryData<string> BackendNames() => [.. Backends];
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Alarm_and_setitimer_ring_SIGALRM_into_pause_sigsuspend_and_a_sleep(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "alarm", toolchain).StdoutText.Should().Be(
+            "alarm + pause: rang 1 time(s)\n" +
+            "alarm(0) after alarm(30): 30 seconds were left\n" +
+            "periodic timer: rang 3 times, then disarmed: 0.000000\n" +
+            "nanosleep interrupted by the alarm: -1, EINTR 1, rang 1, remaining more than 5 s: 1\n");
+
     /// <summary>The backends whose keeps run threads today (docs/protocol.md, "Slots"); the VM keep joins with its scheduler.</summary>
     public static readonly string[] ThreadedBackends = ["process"];
 

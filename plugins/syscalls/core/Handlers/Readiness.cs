@@ -10,7 +10,8 @@ namespace Donjon.Syscalls.Core.Handlers;
 /// host thread until data came.
 /// </summary>
 /// <remarks>
-/// A descriptor that is ready at once (a regular file always is) costs one <c>poll</c> with no timeout. Otherwise the
+/// A descriptor that is ready at once (a regular file always is) costs one <c>poll</c> with no timeout; a
+/// non-blocking one that is not ready is left to answer <c>EAGAIN</c> (one <c>fcntl</c> more). Otherwise the
 /// wait is one <c>poll</c> on the descriptor and on an eventfd that the token's cancellation writes to, so it costs no
 /// CPU however long it lasts. Two keep threads reading one pipe can both see it readable; the loser then blocks in
 /// <c>read</c> as it would natively (docs/protocol-2.0-draft.md §15, question 5).
@@ -35,6 +36,12 @@ internal static class Readiness
         if (LibC.Poll(one, 0) != 0 || !cancellationToken.CanBeCanceled)
         {
             return;                     // ready, an error the read itself will report, or nothing can interrupt it
+        }
+
+        long flags = LibC.GetFlags(host);
+        if (flags < 0 || (flags & LibC.NonBlocking) != 0)
+        {
+            return;                     // a non-blocking descriptor answers EAGAIN at once: nothing to wait for
         }
 
         long wake = LibC.EventFd(LibC.EventFdCloseOnExec | LibC.EventFdNonBlocking);
