@@ -116,6 +116,13 @@ long dj_user_write(uint64_t dst, const void *src, uint64_t size)
 {
     if (size == 0)
         return 0;
+    /* A call the shim itself makes for the running thread (futex.c's clock reading) names a shim buffer as its
+       output: only that buffer, only during that call, only from the running thread's own exchange. */
+    uint64_t window = dj_vm_current ? dj_vm_current->shim_window : 0;
+    if (window && dst == window && size <= 16) {
+        memcpy((void *)dst, src, size);
+        return 0;
+    }
     if (size > LX_TASK_SIZE || dst > LX_TASK_SIZE - size)
         return -LX_EFAULT;
     return dj_vm_copy_user((void *)dst, src, size);
