@@ -23,6 +23,7 @@
  *                       *uaddr == val3 (EAGAIN). CMP_REQUEUE returns woken + moved, REQUEUE the woken
  *   WAKE_OP             the operation on *uaddr2, then wake val on uaddr and, if the comparison of the old value
  *                       holds, val2 on uaddr2
+ *   A call that woke someone yields the vCPU to the woken (dj_sys_futex).
  *
  * Untrusted inputs: every argument (the workload's); its memory is read and written through dj_user_*; the
  *   host's clock reading (only a duration comes of it: a lie only makes the workload's own wait short or long).
@@ -213,7 +214,22 @@ static long wake_op(uint64_t uaddr, uint32_t count, uint64_t uaddr2, uint32_t co
     return woken;
 }
 
+static long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);
+
+/* A wake that woke a thread lets it run first (the waker after what is runnable): on one vCPU the woken thread
+   would otherwise wait for the waker's time slice to end, while it holds nothing the waker needs. A thread that
+   ends (it waits for the lock its creator holds across clone, as musl's pthread_create does) then ends soon, as it
+   would on a machine with more cores. */
 long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3)
+{
+    long result = futex(uaddr, op, val, timeout, uaddr2, val3);
+    uint64_t cmd = op & LX_FUTEX_CMD_MASK;
+    if (result > 0 && cmd != LX_FUTEX_WAIT && cmd != LX_FUTEX_WAIT_BITSET)
+        dj_vm_yield();
+    return result;
+}
+
+static long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3)
 {
     uint64_t cmd = op & LX_FUTEX_CMD_MASK;
     if (op & ~(uint64_t)(LX_FUTEX_CMD_MASK | LX_FUTEX_PRIVATE_FLAG | LX_FUTEX_CLOCK_REALTIME))

@@ -48,7 +48,8 @@
  *   (no CLONE_VM) or vfork gets ENOSYS with one log line; other flags EINVAL; no free record (the policy's thread
  *   limit, or the block's slots) EAGAIN. The parent reserves a record, asks the host to serve its slot (SLOT_OPEN, on
  *   its own slot), then builds the child: the parent's mask, no alternate stack, its trap frame with rax = 0 and
- *   the new stack, its FPU state, FS base = the TLS or the parent's; and queues it.
+ *   the new stack, its FPU state, FS base = the TLS or the parent's; queues it, and yields to it (the child runs
+ *   first, so that short-lived threads end before their parent makes many more, as on a machine with more cores).
  *
  * exit: the thread's CHILD_CLEARTID word is cleared and woken (pthread_join waits on it), it leaves the registry,
  *   and, unless it was the last, it is DEAD. The last thread's exit, and exit_group, end the keep: an EXIT item,
@@ -547,17 +548,26 @@ static long clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, ui
     return tid;
 }
 
+static long clone_any(struct dj_trap_frame *frame);
+
+/* The new thread runs first (the parent after whatever is runnable): on one vCPU, a short-lived thread is then
+   often done before its parent makes the next, as it would be on a machine with more cores. */
 void dj_vm_clone(struct dj_trap_frame *frame)
+{
+    long result = clone_any(frame);
+    frame->rax = (uint64_t)result;
+    if (result > 0)
+        dj_vm_yield();
+}
+
+static long clone_any(struct dj_trap_frame *frame)
 {
     long result;
     if ((uint32_t)frame->rax == LX_NR_CLONE) {
         uint64_t flags = frame->rdi;
         if (flags & LX_CSIGNAL)
-            result = (flags & LX_CLONE_VM) && !(flags & LX_CLONE_VFORK) ? -LX_EINVAL : refuse_fork();
-        else
-            result = clone_thread(flags, frame->rsi, frame->rdx, frame->r10, frame->r8, frame);
-        frame->rax = (uint64_t)result;
-        return;
+            return (flags & LX_CLONE_VM) && !(flags & LX_CLONE_VFORK) ? -LX_EINVAL : refuse_fork();
+        return clone_thread(flags, frame->rsi, frame->rdx, frame->r10, frame->r8, frame);
     }
     /* clone3(struct clone_args *, size) */
     uint64_t arguments = frame->rdi, size = frame->rsi;
@@ -590,7 +600,7 @@ void dj_vm_clone(struct dj_trap_frame *frame)
                                   a[LX_CLONE_ARGS_CHILD_TID / 8], a[LX_CLONE_ARGS_TLS / 8], frame);
         }
     }
-    frame->rax = (uint64_t)result;
+    return result;
 }
 
 /* ---- ids, exit ---- */

@@ -234,7 +234,7 @@ public sealed class KeepSuiteTests
     public static TheoryData<string> BackendNames() => [.. Backends];
 
     /// <summary>The backends whose keeps run threads today (docs/protocol.md, "Slots"); the VM keep joins with its scheduler.</summary>
-    public static readonly string[] ThreadedBackends = ["process"];
+    public static readonly string[] ThreadedBackends = ["process", "vm"];
 
     public static TheoryData<string, Toolchain> ThreadedCToolchains()
     {
