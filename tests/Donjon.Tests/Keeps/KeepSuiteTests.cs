@@ -269,6 +269,15 @@ public sealed class KeepSuiteTests
             "consumed 40000 items, sum 20400020000, expected 20400020000\n");
 
     [Theory]
+    [MemberData(nameof(ThreadedCToolchains))]
+    public void A_spinning_thread_is_preempted_timed_waits_end_early_or_run_out_and_pthread_kill_reaches_its_thread(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "preempt", toolchain).StdoutText.Should().Be(
+            "main slept beside a spinning thread: yes\n" +
+            "timed wait signalled: 0, well before its 10 s deadline: yes\n" +
+            "timed wait ran out: yes, after at least 45 ms: yes\n" +
+            "pthread_kill reached the handler: signal 10\n");
+
+    [Theory]
     [MemberData(nameof(ThreadedBackendNames))]
     public void Rust_std_spawns_threads_with_a_channel_and_scoped_threads(string backend) =>
         SameAsNative(backend, "spawn", Toolchain.Rust).StdoutText.Should().Be(
