@@ -23,6 +23,10 @@
  * Labels: none (C). Register contract: System V; the dj_sys_* handlers are called by dj_syscall_entry with the
  *   syscall's arguments in rdi, rsi, rdx, rcx (the syscall's r10), r8, r9, interrupts off.
  *
+ * dj_user_write also accepts, during a call the shim itself makes for the running thread (futex.c's reading of the
+ *   host's clock), the one 16-byte shim buffer that thread named (struct dj_vm_thread.shim_window): the host's
+ *   reply is then copied there as into workload memory, and nowhere else in the shim.
+ *
  * Untrusted inputs: every argument (the workload's).
  */
 #include "vm.h"

@@ -29,12 +29,18 @@
  *
  * Labels: .L<function>_<what>; dj_keep_<syscall> for the handlers in this file.
  *
+ * Data: dj_user_rsp (the user rsp during a syscall) and dj_sigreturn_requested belong to the running thread;
+ *   threads.c swaps them at each switch.
+ *
  * Untrusted inputs: the workload's registers (number, arguments, rsp). rsp is never dereferenced here.
  *
  * Register contracts
  *   dj_syscall_entry: the CPU's SYSCALL state: rax = number, rdi, rsi, rdx, r10, r8, r9 = arguments, rcx = user
  *     rip, r11 = user rflags, rsp = user rsp, CS/SS = kernel. Out (at the user's next instruction): rax = result,
  *     rcx = user rip, r11 = user rflags, every other register as it was.
+ *   clone, clone3 (.Ldj_syscall_entry_clone): the CPU's SYSCALL state as above; dj_vm_clone(frame) gets the whole
+ *     user context as a struct dj_trap_frame (rax = the number) and leaves the result in its rax; the parent leaves
+ *     by iretq, the child later from dj_vm_thread_entry (switch.S) with a copy of the frame.
  *   dj_keep_table handlers: System V with the syscall's arguments in rdi, rsi, rdx, rcx (the syscall's r10), r8,
  *     r9; result in rax; rsp 16-byte aligned at the call.
  *   dj_enter_workload: rdi = entry, rsi = initial stack pointer. At the workload's entry: rsp = stack, every
