@@ -2,7 +2,8 @@
  * asm/vm/faults.c -- what an exception means: a page to fill in, a bad pointer a syscall was given, the
  * workload's fault, or the shim's own.
  *
- * Entry point: dj_trap(frame), from traps.S, for every exception vector (0-31 but NMI).
+ * Entry point: dj_trap(frame), from traps.S, for every exception vector (0-31 but NMI); the doorbell line's and the
+ *   timer's interrupts go on to threads.c (dj_vm_doorbell_interrupt, dj_vm_timer_interrupt).
  *
  * Flow
  *   #PF on a workload address that is mapped but has no frame yet, with an access the protection allows:
@@ -13,7 +14,7 @@
  *     caller; return.
  *   any exception from ring 3: the workload's fault. When the workload has a handler for its signal (not blocked,
  *     not ignored), signal.c builds the frame and the iretq enters the handler. Otherwise a FAULT item {signal,
- *     vector, address, RIP, error code} to the host (marshal.c), its reply, then the keep ends with 128 + signal. Signals follow Linux's traps.c:
+ *     vector, address, RIP, error code} to the host (marshal.c), its reply (no other thread runs meanwhile), then the keep ends with 128 + signal. Signals follow Linux's traps.c:
  *     #DE, #MF, #XM -> SIGFPE; #DB, #BP -> SIGTRAP; #UD -> SIGILL; #NP, #SS, #AC -> SIGBUS; #PF, #GP and the
  *     rest -> SIGSEGV. The address is CR2 for #PF, RIP for SIGILL, SIGFPE and SIGTRAP (Linux's si_addr), else 0.
  *     A page fault with no frame left is reported as SIGKILL (Linux's OOM killer).
@@ -50,30 +51,19 @@ static uint32_t signal_of(uint64_t vector)
 
 static DJ_NORETURN void workload_fault(const struct dj_trap_frame *frame, uint32_t signal, uint64_t address)
 {
+    dj_vm_exiting = 1;                  /* no other thread runs while the host takes the report */
     dj_report_fault(signal, (int32_t)frame->vector, address, frame->rip, frame->error_code);
     dj_vm_exit(DJ_EXIT_SIGNAL_BASE + (int)signal);
-}
-
-#define PIC_MASTER_COMMAND 0x20
-#define PIC_EOI 0x20
-#define UART_LSR 5
-#define UART_LSR_DATA_READY 1
-
-/* The doorbell line's interrupt: the host replied, or forwarded a signal (its bit is in the block). Drain what it
-   sent, acknowledge, and, when it interrupted the workload itself, deliver what is deliverable now. */
-static void doorbell_interrupt(struct dj_trap_frame *frame)
-{
-    for (int i = 0; i < 16 && (dj_inb(DJ_VM_DOORBELL_PORT + UART_LSR) & UART_LSR_DATA_READY); i++)
-        (void)dj_inb(DJ_VM_DOORBELL_PORT);
-    dj_outb(PIC_MASTER_COMMAND, PIC_EOI);
-    if ((frame->cs & 3) == 3)
-        dj_vm_deliver_interrupted(frame);
 }
 
 void dj_trap(struct dj_trap_frame *frame)
 {
     if (frame->vector == DJ_VM_DOORBELL_VECTOR) {
-        doorbell_interrupt(frame);
+        dj_vm_doorbell_interrupt(frame);    /* threads.c */
+        return;
+    }
+    if (frame->vector == DJ_VM_TIMER_VECTOR) {
+        dj_vm_timer_interrupt(frame);       /* threads.c */
         return;
     }
     int from_user = (frame->cs & 3) == 3;

@@ -6,6 +6,7 @@
  *   dj_pages_init()      from dj_vm_main: the free RAM ranges (setup.c computed them from the E820 map)
  *   dj_page_alloc/free() a zeroed page / give one back; dj_pages_free_count()
  *   dj_paging_init()     from dj_vm_main: build the final page tables and switch to them
+ *   dj_kernel_map()      from threads.c: one page of a thread's area
  *   dj_user_*()          from memory.c and setup.c (the image's regions): reserve, populate, release,
  *                        protect, discard, move workload pages; query them
  *   dj_page_fault()      from dj_trap (faults.c) on #PF
@@ -16,7 +17,9 @@
  *   PML4[511]                  the shim's image at DJ_VM_KERNEL_VIRTUAL_OFFSET + physical, 4 KiB pages with the
  *                              permissions of its sections (text R X, rodata R, data RW NX), the page below the
  *                              kernel stack left unmapped as a guard; and the local APIC's registers, uncached, at
- *                              DJ_VM_LAPIC_VIRTUAL. Global, so no CR3 load flushes them.
+ *                              DJ_VM_LAPIC_VIRTUAL; and from DJ_VM_THREAD_AREA_VIRTUAL the threads' areas (kernel
+ *                              stacks, records), mapped page by page by dj_kernel_map when a thread is first made,
+ *                              RW NX. Global, so no CR3 load flushes them.
  *   Until dj_paging_init switches, the boot page tables (boot.S) map physical 0-1 GiB at the shim's offset, and
  *   page-table pages are reached there; afterwards through the direct map.
  *
@@ -55,6 +58,7 @@
 static uint64_t phys_offset = DJ_VM_KERNEL_VIRTUAL_OFFSET;
 static uint64_t reachable_end = GIB;
 static uint64_t pml4;               /* physical */
+static uint64_t kernel_pd;          /* physical: the page directory of the shim's gigabyte (PML4 511, PDPT 510) */
 static uint64_t nx_bit;
 
 void *dj_phys_to_virt(uint64_t physical)
@@ -163,6 +167,7 @@ void dj_paging_init(uint64_t ram_end)
     uint64_t kpd = must_alloc();
     top[DJ_VM_KERNEL_PML4_INDEX] = kpdpt | kernel_flags;
     table(kpdpt)[DJ_VM_KERNEL_PDPT_INDEX] = kpd | kernel_flags;
+    kernel_pd = kpd;
     for (uint64_t v = (uint64_t)__kernel_start; v < (uint64_t)__kernel_end; v += PAGE) {
         uint64_t physical = v - DJ_VM_KERNEL_VIRTUAL_OFFSET;
         unsigned pd_index = (unsigned)((physical >> 21) & (ENTRIES - 1));
@@ -190,6 +195,24 @@ void dj_paging_init(uint64_t ram_end)
     dj_write_cr3(pml4);
     phys_offset = DJ_VM_DIRECT_MAP;
     reachable_end = ram_end;
+}
+
+long dj_kernel_map(uint64_t virtual, uint64_t physical)
+{
+    uint64_t offset = virtual - DJ_VM_KERNEL_VIRTUAL_OFFSET;
+    if (virtual < DJ_VM_THREAD_AREA_VIRTUAL || offset >= GIB || (virtual & (PAGE - 1)))
+        dj_internal_error("a shim mapping outside the thread area at", virtual);
+    uint64_t *pd = table(kernel_pd);
+    unsigned pd_index = (unsigned)((offset >> 21) & (ENTRIES - 1));
+    if (!(pd[pd_index] & DJ_PTE_PRESENT)) {
+        uint64_t page = dj_page_alloc();
+        if (!page)
+            return -LX_ENOMEM;
+        pd[pd_index] = page | DJ_PTE_PRESENT | DJ_PTE_WRITE;
+    }
+    table(pd[pd_index])[(offset >> 12) & (ENTRIES - 1)] = physical | DJ_PTE_PRESENT | DJ_PTE_WRITE | DJ_PTE_GLOBAL | nx_bit;
+    dj_invlpg(virtual);
+    return 0;
 }
 
 void dj_flush_tlb(void)

@@ -8,11 +8,13 @@
  *
  * Flow of dj_vm_main (the statuses are the process shim's, docs/protocol.md §5, plus 125)
  *   1. the PVH start info and its E820 memory map (QEMU's, so the host's): guest RAM ranges      else 120
- *   2. the image blob's size, from its header at DJ_VM_BLOB_ADDRESS; the shim's image, the block and the blob
- *      must lie in RAM; the RAM above the blob is the page pool                                 else 120/121
+ *   2. the block's size, from slot 0's header (slot size DJ_VM_SLOT_SIZE, 1 to DJ_VM_MAX_SLOTS slots), which
+ *      places the blob at the next DJ_VM_BLOB_ALIGNMENT boundary; the blob's size, from its header there; the
+ *      shim's image, the block and the blob must lie in RAM; the rest is the page pool           else 120/121/122
  *   3. the CPU: CR0, CR4 (SSE, XSAVE, global pages, SMEP, UMIP where the CPU model has them), XCR0, EFER (NX,
  *      SYSCALL), the x87/SSE reset state; GDT, TSS, IDT; STAR/LSTAR/CSTAR/SFMASK
- *   4. the final page tables (paging.c), then the PIC and COM2 (the doorbell line, docs/vm.md)
+ *   4. the final page tables (paging.c), then the PIC and COM2 (the doorbell line, docs/vm.md), and the local
+ *      APIC timer with the TSC's rate (threads.c)
  *   5. the shared block header (marshal.c)                                                      else 122
  *   6. the image blob and its configuration page (image.c, marshal.c)                            else 121
  *   7. each region reserved with its permissions; the pages that hold data get frames and the data (the rest
@@ -31,8 +33,10 @@
 _Static_assert(DJ_REGION_PERMISSION_READ == LX_PROT_READ && DJ_REGION_PERMISSION_WRITE == LX_PROT_WRITE &&
                    DJ_REGION_PERMISSION_EXECUTE == LX_PROT_EXEC,
                "region permissions are PROT_* values");
-_Static_assert(DJ_VM_BLOCK_SIZE % DJ_PAGE_SIZE == 0 && DJ_VM_BLOCK_SIZE >= DJ_BLOCK_MIN_SLOT_SIZE, "the VM keep's block is one slot");
-_Static_assert(DJ_VM_BLOCK_ADDRESS + DJ_VM_BLOCK_SIZE <= DJ_VM_BLOB_ADDRESS, "the block ends before the blob");
+_Static_assert(DJ_VM_SLOT_SIZE % DJ_PAGE_SIZE == 0 && DJ_VM_SLOT_SIZE >= DJ_BLOCK_MIN_SLOT_SIZE, "the VM keep's slots");
+_Static_assert(DJ_VM_BLOCK_ADDRESS + (uint64_t)DJ_VM_SLOT_SIZE * DJ_VM_MAX_SLOTS + DJ_VM_BLOB_ALIGNMENT <= 0x40000000,
+               "the largest block and the blob's header lie in the boot mapping (below 1 GiB)");
+_Static_assert(DJ_VM_MAX_SLOTS <= DJ_MAX_THREADS, "slots are threads");
 _Static_assert(DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET >= DJ_VM_KERNEL_LIMIT &&
                    DJ_VM_LAPIC_VIRTUAL - DJ_VM_KERNEL_VIRTUAL_OFFSET < 0x40000000,
                "the local APIC's page lies past the shim's image, in the shim's gigabyte");
@@ -298,7 +302,7 @@ static void cpu_setup(void)
              (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
     gdt[7] = base >> 32;
 
-    tss.rsp[0] = (uint64_t)dj_kernel_stack_top;
+    tss.rsp[0] = (uint64_t)dj_kernel_stack_top;     /* the first thread's; threads.c changes it at each switch */
     tss.ist[DJ_VM_IST_CRITICAL - 1] = (uint64_t)dj_critical_stack_top;
     tss.io_map_base = sizeof tss;                               /* no I/O bitmap: ring 3 has no port */
 
@@ -327,6 +331,11 @@ static void cpu_setup(void)
     dj_wrmsr(DJ_MSR_KERNEL_GS_BASE, 0);
 }
 
+void dj_vm_set_kernel_stack(uint64_t top)
+{
+    tss.rsp[0] = top;
+}
+
 /* ---- 4: the interrupt controller and the doorbell line ---- */
 
 #define APIC_TPR                0x80
@@ -350,7 +359,8 @@ static void cpu_setup(void)
 static void devices_setup(void)
 {
     /* The local APIC in virtual-wire mode: enabled, LINT0 = ExtINT so the 8259's output reaches the CPU (whatever
-       the firmware left there), everything else masked. The keep needs no APIC timer, IPI or error interrupt.
+       the firmware left there), everything else masked. The timer is threads.c's (dj_vm_timer_init); the keep needs
+       no IPI or error interrupt.
        Spurious APIC interrupts arrive on a vector whose entry just returns. */
     volatile uint32_t *apic = (volatile uint32_t *)DJ_VM_LAPIC_VIRTUAL;
     apic[APIC_SVR / 4] = APIC_SVR_ENABLE | DJ_VM_SPURIOUS_VECTOR;
@@ -418,23 +428,32 @@ void dj_vm_main(uint32_t start_info)
 {
     read_memory_map(start_info);
 
-    /* The blob's size, from its header, bounds what the shim reads of it. */
-    uint64_t blob_size;
-    const void *size_field = boot_physical(DJ_VM_BLOB_ADDRESS + DJ_IMAGE_BLOB_SIZE_OFFSET, sizeof blob_size);
-    memcpy(&blob_size, size_field, sizeof blob_size);
+    /* The block's size, from slot 0's header (the host's: checked here, and again by marshal.c), places the blob;
+       the blob's size, from its header, bounds what the shim reads of it. */
     uint64_t kernel_end = (uint64_t)__kernel_end - DJ_VM_KERNEL_VIRTUAL_OFFSET;
-    if (!in_ram(DJ_VM_KERNEL_ADDRESS, kernel_end) || !in_ram(DJ_VM_BLOCK_ADDRESS, DJ_VM_BLOCK_ADDRESS + DJ_VM_BLOCK_SIZE))
+    if (!in_ram(DJ_VM_KERNEL_ADDRESS, kernel_end) || !in_ram(DJ_VM_BLOCK_ADDRESS, DJ_VM_BLOCK_ADDRESS + DJ_VM_SLOT_SIZE))
         dj_fatal(DJ_SHIM_EXIT_BAD_ARGUMENTS, "guest RAM does not hold the shim and the shared block (too little memory)");
+    uint32_t slot_size, slot_count;
+    memcpy(&slot_size, boot_physical(DJ_VM_BLOCK_ADDRESS + DJ_BLOCK_SLOT_SIZE_OFFSET, 4), 4);
+    memcpy(&slot_count, boot_physical(DJ_VM_BLOCK_ADDRESS + DJ_BLOCK_SLOT_COUNT_OFFSET, 4), 4);
+    if (slot_size != DJ_VM_SLOT_SIZE || slot_count < 1 || slot_count > DJ_VM_MAX_SLOTS)
+        dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "shared block: the slot size is not the VM keep's, or the slot count is not 1 to 512");
+    uint64_t block_size = (uint64_t)slot_size * slot_count;
+    uint64_t blob_address = (DJ_VM_BLOCK_ADDRESS + block_size + DJ_VM_BLOB_ALIGNMENT - 1) & ~(uint64_t)(DJ_VM_BLOB_ALIGNMENT - 1);
+    if (!in_ram(DJ_VM_BLOCK_ADDRESS, DJ_VM_BLOCK_ADDRESS + block_size) || !in_ram(blob_address, blob_address + DJ_IMAGE_HEADER_SIZE))
+        dj_fatal(DJ_SHIM_EXIT_BAD_ARGUMENTS, "guest RAM does not hold the shared block and the blob (too little memory)");
+    uint64_t blob_size;
+    memcpy(&blob_size, boot_physical(blob_address + DJ_IMAGE_BLOB_SIZE_OFFSET, sizeof blob_size), sizeof blob_size);
     if (blob_size < DJ_IMAGE_HEADER_SIZE || blob_size > DJ_VM_MAX_MEMORY_SIZE ||
-        !in_ram(DJ_VM_BLOB_ADDRESS, DJ_VM_BLOB_ADDRESS + blob_size))
+        !in_ram(blob_address, blob_address + blob_size))
         dj_fatal(DJ_SHIM_EXIT_BAD_IMAGE, "image blob: its size field is below 128 bytes or runs past guest RAM");
-    uint64_t blob_end = (DJ_VM_BLOB_ADDRESS + blob_size + PAGE - 1) & ~(PAGE - 1);
+    uint64_t blob_end = (blob_address + blob_size + PAGE - 1) & ~(PAGE - 1);
 
     /* The page pool: RAM less the shim's image, the block and the blob (which joins it once loaded). */
     const struct dj_memory_range taken[3] = {
         { 0, (kernel_end + PAGE - 1) & ~(PAGE - 1) },
-        { DJ_VM_BLOCK_ADDRESS, DJ_VM_BLOCK_ADDRESS + DJ_VM_BLOCK_SIZE },
-        { DJ_VM_BLOB_ADDRESS, blob_end },
+        { DJ_VM_BLOCK_ADDRESS, DJ_VM_BLOCK_ADDRESS + block_size },
+        { blob_address, blob_end },
     };
     struct dj_memory_range pool[MAX_RAM_RANGES * 3];
     unsigned pool_count = 0;
@@ -456,13 +475,14 @@ void dj_vm_main(uint32_t start_info)
     cpu_setup();
     dj_paging_init(ram[ram_count - 1].end);
     devices_setup();
+    dj_vm_timer_init();
 
-    const char *problem = dj_channel_open(dj_phys_to_virt(DJ_VM_BLOCK_ADDRESS), DJ_VM_BLOCK_SIZE);
+    const char *problem = dj_channel_open(dj_phys_to_virt(DJ_VM_BLOCK_ADDRESS), block_size);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, problem);
     dj_vm_threads_start();
     dj_signals_init();
-    const uint8_t *blob = dj_phys_to_virt(DJ_VM_BLOB_ADDRESS);
+    const uint8_t *blob = dj_phys_to_virt(blob_address);
     problem = dj_image_check(blob, blob_size, NULL, 0, &image);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_IMAGE, problem);
@@ -473,7 +493,7 @@ void dj_vm_main(uint32_t start_info)
     dj_memory_init(&image);
     for (uint32_t i = 0; i < image.region_count; i++)
         load_region(blob, &image.regions[i]);
-    for (uint64_t page = DJ_VM_BLOB_ADDRESS; page < blob_end; page += PAGE)
+    for (uint64_t page = blob_address; page < blob_end; page += PAGE)
         dj_page_free(page);
 
     struct text ready = { .length = 0 };

@@ -6,11 +6,13 @@
  *   dj_vm_syscall_signals(frame, sigreturn)   syscall.S's slow path: after rt_sigreturn, or when a signal is
  *                                             deliverable at a syscall's return
  *   dj_vm_fault_to_handler(frame, sig, addr)  faults.c: a workload exception, to its handler if it has one
+ *   dj_vm_deliver_interrupted(frame)          faults.c, threads.c: an interrupt (the doorbell line, the timer, a
+ *                                             thread switch) came while the workload ran
  *
  * The registers are the trap frame's (struct dj_trap_frame); they are copied to and from struct dj_user_regs,
  * and the return is an iretq, so every register the handler or rt_sigreturn sets (rcx and r11 included) is
  * the one the workload gets. The FPU state is the workload's own, live in the CPU (the shim uses no vector
- * register): XSAVE writes it into the frame's image in Linux's format (struct _fpx_sw_bytes in the legacy
+ * register; threads.c swaps it per thread at each switch): XSAVE writes it into the frame's image in Linux's format (struct _fpx_sw_bytes in the legacy
  * area's software bytes: magic, sizes, components; FP_XSTATE_MAGIC2 after the area), and rt_sigreturn checks the
  * workload's image before XRSTOR takes it: MXCSR within MXCSR_MASK, xstate_bv a subset of XCR0, xcomp_bv 0 (the
  * standard format), the header's reserved bytes 0. A bad frame or image ends the keep with SIGSEGV, as Linux's
@@ -96,8 +98,7 @@ static int fpstate_acceptable(const uint8_t *image)
 
 static DJ_NORETURN void terminate(int sig)
 {
-    dj_report_exit(DJ_EXIT_SIGNAL_BASE + sig);
-    dj_vm_exit(DJ_EXIT_SIGNAL_BASE + sig);
+    dj_vm_end(DJ_EXIT_SIGNAL_BASE + sig);  /* the whole keep, as Linux's default action (threads.c) */
 }
 
 static void deliver(struct dj_trap_frame *frame)

@@ -9,12 +9,16 @@
  *   dj_enter_workload(entry, stack)   from dj_vm_main (setup.c): ring 3, once
  *
  * Flow of dj_syscall_entry
- *   1. save the user rsp, switch to the kernel stack (interrupts are off: SFMASK clears IF, and TF, DF, AC, NT,
- *      IOPL); save rcx (the user rip) and r11 (the user rflags), and the six argument registers (the Linux ABI
- *      preserves every register but rax, rcx and r11; the C callees preserve rbx, rbp, r12-r15 themselves)
+ *   1. save the user rsp in dj_user_rsp, switch to the running thread's kernel stack (dj_vm_kernel_stack_top;
+ *      interrupts are off: SFMASK clears IF, and TF, DF, AC, NT, IOPL); save rcx (the user rip) and r11 (the user
+ *      rflags), and the six argument registers (the Linux ABI preserves every register but rax, rcx and r11; the C
+ *      callees preserve rbx, rbp, r12-r15 themselves). dj_user_rsp and dj_sigreturn_requested are the running
+ *      thread's: a handler that parks the thread (a host call, a futex wait) lets others run, and threads.c saves
+ *      and restores both with the thread. clone and clone3 save the whole user context as a trap frame first and
+ *      go to threads.c's dj_vm_clone, which copies it for the child; they return by the slow path.
  *   2. the number is eax (Linux reads the low 32 bits too). Below DJ_KEEP_TABLE_COUNT, dj_keep_table gives a
- *      handler for what concerns only the keep (memory, the FS base, exit, the emulated signal state,
- *      getrandom); every other number, and those without a handler, go to dj_marshal_syscall (marshal.c), which
+ *      handler for what concerns only the keep (memory, the FS base, exit, the threads' ids, futex, the emulated
+ *      signal state, getrandom); every other number, and those without a handler, go to dj_marshal_syscall (marshal.c), which
  *      sends it to the host through the shared block.
  *   3. restore, switch back to the user stack, `sysretq` (rcx, r11 as Linux leaves them: the return address and
  *      the flags). When a workload signal is deliverable, or the call was rt_sigreturn, the slow path instead
@@ -25,12 +29,18 @@
  *
  * Labels: .L<function>_<what>; dj_keep_<syscall> for the handlers in this file.
  *
+ * Data: dj_user_rsp (the user rsp during a syscall) and dj_sigreturn_requested belong to the running thread;
+ *   threads.c swaps them at each switch.
+ *
  * Untrusted inputs: the workload's registers (number, arguments, rsp). rsp is never dereferenced here.
  *
  * Register contracts
  *   dj_syscall_entry: the CPU's SYSCALL state: rax = number, rdi, rsi, rdx, r10, r8, r9 = arguments, rcx = user
  *     rip, r11 = user rflags, rsp = user rsp, CS/SS = kernel. Out (at the user's next instruction): rax = result,
  *     rcx = user rip, r11 = user rflags, every other register as it was.
+ *   clone, clone3 (.Ldj_syscall_entry_clone): the CPU's SYSCALL state as above; dj_vm_clone(frame) gets the whole
+ *     user context as a struct dj_trap_frame (rax = the number) and leaves the result in its rax; the parent leaves
+ *     by iretq, the child later from dj_vm_thread_entry (switch.S) with a copy of the frame.
  *   dj_keep_table handlers: System V with the syscall's arguments in rdi, rsi, rdx, rcx (the syscall's r10), r8,
  *     r9; result in rax; rsp 16-byte aligned at the call.
  *   dj_enter_workload: rdi = entry, rsi = initial stack pointer. At the workload's entry: rsp = stack, every
@@ -42,19 +52,20 @@
 #include "vm.h"
 
     .bss
-dj_sigreturn_requested:                     /* set by rt_sigreturn, taken by the slow path */
+/* The running thread's: threads.c saves both in the thread's record when it switches away, and puts them back. */
+DATA(dj_sigreturn_requested)                /* set by rt_sigreturn, taken by the slow path */
     .skip   1
     .balign 8
-dj_user_rsp:
-    .skip   8
-dj_clear_child_tid:
-    .skip   8
-dj_robust_list:
+DATA(dj_user_rsp)
     .skip   8
 
 FUNC(dj_syscall_entry)
     mov     [rip + dj_user_rsp], rsp
-    lea     rsp, [rip + dj_kernel_stack_top]
+    mov     rsp, [rip + dj_vm_kernel_stack_top]
+    cmp     eax, LX_NR_CLONE
+    je      .Ldj_syscall_entry_clone
+    cmp     eax, LX_NR_CLONE3
+    je      .Ldj_syscall_entry_clone
     push    rcx
     push    r11
     push    rdi
@@ -140,6 +151,26 @@ FUNC(dj_syscall_entry)
     add     rsp, 16                         /* vector, error code */
     iretq
 
+/* clone, clone3: the child starts from a copy of the whole user context, so it is saved as a trap frame first
+   (as on the slow path); threads.c writes the result into the frame's rax, and the return is the slow path's. */
+.Ldj_syscall_entry_clone:
+    push    DJ_VM_USER_DS                   /* ss */
+    push    qword ptr [rip + dj_user_rsp]   /* rsp */
+    push    r11                             /* rflags */
+    push    DJ_VM_USER_CS                   /* cs */
+    push    rcx                             /* rip */
+    push    0                               /* error code */
+    push    DJ_VM_SYSCALL_FRAME_VECTOR      /* vector: "a syscall" */
+    DJ_PUSH_TRAP_REGISTERS                  /* rax = the number */
+    mov     rdi, rsp
+    call    dj_vm_clone
+    mov     rdi, rsp
+    xor     esi, esi
+    call    dj_vm_syscall_signals
+    DJ_POP_TRAP_REGISTERS
+    add     rsp, 16                         /* vector, error code */
+    iretq
+
 .Ldj_syscall_entry_noncanonical:
     /* Unreachable with the layouts the shim accepts (every mapping ends at or below 0x7FFFFFFFF000); kept so
        that no workload can make sysretq fault in ring 0 on its own stack. */
@@ -185,15 +216,6 @@ FUNC(dj_enter_workload)
     iretq
 END(dj_enter_workload)
 
-/* exit, exit_group (edi = status): tell the host, wait for its reply, end the keep. Never returns. */
-LOCAL_FUNC(dj_keep_exit)
-    push    rbx                             /* alignment; rbx is ours from here on */
-    mov     ebx, edi
-    call    dj_report_exit
-    mov     edi, ebx
-    call    dj_vm_exit
-END(dj_keep_exit)
-
 /* arch_prctl (edi = code, rsi = address): the FS base, which libc's TLS needs, is an MSR here. As Linux: an
    address outside the user half is EPERM. ARCH_GET_FS writes through dj_user_write (checked, with a fixup). */
 LOCAL_FUNC(dj_keep_arch_prctl)
@@ -231,27 +253,6 @@ LOCAL_FUNC(dj_keep_arch_prctl)
     add     rsp, 8
     ret
 END(dj_keep_arch_prctl)
-
-/* set_tid_address (rdi = clear_child_tid): remembered (a single-threaded keep never uses it). The result is the
-   keep's process id, 1, which libc caches as its tid: the same value getpid() and gettid() return (the core
-   handler set). */
-LOCAL_FUNC(dj_keep_set_tid_address)
-    mov     [rip + dj_clear_child_tid], rdi
-    mov     eax, LX_KEEP_PROCESS_ID
-    ret
-END(dj_keep_set_tid_address)
-
-/* set_robust_list (rdi = head, rsi = length): accepted, as Linux does, when the length is right. */
-LOCAL_FUNC(dj_keep_set_robust_list)
-    cmp     rsi, LX_ROBUST_LIST_HEAD_SIZE
-    jne     .Ldj_keep_set_robust_list_bad
-    mov     [rip + dj_robust_list], rdi
-    xor     eax, eax
-    ret
-.Ldj_keep_set_robust_list_bad:
-    mov     rax, -LX_EINVAL
-    ret
-END(dj_keep_set_robust_list)
 
 /* rt_sigreturn: carried out on the return path, which has the whole user context (signal.c). */
 LOCAL_FUNC(dj_keep_rt_sigreturn)
@@ -292,7 +293,7 @@ dj_keep_table:
     KEEP    LX_NR_MREMAP, dj_sys_mremap
     KEEP    LX_NR_MADVISE, dj_sys_madvise
     KEEP    LX_NR_PAUSE, dj_sys_pause
-    KEEP    LX_NR_EXIT, dj_keep_exit
+    KEEP    LX_NR_EXIT, dj_vm_sys_exit
     KEEP    LX_NR_KILL, dj_sys_kill
     KEEP    LX_NR_RT_SIGPENDING, dj_sys_rt_sigpending
     KEEP    LX_NR_RT_SIGTIMEDWAIT, dj_sys_rt_sigtimedwait
@@ -302,10 +303,10 @@ dj_keep_table:
     KEEP    LX_NR_GETTID, dj_sys_gettid
     KEEP    LX_NR_TKILL, dj_sys_tkill
     KEEP    LX_NR_FUTEX, dj_sys_futex
-    KEEP    LX_NR_SET_TID_ADDRESS, dj_keep_set_tid_address
-    KEEP    LX_NR_EXIT_GROUP, dj_keep_exit
+    KEEP    LX_NR_SET_TID_ADDRESS, dj_vm_sys_set_tid_address
+    KEEP    LX_NR_EXIT_GROUP, dj_vm_sys_exit_group
     KEEP    LX_NR_TGKILL, dj_sys_tgkill
-    KEEP    LX_NR_SET_ROBUST_LIST, dj_keep_set_robust_list
+    KEEP    LX_NR_SET_ROBUST_LIST, dj_vm_sys_set_robust_list
     KEEP    LX_NR_GETRANDOM, dj_sys_getrandom
     KEEP    LX_NR_RSEQ, dj_keep_rseq
     .fill   DJ_KEEP_TABLE_COUNT - (. - dj_keep_table) / 4, 4, 0

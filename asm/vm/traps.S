@@ -1,5 +1,6 @@
 /*
- * asm/vm/traps.S -- the entry of every interrupt vector the shim handles: the 32 exceptions and the 16 PIC lines.
+ * asm/vm/traps.S -- the entry of every interrupt vector the shim handles: the 32 exceptions, the 16 PIC lines and
+ * the local APIC timer.
  *
  * Entry points
  *   dj_trap_stubs[0 .. DJ_VM_IDT_ENTRIES)   the address of each vector's entry; setup.c builds the IDT from it
@@ -13,8 +14,12 @@
  *   NMI (2): nothing to do in a keep; returns at once (it runs on the critical stack, IST 1).
  *   the doorbell line (COM2, vector DJ_VM_DOORBELL_VECTOR): the common path, then dj_trap (faults.c) reads and
  *     drops the bytes the host sent (at most 16, so that a flooding host cannot hold the shim here) and
- *     acknowledges the PIC. It ends the `hlt` in dj_doorbell_ring_wait (doorbell.S) and in a wait for a signal
- *     (futex.c); when it interrupted the workload, a signal the host forwarded is delivered from its frame.
+ *     acknowledges the PIC, then threads.c unparks every thread whose slot has its reply (and, when the host
+ *     forwarded a signal, every thread waiting for one). It ends the idle `hlt` of the scheduler (threads.c); when
+ *     it interrupted the workload, the thread may yield to one it woke, and a signal is delivered from its frame.
+ *   the timer (vector DJ_VM_TIMER_VECTOR, the local APIC's): the common path; threads.c ends timed waits that ran
+ *     out and, when it interrupted the workload while another thread is runnable, switches threads (preemption).
+ *     A thread switched away here resumes later from this very frame, on its own kernel stack.
  *   any other PIC line (masked; only a spurious IRQ 7 or 15 can arrive): acknowledges and returns.
  *
  * Labels: .L<function>_<what>; the stubs are .Ltrap_<n>.
@@ -105,6 +110,13 @@
     push    DJ_VM_DOORBELL_VECTOR
     jmp     .Ltrap_common
 
+/* The local APIC timer: through the common path, as the doorbell line (faults.c acknowledges it). */
+    .balign 16
+.Ltrap_timer:
+    push    0
+    push    DJ_VM_TIMER_VECTOR
+    jmp     .Ltrap_common
+
 /* A masked PIC line (a spurious IRQ 7 or 15): acknowledge both controllers, return. An end-of-interrupt with no
    line in service changes nothing. */
     .balign 16
@@ -127,10 +139,11 @@ DATA(dj_trap_stubs)
     .quad   .Ltrap_pic_other, .Ltrap_pic_other, .Ltrap_pic_other, .Ltrap_pic_other
     .quad   .Ltrap_pic_other, .Ltrap_pic_other, .Ltrap_pic_other, .Ltrap_pic_other
     .quad   .Ltrap_pic_other, .Ltrap_pic_other, .Ltrap_pic_other, .Ltrap_pic_other
+    .quad   .Ltrap_timer
 dj_trap_stubs_end:
     .if (dj_trap_stubs_end - dj_trap_stubs) != DJ_VM_IDT_ENTRIES * 8
     .error "dj_trap_stubs: one entry per vector below DJ_VM_IDT_ENTRIES"
     .endif
-    .if DJ_VM_DOORBELL_VECTOR != 0x23
-    .error "dj_trap_stubs: the doorbell entry is at index 0x23"
+    .if DJ_VM_DOORBELL_VECTOR != 0x23 || DJ_VM_TIMER_VECTOR != 0x30
+    .error "dj_trap_stubs: the doorbell entry is at index 0x23, the timer's at 0x30"
     .endif

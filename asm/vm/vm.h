@@ -23,8 +23,10 @@
 #define DJ_VM_KERNEL_ADDRESS                 0x100000             /* Guest-physical address where QEMU loads the shim (1 MiB). */
 #define DJ_VM_KERNEL_LIMIT                   0x1000000            /* The shim's image ends below this guest-physical address (16 MiB). */
 #define DJ_VM_BLOCK_ADDRESS                  0x1000000            /* Guest-physical address of the shared block (16 MiB), offset 0x1000000 of the RAM file. */
-#define DJ_VM_BLOCK_SIZE                     0x201000             /* The shared block's size, one slot of 2 MiB + 4 KiB. */
-#define DJ_VM_BLOB_ADDRESS                   0x1400000            /* Guest-physical address of the keep image blob (20 MiB), written by the host before boot. */
+#define DJ_VM_SLOT_SIZE                      0x101000             /* The size of each slot of the shared block (1 MiB + 4 KiB); the block is slot count x this. */
+#define DJ_VM_MAX_SLOTS                      512                  /* The most slots (so threads) a VM keep's block has; the blob must stay below 1 GiB. */
+#define DJ_VM_BLOB_ALIGNMENT                 0x200000             /* The keep image blob starts at the first multiple of this (2 MiB) after the block. */
+#define DJ_VM_THREAD_MEMORY_SIZE             0x31000              /* Guest RAM the host adds per slot: a thread's kernel stack, record, XSAVE area, scratch. */
 #define DJ_VM_MIN_MEMORY_SIZE                0x4000000            /* The least guest RAM the host gives a keep (64 MiB). */
 #define DJ_VM_MAX_MEMORY_SIZE                0x8000000000         /* The most guest RAM the shim maps (512 GiB: one PML4 entry of direct map). */
 #define DJ_VM_CONSOLE_PORT                   0x3F8                /* COM1: boot and fatal messages, one line each, to the host. */
@@ -44,6 +46,16 @@
 #define DJ_VM_KERNEL_PML4_INDEX              511
 #define DJ_VM_KERNEL_PDPT_INDEX              510
 #define DJ_VM_LAPIC_VIRTUAL                  0xFFFFFFFF81000000   /* the local APIC's registers: past the shim's image (DJ_VM_KERNEL_LIMIT) */
+#define DJ_VM_THREAD_AREA_VIRTUAL            0xFFFFFFFF90000000   /* thread k's area (k >= 1) at this + k x DJ_VM_THREAD_AREA_STRIDE, mapped at its first clone */
+#define DJ_VM_THREAD_AREA_STRIDE             0x40000              /* 256 KiB per thread: guard, kernel stack, record, XSAVE area, iovec scratch, guard */
+#define DJ_VM_THREAD_STACK_OFFSET            0x1000               /* below it: an unmapped guard page */
+#define DJ_VM_THREAD_STACK_SIZE              0x10000              /* 64 KiB, as the first thread's */
+#define DJ_VM_THREAD_RECORD_OFFSET           0x11000              /* struct dj_vm_thread */
+#define DJ_VM_THREAD_RECORD_SIZE             0x3000
+#define DJ_VM_THREAD_XSAVE_OFFSET            0x14000              /* the thread's FPU/XSAVE image while it does not run */
+#define DJ_VM_THREAD_XSAVE_SIZE              0x4000
+#define DJ_VM_THREAD_IOVECS_OFFSET           0x18000              /* marshal.c's iovec scratch: 6 x 1024 x 16 bytes */
+#define DJ_VM_THREAD_MAPPED_SIZE             0x30000              /* mapped from DJ_VM_THREAD_STACK_OFFSET - 0x1000 on; the rest is a guard */
 
 /* GDT selectors. SYSCALL loads CS = STAR[47:32], SS = +8; SYSRET (64-bit) loads CS = STAR[63:48] + 16, SS = +8. */
 #define DJ_VM_KERNEL_CS                      0x08
@@ -58,13 +70,19 @@
 #define DJ_VM_IRQ_BASE                       0x20
 #define DJ_VM_DOORBELL_VECTOR                0x23                 /* DJ_VM_IRQ_BASE + DJ_VM_DOORBELL_IRQ */
 #define DJ_VM_SPURIOUS_VECTOR                0x2F                 /* the local APIC's spurious vector (low nibble 0xF); its entry only returns */
-#define DJ_VM_IDT_ENTRIES                    0x30                 /* exceptions 0-31 and the 16 PIC lines; a user `int n` for any other n gets #GP */
+#define DJ_VM_TIMER_VECTOR                   0x30                 /* the local APIC timer: preemption slices and timed waits (threads.c) */
+#define DJ_VM_IDT_ENTRIES                    0x31                 /* exceptions 0-31, the 16 PIC lines and the timer; a user `int n` for any other n gets #GP */
 #define DJ_VM_IST_CRITICAL                   1                    /* IST slot for NMI, #DF, #MC: a stack of their own */
 
 /* How long the shim spins on the doorbell before it halts: the time a proxied syscall usually takes here (a
    1 MiB read or write, the host's handler included), so that the host's answer rarely needs the slower wake-up
    through COM2's interrupt. TSC ticks: 500 µs at 2.5 GHz. */
 #define DJ_VM_SPIN_TSC_TICKS                 1250000
+/* The same spin while other threads are runnable: shorter, so that a slow call gives the vCPU to them soon. */
+#define DJ_VM_SPIN_BUSY_TSC_TICKS            125000
+/* A thread's time slice when others are runnable: the local APIC timer counts nanoseconds under QEMU and KVM
+   (their APIC bus runs at 1 GHz); threads.c calibrates the TSC against it at boot. */
+#define DJ_VM_SLICE_NS                       10000000
 
 /* Stacks (in the shim's .bss). */
 #define DJ_VM_KERNEL_STACK_SIZE              0x10000              /* syscalls, exceptions and interrupts from ring 3 */
@@ -130,6 +148,7 @@
 
 /* Linux ABI values only the VM shim uses (checked by asm/vm/tests/linux_check.c). */
 #define LX_NR_GETRANDOM                      318
+#define LX_NR_CLOCK_GETTIME                  228
 #define LX_GRND_NONBLOCK                     0x1
 #define LX_GRND_RANDOM                       0x2
 #define LX_GRND_INSECURE                     0x4
@@ -243,7 +262,7 @@ void dj_syscall_entry(void);
 void dj_syscall_entry_compat(void);
 DJ_NORETURN void dj_enter_workload(uint64_t entry, uint64_t stack);
 
-/* ---- futex.c: one thread's futex, served in the keep ---- */
+/* ---- futex.c: the futex, served in the keep ---- */
 long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);
 long dj_sys_sched_yield(void);
 
@@ -291,6 +310,7 @@ int dj_user_none_mapped(uint64_t start, uint64_t end);
    workload's fault, -1 when no page was left. `error_code` is the CPU's #PF error code. */
 int dj_page_fault(uint64_t address, uint64_t error_code);
 void dj_flush_tlb(void);
+long dj_kernel_map(uint64_t virtual, uint64_t physical);   /* one RW NX page in the thread area; 0 or -ENOMEM */
 
 /* ---- memory.c ---- */
 void dj_memory_init(const struct dj_image *image);
@@ -308,8 +328,70 @@ void dj_trap(struct dj_trap_frame *frame);
 /* ---- random.c ---- */
 long dj_sys_getrandom(uint64_t buffer, uint64_t length, uint64_t flags);
 
-/* ---- threads.c: the first (and, today, only) thread's record and slot ---- */
-void dj_vm_threads_start(void);
+/* ---- threads.c: the keep's threads on the one vCPU, and their scheduler ---- */
+
+enum dj_vm_thread_state { DJ_VM_FREE, DJ_VM_EMBRYO, DJ_VM_RUNNING, DJ_VM_RUNNABLE, DJ_VM_PARKED, DJ_VM_DEAD };
+enum dj_vm_wait { DJ_VM_WAIT_NONE, DJ_VM_WAIT_HOST, DJ_VM_WAIT_FUTEX, DJ_VM_WAIT_SIGNAL };
+
+/* A guest thread: the common record first (dj_thread_self() is a cast of the running one), then what the
+   scheduler saves while the thread does not run, its futex wait, and its run-queue link. */
+struct dj_vm_thread {
+    struct dj_thread common;
+    uint64_t kernel_rsp;            /* saved by dj_vm_switch while the thread does not run */
+    uint64_t stack_top;             /* TSS.RSP0 and the syscall entry's stack while it runs */
+    uint64_t fs_base;               /* FS_BASE while it does not run */
+    uint64_t user_rsp;              /* syscall.S's dj_user_rsp while it does not run */
+    uint8_t *xsave;                 /* its FPU/XSAVE image while it does not run (64-byte aligned) */
+    int state;                      /* enum dj_vm_thread_state */
+    int wait;                       /* enum dj_vm_wait, while PARKED */
+    uint64_t deadline;              /* TSC at which a timed park ends, 0 for none */
+    volatile uint8_t *wait_slot;    /* DJ_VM_WAIT_HOST: the slot whose doorbell it waits on */
+    struct dj_vm_thread *run_next;  /* run queue */
+    uint64_t futex_address;         /* futex.c: the word it waits on while futex_queued */
+    uint32_t futex_bitset;
+    int futex_queued;
+    struct dj_vm_thread *futex_next;
+    uint64_t shim_window;           /* memory.c: a shim buffer the host may fill during one shim-made call, or 0 */
+    uint8_t sigreturn;              /* syscall.S's dj_sigreturn_requested while it does not run */
+};
+
+extern struct dj_vm_thread *dj_vm_current;   /* the running thread */
+extern int dj_vm_exiting;                    /* the keep is ending: no other thread runs again */
+extern uint64_t dj_vm_kernel_stack_top;      /* the running thread's kernel stack top (syscall.S) */
+
+void dj_vm_threads_start(void);               /* dj_vm_main: the first thread, on slot 0 */
+void dj_vm_timer_init(void);                  /* dj_vm_main: the local APIC timer, and the TSC's rate */
+uint64_t dj_vm_now(void);                     /* TSC */
+uint64_t dj_vm_ns_to_ticks(uint64_t ns);      /* a duration in TSC ticks, saturating */
+/* Parks the running thread (interrupts off) until dj_vm_unpark, or its TSC deadline (0: none) has passed. The
+   caller re-checks its condition: a park may end early. */
+void dj_vm_park(int wait, uint64_t deadline);
+void dj_vm_unpark(struct dj_vm_thread *t);
+void dj_vm_yield(void);                       /* lets every runnable thread run first */
+/* Each thread: `visit` on every record in use (not FREE). */
+void dj_vm_threads_each(void (*visit)(struct dj_vm_thread *t, void *context), void *context);
+void dj_vm_timer_interrupt(struct dj_trap_frame *frame);
+void dj_vm_doorbell_interrupt(struct dj_trap_frame *frame);
+void dj_vm_clone(struct dj_trap_frame *frame);               /* clone, clone3 (syscall.S): result in frame->rax */
+DJ_NORETURN void dj_vm_sys_exit(uint64_t status);
+DJ_NORETURN void dj_vm_sys_exit_group(uint64_t status);
+long dj_vm_sys_set_tid_address(uint64_t address);
+long dj_vm_sys_set_robust_list(uint64_t head, uint64_t length);
+DJ_NORETURN void dj_vm_end(int status);       /* an EXIT item with status, then isa-debug-exit; no other thread runs */
+
+/* ---- switch.S ---- */
+void dj_vm_switch(uint64_t *save_rsp, uint64_t load_rsp);   /* callee-saved registers and rsp */
+void dj_vm_thread_entry(void);                /* a new thread's first return: its trap frame, iretq */
+
+/* ---- doorbell.S ---- */
+void dj_vm_doorbell_ring(volatile uint8_t *slot);             /* doorbell := REQUEST; a byte if the host sleeps */
+int dj_vm_doorbell_spin(volatile uint8_t *slot, uint64_t ticks);  /* 1 once the doorbell is not REQUEST */
+
+/* ---- futex.c ---- */
+long dj_vm_futex_wake(uint64_t address, int32_t count, uint32_t bitset);
+
+/* ---- setup.c ---- */
+void dj_vm_set_kernel_stack(uint64_t top);    /* TSS.RSP0 */
 
 #endif /* __ASSEMBLER__ */
 #endif /* DJ_VM_H */

@@ -55,7 +55,7 @@ internal static class ShimServedSyscalls
         new(25, "mremap", ServedIn.Both, false),
         new(28, "madvise", ServedIn.Both, false),
         new(34, "pause", ServedIn.Both, false),
-        new(56, "clone", ServedIn.Process, false),
+        new(56, "clone", ServedIn.Both, false),
         new(60, "exit", ServedIn.Both, false),
         new(62, "kill", ServedIn.Both, false),
         new(127, "rt_sigpending", ServedIn.Both, false),
@@ -72,7 +72,7 @@ internal static class ShimServedSyscalls
         new(273, "set_robust_list", ServedIn.Both, false),
         new(318, "getrandom", ServedIn.Vm, true),
         new(334, "rseq", ServedIn.Both, false),
-        new(435, "clone3", ServedIn.Process, false),
+        new(435, "clone3", ServedIn.Both, false),
     ];
 
     /// <summary>The served syscall that a handler set may not declare, or <see langword="null"/> when <paramref name="number"/> is free.</summary>

@@ -20,6 +20,7 @@
 #define SAME(a, b) _Static_assert((unsigned long long)(a) == (unsigned long long)(b), #a " != " #b)
 
 SAME(LX_NR_GETRANDOM, __NR_getrandom);
+SAME(LX_NR_CLOCK_GETTIME, __NR_clock_gettime);
 SAME(LX_GRND_NONBLOCK, GRND_NONBLOCK);
 SAME(LX_GRND_RANDOM, GRND_RANDOM);
 SAME(LX_GRND_INSECURE, GRND_INSECURE);

@@ -8,7 +8,7 @@ namespace Donjon.Backends.Vm;
 /// The guest's RAM: a memfd (tmpfs memory that never has a name, so nothing is left behind on any path) that QEMU
 /// maps as <c>memory-backend-file,share=on</c>. Before boot the host writes the image blob into it; the host then
 /// maps only the shared block's window of it (<see cref="VmLayout.BlockAddress"/>), never the rest of the guest.
-/// This file and <see cref="SerialDoorbellPort"/> hold the plugin's raw-memory code.
+/// This file, <see cref="SerialDoorbellLine"/> and <see cref="SerialDoorbellPort"/> hold the plugin's raw-memory code.
 /// </summary>
 /// <remarks>Everything in the window is untrusted: the guest may change it at any moment.</remarks>
 internal sealed unsafe class GuestMemory : MemoryManager<byte>
@@ -19,6 +19,7 @@ internal sealed unsafe class GuestMemory : MemoryManager<byte>
     private const int MapShared = 1;
 
     private byte* _block;
+    private int _blockSize;
 
     private GuestMemory(int descriptor, ulong size)
     {
@@ -79,16 +80,25 @@ internal sealed unsafe class GuestMemory : MemoryManager<byte>
         }
     }
 
-    /// <summary>Maps the shared block's window, read-write and shared with the guest.</summary>
-    public void MapBlock()
+    /// <summary>The size of the shared block's window, 0 before <see cref="MapBlock"/>.</summary>
+    public int BlockSize => _blockSize;
+
+    /// <summary>Maps the shared block's window (<paramref name="blockSize"/> bytes), read-write and shared with the guest.</summary>
+    public void MapBlock(int blockSize)
     {
-        nint address = Libc.Mmap(0, VmLayout.BlockSize, ProtRead | ProtWrite, MapShared, Descriptor, (long)VmLayout.BlockAddress);
+        if (blockSize <= 0 || VmLayout.BlockAddress + (ulong)blockSize > Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(blockSize), $"a block of {blockSize} bytes does not fit in {Size} bytes of guest RAM");
+        }
+
+        nint address = Libc.Mmap(0, (nuint)blockSize, ProtRead | ProtWrite, MapShared, Descriptor, (long)VmLayout.BlockAddress);
         if (address == -1)
         {
             throw new IOException($"mapping the shared block of the guest RAM failed: errno {Marshal.GetLastPInvokeError()}");
         }
 
         _block = (byte*)address;
+        _blockSize = blockSize;
     }
 
     /// <summary>Closes the memfd once QEMU has its own descriptor; the mapping stays.</summary>
@@ -105,11 +115,11 @@ internal sealed unsafe class GuestMemory : MemoryManager<byte>
     public void Dispose() => ((IDisposable)this).Dispose();
 
     // SAFETY: the span covers exactly the mapping made in MapBlock, which stays mapped until Dispose.
-    public override Span<byte> GetSpan() => _block == null ? throw new ObjectDisposedException(nameof(GuestMemory)) : new Span<byte>(_block, VmLayout.BlockSize);
+    public override Span<byte> GetSpan() => _block == null ? throw new ObjectDisposedException(nameof(GuestMemory)) : new Span<byte>(_block, _blockSize);
 
     public override MemoryHandle Pin(int elementIndex = 0) =>
         // SAFETY: the mapping never moves; the index is checked against its size.
-        (uint)elementIndex > (uint)VmLayout.BlockSize ? throw new ArgumentOutOfRangeException(nameof(elementIndex)) : new MemoryHandle(_block + elementIndex);
+        (uint)elementIndex > (uint)_blockSize ? throw new ArgumentOutOfRangeException(nameof(elementIndex)) : new MemoryHandle(_block + elementIndex);
 
     public override void Unpin()
     {
@@ -120,7 +130,7 @@ internal sealed unsafe class GuestMemory : MemoryManager<byte>
         CloseDescriptor();
         if (_block != null)
         {
-            Libc.Munmap((nint)_block, VmLayout.BlockSize);
+            Libc.Munmap((nint)_block, (nuint)_blockSize);
             _block = null;
         }
     }

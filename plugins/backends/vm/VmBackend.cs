@@ -106,7 +106,7 @@ public sealed class VmBackend : IBackend
 
         try
         {
-            return await _start.ExecuteAsync(token => StartOnceAsync(qemu.Path!, arguments, blob, ramSize, token), cancellationToken).ConfigureAwait(false);
+            return await _start.ExecuteAsync(token => StartOnceAsync(qemu.Path!, arguments, blob, ramSize, SlotCount(image), token), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutRejectedException)
         {
@@ -119,17 +119,18 @@ public sealed class VmBackend : IBackend
     }
 
     /// <summary>One attempt: guest RAM with the blob and the block header, QEMU, and the guest's handshake.</summary>
-    private async ValueTask<IKeep> StartOnceAsync(string qemuPath, IReadOnlyList<string> arguments, byte[] blob, ulong ramSize, CancellationToken cancellationToken)
+    private async ValueTask<IKeep> StartOnceAsync(string qemuPath, IReadOnlyList<string> arguments, byte[] blob, ulong ramSize, int slotCount, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         GuestMemory memory = GuestMemory.Create(ramSize);
         VmKeep keep;
         try
         {
-            memory.Write(VmLayout.BlobAddress, blob);
-            memory.MapBlock();
-            SharedBlock.Initialize(memory.Memory, VmLayout.BlockSize, 1);    // one slot: the VM keep is single-threaded for now
-            keep = VmKeep.Start(_execPath, qemuPath, arguments, memory, _logger);
+            // One slot per thread the workload may have; guest RAM is sparse, so unused slots cost nothing.
+            memory.Write(VmLayout.BlobAddress(slotCount), blob);
+            memory.MapBlock(VmLayout.BlockSize(slotCount));
+            SharedBlock.Initialize(memory.Memory, VmLayout.SlotSize, slotCount);
+            keep = VmKeep.Start(_execPath, qemuPath, arguments, memory, slotCount, _logger);
         }
         catch
         {
@@ -169,19 +170,29 @@ public sealed class VmBackend : IBackend
     }
 
     /// <summary>
-    /// The guest RAM: the shim's fixed area up to the blob, the blob, then room for everything the workload may
-    /// have mapped at once (its image, its stack, the memory limit), the page tables for it (1/512), and 16 MiB for
-    /// the shim's own tables. The file is sparse: only the pages the guest touches cost host memory.
+    /// The block's slots: one per thread the workload may have (the configuration page's max threads), at most
+    /// <see cref="VmLayout.MaxSlots"/>; the shim refuses a thread beyond them with <c>EAGAIN</c>.
+    /// </summary>
+    internal static int SlotCount(KeepImage image) =>
+        Math.Min(SharedBlock.ReadMaxThreads(image.Configuration.Span), VmLayout.MaxSlots);
+
+    /// <summary>
+    /// The guest RAM: the shim's fixed area, the block (one slot per thread) up to the blob, the blob, then room for
+    /// everything the workload may have mapped at once (its image, its stack, the memory limit), the page tables for
+    /// it (1/512), each thread's kernel area, and 16 MiB for the shim's own tables. The file is sparse: only the pages
+    /// the guest touches cost host memory.
     /// </summary>
     internal static ulong RamSize(KeepImage image, ulong blobSize)
     {
+        int slots = SlotCount(image);
         ulong mapped = image.Layout.HeapMaxSize + image.Stack.Size;
         foreach (SegmentMapping segment in image.Segments)
         {
             mapped += segment.Size;
         }
 
-        ulong size = VmLayout.BlobAddress + AlignUp(blobSize, TwoMebibytes) + mapped + (mapped / 512) + (16 * Mebibyte);
+        ulong size = VmLayout.BlobAddress(slots) + AlignUp(blobSize, TwoMebibytes) + mapped + (mapped / 512) +
+            ((ulong)slots * VmLayout.ThreadMemorySize) + (16 * Mebibyte);
         size = Math.Max(AlignUp(size, TwoMebibytes), VmLayout.MinMemorySize);
         if (size > VmLayout.MaxMemorySize)
         {

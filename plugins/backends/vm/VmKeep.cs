@@ -9,8 +9,12 @@ namespace Donjon.Backends.Vm;
 
 /// <summary>
 /// A running VM keep: the QEMU process, the guest RAM with the host's window on the shared block, the host's ends of
-/// COM1 (console) and COM2 (doorbell), and the threads that spawned QEMU and read its output.
+/// COM1 (console) and COM2 (doorbell), and the threads that spawned QEMU and read its output and the doorbell line.
 /// </summary>
+/// <remarks>
+/// The block has one slot per keep thread; every slot's port shares the one doorbell line (<see cref="SerialDoorbellLine"/>),
+/// whose reader demultiplexes: a byte from the guest wakes every slot that sleeps, and each looks at its own doorbell.
+/// </remarks>
 /// <remarks>
 /// No QEMU outlives Donjon: it is spawned through donjon-vm-exec, which asks for <c>SIGKILL</c> when its parent thread
 /// dies (<c>PR_SET_PDEATHSIG</c>, kept across exec), and that parent is the keeper thread, which lives exactly as long
@@ -18,7 +22,7 @@ namespace Donjon.Backends.Vm;
 /// QEMU); every end of the keep kills that whole group before QEMU is reaped. Disposal kills QEMU and waits for it.
 /// The guest RAM is a memfd: it disappears with the last process that holds it, so no file is ever left behind.
 /// </remarks>
-internal sealed class VmKeep : IInterruptibleKeep
+internal sealed class VmKeep : IInterruptibleKeep, IThreadedKeep
 {
     /// <summary>The line the guest prints on COM1 just before it enters the workload (setup.c).</summary>
     public const string ReadyLine = "donjon-vm: ready";
@@ -31,7 +35,7 @@ internal sealed class VmKeep : IInterruptibleKeep
     private const int QemuLinesKept = 12;
 
     private readonly GuestMemory _memory;
-    private readonly SerialDoorbellPort _port;
+    private readonly SerialDoorbellLine _line;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<KeepExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,17 +49,26 @@ internal sealed class VmKeep : IInterruptibleKeep
     private int _disposed;
     private bool _reaped;
 
-    private VmKeep(GuestMemory memory, int console, int doorbell, int qemuErrors, ILogger logger)
+    private VmKeep(GuestMemory memory, int slotCount, int console, int doorbell, int qemuErrors, ILogger logger)
     {
         _memory = memory;
         _console = console;
         _doorbell = doorbell;
         _qemuErrors = qemuErrors;
         _logger = logger;
-        _port = new SerialDoorbellPort(memory, doorbell);
+        _line = new SerialDoorbellLine(memory, doorbell, slotCount, VmLayout.SlotSize);
     }
 
-    public ISyscallPort Port => _port;
+    public ISyscallPort Port => _line.Ports[0];
+
+    public int SlotCount => _line.Ports.Count;
+
+    public ISyscallPort GetSlotPort(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, _line.Ports.Count);
+        return _line.Ports[slot];
+    }
 
     public Task<KeepExit> Exit => _exit.Task;
 
@@ -82,13 +95,14 @@ internal sealed class VmKeep : IInterruptibleKeep
     /// <param name="qemuPath">qemu-system-x86_64.</param>
     /// <param name="arguments">QEMU's arguments (<see cref="QemuLauncher.Arguments"/>).</param>
     /// <param name="memory">The guest RAM, with the blob written and the block initialized.</param>
+    /// <param name="slotCount">The block's slots (<see cref="VmLayout.SlotSize"/> each).</param>
     /// <param name="logger">Where QEMU's own messages go (debug).</param>
-    public static VmKeep Start(string execPath, string qemuPath, IReadOnlyList<string> arguments, GuestMemory memory, ILogger logger)
+    public static VmKeep Start(string execPath, string qemuPath, IReadOnlyList<string> arguments, GuestMemory memory, int slotCount, ILogger logger)
     {
         (int consoleHost, int consoleQemu) = SocketPair("COM1");
         (int doorbellHost, int doorbellQemu) = SocketPair("COM2");
         (int errorsHost, int errorsQemu) = Pipe();
-        var keep = new VmKeep(memory, consoleHost, doorbellHost, errorsHost, logger);
+        var keep = new VmKeep(memory, slotCount, consoleHost, doorbellHost, errorsHost, logger);
         keep.StartReader("donjon vm console", keep.ReadConsole);
         keep.StartReader("donjon vm qemu stderr", keep.ReadQemuErrors);
 
@@ -107,6 +121,7 @@ internal sealed class VmKeep : IInterruptibleKeep
             throw failure;
         }
 
+        keep._line.Start();
         return keep;
     }
 
@@ -120,7 +135,7 @@ internal sealed class VmKeep : IInterruptibleKeep
         {
             CloseAll(qemuEnds);
             _exit.TrySetResult(new KeepExit(null, null, e.Message));
-            _port.MarkKeepEnded();
+            _line.MarkKeepEnded();
             started.SetResult(e);
             return;
         }
@@ -140,8 +155,9 @@ internal sealed class VmKeep : IInterruptibleKeep
             _reaped = true;
         }
 
-        _port.MarkKeepEnded();
+        _line.MarkKeepEnded();
         JoinReaders();
+        _line.Join();
         _exit.TrySetResult(Describe(status, QemuMessages));
     }
 
@@ -181,7 +197,7 @@ internal sealed class VmKeep : IInterruptibleKeep
     {
         if (!_exit.Task.IsCompleted)
         {
-            _port.Kick();
+            _line.Send((byte)'K');
         }
     }
 

@@ -16,11 +16,17 @@ internal static class VmLayout
     /// <summary>Guest-physical address of the shared block: also its offset in the guest RAM file.</summary>
     public const ulong BlockAddress = 0x1000000;
 
-    /// <summary>The shared block's size: one slot of 2 MiB + 4 KiB.</summary>
-    public const int BlockSize = 0x201000;
+    /// <summary>The size of each slot of the shared block (1 MiB + 4 KiB); the block is the slot count times this.</summary>
+    public const int SlotSize = 0x101000;
 
-    /// <summary>Guest-physical address of the keep image blob, written into the RAM file before boot.</summary>
-    public const ulong BlobAddress = 0x1400000;
+    /// <summary>The most slots (so threads) a VM keep's block has: the blob must stay below 1 GiB.</summary>
+    public const int MaxSlots = 512;
+
+    /// <summary>The keep image blob starts at the first multiple of this (2 MiB) after the block.</summary>
+    public const ulong BlobAlignment = 0x200000;
+
+    /// <summary>Guest RAM the host adds per slot: a thread's kernel stack, record, XSAVE area and scratch.</summary>
+    public const ulong ThreadMemorySize = 0x31000;
 
     /// <summary>The least guest RAM the shim accepts.</summary>
     public const ulong MinMemorySize = 0x4000000;
@@ -48,4 +54,17 @@ internal static class VmLayout
 
     /// <summary>Shim status: the shim itself faulted or found the boot information unusable.</summary>
     public const int ExitInternalError = 125;
+
+    /// <summary>The shared block's size for <paramref name="slotCount"/> slots (1 to <see cref="MaxSlots"/>).</summary>
+    public static int BlockSize(int slotCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(slotCount, MaxSlots);
+        return SlotSize * slotCount;
+    }
+
+    /// <summary>Guest-physical address of the keep image blob after a block of <paramref name="slotCount"/> slots, as
+    /// the shim computes it from slot 0's header (setup.c): the next <see cref="BlobAlignment"/> boundary.</summary>
+    public static ulong BlobAddress(int slotCount) =>
+        (BlockAddress + (ulong)BlockSize(slotCount) + BlobAlignment - 1) & ~(BlobAlignment - 1);
 }

@@ -243,7 +243,7 @@ public sealed class KeepSuiteTests
             "nanosleep interrupted by the alarm: -1, EINTR 1, rang 1, remaining more than 5 s: 1\n");
 
     /// <summary>The backends whose keeps run threads today (docs/protocol.md, "Slots"); the VM keep joins with its scheduler.</summary>
-    public static readonly string[] ThreadedBackends = ["process"];
+    public static readonly string[] ThreadedBackends = ["process", "vm"];
 
     public static TheoryData<string, Toolchain> ThreadedCToolchains()
     {
@@ -276,6 +276,15 @@ public sealed class KeepSuiteTests
     public void Condition_variable_producers_and_consumers(string backend, Toolchain toolchain) =>
         SameAsNative(backend, "condvar", toolchain).StdoutText.Should().Be(
             "consumed 40000 items, sum 20400020000, expected 20400020000\n");
+
+    [Theory]
+    [MemberData(nameof(ThreadedCToolchains))]
+    public void A_spinning_thread_is_preempted_timed_waits_end_early_or_run_out_and_pthread_kill_reaches_its_thread(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "preempt", toolchain).StdoutText.Should().Be(
+            "main slept beside a spinning thread: yes\n" +
+            "timed wait signalled: 0, well before its 10 s deadline: yes\n" +
+            "timed wait ran out: yes, after at least 45 ms: yes\n" +
+            "pthread_kill reached the handler: signal 10\n");
 
     [Theory]
     [MemberData(nameof(ThreadedBackendNames))]

@@ -66,7 +66,9 @@ public sealed partial class ShimServedSyscallsTests
     [Fact]
     public void The_vm_shims_table_is_the_hosts_list()
     {
-        var served = Served("asm/vm/syscall.S", new Regex("(?!)"));
+        // syscall.S dispatches clone and clone3 before dj_keep_table (they need the whole user context).
+        var served = Served("asm/vm/syscall.S", new Regex(@"^\s*cmp\s+eax,\s*LX_NR_(\w+)\s*$", RegexOptions.Multiline));
+        served.Should().ContainKey(56, "the early dispatch of clone is read too");
         HostList(ServedIn.Vm).Should().Equal(served);
     }
 
