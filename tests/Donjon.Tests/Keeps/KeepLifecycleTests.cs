@@ -60,6 +60,16 @@ public sealed class KeepLifecycleTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Sigkill_of_the_host_kills_the_keep_while_its_threads_sleep_wait_and_spin(string backend) =>
+        KillHostAndCheck(backend, "blockers", [], signal: 9, expectedStatus: null);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Sigterm_stops_a_keep_whose_threads_block(string backend) =>
+        KillHostAndCheck(backend, "blockers", [], signal: 15, expectedStatus: 143);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Sigterm_stops_the_keep_and_donjon_exits(string backend) =>
         KillHostAndCheck(backend, "sleep", ["30"], signal: 15, expectedStatus: 143);
 
