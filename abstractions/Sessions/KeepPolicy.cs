@@ -62,11 +62,31 @@ public enum FileGrantAccess
     Write = 2,
 }
 
-/// <summary>A grant of one network endpoint.</summary>
+/// <summary>A grant of network endpoints.</summary>
 /// <param name="Direction">Whether the keep may connect to it or listen on it.</param>
-/// <param name="Host">A host name or IP address; <c>*</c> for any.</param>
-/// <param name="Port">A port number; 0 for any.</param>
-public sealed record NetworkGrant(NetworkDirection Direction, string Host, int Port);
+/// <param name="Host">
+/// A host name, an IP address, or a CIDR block such as <c>10.0.0.0/8</c>; <c>*</c> for any. For a listen grant, the
+/// address the keep may bind: <c>0.0.0.0</c> (or <c>::</c>) also lets it bind any one address of that family.
+/// </param>
+/// <param name="Port">A port number, the first of a range when <see cref="LastPort"/> is set; 0 for any.</param>
+public sealed record NetworkGrant(NetworkDirection Direction, string Host, int Port)
+{
+    /// <summary>The last port of the range that starts at <see cref="Port"/>; <see langword="null"/> (the default) for <see cref="Port"/> alone.</summary>
+    public int? LastPort { get; init; }
+
+    /// <summary>The transport the grant is for. Default <see cref="NetworkProtocol.Tcp"/>.</summary>
+    public NetworkProtocol Protocol { get; init; }
+}
+
+/// <summary>The transport of a network grant.</summary>
+public enum NetworkProtocol
+{
+    /// <summary>TCP: stream sockets.</summary>
+    Tcp = 0,
+
+    /// <summary>UDP: datagram sockets.</summary>
+    Udp = 1,
+}
 
 /// <summary>The direction of a network grant.</summary>
 public enum NetworkDirection

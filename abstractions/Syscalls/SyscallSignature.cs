@@ -9,13 +9,15 @@ public sealed record SyscallSignature(int Number, string Name, IReadOnlyList<Sys
 /// <summary>How one syscall argument crosses the keep boundary.</summary>
 /// <param name="Kind">What the argument is.</param>
 /// <param name="LengthArgument">
-/// For buffers and iovec arrays whose length another argument gives: that argument's index (0-5); for the arrays
+/// For buffers and iovec arrays whose length another argument gives: that argument's index (0-5) (for an output buffer
+/// it may be a <see cref="ArgumentKind.ValueResultLength"/> argument, whose value is then its capacity); for the arrays
 /// (<see cref="ArgumentKind.InputArray"/>, <see cref="ArgumentKind.OutputArray"/>, <see cref="ArgumentKind.InOutArray"/>):
 /// the index of the argument that gives the element count; otherwise -1.
 /// </param>
 /// <param name="FixedSize">
 /// For buffers of a fixed size (a <c>struct stat</c>, a <c>timespec</c>): that size in bytes; for the arrays: the size
-/// of one element in bytes (1-65535); otherwise 0.
+/// of one element in bytes (1-65535); for a value-result length: its width (4 or 8); for an output buffer sized by a
+/// value-result length: its maximum capacity; otherwise 0.
 /// </param>
 public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1, int FixedSize = 0)
 {
@@ -65,6 +67,26 @@ public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1,
     /// <param name="elementSize">The size of one element in bytes (1-65535).</param>
     /// <returns>The argument declaration.</returns>
     public static SyscallArgument InOutArray(int countArgument, int elementSize) => new(ArgumentKind.InOutArray, countArgument, elementSize);
+
+    /// <summary>
+    /// A value-result length such as <c>accept</c>'s <c>socklen_t *addrlen</c>: <paramref name="width"/> bytes the shim
+    /// copies in and the handler may write back whole (the handler sees them as the argument's input and returns the new
+    /// value as its output). It may size an output buffer declared by <see cref="OutputSizedBy"/>.
+    /// </summary>
+    /// <param name="width">The width of the value in bytes: 4 (<c>socklen_t</c>, <c>int</c>) or 8 (<c>size_t</c>).</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument ValueResultLength(int width = 4) => new(ArgumentKind.ValueResultLength, -1, width);
+
+    /// <summary>
+    /// An output buffer whose capacity is the value behind another argument, a <see cref="ValueResultLength"/> (as
+    /// <c>accept</c>'s <c>addr</c> is sized by <c>*addrlen</c>), and never more than <paramref name="maxSize"/> bytes. Its
+    /// capacity is the smaller of the two; the handler writes at most that many bytes and reports the full length through
+    /// the value-result argument, as Linux does.
+    /// </summary>
+    /// <param name="valueResultArgument">The index of the <see cref="ArgumentKind.ValueResultLength"/> argument.</param>
+    /// <param name="maxSize">The most bytes the buffer may carry (1-65535), for example 128 for a <c>struct sockaddr_storage</c>.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument OutputSizedBy(int valueResultArgument, int maxSize) => new(ArgumentKind.OutputBuffer, valueResultArgument, maxSize);
 }
 
 /// <summary>What a syscall argument is, as far as crossing the keep boundary is concerned.</summary>
@@ -110,4 +132,13 @@ public enum ArgumentKind
     /// <c>struct pollfd fds[nfds]</c> (N and S as for <see cref="InputArray"/>).
     /// </summary>
     InOutArray = 9,
+
+    /// <summary>
+    /// A pointer to a length the call reads and writes back, such as <c>accept</c>'s <c>socklen_t *addrlen</c>:
+    /// <see cref="SyscallArgument.FixedSize"/> bytes (4 or 8), copied in and written back whole (configuration page 1.3).
+    /// An output buffer whose <see cref="SyscallArgument.LengthArgument"/> names such an argument has the value behind it
+    /// as its capacity, at most its own <see cref="SyscallArgument.FixedSize"/>; the shim refuses a negative value with
+    /// <c>EINVAL</c>, and such a buffer with a NULL length pointer with <c>EFAULT</c>.
+    /// </summary>
+    ValueResultLength = 10,
 }

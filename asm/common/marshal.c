@@ -142,13 +142,21 @@ static int is_output(uint8_t kind)
 {
     return kind == DJ_ARGUMENT_KIND_OUTPUT || kind == DJ_ARGUMENT_KIND_IN_OUT ||
            kind == DJ_ARGUMENT_KIND_OUTPUT_IOVEC || kind == DJ_ARGUMENT_KIND_OUTPUT_ARRAY ||
-           kind == DJ_ARGUMENT_KIND_IN_OUT_ARRAY;
+           kind == DJ_ARGUMENT_KIND_IN_OUT_ARRAY || kind == DJ_ARGUMENT_KIND_VALUE_RESULT;
 }
 
 static int is_copied_in(uint8_t kind)
 {
     return kind == DJ_ARGUMENT_KIND_INPUT || kind == DJ_ARGUMENT_KIND_IN_OUT ||
            kind == DJ_ARGUMENT_KIND_INPUT_ARRAY || kind == DJ_ARGUMENT_KIND_IN_OUT_ARRAY;
+}
+
+/* Whether argument `i` of `e` is an output buffer sized by a value-result length (1.3): its length argument is a
+   kind-10 argument and its fixed size is its maximum capacity. */
+static int sized_by_value_result(const struct dj_config_entry *e, unsigned i)
+{
+    uint8_t l = e->args[i].length_argument;
+    return e->args[i].kind == DJ_ARGUMENT_KIND_OUTPUT && l < DJ_MAX_ARGUMENTS && e->args[l].kind == DJ_ARGUMENT_KIND_VALUE_RESULT;
 }
 
 /* Whether argument `i` of `entry` is a valid length argument for argument `of`. */
@@ -195,9 +203,18 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
             case DJ_ARGUMENT_KIND_VALUE:
             case DJ_ARGUMENT_KIND_CSTRING:
                 break;
+            case DJ_ARGUMENT_KIND_VALUE_RESULT:
+                if (has_length || (a->fixed_size != 4 && a->fixed_size != 8))
+                    return "configuration page: a value-result length needs a width of 4 or 8 and no length argument";
+                break;
             case DJ_ARGUMENT_KIND_INPUT:
             case DJ_ARGUMENT_KIND_OUTPUT:
             case DJ_ARGUMENT_KIND_IN_OUT:
+                if (has_length && a->length_argument != i && sized_by_value_result(e, i)) {
+                    if (a->fixed_size == 0)
+                        return "configuration page: a buffer sized by a value-result length needs a maximum size";
+                    break;
+                }
                 if (has_length == (a->fixed_size != 0))
                     return "configuration page: a buffer argument needs exactly one of a length argument and a fixed size";
                 if (has_length && !valid_length_argument(e, i, a->length_argument))
@@ -283,6 +300,7 @@ struct buffer {
     uint32_t offset;    /* from the item's start */
     uint32_t count;     /* iovec arrays and arrays: element count */
     int present;        /* a buffer argument whose pointer is not NULL: it takes a place in the data area */
+    uint64_t value;     /* a value-result length (1.3): the value read once from the workload, sent from here */
 };
 
 /* The size a buffer takes in the data area, saturating far above any capacity. */
@@ -294,7 +312,8 @@ static uint64_t padded(uint64_t size)
 /* Whether argument i is a buffer or iovec array (not a C string) that takes a place in the data area. */
 static int placed(const struct dj_config_entry *e, const struct buffer *buf, int i)
 {
-    return buf[i].present && (is_sized_buffer(e->args[i].kind) || is_iovec(e->args[i].kind) || is_array(e->args[i].kind));
+    uint8_t kind = e->args[i].kind;
+    return buf[i].present && (is_sized_buffer(kind) || is_iovec(kind) || is_array(kind) || kind == DJ_ARGUMENT_KIND_VALUE_RESULT);
 }
 
 /* Bytes the placed buffers other than `skip` need in the data area. */
@@ -345,19 +364,34 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
     for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
         const struct dj_config_argument *a = &e->args[i];
         values[i] = args[i];
-        buf[i] = (struct buffer){ 0, 0, 0, 0, 0 };
+        buf[i] = (struct buffer){ 0, 0, 0, 0, 0, 0 };
         if (a->kind == DJ_ARGUMENT_KIND_VALUE)
             continue;
         values[i] = 0;
         if (args[i] == 0) {
-            if ((is_sized_buffer(a->kind) || is_iovec(a->kind) || is_array(a->kind)) &&
+            /* A NULL buffer sized by a value-result length sends nothing, whatever the length says (Linux's accept
+               with a NULL addr ignores addrlen). */
+            if ((is_sized_buffer(a->kind) || is_iovec(a->kind) || is_array(a->kind)) && !sized_by_value_result(e, (unsigned)i) &&
                 a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT && args[a->length_argument] != 0)
                 return -LX_EFAULT;
             continue;
         }
         buf[i].present = 1;
         buf[i].pointer = args[i];
-        if (is_sized_buffer(a->kind)) {
+        if (a->kind == DJ_ARGUMENT_KIND_VALUE_RESULT) {
+            /* Read once: the value sent and the capacity of the buffer it sizes both come from this copy, so another
+               thread changing *len cannot make them disagree. */
+            uint64_t v = 0;
+            long r = dj_user_read(&v, args[i], a->fixed_size);
+            if (r)
+                return r;
+            if (a->fixed_size == 4 ? (int32_t)(uint32_t)v < 0 : v > INT64_MAX)
+                return -LX_EINVAL;
+            buf[i].value = a->fixed_size == 4 ? (uint64_t)(uint32_t)v : v;
+            buf[i].size = a->fixed_size;
+        } else if (is_sized_buffer(a->kind) && sized_by_value_result(e, (unsigned)i)) {
+            buf[i].size = 0;    /* sized below, once every value-result length is read */
+        } else if (is_sized_buffer(a->kind)) {
             buf[i].size = a->fixed_size ? a->fixed_size : args[a->length_argument];
         } else if (is_array(a->kind)) {
             /* count x size in 64 bits: count <= 1024 and size <= 65535, so it cannot wrap. Linux refuses a poll
@@ -387,6 +421,17 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         }
     }
 
+    /* 1.3: a buffer sized by a value-result length has capacity min(*len, its maximum); its length pointer must be
+       there (Linux's getsockopt with a NULL optlen is EFAULT). */
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        if (!buf[i].present || !sized_by_value_result(e, (unsigned)i))
+            continue;
+        uint8_t l = e->args[i].length_argument;
+        if (!buf[l].present)
+            return -LX_EFAULT;
+        buf[i].size = buf[l].value < e->args[i].fixed_size ? buf[l].value : e->args[i].fixed_size;
+    }
+
     /* C strings first, straight into the data area: only the copy tells their size. */
     for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
         if (e->args[i].kind != DJ_ARGUMENT_KIND_CSTRING || !buf[i].present)
@@ -412,7 +457,7 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         int s = -1;
         for (int i = 0; i < DJ_MAX_ARGUMENTS && s < 0; i++)
             if (placed(e, buf, i) && e->args[i].length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT &&
-                !is_array(e->args[i].kind))
+                !is_array(e->args[i].kind) && !sized_by_value_result(e, (unsigned)i))
                 s = i;
         if (s < 0)
             return -LX_ENOMEM;
@@ -448,7 +493,9 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         buf[i].offset = (uint32_t)position;
         position += padded(buf[i].size);
         void *data = (void *)(item + buf[i].offset);
-        if (is_copied_in(kind)) {
+        if (kind == DJ_ARGUMENT_KIND_VALUE_RESULT) {
+            memcpy(data, &buf[i].value, buf[i].size);   /* little-endian: the low 4 or 8 bytes */
+        } else if (is_copied_in(kind)) {
             long r = dj_user_read(data, buf[i].pointer, buf[i].size);
             if (r)
                 return r;

@@ -64,7 +64,7 @@
 /* ---- §2 Configuration page (DJNC) ---- */
 #define DJ_CONFIG_MAGIC                          0x434E4A44       /* "DJNC" read as a little-endian u32. */
 #define DJ_CONFIG_VERSION_MAJOR                  1                /* The configuration page's major version. */
-#define DJ_CONFIG_VERSION_MINOR                  2                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads). */
+#define DJ_CONFIG_VERSION_MINOR                  3                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths). */
 #define DJ_CONFIG_HEADER_SIZE                    64               /* The size of the configuration page header. */
 #define DJ_CONFIG_MAGIC_OFFSET                   0x00             /* u32 magic. */
 #define DJ_CONFIG_VERSION_MAJOR_OFFSET           0x04             /* u16 major version. */
@@ -100,6 +100,7 @@
 #define DJ_ARGUMENT_KIND_INPUT_ARRAY             7                /* Argument kind: an input array of count x size bytes (1.1). */
 #define DJ_ARGUMENT_KIND_OUTPUT_ARRAY            8                /* Argument kind: an output array of count x size bytes (1.1). */
 #define DJ_ARGUMENT_KIND_IN_OUT_ARRAY            9                /* Argument kind: an in/out array of count x size bytes (1.1). */
+#define DJ_ARGUMENT_KIND_VALUE_RESULT            10               /* Argument kind: a value-result length (socklen_t *), 4 or 8 bytes in and out; it may size an output buffer (1.3). */
 #define DJ_MAX_IOVEC_COUNT                       1024             /* The most elements of an iovec array. */
 #define DJ_MAX_ARRAY_COUNT                       1024             /* The most elements of an array (kinds 7-9); more is -EINVAL. */
 #define DJ_MAX_CSTRING_SIZE                      4096             /* The most bytes of a C string, its NUL included. */

@@ -545,7 +545,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["direction", "host", "port"]);
+            CheckKeys(element, location, ["direction", "host", "port", "protocol"]);
             NetworkDirection? direction = null;
             if (Required(element, "direction", location, out JsonElement directionElement) && ExpectNonEmptyString(directionElement, $"{location}.direction", out string text))
             {
@@ -560,15 +560,62 @@ internal static class ConfigurationLoader
             if (Required(element, "host", location, out JsonElement hostElement) && ExpectNonEmptyString(hostElement, $"{location}.host", out string hostText))
             {
                 host = hostText;
+                int slash = hostText.IndexOf('/', StringComparison.Ordinal);
+                if (slash >= 0 && !(System.Net.IPAddress.TryParse(hostText[..slash], out System.Net.IPAddress? network) &&
+                    int.TryParse(hostText[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int prefix) &&
+                    prefix <= (network.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)))
+                {
+                    Error($"{location}.host", $"'{hostText}' is not a CIDR block", "Write an address and a prefix length, such as \"10.0.0.0/8\" or \"fd00::/8\".");
+                    host = null;
+                }
             }
 
             long? port = null;
+            int? lastPort = null;
             if (Required(element, "port", location, out JsonElement portElement))
             {
-                port = ReadInteger(portElement, $"{location}.port", 0, 65535, "a port from 0 (any) to 65535");
+                if (portElement.ValueKind == JsonValueKind.String)
+                {
+                    string range = portElement.GetString() ?? string.Empty;
+                    string[] parts = range.Split('-');
+                    if (parts.Length == 2 &&
+                        int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int first) &&
+                        int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int last) &&
+                        first is >= 1 and <= 65535 && last >= first && last <= 65535)
+                    {
+                        port = first;
+                        lastPort = last;
+                    }
+                    else
+                    {
+                        Error($"{location}.port", $"'{range}' is not a port range", "Write a port (0 for any) or a range \"FIRST-LAST\" of ports 1-65535, such as \"8000-8099\".");
+                    }
+                }
+                else
+                {
+                    port = ReadInteger(portElement, $"{location}.port", 0, 65535, "a port from 0 (any) to 65535, or a range \"FIRST-LAST\"");
+                }
             }
 
-            return direction is null || host is null || port is null ? null : new NetworkGrant(direction.Value, host, (int)port.Value);
+            NetworkProtocol protocol = NetworkProtocol.Tcp;
+            if (element.TryGetProperty("protocol", out JsonElement protocolElement) && ExpectNonEmptyString(protocolElement, $"{location}.protocol", out string protocolText))
+            {
+                switch (protocolText)
+                {
+                    case "tcp":
+                        break;
+                    case "udp":
+                        protocol = NetworkProtocol.Udp;
+                        break;
+                    default:
+                        Error($"{location}.protocol", $"unknown protocol '{protocolText}'", "Use \"tcp\" (the default) or \"udp\".");
+                        break;
+                }
+            }
+
+            return direction is null || host is null || port is null
+                ? null
+                : new NetworkGrant(direction.Value, host, (int)port.Value) { LastPort = lastPort, Protocol = protocol };
         }
 
         private EnvironmentPolicy? ReadEnvironment(JsonElement element, string location)

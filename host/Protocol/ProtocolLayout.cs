@@ -145,8 +145,8 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads).</summary>
-    internal const int ConfigVersionMinor = 2;
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths).</summary>
+    internal const int ConfigVersionMinor = 3;
 
     /// <summary>The size of the configuration page header.</summary>
     internal const int ConfigHeaderSize = 64;
@@ -252,6 +252,9 @@ internal static class ProtocolLayout
 
     /// <summary>Argument kind: an in/out array of count × size bytes (1.1).</summary>
     internal const int ArgumentKindInOutArray = 9;
+
+    /// <summary>Argument kind: a value-result length (<c>socklen_t *</c>), 4 or 8 bytes in and out; it may size an output buffer (1.3).</summary>
+    internal const int ArgumentKindValueResult = 10;
 
     /// <summary>The most elements of an iovec array.</summary>
     internal const int MaxIovecCount = 1024;

@@ -229,7 +229,9 @@ internal sealed class RequestParser
             }
 
             var buffer = item.Slice(bufferOffset, bufferSize);
-            string? problem = CheckBuffer(declaration, signature, arguments, buffer);
+            string? problem = SignatureValidator.IsSizedByValueResult(signature.Arguments, i)
+                ? null // checked below, once every value-result length is known
+                : CheckBuffer(declaration, signature, arguments, buffer);
             if (problem is not null)
             {
                 return Violation(sequence, $"{Where(signature, i)} {problem}", itemOffset);
@@ -245,6 +247,38 @@ internal sealed class RequestParser
             {
                 capacities[i] = bufferSize;
                 outputOffsets[i] = itemOffset + bufferOffset;
+            }
+        }
+
+        // 1.3: a buffer sized by a value-result length is exactly min(*length, its maximum); a negative length never
+        // crosses (the shim answers EINVAL), and a buffer whose length pointer is NULL is the shim's EFAULT.
+        for (int i = 0; i < MaxArguments && i < signature.Arguments.Count; i++)
+        {
+            if (!SignatureValidator.IsSizedByValueResult(signature.Arguments, i) || outputOffsets[i] < 0 || capacities[i] == 0 && outputOffsets[i] == itemOffset)
+            {
+                continue;
+            }
+
+            var declaration = signature.Arguments[i];
+            int lengthArgument = declaration.LengthArgument;
+            ReadOnlySpan<byte> untrustedLength = inputs[lengthArgument].Span;
+            if (untrustedLength.Length == 0)
+            {
+                return Violation(sequence, $"{Where(signature, i)} buffer of {capacities[i]} bytes has a NULL value-result length (argument {lengthArgument})", itemOffset);
+            }
+
+            long value = untrustedLength.Length == 4
+                ? BinaryPrimitives.ReadInt32LittleEndian(untrustedLength)
+                : BinaryPrimitives.ReadInt64LittleEndian(untrustedLength);
+            if (value < 0)
+            {
+                return Violation(sequence, $"{Where(signature, i)} has a negative value-result length (argument {lengthArgument}: {value})", itemOffset);
+            }
+
+            long expected = Math.Min(value, declaration.FixedSize);
+            if (capacities[i] != expected)
+            {
+                return Violation(sequence, $"{Where(signature, i)} buffer size {capacities[i]} differs from min(value-result length (argument {lengthArgument}: {value}), maximum {declaration.FixedSize}) = {expected}", itemOffset);
             }
         }
 
@@ -312,6 +346,11 @@ internal sealed class RequestParser
             case ArgumentKind.InOutArray:
                 return CheckArray(declaration, arguments, buffer.Length);
 
+            case ArgumentKind.ValueResultLength:
+                return buffer.Length == declaration.FixedSize
+                    ? null
+                    : $"value-result length of {buffer.Length} bytes differs from its width {declaration.FixedSize}";
+
             default:
                 return $"has unknown kind {(int)declaration.Kind} in its declaration";
         }
@@ -342,11 +381,11 @@ internal sealed class RequestParser
 
     /// <summary>Kinds whose bytes the shim copies in.</summary>
     private static bool IsInputKind(ArgumentKind kind) => kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString
-        or ArgumentKind.InputIovec or ArgumentKind.InputArray or ArgumentKind.InOutArray;
+        or ArgumentKind.InputIovec or ArgumentKind.InputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength;
 
     /// <summary>Kinds the host may write output into.</summary>
     private static bool IsOutputKind(ArgumentKind kind) => kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer
-        or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
+        or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength;
 
     private static ParsedRequest ParseExit(uint sequence, ReadOnlySpan<byte> item)
     {

@@ -12,7 +12,7 @@ namespace Donjon.Host.Protocol;
 internal static class SignatureValidator
 {
     /// <summary>The highest argument kind this host knows.</summary>
-    public const ArgumentKind HighestKnownKind = ArgumentKind.InOutArray;
+    public const ArgumentKind HighestKnownKind = ArgumentKind.ValueResultLength;
 
     /// <summary>What is wrong with <paramref name="signature"/>, or <see langword="null"/> when the shims can carry it out.</summary>
     /// <param name="signature">A declaration, as a plugin made it (any field may be out of range or null).</param>
@@ -67,6 +67,14 @@ internal static class SignatureValidator
     /// <returns>Whether it is an array.</returns>
     public static bool IsArray(ArgumentKind kind) => kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
 
+    /// <summary>Whether argument <paramref name="index"/> of <paramref name="arguments"/> is an output buffer sized by a value-result length (1.3).</summary>
+    /// <param name="arguments">A validated argument list.</param>
+    /// <param name="index">An argument index.</param>
+    /// <returns>Whether its capacity is the value behind another argument.</returns>
+    public static bool IsSizedByValueResult(IReadOnlyList<SyscallArgument> arguments, int index) =>
+        index < arguments.Count && arguments[index] is { Kind: ArgumentKind.OutputBuffer, LengthArgument: >= 0 } buffer &&
+        buffer.LengthArgument < arguments.Count && arguments[buffer.LengthArgument]?.Kind == ArgumentKind.ValueResultLength;
+
     private static string? ArgumentProblem(IReadOnlyList<SyscallArgument> arguments, int i)
     {
         SyscallArgument? argument = arguments[i];
@@ -94,9 +102,19 @@ internal static class SignatureValidator
             }
 
             SyscallArgument? lengthArgument = arguments[argument.LengthArgument];
+            if (lengthArgument is { Kind: ArgumentKind.ValueResultLength } && argument.Kind == ArgumentKind.OutputBuffer)
+            {
+                // 1.3: an output buffer sized by the value behind a value-result length, at most its fixed size.
+                return argument.FixedSize > 0
+                    ? null
+                    : $"{at}: a buffer sized by the value-result length {argument.LengthArgument} needs a maximum size (its fixed size) of 1-{ConfigMaxFixedSize} bytes";
+            }
+
             if (lengthArgument is null || lengthArgument.Kind != ArgumentKind.Value)
             {
-                return $"{at}: length argument {argument.LengthArgument} is not a Value argument";
+                return lengthArgument is { Kind: ArgumentKind.ValueResultLength }
+                    ? $"{at}: only an OutputBuffer may be sized by a value-result length (argument {argument.LengthArgument})"
+                    : $"{at}: length argument {argument.LengthArgument} is not a Value argument";
             }
         }
 
@@ -104,6 +122,10 @@ internal static class SignatureValidator
         bool hasFixed = argument.FixedSize > 0;
         switch (argument.Kind)
         {
+            case ArgumentKind.ValueResultLength:
+                return hasLength || argument.FixedSize is not (4 or 8)
+                    ? $"{at}: a value-result length takes no length argument and a width (its fixed size) of 4 or 8 bytes"
+                    : null;
             case ArgumentKind.Value:
             case ArgumentKind.CString:
                 return hasLength || hasFixed ? $"{at}: a {argument.Kind} argument takes neither a length argument nor a fixed size" : null;

@@ -60,8 +60,9 @@ public sealed class MeasureCommandTests
         string sgx = Repository.PathOf("plugins/backends/sgx/bin/Donjon.Backends.Sgx.dll");
         string core = Repository.PathOf("plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll");
         string files = Repository.PathOf("plugins/syscalls/files/bin/Donjon.Syscalls.Files.dll");
+        string net = Repository.PathOf("plugins/syscalls/net/bin/Donjon.Syscalls.Net.dll");
         string config = dir.Write("plugins.json", $$"""
-            { "plugins": [ { "path": "{{sgx}}" }, { "path": "{{core}}" }, { "path": "{{files}}" } ], "backendOrder": ["sgx"],
+            { "plugins": [ { "path": "{{sgx}}" }, { "path": "{{core}}" }, { "path": "{{files}}" }, { "path": "{{net}}" } ], "backendOrder": ["sgx"],
               "policy": { "files": [ { "path": "{{dir.Path}}", "access": "read" }, { "host": "{{pinned}}", "keep": "/etc/ca.pem", "access": "read", "sha256": "{{digest}}" } ] } }
             """);
         string hi = WorkloadBuilder.Build(Workload.AssemblyStaticPieHi);

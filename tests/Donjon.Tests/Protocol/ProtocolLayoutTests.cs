@@ -93,6 +93,7 @@ public sealed partial class ProtocolLayoutTests
         ["ArgumentKindInputArray"] = "DJ_ARGUMENT_KIND_INPUT_ARRAY",
         ["ArgumentKindOutputArray"] = "DJ_ARGUMENT_KIND_OUTPUT_ARRAY",
         ["ArgumentKindInOutArray"] = "DJ_ARGUMENT_KIND_IN_OUT_ARRAY",
+        ["ArgumentKindValueResult"] = "DJ_ARGUMENT_KIND_VALUE_RESULT",
         ["MaxArrayCount"] = "DJ_MAX_ARRAY_COUNT",
         ["MaxIovecCount"] = "DJ_MAX_IOVEC_COUNT",
         ["MaxCStringSize"] = "DJ_MAX_CSTRING_SIZE",
@@ -236,6 +237,7 @@ public sealed partial class ProtocolLayoutTests
             [Donjon.Abstractions.Syscalls.ArgumentKind.InputArray] = ProtocolLayout.ArgumentKindInputArray,
             [Donjon.Abstractions.Syscalls.ArgumentKind.OutputArray] = ProtocolLayout.ArgumentKindOutputArray,
             [Donjon.Abstractions.Syscalls.ArgumentKind.InOutArray] = ProtocolLayout.ArgumentKindInOutArray,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.ValueResultLength] = ProtocolLayout.ArgumentKindValueResult,
         };
         wire.Keys.Should().BeEquivalentTo(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>(), "every kind has a wire value");
         foreach ((var kind, int value) in wire)

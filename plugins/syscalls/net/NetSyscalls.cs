@@ -1,0 +1,88 @@
+using System.Collections.Frozen;
+using Donjon.Abstractions.Sessions;
+using Donjon.Abstractions.Syscalls;
+using Donjon.Syscalls.Net.Handlers;
+
+namespace Donjon.Syscalls.Net;
+
+/// <summary>
+/// The <c>net</c> handler set: sockets (<c>AF_INET</c>, <c>AF_INET6</c>, <c>AF_UNIX</c>; stream and datagram), epoll and
+/// eventfd, under the admin's default-deny network policy (<see cref="NetworkPolicy"/>): a bind needs a listen entry
+/// (else <c>EACCES</c>), a connect or datagram send a connect entry (else <c>ECONNREFUSED</c>), and every denial is one
+/// warning naming the entry that would allow it. Sockets, epoll instances and eventfds are host descriptors in the
+/// keep's one table, so <c>read</c>, <c>write</c>, <c>close</c>, <c>poll</c>, <c>select</c> and <c>fcntl</c> of the
+/// other sets work on them, and epoll works on every descriptor. See the plugin's README.
+/// </summary>
+/// <remarks>
+/// Thread-safe: the set keeps no state but one policy (with its denial log, under a lock) per keep; the session's
+/// table is thread-safe. A blocking call waits where it can be cancelled (<see cref="Waiting"/>), so it stalls no
+/// other keep thread, is interrupted by a forwarded signal (<c>EINTR</c>) and ends with the keep. It never throws for
+/// anything the keep sends.
+/// </remarks>
+public sealed class NetSyscalls : ISyscallHandlerSet
+{
+    private readonly FrozenDictionary<int, Handler> _handlers;
+
+    /// <summary>Creates the set.</summary>
+    public NetSyscalls()
+    {
+        List<(SyscallSignature Signature, Handler Handler)> table = Table();
+        Syscalls = table.ConvertAll(entry => entry.Signature).AsReadOnly();
+        _handlers = table.ToFrozenDictionary(entry => entry.Signature.Number, entry => entry.Handler);
+    }
+
+    private delegate SyscallResult Handler(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken);
+
+    /// <inheritdoc />
+    public string Name => "net";
+
+    /// <inheritdoc />
+    public IReadOnlyList<SyscallSignature> Syscalls { get; }
+
+    /// <inheritdoc />
+    public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(session);
+        return new ValueTask<SyscallResult>(_handlers.TryGetValue(request.Number, out Handler? handler)
+            ? handler(request, session, cancellationToken)
+            : SyscallResult.Error(Errno.ENOSYS));
+    }
+
+    private static List<(SyscallSignature, Handler)> Table()
+    {
+        SyscallArgument value = SyscallArgument.Value;
+        SyscallArgument length = SyscallArgument.ValueResultLength();
+        SyscallArgument address2 = SyscallArgument.OutputSizedBy(2, SocketAddress.MaxSize);
+        SyscallArgument events = SyscallArgument.OutputArray(2, EpollCalls.EventSize);
+
+        return
+        [
+            Sync(41, "socket", SocketCalls.Socket, value, value, value),
+            (new(42, "connect", [value, SyscallArgument.Input(2), value]), SocketCalls.Connect),
+            (new(43, "accept", [value, address2, length]), SocketCalls.Accept),
+            (new(44, "sendto", [value, SyscallArgument.Input(2), value, value, SyscallArgument.Input(5), value]), SocketCalls.SendTo),
+            (new(45, "recvfrom", [value, SyscallArgument.Output(2), value, value, SyscallArgument.OutputSizedBy(5, SocketAddress.MaxSize), length]), SocketCalls.ReceiveFrom),
+            Sync(48, "shutdown", SocketCalls.Shutdown, value, value),
+            Sync(49, "bind", SocketCalls.Bind, value, SyscallArgument.Input(2), value),
+            Sync(50, "listen", SocketCalls.Listen, value, value),
+            Sync(51, "getsockname", SocketCalls.Name(51), value, address2, length),
+            Sync(52, "getpeername", SocketCalls.Name(52), value, address2, length),
+            Sync(53, "socketpair", SocketCalls.SocketPair, value, value, value, SyscallArgument.OutputOfSize(8)),
+            Sync(54, "setsockopt", OptionCalls.Set, value, value, value, SyscallArgument.Input(4), value),
+            Sync(55, "getsockopt", OptionCalls.Get, value, value, value, SyscallArgument.OutputSizedBy(4, OptionCalls.MaxOptionSize), length),
+            Sync(213, "epoll_create", EpollCalls.Create, value),
+            (new(232, "epoll_wait", [value, events, value, value]), EpollCalls.Wait),
+            Sync(233, "epoll_ctl", EpollCalls.Control, value, value, value, SyscallArgument.InputOfSize(EpollCalls.EventSize)),
+            (new(281, "epoll_pwait", [value, events, value, value, SyscallArgument.InputOfSize(8), value]), EpollCalls.PWait),
+            Sync(284, "eventfd", EpollCalls.EventFd(withFlags: false), value),
+            (new(288, "accept4", [value, address2, length, value]), SocketCalls.Accept4),
+            Sync(290, "eventfd2", EpollCalls.EventFd(withFlags: true), value, value),
+            Sync(291, "epoll_create1", EpollCalls.Create1, value),
+            (new(441, "epoll_pwait2", [value, events, value, SyscallArgument.InputOfSize(16), SyscallArgument.InputOfSize(8), value]), EpollCalls.PWait2),
+        ];
+    }
+
+    private static (SyscallSignature, Handler) Sync(int number, string name, Func<SyscallRequest, IKeepSession, SyscallResult> handle, params SyscallArgument[] arguments) =>
+        (new SyscallSignature(number, name, arguments), (request, session, _) => handle(request, session));
+}

@@ -1,0 +1,260 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Donjon.Tests.Support;
+using Donjon.Tests.Vm;
+using Donjon.Tests.Workloads;
+
+namespace Donjon.Tests.Keeps;
+
+/// <summary>
+/// Sockets, epoll and eventfd in both keeps under the default-deny network policy, on loopback only: a real epoll
+/// server in the keep answering several connections from the test, a keep client of a test-side listener, a UDP echo,
+/// and the denials with their exact warnings. Where a native run can be compared (the same program, the same clients),
+/// stdout and status must be equal.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class NetTests : IDisposable
+{
+    private const int Clients = 5;
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string, Toolchain> CToolchains() => KeepSuiteTests.CToolchains();
+
+    public static TheoryData<string> Backends() => new(KeepSuiteTests.Backends);
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public async Task An_epoll_server_in_the_keep_answers_several_loopback_connections_as_natively(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        int nativePort = FreePort();
+        var native = await Serve(() => ChildProcess.Run(program, ["server", $"{nativePort}", $"{Clients}"], KeepSuiteTests.NativeEnvironment()), nativePort);
+
+        int port = FreePort();
+        string config = Config(backend, [new { direction = "listen", host = "127.0.0.1", port }]);
+        var keep = await Serve(() => RunInKeep(backend, config, program, ["server", $"{port}", $"{Clients}"]), port);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            "setsockopt SO_REUSEADDR: ok\nlisten: ok\ngetsockname: port as asked, loopback 1\nSO_TYPE stream 1, length 4\nlistening\n" +
+            $"served {Clients}, from loopback {Clients}, peers named {Clients}, eventfd seen 1\n", keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText);
+        keep.Stderr.Should().NotContain("denied").And.NotContain("no loaded handler set serves");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public async Task A_keep_client_reaches_a_granted_test_side_listener_as_natively(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        var native = await Answer(port => ChildProcess.Run(program, ["client", $"{port}"], KeepSuiteTests.NativeEnvironment()));
+        var keep = await Answer(port => RunInKeep(backend, Config(backend, [new { direction = "connect", host = "127.0.0.1", port }]), program, ["client", $"{port}"]));
+
+        keep.Result.ExitCode.Should().Be(0, keep.Result.Stderr);
+        keep.Result.StdoutText.Should().Be("connected to port as asked, loopback 1\nsent 20\nanswer: pong\nshutdown: ok\n", keep.Result.Stderr);
+        keep.Result.StdoutText.Should().Be(native.Result.StdoutText);
+        keep.Received.Should().Be("hello from the keep\n");
+        native.Received.Should().Be(keep.Received);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_udp_datagram_goes_in_and_its_answer_comes_back(string backend)
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        int port = FreePort(udp: true);
+        string config = Config(backend,
+        [
+            new { direction = "listen", host = "127.0.0.1", port = (object)port, protocol = "udp" },
+            new { direction = "connect", host = "127.0.0.0/8", port = (object)"1-65535", protocol = "udp" },
+        ]);
+        using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var run = Task.Run(() => RunInKeep(backend, config, program, ["udp", $"{port}"]));
+        string? answer = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (answer is null && !run.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await client.SendAsync(Encoding.ASCII.GetBytes("ping"), new IPEndPoint(IPAddress.Loopback, port));
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            try
+            {
+                UdpReceiveResult received = await client.ReceiveAsync(wait.Token);
+                answer = Encoding.ASCII.GetString(received.Buffer);
+            }
+            catch (OperationCanceledException)
+            {
+                // not bound yet: send again
+            }
+        }
+
+        var keep = await run;
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        answer.Should().Be("pong: ping");
+        keep.StdoutText.Should().Be("udp bound\nudp got 4 bytes: ping, from loopback 1\nudp sent 10\n", keep.Stderr);
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Bind_connect_send_and_an_implicit_bind_without_a_grant_fail_with_one_warning_each(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        int port = FreePort();
+        const string Denied = "bind: Permission denied\nconnect: Connection refused\nsendto: Connection refused\nlisten unbound: Permission denied\n";
+
+        var none = RunInKeep(backend, Config(backend, []), program, ["deny", $"{port}"]);
+        none.ExitCode.Should().Be(0, none.Stderr);
+        none.StdoutText.Should().Be(Denied, none.Stderr);
+        none.Stderr.Should().Contain(
+            $"donjon: warning: denied bind of 127.0.0.1:{port}/tcp: no listen entry of policy.network grants it (EACCES); " +
+            $"to grant it, add {{ \"direction\": \"listen\", \"host\": \"127.0.0.1\", \"port\": {port} }} to policy.network")
+            .And.Contain(
+            $"donjon: warning: denied connect to 127.0.0.1:{port}/tcp: no connect entry of policy.network grants it (ECONNREFUSED); " +
+            $"to grant it, add {{ \"direction\": \"connect\", \"host\": \"127.0.0.1\", \"port\": {port} }} to policy.network")
+            .And.Contain(
+            $"donjon: warning: denied send to 127.0.0.1:{port}/udp: no connect entry of policy.network grants it (ECONNREFUSED); " +
+            $"to grant it, add {{ \"direction\": \"connect\", \"host\": \"127.0.0.1\", \"port\": {port}, \"protocol\": \"udp\" }} to policy.network")
+            .And.Contain(
+            "donjon: warning: denied listen without bind (an implicit bind) of 0.0.0.0:0/tcp: no listen entry of policy.network grants it (EACCES); " +
+            "to grant it, add { \"direction\": \"listen\", \"host\": \"0.0.0.0\", \"port\": 0 } to policy.network");
+
+        // Near misses: another port, another address, another protocol.
+        var near = RunInKeep(backend, Config(backend,
+        [
+            new { direction = "listen", host = "127.0.0.1", port = (object)(port + 1), protocol = "tcp" },
+            new { direction = "listen", host = "127.0.0.2", port = (object)port, protocol = "tcp" },
+            new { direction = "connect", host = "127.0.0.2", port = (object)port, protocol = "tcp" },
+            new { direction = "connect", host = "127.0.0.1", port = (object)$"{port + 1}-{port + 2}", protocol = "tcp" },
+            new { direction = "connect", host = "127.0.0.1", port = (object)port, protocol = "tcp" },
+        ]), program, ["deny", $"{port}"]);
+        near.ExitCode.Should().Be(0, near.Stderr);
+        near.StdoutText.Should().Be(
+            "bind: Permission denied\nconnect: Connection refused\nsendto: Connection refused\nlisten unbound: Permission denied\n", near.Stderr);
+        near.Stderr.Should().Contain($"denied bind of 127.0.0.1:{port}/tcp").And.Contain($"denied send to 127.0.0.1:{port}/udp")
+            .And.NotContain($"denied connect to 127.0.0.1:{port}/tcp", "the connect was granted: refused by the host kernel, since nothing listens");
+    }
+
+    /// <summary>Runs <paramref name="run"/> while <see cref="Clients"/> loopback clients connect (retrying until the server listens), each sending one line.</summary>
+    private static async Task<ChildProcess.Result> Serve(Func<ChildProcess.Result> run, int port)
+    {
+        var server = Task.Run(run);
+        var clients = Enumerable.Range(0, Clients).Select(async i =>
+        {
+            using TcpClient client = await ConnectWithRetry(port, server);
+            await using NetworkStream stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"client {i}\n"));
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            string answer = await reader.ReadToEndAsync();
+            answer.Should().Be($"hello, client {i}\n");
+        }).ToArray();
+        try
+        {
+            await Task.WhenAll(clients);
+        }
+        catch (SocketException failure) when (server.IsCompleted)
+        {
+            var result = await server;
+            throw new InvalidOperationException($"the server ended (status {result.ExitCode}) before its clients were served: {failure.Message}\nstdout:\n{result.StdoutText}\nstderr:\n{result.Stderr}", failure);
+        }
+
+        return await server;
+    }
+
+    private static async Task<TcpClient> ConnectWithRetry(int port, Task server)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return client;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !server.IsCompleted)
+            {
+                client.Dispose();
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>A test-side listener that answers one connection with "pong\n", while <paramref name="run"/> runs against its port.</summary>
+    private static async Task<(ChildProcess.Result Result, string Received)> Answer(Func<int, ChildProcess.Result> run)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var client = Task.Run(() => run(port));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using TcpClient accepted = await listener.AcceptTcpClientAsync(timeout.Token);
+        await using NetworkStream stream = accepted.GetStream();
+        var line = new StringBuilder();
+        var one = new byte[1];
+        while (await stream.ReadAsync(one, timeout.Token) == 1)
+        {
+            line.Append((char)one[0]);
+            if (one[0] == '\n')
+            {
+                break;
+            }
+        }
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("pong\n"), timeout.Token);
+        accepted.Client.Shutdown(SocketShutdown.Send);
+        return (await client, line.ToString());
+    }
+
+    private static int FreePort(bool udp = false)
+    {
+        if (udp)
+        {
+            using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+        }
+
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, .. args], ChildProcess.DotnetEnvironment());
+    }
+
+    /// <summary>A configuration with the repository's plugins (net included) and a policy of <paramref name="network"/> entries only.</summary>
+    private string Config(string backend, object[] network)
+    {
+        string[] plugins =
+        [
+            $"plugins/backends/{backend}/bin/Donjon.Backends.{char.ToUpperInvariant(backend[0])}{backend[1..]}.dll",
+            "plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll",
+            "plugins/syscalls/files/bin/Donjon.Syscalls.Files.dll",
+            "plugins/syscalls/net/bin/Donjon.Syscalls.Net.dll",
+        ];
+        var document = new
+        {
+            plugins = plugins.Select(p => new { path = Repository.PathOf(p) }).ToArray(),
+            backendOrder = new[] { backend },
+            policy = new Dictionary<string, object>
+            {
+                ["files"] = Array.Empty<object>(),
+                ["network"] = network,
+                ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
+            },
+        };
+        string path = Path.Combine(_dir.Path, $"plugins-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        return path;
+    }
+}
