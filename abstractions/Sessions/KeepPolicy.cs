@@ -109,6 +109,9 @@ public sealed record EnvironmentPolicy(IReadOnlyList<string> PassThrough, IReadO
 /// <param name="MaxOpenFiles">The size of the descriptor table.</param>
 public sealed record KeepLimits(ulong MemorySize, ulong StackSize, int MaxOpenFiles)
 {
-    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors.</summary>
+    /// <summary>The most threads the workload may have at once, 1 to 1024 (default 128): the keep's slot count, measured with the image.</summary>
+    public int Threads { get; init; } = 128;
+
+    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors, 128 threads.</summary>
     public static KeepLimits Default { get; } = new(1UL << 30, 8UL << 20, 1024);
 }

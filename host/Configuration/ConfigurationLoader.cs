@@ -663,7 +663,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["memorySize", "stackSize", "maxOpenFiles"]);
+            CheckKeys(element, location, ["memorySize", "stackSize", "maxOpenFiles", "threads"]);
             KeepLimits defaults = KeepLimits.Default;
             long memory = element.TryGetProperty("memorySize", out JsonElement m)
                 ? ReadInteger(m, $"{location}.memorySize", 16L << 20, 1L << 40, "a size in bytes from 16 MiB to 1 TiB") ?? -1
@@ -674,7 +674,10 @@ internal static class ConfigurationLoader
             long files = element.TryGetProperty("maxOpenFiles", out JsonElement f)
                 ? ReadInteger(f, $"{location}.maxOpenFiles", 3, 65536, "a count from 3 to 65536") ?? -1
                 : defaults.MaxOpenFiles;
-            if (memory < 0 || stack < 0 || files < 0)
+            long threads = element.TryGetProperty("threads", out JsonElement t)
+                ? ReadInteger(t, $"{location}.threads", 1, 1024, "a count of threads from 1 to 1024") ?? -1
+                : defaults.Threads;
+            if (memory < 0 || stack < 0 || files < 0 || threads < 0)
             {
                 return null;
             }
@@ -685,7 +688,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            return new KeepLimits((ulong)memory, (ulong)stack, (int)files);
+            return new KeepLimits((ulong)memory, (ulong)stack, (int)files) { Threads = (int)threads };
         }
 
         private bool CheckVariableName(string name, string location)

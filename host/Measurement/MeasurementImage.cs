@@ -28,7 +28,8 @@ internal static class MeasurementImage
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
-        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList());
+        ArgumentNullException.ThrowIfNull(limits);
+        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads);
         return KeepImageBuilder.Build(new KeepImageRequest(
             workload.Report,
             workload.Contents,

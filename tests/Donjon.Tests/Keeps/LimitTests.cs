@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using Donjon.Tests.Support;
 using Donjon.Tests.Vm;
 using Donjon.Tests.Workloads;
@@ -30,5 +32,40 @@ public sealed class LimitTests
             "raise hard: Operation not permitted; now 1024/1024\n" +
             "lower hard: ok; now 256/256\n" +
             "raise lowered hard: Operation not permitted; now 256/256\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void The_policys_thread_limit_makes_one_more_pthread_create_fail_with_EAGAIN(string backend)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        // limits.threads = 4: the main thread and 3 more; the fourth pthread_create gets EAGAIN, and the keep goes on.
+        string program = SuiteWorkloads.Build("threadlimit", Toolchain.Glibc);
+        string config = Path.Combine(Path.GetTempPath(), $"donjon-threads-{Guid.NewGuid():N}.json");
+        var document = new
+        {
+            plugins = new[]
+            {
+                new { path = Repository.PathOf($"plugins/backends/{backend}/bin/Donjon.Backends.{char.ToUpperInvariant(backend[0])}{backend[1..]}.dll") },
+                new { path = Repository.PathOf("plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll") },
+            },
+            backendOrder = new[] { backend },
+            policy = new { limits = new { threads = 4 } },
+        };
+        File.WriteAllText(config, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        try
+        {
+            var result = DonjonProcess.Run(["run", "--config", config, "--backend", backend, program]);
+            result.ExitCode.Should().Be(0, result.Stderr);
+            result.Stdout.Should().Be("created 3 threads, then: Resource temporarily unavailable\njoined 3\n");
+        }
+        finally
+        {
+            File.Delete(config);
+        }
     }
 }
