@@ -23,6 +23,13 @@ public static class ElfInspector
 
     private const string RebuildAdvice = "rebuild it with `gcc -static-pie`";
 
+    /// <summary>
+    /// For a dynamic PIE built against musl: Debian's <c>musl-gcc -static-pie</c> makes one, so the advice names the
+    /// compiler driver the repository ships instead.
+    /// </summary>
+    internal const string MuslRebuildAdvice =
+        "this is a musl program, and Debian's `musl-gcc -static-pie` makes a dynamic PIE like it; rebuild it with the musl driver in Donjon's repository, `samples/musl-static-pie` (used as gcc is: `samples/musl-static-pie -O2 -o app app.c`; see the README, \"musl programs\")";
+
     /// <summary>Reads the file at <paramref name="path"/> once and inspects it.</summary>
     /// <param name="path">The path as the user gave it; it is also the report's display name.</param>
     /// <returns>The report; a file that cannot be read gives a rejection, not an exception.</returns>
@@ -367,6 +374,9 @@ public static class ElfInspector
             return null;
         }
 
+        /// <summary>Whether the program was linked against musl's dynamic loader (Debian's <c>musl-gcc</c>, even with <c>-static-pie</c>).</summary>
+        private bool IsMusl => _interpreterPath?.Contains("ld-musl", StringComparison.Ordinal) == true;
+
         /// <summary>Tells a static-PIE from dynamically linked executables and non-PIE ones.</summary>
         private ElfVerdict? CheckKind(ElfFileHeader header)
         {
@@ -376,7 +386,7 @@ public static class ElfInspector
                 int index = _programHeaders.First(programHeader => programHeader.TypeValue == ElfConstants.PT_INTERP).Index;
                 string what = isNonPie ? "a dynamically linked non-PIE executable (e_type = ET_EXEC)" : "dynamically linked";
                 return ElfVerdict.Reject(ElfRejectionKind.DynamicallyLinked,
-                    $"{what}: PT_INTERP (program header {index}) names the interpreter {_interpreterPath}; Donjon runs static-PIE executables only, which need no interpreter: {RebuildAdvice}");
+                    $"{what}: PT_INTERP (program header {index}) names the interpreter {_interpreterPath}; Donjon runs static-PIE executables only, which need no interpreter: {(IsMusl ? MuslRebuildAdvice : RebuildAdvice)}");
             }
 
             if (isNonPie)
@@ -401,7 +411,7 @@ public static class ElfInspector
             if (_dynamic.NeededLibraries.Count > 0)
             {
                 return ElfVerdict.Reject(ElfRejectionKind.DynamicallyLinked,
-                    $"dynamically linked: PT_DYNAMIC needs the shared libraries {string.Join(", ", _dynamic.NeededLibraries)} (DT_NEEDED), which Donjon cannot load; {RebuildAdvice}");
+                    $"dynamically linked: PT_DYNAMIC needs the shared libraries {string.Join(", ", _dynamic.NeededLibraries)} (DT_NEEDED), which Donjon cannot load; {(IsMusl ? MuslRebuildAdvice : RebuildAdvice)}");
             }
 
             return null;

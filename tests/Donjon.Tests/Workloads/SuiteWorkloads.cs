@@ -9,9 +9,9 @@ public enum Toolchain
     /// <summary>glibc, <c>gcc -static-pie</c>.</summary>
     Glibc,
 
-    /// <summary>musl, through the project's own specs file (<c>musl-static-pie.specs</c>): rcrt1.o and
-    /// <c>-static -pie --no-dynamic-linker -z text</c>. Debian's <c>musl-gcc -static-pie</c> would silently
-    /// produce a dynamic PIE.</summary>
+    /// <summary>musl, through the compiler driver the repository ships (<c>samples/musl-static-pie</c>, with its
+    /// specs file): rcrt1.o and <c>-static -pie --no-dynamic-linker -z text</c>. Debian's <c>musl-gcc -static-pie</c>
+    /// would silently produce a dynamic PIE.</summary>
     Musl,
 
     /// <summary>A raw <c>_start</c> program in Intel-syntax assembly, <c>gcc -nostdlib -static-pie</c>.</summary>
@@ -30,6 +30,9 @@ public enum Toolchain
 /// </summary>
 public static class SuiteWorkloads
 {
+    /// <summary>The musl compiler driver the README gives users: the suite builds its musl programs with it too.</summary>
+    public static string MuslDriver => Support.Repository.PathOf("samples/musl-static-pie");
+
     private static readonly ConcurrentDictionary<(string, Toolchain), Lazy<string>> Built = new();
 
     private static readonly Lazy<string> OutputDirectory = new(() =>
@@ -71,11 +74,7 @@ public static class SuiteWorkloads
         string[] arguments = toolchain switch
         {
             Toolchain.Glibc => ["-O2", "-static-pie", "-o", output, Path.Combine(suite, name + ".c")],
-            Toolchain.Musl =>
-            [
-                "-specs=" + Path.Combine(WorkloadBuilder.SourceDirectory, "musl-static-pie.specs"),
-                "-fPIE", "-O2", "-o", output, Path.Combine(suite, name + ".c"),
-            ],
+            Toolchain.Musl => ["-O2", "-o", output, Path.Combine(suite, name + ".c")],
             Toolchain.Assembly => ["-nostdlib", "-static-pie", "-o", output, Path.Combine(suite, name + ".S")],
             Toolchain.Rust => ["-C", "target-feature=+crt-static", "-C", "relocation-model=pie", "-O", "-o", output, Path.Combine(suite, name + ".rs")],
             _ => throw new ArgumentOutOfRangeException(nameof(toolchain)),
@@ -90,7 +89,13 @@ public static class SuiteWorkloads
             RequireRustc();
         }
 
-        ToolRunner.RunChecked(toolchain == Toolchain.Rust ? "rustc" : "gcc", arguments);
+        string compiler = toolchain switch
+        {
+            Toolchain.Rust => "rustc",
+            Toolchain.Musl => MuslDriver,
+            _ => "gcc",
+        };
+        ToolRunner.RunChecked(compiler, arguments);
 
         // Every workload is checked to be what the test claims: a runnable static PIE.
         ElfReport report = ElfInspector.Inspect(output);
