@@ -137,7 +137,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
               "policy": { "files": [ { "path": "/a", "access": "read" }, { "host": "/no/such/file", "keep": "/b", "access": "read", "sha256": "{{new string('a', 64)}}", "sameFileSystem": true } ],
                           "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
                           "environment": { "passThrough": [ "A" ], "set": { "B": "c" } },
-                          "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3 } } }
+                          "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3, "threads": 2 } } }
             """);
         FluentActions.Invoking(() => ConfigurationLoader.Load(file)).Should().NotThrow();
         var usedKeys = new List<string>();
