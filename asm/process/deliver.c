@@ -39,7 +39,7 @@ static uint8_t *fpstate_of(uint8_t *uc)
 
 /* The size of the kernel's FPU image: the xsave extension's extended size (with the MAGIC2 trailer), or the
    legacy 512 bytes. */
-static uint32_t fpstate_size(const uint8_t *fp)
+uint32_t dj_process_fpstate_size(const uint8_t *fp)
 {
     if (!fp)
         return 0;
@@ -55,7 +55,7 @@ void dj_process_deliver(uint8_t *uc)
 {
     const uint8_t *fp = fpstate_of(uc);
     int terminating;
-    dj_signal_deliver(regs_of(uc), fp, fpstate_size(fp), &terminating);
+    dj_signal_deliver(regs_of(uc), fp, dj_process_fpstate_size(fp), &terminating);
     if (terminating)
         dj_die_by_signal((uint32_t)terminating);
 }
@@ -91,7 +91,7 @@ long dj_process_sigreturn(uint8_t *uc)
     if (dj_signal_return(regs, &user_fp))
         dj_die_by_signal(LX_SIGSEGV);
     uint8_t *fp = fpstate_of(uc);
-    uint32_t size = fpstate_size(fp);
+    uint32_t size = dj_process_fpstate_size(fp);
     if (user_fp && fp) {
         uint8_t image[MAX_FPSTATE_SIZE];
         if (dj_user_read(image, user_fp, size) || !fpstate_acceptable(image, fp, size))

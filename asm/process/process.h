@@ -47,6 +47,9 @@ DJ_NORETURN void dj_die_by_signal(uint32_t signal);
 /* futex.c: bumped by every kick, waited on by dj_wait_for_signal. */
 extern uint32_t dj_kick_count;
 
+/* deliver.c: the size of the kernel's FPU image at `fp` in a signal frame (0 for none); threads.c copies one. */
+uint32_t dj_process_fpstate_size(const uint8_t *fp);
+
 /* deliver.c: the SIGURG handler's C part. */
 void dj_process_kick(uint32_t signal, const uint8_t *siginfo, uint8_t *uc);
 

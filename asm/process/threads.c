@@ -46,7 +46,6 @@
 #define REQUIRED_FLAGS (LX_CLONE_VM | LX_CLONE_FS | LX_CLONE_FILES | LX_CLONE_SIGHAND | LX_CLONE_THREAD)
 #define OPTIONAL_FLAGS (LX_CLONE_SYSVSEM | LX_CLONE_SETTLS | LX_CLONE_PARENT_SETTID | LX_CLONE_CHILD_SETTID | \
                         LX_CLONE_CHILD_CLEARTID | LX_CLONE_DETACHED)
-#define MAX_FPSTATE_SIZE 16384
 
 struct dj_process_thread {
     struct dj_thread common;
@@ -162,18 +161,6 @@ void dj_lock_relax(uint32_t attempt)
 /* sigsys.S's clone of a thread: the real clone, then rt_sigreturn in the child (asm below). */
 long dj_clone_thread(uint64_t flags, uint64_t child_stack, uint64_t child_tid_word, uint64_t tls);
 
-static uint32_t fpstate_size(const uint8_t *fp)
-{
-    if (!fp)
-        return 0;
-    uint32_t magic, extended;
-    memcpy(&magic, fp + LX_FX_SW_RESERVED, 4);
-    memcpy(&extended, fp + LX_FX_SW_RESERVED + 4, 4);
-    if (magic == LX_FP_XSTATE_MAGIC1 && extended > LX_FXSAVE_SIZE && extended <= MAX_FPSTATE_SIZE)
-        return extended;
-    return LX_FXSAVE_SIZE;
-}
-
 static int said_no_fork;
 
 static long refuse_fork(void)
@@ -233,7 +220,7 @@ static long clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, ui
        rt_sigreturn reads at rsp (the pretcode slot above it is the one the `ret` into dj_restorer would pop). */
     const uint8_t *parent_fp;
     memcpy(&parent_fp, uc + LX_UC_FPSTATE, 8);
-    uint32_t fp_size = fpstate_size(parent_fp);
+    uint32_t fp_size = dj_process_fpstate_size(parent_fp);
     uint64_t top = dj_thread_stack_top(index);
     uint64_t fp = (top - 64 - fp_size) & ~(uint64_t)63;
     uint64_t frame = ((fp - LX_UCONTEXT_SIZE) & ~(uint64_t)15) - 8;

@@ -56,15 +56,20 @@ internal static class SharedBlock
         block.Clear();
         for (int slot = 0; slot < slotCount; slot++)
         {
-            var header = block.Slice(slot * slotSize, BlockHeaderSize);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockMagicOffset..], BlockMagic);
-            BinaryPrimitives.WriteUInt16LittleEndian(header[BlockVersionMajorOffset..], BlockVersionMajor);
-            BinaryPrimitives.WriteUInt16LittleEndian(header[BlockVersionMinorOffset..], BlockVersionMinor);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockSlotSizeOffset..], (uint)slotSize);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockItemsOffsetOffset..], BlockItemsStart);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockItemsCapacityOffset..], (uint)ItemsCapacity(slotSize));
-            BinaryPrimitives.WriteUInt32LittleEndian(header[BlockSlotCountOffset..], (uint)slotCount);
+            WriteHeader(block.Slice(slot * slotSize, BlockHeaderSize), slotSize, slotCount);
         }
+    }
+
+    /// <summary>One slot's header, as the host writes it at creation.</summary>
+    private static void WriteHeader(Span<byte> header, int slotSize, int slotCount)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header[BlockMagicOffset..], BlockMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[BlockVersionMajorOffset..], BlockVersionMajor);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[BlockVersionMinorOffset..], BlockVersionMinor);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[BlockSlotSizeOffset..], (uint)slotSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[BlockItemsOffsetOffset..], BlockItemsStart);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[BlockItemsCapacityOffset..], (uint)ItemsCapacity(slotSize));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[BlockSlotCountOffset..], (uint)slotCount);
     }
 
     /// <summary>
@@ -84,13 +89,7 @@ internal static class SharedBlock
         }
 
         span.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockMagicOffset..], BlockMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[BlockVersionMajorOffset..], BlockVersionMajor);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[BlockVersionMinorOffset..], BlockVersionMinor);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockSlotSizeOffset..], (uint)span.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockItemsOffsetOffset..], BlockItemsStart);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockItemsCapacityOffset..], (uint)ItemsCapacity(span.Length));
-        BinaryPrimitives.WriteUInt32LittleEndian(span[BlockSlotCountOffset..], 1);
+        WriteHeader(span, span.Length, 1);
     }
 
     /// <summary>The items capacity of a slot of <paramref name="slotSize"/> bytes.</summary>
