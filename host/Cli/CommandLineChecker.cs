@@ -127,8 +127,11 @@ internal static class CommandLineChecker
         return text.ToString();
     }
 
+    /// <summary>Whether the next token is the option's value. An option whose value is optional (<c>--strace</c>,
+    /// <c>--strace=summary</c>) takes one only after '=', so the program path after it stays the program.</summary>
     private static bool TakesValue(Option option) =>
-        option.Arity.MaximumNumberOfValues > 0 && option.ValueType != typeof(bool);
+        option.Arity.MaximumNumberOfValues > 0 && option.ValueType != typeof(bool)
+        && !(option.Arity.MinimumNumberOfValues == 0 && option.Arity.MaximumNumberOfValues == 1);
 
     private static Option? FindOption(Command current, List<Command> ancestors, string name) =>
         CandidateOptions(current, ancestors).FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));

@@ -49,6 +49,20 @@ internal static class DonjonCli
         {
             int program = outcome.ProgramIndex;
             donjonArgs = outcome.AfterSeparator ? [.. args[..(program - 1)], args[program]] : args[..(program + 1)];
+
+            // A bare --strace takes no value: System.CommandLine would take the next token (the program) as one.
+            for (int i = 0; i < donjonArgs.Length - 1; i++)
+            {
+                if (donjonArgs[i] == RunCommand.StraceOptionName)
+                {
+                    donjonArgs[i] = RunCommand.StraceOptionName + "=" + RunCommand.StraceLines;
+                }
+                else if (donjonArgs[i] == RunCommand.StraceOptionName + "=")
+                {
+                    // An empty value: System.CommandLine would take the program as the value.
+                    return await UsageErrorAsync(stderr, [RunCommand.StraceValueError(string.Empty)], outcome.CommandPath).ConfigureAwait(false);
+                }
+            }
             workloadArgs = args[(program + 1)..];
         }
 

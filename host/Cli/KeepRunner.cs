@@ -156,9 +156,10 @@ internal static class KeepRunner
             // The executor serves each slot on a thread of its own: it blocks there while it waits for the doorbell.
             ExecutorOutcome? outcome;
             var unserved = new UnservedSyscalls();
+            SyscallTrace? trace = request.Strace is { } mode ? new SyscallTrace(stderr, mode) : null;
             try
             {
-                outcome = await SyscallExecutor.RunAsync(slotCount, SlotPort, table.Dispatch, session, keepLogger, stop.Token, unserved: unserved, interrupter: signals is null ? null : signals.CallsFor).ConfigureAwait(false);
+                outcome = await SyscallExecutor.RunAsync(slotCount, SlotPort, table.Dispatch, session, keepLogger, stop.Token, unserved: unserved, interrupter: signals is null ? null : signals.CallsFor, trace: trace).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -190,6 +191,7 @@ internal static class KeepRunner
                 await stderr.WriteLineAsync(message).ConfigureAwait(false);
             }
 
+            trace?.WriteSummary();
             if (unserved.Summary() is { } summary)
             {
                 HostLog.UnservedSummary(environment.Logger, summary);

@@ -6,11 +6,16 @@ using Donjon.Host.Plugins;
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--tmp] [--seed N] &lt;elf&gt; [args...]</c>.
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
 /// Options before the path belong to Donjon; everything after it belongs to the workload.
 /// </summary>
 internal static class RunCommand
 {
+    public const string StraceOptionName = "--strace";
+
+    /// <summary>The value a bare <c>--strace</c> stands for.</summary>
+    public const string StraceLines = "lines";
+
     public static Command Create(string[] workloadArgs, TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
     {
         var backendOption = new Option<string?>("--backend") { Description = "The backend to use (default: the first available one in plugins.json's backendOrder)." };
@@ -32,10 +37,16 @@ internal static class RunCommand
             Description = "Seed the keep's address-space layout: a non-negative integer (default: random per launch).",
             CustomParser = ParseSeed,
         };
+        var straceOption = new Option<Execution.StraceMode?>(StraceOptionName)
+        {
+            Description = "Print each syscall the host serves on stderr, strace-style, with the handler set that served it; --strace=summary prints a strace -c table at exit instead. Calls the shim serves itself (memory, futex, signals) are not shown.",
+            Arity = ArgumentArity.ZeroOrOne,
+            CustomParser = ParseStrace,
+        };
         var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to run. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
-            backendOption, envOption, mountOption, tmpOption, seedOption, elf,
+            backendOption, envOption, mountOption, tmpOption, seedOption, straceOption, elf,
         };
         command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
@@ -48,10 +59,30 @@ internal static class RunCommand
             {
                 Mounts = parse.GetValue(mountOption) ?? [],
                 Tmp = parse.GetValue(tmpOption),
+                Strace = parse.GetValue(straceOption),
             };
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
         }));
         return command;
+    }
+
+    /// <summary>The error for a value of <c>--strace</c> that is neither none nor <c>summary</c>.</summary>
+    public static string StraceValueError(string text) => $"--strace takes no value, or '=summary' (--strace=summary), got '{text}'";
+
+    /// <summary><c>--strace</c> (the lines) or <c>--strace=summary</c>; anything else names the option and its forms.</summary>
+    private static Execution.StraceMode? ParseStrace(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : StraceLines;
+        switch (text)
+        {
+            case StraceLines:
+                return Execution.StraceMode.Lines;
+            case "summary":
+                return Execution.StraceMode.Summary;
+            default:
+                result.AddError(StraceValueError(text));
+                return null;
+        }
     }
 
     /// <summary>A decimal integer from 0 to 2^64 - 1; anything else names the option and the expected form.</summary>
@@ -201,4 +232,7 @@ internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Argument
 
     /// <summary>Whether <c>--tmp</c> was given.</summary>
     public bool Tmp { get; init; }
+
+    /// <summary>What <c>--strace</c> asked for, if it was given.</summary>
+    public Execution.StraceMode? Strace { get; init; }
 }

@@ -71,6 +71,7 @@ internal static class SyscallExecutor
     /// <param name="clock">The clock of the protocol-violation rate limit (the system's by default).</param>
     /// <param name="unserved">Where the calls no handler set serves are counted; a private one by default.</param>
     /// <param name="interrupter">Each slot's interrupter (a forwarded signal cancels its token), or none.</param>
+    /// <param name="trace">Where <c>--strace</c> records each call served, or none.</param>
     /// <returns>The exit status or fault the keep reported (on any slot), once it reported one or the ports say the keep has ended.</returns>
     public static Task<ExecutorOutcome> RunAsync(
         int slotCount,
@@ -81,14 +82,15 @@ internal static class SyscallExecutor
         CancellationToken cancellationToken,
         TimeProvider? clock = null,
         UnservedSyscalls? unserved = null,
-        Func<int, CallInterrupter?>? interrupter = null)
+        Func<int, CallInterrupter?>? interrupter = null,
+        SyscallTrace? trace = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
         ArgumentNullException.ThrowIfNull(slotPort);
         ArgumentNullException.ThrowIfNull(dispatch);
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(logger);
-        var server = new KeepServer(slotCount, slotPort, dispatch, session, logger, clock ?? TimeProvider.System, unserved ?? new UnservedSyscalls(), interrupter, cancellationToken);
+        var server = new KeepServer(slotCount, slotPort, dispatch, session, logger, clock ?? TimeProvider.System, unserved ?? new UnservedSyscalls(), interrupter, trace, cancellationToken);
         return server.RunAsync();
     }
 
@@ -103,6 +105,7 @@ internal static class SyscallExecutor
         private readonly CancellationToken _stop;
         private readonly UnservedSyscalls _unserved;
         private readonly Func<int, CallInterrupter?>? _interrupter;
+        private readonly SyscallTrace? _trace;
         private readonly ProtocolViolationLog _violations;
         private readonly Lock _lock = new();
         private readonly bool[] _opened;
@@ -123,6 +126,7 @@ internal static class SyscallExecutor
             TimeProvider clock,
             UnservedSyscalls unserved,
             Func<int, CallInterrupter?>? interrupter,
+            SyscallTrace? trace,
             CancellationToken stop)
         {
             _slotCount = slotCount;
@@ -133,6 +137,7 @@ internal static class SyscallExecutor
             _stop = stop;
             _unserved = unserved;
             _interrupter = interrupter;
+            _trace = trace;
             _violations = new ProtocolViolationLog(logger, clock);
             _opened = new bool[slotCount];
             _ended = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -220,7 +225,7 @@ internal static class SyscallExecutor
                     switch (request)
                     {
                         case ParsedRequest.SyscallCall call:
-                            if (!Block(ServeCallAsync(port, _dispatch, call, _session, _logger, interrupter, ended)))
+                            if (!Block(ServeCallAsync(port, _dispatch, call, _session, _logger, interrupter, ended, _trace, slot)))
                             {
                                 Interlocked.Increment(ref _handlerFailures);
                             }
@@ -270,6 +275,7 @@ internal static class SyscallExecutor
 
                         case ParsedRequest.Undeclared undeclared:
                             _unserved.Record(undeclared.Number, _logger);
+                            _trace?.Unserved(slot, undeclared.Number);
                             ReplyWriter.WriteReply(port.SharedBlock.Span, undeclared, -Errno.ENOSYS);
                             break;
 
@@ -352,8 +358,11 @@ internal static class SyscallExecutor
         IKeepSession session,
         ILogger logger,
         CallInterrupter? interrupter,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        SyscallTrace? trace = null,
+        int slot = 0)
     {
+        long started = trace is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         if (!dispatch.TryGetValue(call.Number, out var entry))
         {
             logger.LogError("Syscall {Number} ({Name}) has a declaration but no handler set; answering -ENOSYS", call.Number, call.Signature.Name);
@@ -381,13 +390,16 @@ internal static class SyscallExecutor
             // A forwarded signal interrupted the call. A restartable one is answered -ERESTARTSYS, and the shim decides
             // as Linux's signal delivery does: a restart under SA_RESTART (or when no handler runs), else EINTR. The
             // others are EINTR whatever the handler's flags (sleeps, poll, select, pause...).
-            ReplyWriter.WriteReply(port.SharedBlock.Span, call, RestartableSyscalls.Contains(call.Number) ? -Errno.ERESTARTSYS : -Errno.EINTR);
+            int interrupted = RestartableSyscalls.Contains(call.Number) ? -Errno.ERESTARTSYS : -Errno.EINTR;
+            ReplyWriter.WriteReply(port.SharedBlock.Span, call, interrupted);
+            trace?.Served(slot, call.Request, interrupted, null, SetName(entry.Set), started);
             return true;
         }
         catch (Exception exception)
         {
             logger.LogError(exception, "Handler set {Set} failed on syscall {Number} ({Name}); answering -EIO", SetName(entry.Set), call.Number, call.Signature.Name);
             ReplyWriter.WriteReply(port.SharedBlock.Span, call, -Errno.EIO);
+            trace?.Served(slot, call.Request, -Errno.EIO, null, SetName(entry.Set), started);
             return false;
         }
 
@@ -395,9 +407,11 @@ internal static class SyscallExecutor
         if (problem is not null)
         {
             logger.LogError("Handler set {Set} returned an invalid result for syscall {Number} ({Name}): {Problem}; answering -EFAULT", SetName(entry.Set), call.Number, call.Signature.Name, problem);
+            trace?.Served(slot, call.Request, -Errno.EFAULT, null, SetName(entry.Set), started);
             return false;
         }
 
+        trace?.Served(slot, call.Request, result!.Value, result.Outputs, SetName(entry.Set), started);
         return true;
     }
 

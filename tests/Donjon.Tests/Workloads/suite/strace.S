@@ -1,0 +1,33 @@
+/* strace.S: a few syscalls with known arguments for run --strace: write, read of stdin, brk (which the shim serves
+   itself), close of a descriptor that is not open (EBADF), sysinfo (which no handler set serves), exit_group. */
+        .intel_syntax noprefix
+        .globl _start
+        .section .rodata
+hi:     .ascii "hi\n"
+        .bss
+buffer: .skip 16
+        .text
+_start:
+        mov eax, 1                      /* write(1, "hi\n", 3) */
+        mov edi, 1
+        lea rsi, [rip + hi]
+        mov edx, 3
+        syscall
+        xor eax, eax                    /* read(0, buffer, 16) */
+        xor edi, edi
+        lea rsi, [rip + buffer]
+        mov edx, 16
+        syscall
+        mov eax, 12                     /* brk(0) */
+        xor edi, edi
+        syscall
+        mov eax, 3                      /* close(99) */
+        mov edi, 99
+        syscall
+        mov eax, 99                     /* sysinfo(buffer) */
+        lea rdi, [rip + buffer]
+        syscall
+        mov eax, 231                    /* exit_group(0) */
+        xor edi, edi
+        syscall
+        .section .note.GNU-stack, "", @progbits
