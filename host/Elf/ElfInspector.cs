@@ -443,7 +443,7 @@ public static class ElfInspector
             if (_interpreterPath is not null)
             {
                 int index = _programHeaders.First(programHeader => programHeader.TypeValue == ElfConstants.PT_INTERP).Index;
-                if (_interpreterPath.Length == 0 || _interpreterPath[0] != '/' || _interpreterPath.Contains('(', StringComparison.Ordinal)
+                if (_interpreterPath.Length == 0 || _interpreterPath[0] != '/' || _interpreterPath.Contains('(', StringComparison.Ordinal) || _interpreterPath.Contains('\\', StringComparison.Ordinal)
                     || _interpreterPath.Length > MaxInterpreterPathLength)
                 {
                     return ElfVerdict.Reject(ElfRejectionKind.DynamicallyLinked,

@@ -37,7 +37,10 @@ internal static class DynamicProgramLoader
             return null;
         }
 
-        LibraryClosure closure = LibraryResolver.Resolve(program, Path.GetFullPath(programPath), view, environment);
+        // musl's loader is its C library too (its DT_NEEDED libc.so is itself) and searches its own path file; its
+        // libraries are left to it, and a missing one is its own error line.
+        bool isMusl = interpreterPath.Contains("ld-musl", StringComparison.Ordinal);
+        LibraryClosure closure = isMusl ? new LibraryClosure([], []) : LibraryResolver.Resolve(program, Path.GetFullPath(programPath), view, environment);
         if (closure.Problems.Count > 0)
         {
             problem = closure.Problems[0].Describe();

@@ -21,10 +21,11 @@ internal static class MeasurementImage
     /// <param name="workload">The inspected workload; it must be runnable.</param>
     /// <param name="syscallSets">The loaded handler sets, in load order: they make the configuration page.</param>
     /// <param name="limits">The admin's limits: they size the stack, the heap and the <c>mmap</c> region.</param>
+    /// <param name="interpreter">A dynamic program's interpreter, read through the policy (<see cref="DynamicProgramLoader"/>): it is measured with the program.</param>
     /// <returns>The image. Its stack holds argv = [the path as given], an empty environment, and user and group 0.</returns>
     /// <exception cref="ArgumentException">A handler set's declarations are invalid.</exception>
     /// <exception cref="KeepImageException">The limits do not fit the address space.</exception>
-    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits)
+    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
@@ -40,6 +41,6 @@ internal static class MeasurementImage
             GroupId: 0,
             limits,
             Seed,
-            table.ConfigurationPage));
+            table.ConfigurationPage) { Interpreter = interpreter });
     }
 }
