@@ -265,12 +265,22 @@ public sealed class KeepImageBuilderTests
     [Fact]
     public void ARejectedReport_CannotBeBuilt()
     {
-        (byte[] file, _) = Inspected(Workload.GlibcDynamicHello);
-        ElfReport report = ElfInspector.Inspect(file, "dynamic");
+        (byte[] file, _) = Inspected(Workload.SharedLibrary);
+        ElfReport report = ElfInspector.Inspect(file, "library");
 
         Action build = () => KeepImageBuilder.Build(Request(report, file, seed: 1));
 
         build.Should().Throw<ArgumentException>().WithMessage("*was not accepted*");
+    }
+
+    [Fact]
+    public void ADynamicProgram_WithoutItsInterpreter_CannotBeBuilt()
+    {
+        (byte[] file, ElfReport report) = Inspected(Workload.GlibcDynamicHello);
+
+        Action build = () => KeepImageBuilder.Build(Request(report, file, seed: 1));
+
+        build.Should().Throw<ArgumentException>().WithMessage("*is dynamically linked: its interpreter /lib64/ld-linux-x86-64.so.2 must be given*");
     }
 
     [Fact]
