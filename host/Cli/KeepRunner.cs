@@ -60,7 +60,10 @@ internal static class KeepRunner
                 GetGroupId(),
                 policy.Limits,
                 request.Seed,
-                table.ConfigurationPage) { Interpreter = interpreter });
+                request.ManifestSha256 is { } manifestSha256 ? ConfigurationPageBuilder.WithTrustedManifest(table.ConfigurationPage, manifestSha256) : table.ConfigurationPage)
+            {
+                Interpreter = interpreter,
+            });
         }
         catch (KeepImageException e)
         {

@@ -6,7 +6,7 @@ using Donjon.Host.Plugins;
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--libraries system] [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--libraries system] [--manifest FILE] [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
 /// Options before the path belong to Donjon; everything after it belongs to the workload.
 /// </summary>
 internal static class RunCommand
@@ -36,6 +36,10 @@ internal static class RunCommand
             Description = "'system': mount the interpreter and the system library folders (/lib, /usr/lib...) read-only for this run, so a dynamically linked program finds its libraries. Under the same rule as --mount (policy.commandLineMounts).",
             CustomParser = ParseLibraries,
         };
+        var manifestOption = new Option<string?>("--manifest")
+        {
+            Description = "Run with the trusted-library manifest FILE that 'donjon measure --manifest FILE' wrote: its interpreter and libraries are granted read-only with their SHA-256 pinned (a changed one is refused), and the manifest's digest is measured with the keep. Under the same rule as --mount.",
+        };
         var tmpOption = new Option<bool>("--tmp") { Description = "Give the keep a private, empty /tmp for this run, removed when it ends." };
         var seedOption = new Option<ulong?>("--seed")
         {
@@ -51,7 +55,7 @@ internal static class RunCommand
         var elf = new Argument<string>("elf") { Description = "The x86-64 program to run (static, or dynamically linked with its interpreter and libraries granted). Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
-            backendOption, envOption, mountOption, librariesOption, tmpOption, seedOption, straceOption, elf,
+            backendOption, envOption, mountOption, librariesOption, manifestOption, tmpOption, seedOption, straceOption, elf,
         };
         command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
@@ -65,6 +69,7 @@ internal static class RunCommand
                 Mounts = parse.GetValue(mountOption) ?? [],
                 Tmp = parse.GetValue(tmpOption),
                 SystemLibraries = parse.GetValue(librariesOption) is not null,
+                Manifest = parse.GetValue(manifestOption),
                 Strace = parse.GetValue(straceOption),
             };
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
@@ -129,9 +134,21 @@ internal static class RunCommand
         }
 
         PluginCatalog catalog = environment.LoadPlugins();
-        if (request.Mounts.Count > 0 || request.Tmp || request.SystemLibraries)
+        List<Abstractions.Sessions.FileGrant>? pinned = null;
+        if (request.Manifest is { } manifest)
         {
-            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems, request.SystemLibraries);
+            pinned = Measurement.LibraryManifest.Read(manifest, out byte[] manifestBytes, out string? manifestProblem);
+            if (pinned is null)
+            {
+                throw new UsageException(manifestProblem!);
+            }
+
+            request = request with { ManifestSha256 = Measurement.LibraryManifest.Digest(manifestBytes) };
+        }
+
+        if (request.Mounts.Count > 0 || request.Tmp || request.SystemLibraries || pinned is not null)
+        {
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems, request.SystemLibraries, pinned);
             if (granted is null)
             {
                 throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
@@ -254,6 +271,12 @@ internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Argument
 
     /// <summary>Whether <c>--libraries system</c> was given.</summary>
     public bool SystemLibraries { get; init; }
+
+    /// <summary>The <c>--manifest FILE</c>, if given.</summary>
+    public string? Manifest { get; init; }
+
+    /// <summary>The SHA-256 of the manifest's bytes, once read: it goes into the configuration page.</summary>
+    public byte[]? ManifestSha256 { get; init; }
 
     /// <summary>What <c>--strace</c> asked for, if it was given.</summary>
     public Execution.StraceMode? Strace { get; init; }

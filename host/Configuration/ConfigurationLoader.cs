@@ -95,20 +95,21 @@ internal static class ConfigurationLoader
     /// <param name="tmp">Whether <c>--tmp</c> was given.</param>
     /// <param name="problems">What is wrong, one message per mistake, each naming the option and what to do.</param>
     /// <param name="systemLibraries">Whether <c>--libraries system</c> was given: <see cref="SystemLibraries.Grants"/> are added.</param>
+    /// <param name="pinned">The pinned file grants of <c>--manifest</c>: each replaces a grant of the same keep path, and comes before the system libraries.</param>
     /// <returns>The configuration to run with, or <see langword="null"/> when <paramref name="problems"/> is not empty.</returns>
-    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems, bool systemLibraries = false)
+    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems, bool systemLibraries = false, IReadOnlyList<FileGrant>? pinned = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(mounts);
         problems = [];
-        if (mounts.Count == 0 && !tmp && !systemLibraries)
+        if (mounts.Count == 0 && !tmp && !systemLibraries && pinned is null)
         {
             return configuration;
         }
 
         if (!configuration.AllowsCommandLineMounts)
         {
-            problems.Add($"--mount, --libraries and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files (or \"libraries\": \"system\")");
+            problems.Add($"--mount, --libraries, --manifest and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files (or \"libraries\": \"system\")");
             return null;
         }
 
@@ -124,6 +125,13 @@ internal static class ConfigurationLoader
             }
 
             files.Add(new FileGrant(parts[0], mode == "rw" ? FileGrantAccess.Read | FileGrantAccess.Write : FileGrantAccess.Read) { KeepPath = parts[1] });
+        }
+
+        if (pinned is not null)
+        {
+            var pinnedPaths = new HashSet<string>(pinned.Select(p => p.EffectiveKeepPath), StringComparer.Ordinal);
+            files.RemoveAll(f => pinnedPaths.Contains(f.EffectiveKeepPath));
+            files.AddRange(pinned);
         }
 
         if (systemLibraries)
@@ -154,8 +162,10 @@ internal static class ConfigurationLoader
         {
             // Name the option rather than a JSON path for the grants the command line added.
             System.Text.RegularExpressions.Match index = System.Text.RegularExpressions.Regex.Match(error.Location, @"^\$\.policy\.files\[(\d+)\]");
-            string where = index.Success && int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= first
-                ? $"--mount '{mounts[int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) - first]}'"
+            int at = index.Success ? int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) - first : -1;
+            string where = at >= 0 && at < mounts.Count && pinned is null
+                ? $"--mount '{mounts[at]}'"
+                : at >= 0 ? $"the grant of {files[Math.Min(at + first, files.Count - 1)].EffectiveKeepPath} that --mount, --libraries or --manifest added"
                 : error.Location.StartsWith("$.policy.tmp", StringComparison.Ordinal) ? "--tmp" : error.Location;
             problems.Add($"{where}: {error.Problem}. {error.Remedy}");
         }

@@ -16,8 +16,13 @@ internal static class DynamicProgramLoader
     /// <param name="files">The keep's file grants.</param>
     /// <param name="environment">The keep's environment.</param>
     /// <param name="problem">Why it cannot run, in one line, when the result is <see langword="null"/>.</param>
-    public static InterpreterFile? Prepare(ElfReport program, string programPath, IReadOnlyList<FileGrant> files, IReadOnlyList<string> environment, out string? problem)
+    public static InterpreterFile? Prepare(ElfReport program, string programPath, IReadOnlyList<FileGrant> files, IReadOnlyList<string> environment, out string? problem) =>
+        Prepare(program, programPath, files, environment, out problem, out _);
+
+    /// <summary>As <see cref="Prepare(ElfReport, string, IReadOnlyList{FileGrant}, IReadOnlyList{string}, out string?)"/>, also giving the libraries found, in load order.</summary>
+    public static InterpreterFile? Prepare(ElfReport program, string programPath, IReadOnlyList<FileGrant> files, IReadOnlyList<string> environment, out string? problem, out IReadOnlyList<ResolvedLibrary> libraries)
     {
+        libraries = [];
         string interpreterPath = program.InterpreterPath!;
         var view = new KeepFileView(files);
         KeepFileRead read = view.Read(interpreterPath);
@@ -48,6 +53,7 @@ internal static class DynamicProgramLoader
         }
 
         problem = null;
+        libraries = closure.Libraries;
         return new InterpreterFile(interpreterPath, read.HostPath!, interpreter, bytes);
     }
 }

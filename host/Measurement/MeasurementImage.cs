@@ -25,7 +25,8 @@ internal static class MeasurementImage
     /// <returns>The image. Its stack holds argv = [the path as given], an empty environment, and user and group 0.</returns>
     /// <exception cref="ArgumentException">A handler set's declarations are invalid.</exception>
     /// <exception cref="KeepImageException">The limits do not fit the address space.</exception>
-    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null)
+    /// <param name="trustedManifestSha256">The SHA-256 of the trusted-library manifest the keep runs with (<see cref="LibraryManifest"/>), carried in the configuration page; <see langword="null"/> for none.</param>
+    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null, byte[]? trustedManifestSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
@@ -41,6 +42,6 @@ internal static class MeasurementImage
             GroupId: 0,
             limits,
             Seed,
-            table.ConfigurationPage) { Interpreter = interpreter });
+            trustedManifestSha256 is null ? table.ConfigurationPage : ConfigurationPageBuilder.WithTrustedManifest(table.ConfigurationPage, trustedManifestSha256)) { Interpreter = interpreter });
     }
 }

@@ -201,6 +201,49 @@ public sealed class DistributionProgramTests : IDisposable
             .And.Contain("reaches [0x700000000000, 0x7ffffffff000), where Donjon places the keep's stack, its mmap region, the interpreter and, in the process keep, the shim, its shared block and the image blob; relink it");
     }
 
+    [Fact]
+    public void A_manifest_pins_the_libraries_a_changed_one_is_refused_and_its_digest_is_measured()
+    {
+        string sort = Program("sort");
+        string manifest = Path.Combine(_dir.Path, "sort.manifest.json");
+        var plain = DonjonProcess.Run(["measure", "--backend", "sev", "--libraries", "system", sort]);
+        var measured = DonjonProcess.Run(["measure", "--backend", "sev", "--libraries", "system", "--manifest", manifest, sort]);
+        plain.ExitCode.Should().Be(0, plain.Stderr);
+        measured.ExitCode.Should().Be(0, measured.Stderr);
+        string manifestSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest)));
+        measured.Stderr.Should().Contain($"donjon: wrote {manifest}: ").And.Contain($"SHA-256 {manifestSha256}");
+        Measurement(measured.Stdout).Should().NotBe(Measurement(plain.Stdout), "the manifest's digest is part of the measured configuration page");
+
+        using (var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(manifest)))
+        {
+            var files = document.RootElement.GetProperty("files").EnumerateArray().Select(f => (Keep: f.GetProperty("keep").GetString()!, Sha256: f.GetProperty("sha256").GetString()!)).ToList();
+            files.Should().Contain(("/lib64/ld-linux-x86-64.so.2", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes("/lib64/ld-linux-x86-64.so.2")))));
+            files.Should().Contain(f => f.Keep == "/lib/x86_64-linux-gnu/libc.so.6");
+        }
+
+        // With the manifest alone (no folder granted) the program runs as natively.
+        byte[] stdin = Encoding.UTF8.GetBytes("b\na\n");
+        var pinned = KeepSuiteTests.RunInKeep("process", sort, [], stdin, ["--manifest", manifest]);
+        pinned.ExitCode.Should().Be(0, pinned.Stderr);
+        pinned.StdoutText.Should().Be("a\nb\n");
+
+        // The same manifest with libc's bytes changed behind its grant: refused before launch, naming both digests.
+        string changed = Path.Combine(_dir.Path, "libc.so.6");
+        File.Copy("/lib/x86_64-linux-gnu/libc.so.6", changed);
+        File.AppendAllText(changed, "changed");
+        string changedSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(changed)));
+        string tampered = Path.Combine(_dir.Path, "tampered.manifest.json");
+        File.WriteAllText(tampered, File.ReadAllText(manifest).Replace("\"host\": \"/lib/x86_64-linux-gnu/libc.so.6\"", $"\"host\": \"{changed}\"", StringComparison.Ordinal));
+        var refused = KeepSuiteTests.RunInKeep("process", sort, [], stdin, ["--manifest", tampered]);
+        refused.ExitCode.Should().Be(126);
+        refused.Stdout.Should().BeEmpty();
+        refused.Stderr.Should().StartWith($"donjon: {sort}: cannot be run: its library /lib/x86_64-linux-gnu/libc.so.6 (libc.so.6, needed by {sort}) differs from the trusted digest: its SHA-256 is {changedSha256}, but its grant pins ")
+            .And.EndWith("; restore the library, or measure the program again with `donjon measure --manifest` and trust the new manifest\n");
+    }
+
+    private static string Measurement(string measureOutput) =>
+        measureOutput.Split('\n').First(line => line.StartsWith("measurement:", StringComparison.Ordinal));
+
     /// <summary>Runs natively and in the keep; asserts the same stdout bytes and status; returns the keep's run.</summary>
     private static ChildProcess.Result SameAsNative(string backend, string program, string[] args, byte[]? stdin, string[] options)
     {
