@@ -24,21 +24,51 @@ internal static class MeasureCommand
             Description = "The backend whose measurement to compute (default: the first in plugins.json's backendOrder that computes launch measurements).",
         };
         var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/measurement.md)." };
-        var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to measure." };
+        var librariesOption = new Option<string?>("--libraries")
+        {
+            Description = "'system': measure with the system libraries granted, as 'donjon run --libraries system' runs (a dynamic program's interpreter is read through the policy's mounts and measured with it).",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (text == Configuration.SystemLibraries.SystemValue)
+                {
+                    return text;
+                }
+
+                result.AddError($"--libraries expects 'system' (--libraries system), got '{text}'");
+                return null;
+            },
+        };
+        var manifestOption = new Option<string?>("--manifest")
+        {
+            Description = "For a dynamic program: write its trusted-library manifest to FILE (the interpreter and every library of its DT_NEEDED closure, resolved as in the keep, each a read-only grant pinning its SHA-256), and measure the keep that 'donjon run --manifest FILE' launches, whose configuration carries the manifest's digest.",
+        };
+        var elf = new Argument<string>("elf") { Description = "The x86-64 program to measure (static, or dynamically linked with its interpreter granted)." };
         var command = new Command(
             "measure",
             "Print the launch measurement a keep of this program would have (SGX MRENCLAVE, SEV-SNP launch digest, or the keep-image digest) and its SHA-256. Needs no hardware; nothing here is attested.")
         {
-            backendOption, json, elf,
+            backendOption, librariesOption, manifestOption, json, elf,
         };
         command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), environment =>
-            ExecuteAsync(parse.GetValue(elf)!, parse.GetValue(backendOption), parse.GetValue(json), environment, stdout, stderr)));
+            ExecuteAsync(parse.GetValue(elf)!, parse.GetValue(backendOption), parse.GetValue(json), parse.GetValue(librariesOption) is not null, parse.GetValue(manifestOption), environment, stdout, stderr)));
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(string path, string? backendName, bool json, CliEnvironment environment, TextWriter stdout, TextWriter stderr)
+    private static async Task<int> ExecuteAsync(string path, string? backendName, bool json, bool systemLibraries, string? manifestPath, CliEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
         PluginCatalog catalog = environment.LoadPlugins();
+        if (systemLibraries)
+        {
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, [], false, out List<string> problems, systemLibraries: true);
+            if (granted is null)
+            {
+                throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
+            }
+
+            environment.UseConfiguration(granted);
+        }
+
         (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(path, stderr).ConfigureAwait(false);
         if (workload is null)
         {
@@ -52,10 +82,46 @@ internal static class MeasureCommand
         }
 
         IBackend backend = SelectBackend(catalog, backendName);
+        InterpreterFile? interpreter = null;
+        byte[]? manifestSha256 = null;
+        if (manifestPath is not null && !workload.Report.IsDynamic)
+        {
+            await stderr.WriteLineAsync($"donjon: {path}: --manifest is for a dynamically linked program, and this one is static: it loads no library, and its measurement alone covers its code").ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+
+        if (workload.Report.IsDynamic)
+        {
+            interpreter = DynamicProgramLoader.Prepare(workload.Report, path, environment.Configuration!.Policy.Files, [], out string? problem, out IReadOnlyList<ResolvedLibrary> libraries);
+            if (interpreter is null)
+            {
+                await stderr.WriteLineAsync($"donjon: {path}: cannot be measured: {problem}").ConfigureAwait(false);
+                return ExitCodes.CannotRun;
+            }
+
+            if (manifestPath is not null)
+            {
+                byte[] manifest = LibraryManifest.Write(Path.GetFullPath(path), workload.Report.Sha256, interpreter, libraries);
+                try
+                {
+                    await File.WriteAllBytesAsync(manifestPath, manifest).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    await stderr.WriteLineAsync($"donjon: --manifest {manifestPath}: cannot be written ({e.Message}); give a path in a folder you may write").ConfigureAwait(false);
+                    return ExitCodes.DonjonError;
+                }
+
+                manifestSha256 = LibraryManifest.Digest(manifest);
+                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"donjon: wrote {manifestPath}: {libraries.Count + 1} files (the interpreter and {libraries.Count} libraries), SHA-256 {Convert.ToHexStringLower(manifestSha256)}; run the program with --manifest {manifestPath} to be measured as below")).ConfigureAwait(false);
+            }
+        }
+
         KeepImage image;
         try
         {
-            image = MeasurementImage.Build(workload, catalog.SyscallSets, environment.Configuration!.Policy.Limits);
+            image = MeasurementImage.Build(workload, catalog.SyscallSets, environment.Configuration!.Policy.Limits, interpreter, manifestSha256);
         }
         catch (KeepImageException e)
         {

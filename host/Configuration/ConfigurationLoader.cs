@@ -94,20 +94,22 @@ internal static class ConfigurationLoader
     /// <param name="mounts">The <c>--mount</c> values, in order.</param>
     /// <param name="tmp">Whether <c>--tmp</c> was given.</param>
     /// <param name="problems">What is wrong, one message per mistake, each naming the option and what to do.</param>
+    /// <param name="systemLibraries">Whether <c>--libraries system</c> was given: <see cref="SystemLibraries.Grants"/> are added.</param>
+    /// <param name="pinned">The pinned file grants of <c>--manifest</c>: each replaces a grant of the same keep path, and comes before the system libraries.</param>
     /// <returns>The configuration to run with, or <see langword="null"/> when <paramref name="problems"/> is not empty.</returns>
-    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems)
+    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems, bool systemLibraries = false, IReadOnlyList<FileGrant>? pinned = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(mounts);
         problems = [];
-        if (mounts.Count == 0 && !tmp)
+        if (mounts.Count == 0 && !tmp && !systemLibraries && pinned is null)
         {
             return configuration;
         }
 
         if (!configuration.AllowsCommandLineMounts)
         {
-            problems.Add($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files");
+            problems.Add($"--mount, --libraries, --manifest and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files (or \"libraries\": \"system\")");
             return null;
         }
 
@@ -123,6 +125,18 @@ internal static class ConfigurationLoader
             }
 
             files.Add(new FileGrant(parts[0], mode == "rw" ? FileGrantAccess.Read | FileGrantAccess.Write : FileGrantAccess.Read) { KeepPath = parts[1] });
+        }
+
+        if (pinned is not null)
+        {
+            var pinnedPaths = new HashSet<string>(pinned.Select(p => p.EffectiveKeepPath), StringComparer.Ordinal);
+            files.RemoveAll(f => pinnedPaths.Contains(f.EffectiveKeepPath));
+            files.AddRange(pinned);
+        }
+
+        if (systemLibraries)
+        {
+            files.AddRange(SystemLibraries.Grants(files.Select(f => f.EffectiveKeepPath)));
         }
 
         // The same rules as the file's, by reading the merged grants as a policy document.
@@ -148,8 +162,10 @@ internal static class ConfigurationLoader
         {
             // Name the option rather than a JSON path for the grants the command line added.
             System.Text.RegularExpressions.Match index = System.Text.RegularExpressions.Regex.Match(error.Location, @"^\$\.policy\.files\[(\d+)\]");
-            string where = index.Success && int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= first
-                ? $"--mount '{mounts[int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) - first]}'"
+            int at = index.Success ? int.Parse(index.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) - first : -1;
+            string where = at >= 0 && at < mounts.Count && pinned is null
+                ? $"--mount '{mounts[at]}'"
+                : at >= 0 ? $"the grant of {files[Math.Min(at + first, files.Count - 1)].EffectiveKeepPath} that --mount, --libraries or --manifest added"
                 : error.Location.StartsWith("$.policy.tmp", StringComparison.Ordinal) ? "--tmp" : error.Location;
             problems.Add($"{where}: {error.Problem}. {error.Remedy}");
         }
@@ -278,7 +294,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["files", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
+            CheckKeys(element, location, ["files", "libraries", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
             var files = new List<FileGrant>();
             var indices = new List<int>();
             if (element.TryGetProperty("files", out JsonElement filesElement) && Expect(filesElement, JsonValueKind.Array, $"{location}.files", "an array"))
@@ -337,6 +353,20 @@ internal static class ConfigurationLoader
             }
 
             CheckMounts(files, indices, tmp, location);
+            if (element.TryGetProperty("libraries", out JsonElement librariesElement))
+            {
+                if (librariesElement.ValueKind == JsonValueKind.String && librariesElement.GetString() == SystemLibraries.SystemValue)
+                {
+                    // After the check of the admin's own grants: a keep path the admin mounted keeps the admin's grant.
+                    files.AddRange(SystemLibraries.Grants(files.Select(f => f.EffectiveKeepPath)));
+                }
+                else
+                {
+                    Error($"{location}.libraries", $"expected \"{SystemLibraries.SystemValue}\", found {Describe(librariesElement)}",
+                        "Use \"system\" to mount the interpreter and the system library folders (/lib, /usr/lib...) read-only, or leave it out and mount what the program needs in policy.files.");
+                }
+            }
+
             string workingDirectory = "/";
             if (element.TryGetProperty("workingDirectory", out JsonElement cwdElement) && ExpectNonEmptyString(cwdElement, $"{location}.workingDirectory", out string cwd))
             {

@@ -21,10 +21,12 @@ internal static class MeasurementImage
     /// <param name="workload">The inspected workload; it must be runnable.</param>
     /// <param name="syscallSets">The loaded handler sets, in load order: they make the configuration page.</param>
     /// <param name="limits">The admin's limits: they size the stack, the heap and the <c>mmap</c> region.</param>
+    /// <param name="interpreter">A dynamic program's interpreter, read through the policy (<see cref="DynamicProgramLoader"/>): it is measured with the program.</param>
     /// <returns>The image. Its stack holds argv = [the path as given], an empty environment, and user and group 0.</returns>
     /// <exception cref="ArgumentException">A handler set's declarations are invalid.</exception>
     /// <exception cref="KeepImageException">The limits do not fit the address space.</exception>
-    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits)
+    /// <param name="trustedManifestSha256">The SHA-256 of the trusted-library manifest the keep runs with (<see cref="LibraryManifest"/>), carried in the configuration page; <see langword="null"/> for none.</param>
+    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null, byte[]? trustedManifestSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
@@ -40,6 +42,6 @@ internal static class MeasurementImage
             GroupId: 0,
             limits,
             Seed,
-            table.ConfigurationPage));
+            trustedManifestSha256 is null ? table.ConfigurationPage : ConfigurationPageBuilder.WithTrustedManifest(table.ConfigurationPage, trustedManifestSha256)) { Interpreter = interpreter });
     }
 }

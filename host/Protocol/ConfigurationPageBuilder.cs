@@ -60,6 +60,21 @@ internal static class ConfigurationPageBuilder
         return new MarshallingTable(page, dispatch);
     }
 
+    /// <summary>
+    /// A copy of <paramref name="page"/> with the trusted-library manifest's SHA-256 in its header (1.4): measured with
+    /// the image, so a verifier who trusts the measurement trusts the libraries the manifest pins.
+    /// </summary>
+    /// <param name="page">A page from <see cref="Build"/>.</param>
+    /// <param name="manifestSha256">The 32-byte SHA-256 of the manifest's bytes.</param>
+    public static byte[] WithTrustedManifest(ReadOnlyMemory<byte> page, ReadOnlySpan<byte> manifestSha256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(manifestSha256.Length, 32);
+        ArgumentOutOfRangeException.ThrowIfLessThan(page.Length, ConfigHeaderSize);
+        byte[] copy = page.ToArray();
+        manifestSha256.CopyTo(copy.AsSpan(ConfigTrustedManifestOffset));
+        return copy;
+    }
+
     /// <summary>Checks <paramref name="syscalls"/> and builds the configuration page.</summary>
     /// <param name="syscalls">Every declaration of every loaded set.</param>
     /// <param name="maxThreads">The page's max-threads field, 1 to <see cref="MaxThreads"/>.</param>

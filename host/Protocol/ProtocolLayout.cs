@@ -145,8 +145,8 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths).</summary>
-    internal const int ConfigVersionMinor = 3;
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the trusted-library manifest's digest).</summary>
+    internal const int ConfigVersionMinor = 4;
 
     /// <summary>The size of the configuration page header.</summary>
     internal const int ConfigHeaderSize = 64;
@@ -175,11 +175,14 @@ internal static class ProtocolLayout
     /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
     internal const int ConfigMaxThreadsOffset = 0x18;
 
+    /// <summary>32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim.</summary>
+    internal const int ConfigTrustedManifestOffset = 0x1C;
+
     /// <summary>The reserved, zero bytes at the end of the header.</summary>
-    internal const int ConfigReservedOffset = 0x1C;
+    internal const int ConfigReservedOffset = 0x3C;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ConfigReservedSize = 36;
+    internal const int ConfigReservedSize = 4;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
     internal const int DefaultMaxThreads = 128;

@@ -135,7 +135,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
         string file = _dir.Write("plugins.json", $$"""
             { "$schema": "x", "plugins": [ { "path": "{{plugin}}", "description": "d" } ], "backendOrder": [],
               "policy": { "files": [ { "path": "/a", "access": "read" }, { "host": "/no/such/file", "keep": "/b", "access": "read", "sha256": "{{new string('a', 64)}}", "sameFileSystem": true } ],
-                          "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
+                          "libraries": "system", "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
                           "environment": { "passThrough": [ "A" ], "set": { "B": "c" } },
                           "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3, "threads": 2 } } }
             """);
@@ -203,5 +203,24 @@ public sealed class ConfigurationLoaderTests : IDisposable
                 CollectDocumentKeys(item, path + "[]", keys);
             }
         }
+    }
+
+    [Fact]
+    public void Libraries_system_mounts_the_interpreter_and_the_library_folders_read_only_and_anything_else_is_refused()
+    {
+        string plugin = Repository.PathOf("plugins/backends/sgx/bin/Donjon.Backends.Sgx.dll");
+        string good = _dir.Write("libraries.json", $$"""
+            { "plugins": [ { "path": "{{plugin}}" } ], "backendOrder": [], "policy": { "files": [ { "host": "/etc/hostname", "keep": "/usr/lib", "access": "read" } ], "libraries": "system" } }
+            """);
+        var files = ConfigurationLoader.Load(good).Policy.Files;
+        files.Should().Contain(f => f.EffectiveKeepPath == "/lib64/ld-linux-x86-64.so.2" && f.Access == Donjon.Abstractions.Sessions.FileGrantAccess.Read);
+        files.Should().Contain(f => f.EffectiveKeepPath == "/lib" && f.Access == Donjon.Abstractions.Sessions.FileGrantAccess.Read);
+        files.Where(f => f.EffectiveKeepPath == "/usr/lib").Should().ContainSingle().Which.Path.Should().Be("/etc/hostname", "the admin's own grant of a keep path stays");
+
+        string bad = _dir.Write("bad-libraries.json", $$"""
+            { "plugins": [ { "path": "{{plugin}}" } ], "backendOrder": [], "policy": { "libraries": "all" } }
+            """);
+        FluentActions.Invoking(() => ConfigurationLoader.Load(bad)).Should().Throw<ConfigurationException>()
+            .Which.Message.Should().Contain("$.policy.libraries").And.Contain("\"system\"");
     }
 }

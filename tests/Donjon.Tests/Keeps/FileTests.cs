@@ -271,7 +271,7 @@ public sealed class FileTests : IDisposable
         var forbidden = RunInKeep("process", config, program, [], ["--mount", $"{_dir.Path}:/data"]);
         forbidden.ExitCode.Should().Be(125);
         forbidden.Stdout.Should().BeEmpty("the workload never ran");
-        forbidden.Stderr.Should().Contain($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {config})");
+        forbidden.Stderr.Should().Contain($"--mount, --libraries, --manifest and --tmp are forbidden by the admin (policy.commandLineMounts is false in {config})");
         RunInKeep("process", config, program, [], ["--tmp"]).ExitCode.Should().Be(125);
 
         var malformed = RunInKeep("process", Config("process", []), program, [], ["--mount", "relative:/data", "--mount", $"{_dir.Path}:/dev/null:rw", "--mount", "/a:/b:rx"]);

@@ -22,7 +22,7 @@ public sealed class ConfigurationPageBuilderTests
     {
         BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(3, "configuration page 1.3: value-result lengths");
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(4, "configuration page 1.4: the trusted-library manifest's digest");
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(64);
         int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));

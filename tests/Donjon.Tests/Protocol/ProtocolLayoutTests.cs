@@ -67,6 +67,7 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigEntryCountOffset"] = "DJ_CONFIG_ENTRY_COUNT_OFFSET",
         ["ConfigEntrySizeOffset"] = "DJ_CONFIG_ENTRY_SIZE_OFFSET",
         ["ConfigMaxThreadsOffset"] = "DJ_CONFIG_MAX_THREADS_OFFSET",
+        ["ConfigTrustedManifestOffset"] = "DJ_CONFIG_TRUSTED_MANIFEST_OFFSET",
         ["ConfigReservedOffset"] = "DJ_CONFIG_RESERVED_OFFSET",
         ["ConfigReservedSize"] = "DJ_CONFIG_RESERVED_SIZE",
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
@@ -258,7 +259,8 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
         (ProtocolLayout.BlockSlotCountOffset + 4).Should().Be(ProtocolLayout.BlockInterruptingOffset);
-        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigReservedOffset);
+        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigTrustedManifestOffset);
+        (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigReservedOffset);
         (ProtocolLayout.SlotOpenResultOffset + 8).Should().Be(ProtocolLayout.SlotOpenItemSize);
         (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
         (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);
