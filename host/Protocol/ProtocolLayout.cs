@@ -146,7 +146,7 @@ internal static class ProtocolLayout
     internal const int ConfigVersionMajor = 1;
 
     /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths).</summary>
-    internal const int ConfigVersionMinor = 3;
+    internal const int ConfigVersionMinor = 4;
 
     /// <summary>The size of the configuration page header.</summary>
     internal const int ConfigHeaderSize = 64;
@@ -175,11 +175,20 @@ internal static class ProtocolLayout
     /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
     internal const int ConfigMaxThreadsOffset = 0x18;
 
-    /// <summary>The reserved, zero bytes at the end of the header.</summary>
+    /// <summary>The reserved, zero bytes of the header after max threads.</summary>
     internal const int ConfigReservedOffset = 0x1C;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ConfigReservedSize = 36;
+    internal const int ConfigReservedSize = 4;
+
+    /// <summary>
+    /// 32 bytes (1.4): the SHA-256 of the module an exec layer runs (a WebAssembly module, docs/wasm.md), so that the
+    /// measurement binds it; zero for a program that is its own workload.
+    /// </summary>
+    internal const int ConfigModuleDigestOffset = 0x20;
+
+    /// <summary>The size of the module digest: a SHA-256.</summary>
+    internal const int ConfigModuleDigestSize = 32;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
     internal const int DefaultMaxThreads = 128;

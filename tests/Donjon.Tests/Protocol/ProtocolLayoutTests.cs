@@ -69,6 +69,8 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigMaxThreadsOffset"] = "DJ_CONFIG_MAX_THREADS_OFFSET",
         ["ConfigReservedOffset"] = "DJ_CONFIG_RESERVED_OFFSET",
         ["ConfigReservedSize"] = "DJ_CONFIG_RESERVED_SIZE",
+        ["ConfigModuleDigestOffset"] = "DJ_CONFIG_MODULE_DIGEST_OFFSET",
+        ["ConfigModuleDigestSize"] = "DJ_CONFIG_MODULE_DIGEST_SIZE",
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
         ["DefaultMaxThreads"] = "DJ_DEFAULT_MAX_THREADS",
         ["MaxThreads"] = "DJ_MAX_THREADS",
@@ -254,7 +256,8 @@ public sealed partial class ProtocolLayoutTests
         // Each structure's last field plus its size gives the structure's size (docs/protocol.md).
         (ProtocolLayout.ImageReservedOffset + ProtocolLayout.ImageReservedSize).Should().Be(ProtocolLayout.ImageHeaderSize);
         (ProtocolLayout.RegionDataSizeOffset + 8).Should().Be(ProtocolLayout.RegionSize);
-        (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
+        (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigModuleDigestOffset);
+        (ProtocolLayout.ConfigModuleDigestOffset + ProtocolLayout.ConfigModuleDigestSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
         (ProtocolLayout.BlockSlotCountOffset + 4).Should().Be(ProtocolLayout.BlockInterruptingOffset);
