@@ -24,7 +24,15 @@ public sealed record KeepImage(
     ProgramHeaderTable ProgramHeaders,
     TlsTemplate? Tls,
     StackImage Stack,
-    ReadOnlyMemory<byte> Configuration);
+    ReadOnlyMemory<byte> Configuration)
+{
+    /// <summary>
+    /// The interpreter (<c>PT_INTERP</c>) of a dynamically linked workload, loaded into the image beside it (its
+    /// segments are among <see cref="Segments"/>, and <see cref="EntryPoint"/> is its entry); <see langword="null"/>
+    /// for a static program. Its <see cref="WorkloadIdentity.Path"/> is the path the workload names, as the keep sees it.
+    /// </summary>
+    public WorkloadIdentity? Interpreter { get; init; }
+}
 
 /// <summary>The workload binary a keep image was built from.</summary>
 /// <param name="Path">The path the user gave, made absolute.</param>

@@ -17,6 +17,7 @@
 #define LX_NR_FSTAT             5
 #define LX_NR_MMAP              9
 #define LX_NR_MPROTECT          10
+#define LX_NR_PREAD64           17
 #define LX_NR_MUNMAP            11
 #define LX_NR_BRK               12
 #define LX_NR_RT_SIGACTION      13
@@ -95,6 +96,11 @@
 #define LX_EPERM                1
 #define LX_ESRCH                3
 #define LX_EINTR                4
+#define LX_EIO                  5
+#define LX_EBADF                9
+#define LX_EISDIR               21
+#define LX_ESPIPE               29
+#define LX_EOVERFLOW            75
 #define LX_EPIPE                32
 #define LX_ETIMEDOUT            110
 #define LX_E2BIG                7

@@ -230,6 +230,13 @@ void dj_signals_thread_init(struct dj_thread *t);
 /* Whether a signal in `wanted` is pending (blocked or not). */
 int dj_signal_pending_in(uint64_t wanted);
 
+/* File-backed mmap, served by copying the file's bytes through the host (filemap.c); from each shim's dj_sys_mmap. */
+long dj_map_file(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset);
+/* Each shim's memory calls, which dj_map_file builds on (process/memory.c, vm/memory.c). */
+long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset);
+long dj_sys_munmap(uint64_t address, uint64_t length);
+long dj_sys_mprotect(uint64_t address, uint64_t length, uint64_t prot);
+
 /* dj_marshal_syscall, and SIGPIPE raised when a write-like call returns -EPIPE (as the kernel does). */
 long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
 

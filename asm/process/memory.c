@@ -22,7 +22,8 @@
  *     kernel's own mappings (stack, vDSO, vvar) are gone before the workload runs (load.c).
  *   - Never writable and executable at once: PROT_WRITE|PROT_EXEC -> EACCES, and mremap(old_size = 0), which
  *     would alias a shared mapping at a second address, -> EINVAL.
- *   - Only anonymous mappings: a file mapping -> ENODEV (the keep's descriptors live in the host).
+ *   - A file mapping (no MAP_ANONYMOUS) is anonymous memory filled with the file's bytes through the host
+ *     (asm/common/filemap.c): the keep's descriptors live in the host, and no host file is ever mapped here.
  *   The real mmap/munmap/mprotect/mremap/madvise are made here, from the shim's text, after these checks.
  *
  * Untrusted inputs: every argument (the workload's).
@@ -484,6 +485,10 @@ long dj_sys_brk(uint64_t address)
 
 long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flags, uint64_t fd, uint64_t offset)
 {
+    /* Outside the lock: dj_map_file comes back here for the memory, and its pread64 writes through dj_user_write,
+       whose checks wait while the lock is held. */
+    if (!(flags & LX_MAP_ANONYMOUS))
+        return dj_map_file(address, length, prot, flags, fd, offset);
     mm_begin();
     long result = sys_mmap_locked(address, length, prot, flags, fd, offset);
     mm_end();

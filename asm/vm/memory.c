@@ -14,7 +14,8 @@
  *   - The memory limit counts everything the workload has mapped at once: its image regions (the initial stack
  *     among them), the heap's pages and the mmap range's.
  *   - Never writable and executable at once: PROT_WRITE|PROT_EXEC -> EACCES; mremap(old_size = 0) -> EINVAL.
- *   - Only anonymous mappings: a file mapping -> ENODEV (the keep's descriptors live in the host).
+ *   - A file mapping (no MAP_ANONYMOUS) is anonymous memory filled with the file's bytes through the host
+ *     (asm/common/filemap.c): the keep's descriptors live in the host, and no host file is ever mapped here.
  * What differs is the mechanism: the shim owns the page tables (paging.c). A mapping is reserved, and each page
  * gets a zeroed frame when first touched, as Linux does; munmap and MADV_DONTNEED give frames back. Nothing of
  * the shim lies in the lower half, so no workload address can reach the shim's memory: a pointer is refused only
@@ -183,7 +184,7 @@ long dj_sys_mmap(uint64_t address, uint64_t length, uint64_t prot, uint64_t flag
     if (type != LX_MAP_SHARED && type != LX_MAP_PRIVATE && type != LX_MAP_SHARED_VALIDATE)
         return -LX_EINVAL;
     if (!(flags & LX_MAP_ANONYMOUS))
-        return -LX_ENODEV;
+        return dj_map_file(address, length, prot, flags, fd, offset);
     if (flags & ~(uint64_t)MAP_ACCEPTED)
         return -LX_EINVAL;
     long r = check_prot(prot);

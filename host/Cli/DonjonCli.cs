@@ -101,7 +101,7 @@ internal static class DonjonCli
         root.Add(LogTimestampsOption);
 
         root.Add(RunCommand.Create(workloadArgs, stdout, stderr, ConfigOption, LogLevelOption));
-        root.Add(InspectCommand.Create(stdout, stderr, LogLevelOption));
+        root.Add(InspectCommand.Create(stdout, stderr, ConfigOption, LogLevelOption));
         root.Add(PluginsCommand.Create(stdout, stderr, ConfigOption, LogLevelOption));
         root.Add(MeasureCommand.Create(stdout, stderr, ConfigOption, LogLevelOption));
         var platform = new Command("platform", "Facts about this machine.");

@@ -8,7 +8,7 @@ namespace Donjon.Host.Cli;
 /// <summary><c>donjon inspect [--json] &lt;elf&gt;</c>: what Donjon sees in a binary, and whether it can run it.</summary>
 internal static class InspectCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr, Option<string?> logLevelOption)
+    public static Command Create(TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
     {
         var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/cli-json.md)." };
         var elf = new Argument<string>("elf") { Description = "The binary (an ELF program or a WebAssembly module) to inspect." };
@@ -30,8 +30,9 @@ internal static class InspectCommand
             }
 
             ElfReport report = workload.Report;
+            LibraryPolicyView? libraries = report.IsDynamic && report.IsRunnable ? LibraryPolicyView.Of(report, path, parse.GetValue(configOption)) : null;
 
-            await stdout.WriteAsync(parse.GetValue(json) ? RenderJson(report) : RenderText(report)).ConfigureAwait(false);
+            await stdout.WriteAsync(parse.GetValue(json) ? RenderJson(report, libraries) : RenderText(report, libraries)).ConfigureAwait(false);
             return report.IsRunnable ? ExitCodes.Success : ExitCodes.CannotRun;
         }));
         return command;
@@ -39,7 +40,7 @@ internal static class InspectCommand
 
     private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 
-    internal static string RenderText(ElfReport report)
+    internal static string RenderText(ElfReport report, LibraryPolicyView? libraries = null)
     {
         var output = new StringBuilder();
         void Line(string name, string value) => output.Append(CultureInfo.InvariantCulture, $"{name + ":",-16}{value}\n");
@@ -58,7 +59,21 @@ internal static class InspectCommand
 
         if (report.InterpreterPath is not null)
         {
-            Line("interpreter", report.InterpreterPath);
+            Line("interpreter", libraries is { } view ? $"{report.InterpreterPath} ({view.InterpreterStatus})" : report.InterpreterPath);
+        }
+
+        if (report.NeededLibraries.Count > 0)
+        {
+            Line("needed", string.Join(", ", report.NeededLibraries));
+        }
+
+        if (libraries is not null)
+        {
+            Line("policy", libraries.PolicySource);
+            foreach ((string name, string? keepPath, string? problem) in libraries.Libraries)
+            {
+                Line("library", keepPath is not null ? $"{name} => {keepPath}" : $"{name}: {problem}");
+            }
         }
 
         if (report.ProgramHeaders.Count > 0)
@@ -76,7 +91,7 @@ internal static class InspectCommand
         return output.ToString();
     }
 
-    internal static string RenderJson(ElfReport report) => JsonOutput.Write(writer =>
+    internal static string RenderJson(ElfReport report, LibraryPolicyView? libraries = null) => JsonOutput.Write(writer =>
     {
         writer.WriteString("file", report.DisplayName);
         writer.WriteNumber("size", report.FileSize);
@@ -105,6 +120,36 @@ internal static class InspectCommand
         else
         {
             writer.WriteString("interpreter", report.InterpreterPath);
+        }
+
+        writer.WriteStartArray("needed");
+        foreach (string name in report.NeededLibraries)
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
+        if (libraries is null)
+        {
+            writer.WriteNull("libraries");
+        }
+        else
+        {
+            writer.WriteStartObject("libraries");
+            writer.WriteString("policy", libraries.PolicySource);
+            writer.WriteString("interpreter", libraries.InterpreterStatus);
+            writer.WriteStartArray("resolved");
+            foreach ((string name, string? keepPath, string? problem) in libraries.Libraries)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", name);
+                writer.WriteString("keepPath", keepPath);
+                writer.WriteString("problem", problem);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
         }
 
         writer.WriteStartArray("programHeaders");
@@ -194,4 +239,35 @@ internal static class InspectCommand
             writer.WriteString("reason", module.RejectionReason);
         }
     });
+}
+
+/// <summary>For <c>inspect</c>: whether a dynamic program's interpreter and libraries resolve under the policy in force.</summary>
+/// <param name="PolicySource">Which configuration file's policy was used, or why none could be.</param>
+/// <param name="InterpreterStatus">"granted", or why the keep would not find it.</param>
+/// <param name="Libraries">Each library of the closure: its keep path, or the problem.</param>
+internal sealed record LibraryPolicyView(string PolicySource, string InterpreterStatus, IReadOnlyList<(string Name, string? KeepPath, string? Problem)> Libraries)
+{
+    /// <summary>Resolves <paramref name="report"/>'s closure under the policy of the configuration <c>run</c> would use.</summary>
+    public static LibraryPolicyView Of(ElfReport report, string path, string? configPath)
+    {
+        Configuration.DonjonConfiguration configuration;
+        try
+        {
+            Configuration.ConfigurationLocation location = Configuration.ConfigurationLocator.Locate(configPath);
+            configuration = Configuration.ConfigurationLoader.Load(location.Path);
+        }
+        catch (Exception e) when (e is Configuration.ConfigurationException or IOException or UnauthorizedAccessException)
+        {
+            return new LibraryPolicyView($"none: the configuration cannot be read ({e.Message})", "unknown", []);
+        }
+
+        var view = new Images.KeepFileView(configuration.Policy.Files);
+        Images.KeepFileRead interpreter = view.Read(report.InterpreterPath!);
+        string status = interpreter.Contents is not null ? $"granted: host file {interpreter.HostPath}" : $"not available in the keep: {interpreter.Problem}";
+        Images.LibraryClosure closure = Images.LibraryResolver.Resolve(report, Path.GetFullPath(path), view, []);
+        var libraries = closure.Libraries.Select(l => (l.Name, (string?)l.KeepPath, (string?)null))
+            .Concat(closure.Problems.Select(p => (p.Name, (string?)null, (string?)p.Describe())))
+            .ToList();
+        return new LibraryPolicyView(configuration.FilePath, status, libraries);
+    }
 }

@@ -35,6 +35,18 @@ internal static class KeepRunner
             return ExitCodes.DonjonError;
         }
 
+        List<string> keepEnvironment = WorkloadEnvironment(policy.Environment, request.Environment);
+        InterpreterFile? interpreter = null;
+        if (workload.Report.IsDynamic)
+        {
+            interpreter = DynamicProgramLoader.Prepare(workload.Report, request.ElfPath, policy.Files, keepEnvironment, out string? problem);
+            if (interpreter is null)
+            {
+                await stderr.WriteLineAsync($"donjon: {request.ElfPath}: cannot be run: {problem}").ConfigureAwait(false);
+                return ExitCodes.CannotRun;
+            }
+        }
+
         KeepImage image;
         try
         {
@@ -43,12 +55,12 @@ internal static class KeepRunner
                 workload.Contents,
                 request.ElfPath,
                 [request.Argv0 ?? request.ElfPath, .. request.Arguments],
-                WorkloadEnvironment(policy.Environment, request.Environment),
+                keepEnvironment,
                 GetUserId(),
                 GetGroupId(),
                 policy.Limits,
                 request.Seed,
-                table.ConfigurationPage));
+                table.ConfigurationPage) { Interpreter = interpreter });
         }
         catch (KeepImageException e)
         {

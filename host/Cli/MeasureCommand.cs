@@ -24,21 +24,47 @@ internal static class MeasureCommand
             Description = "The backend whose measurement to compute (default: the first in plugins.json's backendOrder that computes launch measurements).",
         };
         var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/measurement.md)." };
-        var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to measure." };
+        var librariesOption = new Option<string?>("--libraries")
+        {
+            Description = "'system': measure with the system libraries granted, as 'donjon run --libraries system' runs (a dynamic program's interpreter is read through the policy's mounts and measured with it).",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (text == Configuration.SystemLibraries.SystemValue)
+                {
+                    return text;
+                }
+
+                result.AddError($"--libraries expects 'system' (--libraries system), got '{text}'");
+                return null;
+            },
+        };
+        var elf = new Argument<string>("elf") { Description = "The x86-64 program to measure (static, or dynamically linked with its interpreter granted)." };
         var command = new Command(
             "measure",
             "Print the launch measurement a keep of this program would have (SGX MRENCLAVE, SEV-SNP launch digest, or the keep-image digest) and its SHA-256. Needs no hardware; nothing here is attested.")
         {
-            backendOption, json, elf,
+            backendOption, librariesOption, json, elf,
         };
         command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), environment =>
-            ExecuteAsync(parse.GetValue(elf)!, parse.GetValue(backendOption), parse.GetValue(json), environment, stdout, stderr)));
+            ExecuteAsync(parse.GetValue(elf)!, parse.GetValue(backendOption), parse.GetValue(json), parse.GetValue(librariesOption) is not null, environment, stdout, stderr)));
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(string path, string? backendName, bool json, CliEnvironment environment, TextWriter stdout, TextWriter stderr)
+    private static async Task<int> ExecuteAsync(string path, string? backendName, bool json, bool systemLibraries, CliEnvironment environment, TextWriter stdout, TextWriter stderr)
     {
         PluginCatalog catalog = environment.LoadPlugins();
+        if (systemLibraries)
+        {
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, [], false, out List<string> problems, systemLibraries: true);
+            if (granted is null)
+            {
+                throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
+            }
+
+            environment.UseConfiguration(granted);
+        }
+
         (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(path, stderr).ConfigureAwait(false);
         if (workload is null)
         {
@@ -62,10 +88,27 @@ internal static class MeasureCommand
         }
 
         IBackend backend = SelectBackend(catalog, backendName);
+        WorkloadFile measured = launch?.Launcher ?? workload;
+        if (launch is not null)
+        {
+            environment.UseConfiguration(environment.Configuration! with { Policy = Wasm.WasmExecLayer.GrantModule(environment.Configuration.Policy, path, launch) });
+        }
+
+        InterpreterFile? interpreter = null;
+        if (measured.Report.IsDynamic)
+        {
+            interpreter = DynamicProgramLoader.Prepare(measured.Report, measured.Path, environment.Configuration!.Policy.Files, [], out string? problem);
+            if (interpreter is null)
+            {
+                await stderr.WriteLineAsync($"donjon: {path}: cannot be measured: {problem}").ConfigureAwait(false);
+                return ExitCodes.CannotRun;
+            }
+        }
+
         KeepImage image;
         try
         {
-            image = MeasurementImage.Build(launch?.Launcher ?? workload, catalog.SyscallSets, environment.Configuration!.Policy.Limits, launch?.ModuleDigest);
+            image = MeasurementImage.Build(measured, catalog.SyscallSets, environment.Configuration!.Policy.Limits, interpreter, launch?.ModuleDigest);
         }
         catch (KeepImageException e)
         {

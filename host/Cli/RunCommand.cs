@@ -6,7 +6,7 @@ using Donjon.Host.Plugins;
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--libraries system] [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
 /// Options before the path belong to Donjon; everything after it belongs to the workload.
 /// </summary>
 internal static class RunCommand
@@ -31,6 +31,11 @@ internal static class RunCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        var librariesOption = new Option<string?>("--libraries")
+        {
+            Description = "'system': mount the interpreter and the system library folders (/lib, /usr/lib...) read-only for this run, so a dynamically linked program finds its libraries. Under the same rule as --mount (policy.commandLineMounts).",
+            CustomParser = ParseLibraries,
+        };
         var tmpOption = new Option<bool>("--tmp") { Description = "Give the keep a private, empty /tmp for this run, removed when it ends." };
         var seedOption = new Option<ulong?>("--seed")
         {
@@ -43,10 +48,10 @@ internal static class RunCommand
             Arity = ArgumentArity.ZeroOrOne,
             CustomParser = ParseStrace,
         };
-        var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program, or the WebAssembly (WASI preview-1) module, to run. Every argument after it is the program's." };
+        var elf = new Argument<string>("elf") { Description = "The x86-64 program to run (static, or dynamically linked with its interpreter and libraries granted), or a WebAssembly (WASI preview-1) module. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
-            backendOption, envOption, mountOption, tmpOption, seedOption, straceOption, elf,
+            backendOption, envOption, mountOption, librariesOption, tmpOption, seedOption, straceOption, elf,
         };
         command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
@@ -59,6 +64,7 @@ internal static class RunCommand
             {
                 Mounts = parse.GetValue(mountOption) ?? [],
                 Tmp = parse.GetValue(tmpOption),
+                SystemLibraries = parse.GetValue(librariesOption) is not null,
                 Strace = parse.GetValue(straceOption),
             };
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
@@ -83,6 +89,19 @@ internal static class RunCommand
                 result.AddError(StraceValueError(text));
                 return null;
         }
+    }
+
+    /// <summary><c>system</c>, the one value <c>--libraries</c> takes; anything else names the option and its form.</summary>
+    private static string? ParseLibraries(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (text == Configuration.SystemLibraries.SystemValue)
+        {
+            return text;
+        }
+
+        result.AddError($"--libraries expects 'system' (--libraries system), got '{text}'");
+        return null;
     }
 
     /// <summary>A decimal integer from 0 to 2^64 - 1; anything else names the option and the expected form.</summary>
@@ -110,9 +129,9 @@ internal static class RunCommand
         }
 
         PluginCatalog catalog = environment.LoadPlugins();
-        if (request.Mounts.Count > 0 || request.Tmp)
+        if (request.Mounts.Count > 0 || request.Tmp || request.SystemLibraries)
         {
-            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems);
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems, request.SystemLibraries);
             if (granted is null)
             {
                 throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
@@ -278,6 +297,9 @@ internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Argument
 
     /// <summary>Whether <c>--tmp</c> was given.</summary>
     public bool Tmp { get; init; }
+
+    /// <summary>Whether <c>--libraries system</c> was given.</summary>
+    public bool SystemLibraries { get; init; }
 
     /// <summary>What <c>--strace</c> asked for, if it was given.</summary>
     public Execution.StraceMode? Strace { get; init; }

@@ -94,20 +94,21 @@ internal static class ConfigurationLoader
     /// <param name="mounts">The <c>--mount</c> values, in order.</param>
     /// <param name="tmp">Whether <c>--tmp</c> was given.</param>
     /// <param name="problems">What is wrong, one message per mistake, each naming the option and what to do.</param>
+    /// <param name="systemLibraries">Whether <c>--libraries system</c> was given: <see cref="SystemLibraries.Grants"/> are added.</param>
     /// <returns>The configuration to run with, or <see langword="null"/> when <paramref name="problems"/> is not empty.</returns>
-    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems)
+    public static DonjonConfiguration? WithCommandLineGrants(DonjonConfiguration configuration, IReadOnlyList<string> mounts, bool tmp, out List<string> problems, bool systemLibraries = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(mounts);
         problems = [];
-        if (mounts.Count == 0 && !tmp)
+        if (mounts.Count == 0 && !tmp && !systemLibraries)
         {
             return configuration;
         }
 
         if (!configuration.AllowsCommandLineMounts)
         {
-            problems.Add($"--mount and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files");
+            problems.Add($"--mount, --libraries and --tmp are forbidden by the admin (policy.commandLineMounts is false in {configuration.FilePath}); ask the admin to grant the files in policy.files (or \"libraries\": \"system\")");
             return null;
         }
 
@@ -123,6 +124,11 @@ internal static class ConfigurationLoader
             }
 
             files.Add(new FileGrant(parts[0], mode == "rw" ? FileGrantAccess.Read | FileGrantAccess.Write : FileGrantAccess.Read) { KeepPath = parts[1] });
+        }
+
+        if (systemLibraries)
+        {
+            files.AddRange(SystemLibraries.Grants(files.Select(f => f.EffectiveKeepPath)));
         }
 
         // The same rules as the file's, by reading the merged grants as a policy document.
@@ -289,7 +295,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["files", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
+            CheckKeys(element, location, ["files", "libraries", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
             var files = new List<FileGrant>();
             var indices = new List<int>();
             if (element.TryGetProperty("files", out JsonElement filesElement) && Expect(filesElement, JsonValueKind.Array, $"{location}.files", "an array"))
@@ -348,6 +354,20 @@ internal static class ConfigurationLoader
             }
 
             CheckMounts(files, indices, tmp, location);
+            if (element.TryGetProperty("libraries", out JsonElement librariesElement))
+            {
+                if (librariesElement.ValueKind == JsonValueKind.String && librariesElement.GetString() == SystemLibraries.SystemValue)
+                {
+                    // After the check of the admin's own grants: a keep path the admin mounted keeps the admin's grant.
+                    files.AddRange(SystemLibraries.Grants(files.Select(f => f.EffectiveKeepPath)));
+                }
+                else
+                {
+                    Error($"{location}.libraries", $"expected \"{SystemLibraries.SystemValue}\", found {Describe(librariesElement)}",
+                        "Use \"system\" to mount the interpreter and the system library folders (/lib, /usr/lib...) read-only, or leave it out and mount what the program needs in policy.files.");
+                }
+            }
+
             string workingDirectory = "/";
             if (element.TryGetProperty("workingDirectory", out JsonElement cwdElement) && ExpectNonEmptyString(cwdElement, $"{location}.workingDirectory", out string cwd))
             {

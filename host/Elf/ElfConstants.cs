@@ -89,6 +89,8 @@ internal static class ElfConstants
     public const long DT_STRTAB = 5;
     public const long DT_STRSZ = 10;
     public const long DT_SONAME = 14;
+    public const long DT_RPATH = 15;
+    public const long DT_RUNPATH = 29;
     public const long DT_FLAGS_1 = 0x6fff_fffb;
 
     /// <summary>The <c>DT_FLAGS_1</c> bit a linker sets on a position-independent executable.</summary>

@@ -10,6 +10,12 @@ namespace Donjon.Host.Elf;
 /// <param name="HasPieFlag">Whether <c>DT_FLAGS_1</c> has <c>DF_1_PIE</c>.</param>
 internal sealed record ElfDynamicSection(IReadOnlyList<string> NeededLibraries, string? SharedObjectName, bool HasPieFlag)
 {
+    /// <summary>The printable <c>DT_RUNPATH</c> (colon-separated folders), when present.</summary>
+    public string? RunPath { get; init; }
+
+    /// <summary>The printable <c>DT_RPATH</c>, when present (the interpreter ignores it when <c>DT_RUNPATH</c> is there).</summary>
+    public string? RPath { get; init; }
+
     /// <summary>The value used when a file has no <c>PT_DYNAMIC</c>.</summary>
     public static ElfDynamicSection Absent { get; } = new([], null, false);
 
@@ -33,6 +39,8 @@ internal sealed record ElfDynamicSection(IReadOnlyList<string> NeededLibraries, 
 
         var neededNameOffsets = new List<ulong>();
         ulong? sharedObjectNameOffset = null;
+        ulong? runPathOffset = null;
+        ulong? rPathOffset = null;
         ulong? stringTableAddress = null;
         ulong stringTableSize = 0;
         bool hasPieFlag = false;
@@ -52,6 +60,12 @@ internal sealed record ElfDynamicSection(IReadOnlyList<string> NeededLibraries, 
                     break;
                 case ElfConstants.DT_SONAME:
                     sharedObjectNameOffset = value;
+                    break;
+                case ElfConstants.DT_RUNPATH:
+                    runPathOffset = value;
+                    break;
+                case ElfConstants.DT_RPATH:
+                    rPathOffset = value;
                     break;
                 case ElfConstants.DT_STRTAB:
                     stringTableAddress = value;
@@ -75,7 +89,11 @@ internal sealed record ElfDynamicSection(IReadOnlyList<string> NeededLibraries, 
         }
 
         string? sharedObjectName = sharedObjectNameOffset is { } offset ? ReadName(reader, stringTable, offset) : null;
-        return new ElfDynamicSection(neededLibraries, sharedObjectName, hasPieFlag);
+        return new ElfDynamicSection(neededLibraries, sharedObjectName, hasPieFlag)
+        {
+            RunPath = runPathOffset is { } run ? ReadName(reader, stringTable, run) : null,
+            RPath = rPathOffset is { } rpath ? ReadName(reader, stringTable, rpath) : null,
+        };
     }
 
     /// <summary>Finds the file range of the string table at untrusted virtual address <paramref name="address"/>, through the <c>PT_LOAD</c> that holds it.</summary>

@@ -23,6 +23,20 @@ public static class ElfInspector
 
     private const string RebuildAdvice = "rebuild it with `gcc -static-pie`";
 
+    /// <summary>The longest interpreter path Donjon accepts (Linux's <c>PATH_MAX</c> is 4096; real ones are under 40).</summary>
+    public const int MaxInterpreterPathLength = 255;
+
+    /// <summary>The lowest address an <c>ET_EXEC</c> segment may start at: Linux's default <c>vm.mmap_min_addr</c>.</summary>
+    public const ulong MinFixedAddress = 0x1_0000;
+
+    /// <summary>
+    /// Where Donjon's own pieces begin: from here to the top of user space lie the keep's stack, its mmap region and a
+    /// dynamic program's interpreter (planned by <see cref="Images.AddressSpaceLayoutPlanner"/>), and in the process
+    /// keep the shim, its shared block and the image blob, which the kernel places in the top 2 TiB. An <c>ET_EXEC</c>
+    /// whose segments reach this address is refused.
+    /// </summary>
+    public const ulong FixedAddressCeiling = 0x7000_0000_0000;
+
     /// <summary>
     /// For a dynamic PIE built against musl: Debian's <c>musl-gcc -static-pie</c> makes one, so the advice names the
     /// compiler driver the repository ships instead.
@@ -53,7 +67,20 @@ public static class ElfInspector
     {
         ArgumentNullException.ThrowIfNull(displayName);
         ArgumentNullException.ThrowIfNull(sha256);
-        return new Inspection(bytes, displayName, sha256).Run();
+        return new Inspection(bytes, displayName, sha256, asInterpreter: false).Run();
+    }
+
+    /// <summary>
+    /// Inspects <paramref name="bytes"/> as a dynamic program's interpreter (<c>PT_INTERP</c>): an x86-64
+    /// <c>ET_DYN</c> with an entry point and no interpreter of its own, such as <c>ld-linux-x86-64.so.2</c>, whose
+    /// headers pass the same checks as a program's. Its shared-object name does not make it a rejected library.
+    /// </summary>
+    /// <param name="bytes">The interpreter's bytes; untrusted.</param>
+    /// <param name="displayName">How it is named in the report (the keep path <c>PT_INTERP</c> gave).</param>
+    public static ElfReport InspectInterpreter(ReadOnlyMemory<byte> bytes, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(displayName);
+        return new Inspection(bytes, displayName, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)), asInterpreter: true).Run();
     }
 
     /// <summary>
@@ -107,7 +134,7 @@ public static class ElfInspector
             ElfVerdict.Reject(kind, reason)));
 
     /// <summary>One inspection: collects what the file says (best effort), then checks it in a fixed order; the first failed check is the verdict.</summary>
-    private sealed class Inspection(ReadOnlyMemory<byte> bytes, string displayName, string sha256)
+    private sealed class Inspection(ReadOnlyMemory<byte> bytes, string displayName, string sha256, bool asInterpreter)
     {
         private static ReadOnlySpan<byte> Magic => [0x7f, (byte)'E', (byte)'L', (byte)'F'];
 
@@ -142,7 +169,11 @@ public static class ElfInspector
             bool isStackExecutable = _programHeaders.Any(header => header.TypeValue == ElfConstants.PT_GNU_STACK && header.IsExecutable);
             return new ElfReport(
                 displayName, bytes.Length, sha256, _header, _programHeaders, _interpreterPath,
-                _dynamic.NeededLibraries, _dynamic.SharedObjectName, isStaticPie, isStackExecutable, verdict);
+                _dynamic.NeededLibraries, _dynamic.SharedObjectName, isStaticPie, isStackExecutable, verdict)
+            {
+                RunPath = _dynamic.RunPath,
+                RPath = _dynamic.RPath,
+            };
         }
 
         /// <summary>Whether <c>PT_DYNAMIC</c> names the file as a shared object without marking it a PIE.</summary>
@@ -377,41 +408,55 @@ public static class ElfInspector
         /// <summary>Whether the program was linked against musl's dynamic loader (Debian's <c>musl-gcc</c>, even with <c>-static-pie</c>).</summary>
         private bool IsMusl => _interpreterPath?.Contains("ld-musl", StringComparison.Ordinal) == true;
 
-        /// <summary>Tells a static-PIE from dynamically linked executables and non-PIE ones.</summary>
+        /// <summary>
+        /// Tells the kinds of executable apart: a static PIE, a static <c>ET_EXEC</c> (loaded at its link addresses),
+        /// and a dynamically linked program (<c>PT_INTERP</c>, a PIE or an <c>ET_EXEC</c>) whose interpreter the host
+        /// loads beside it. Shared libraries, and <c>DT_NEEDED</c> without an interpreter to load them, are refused.
+        /// </summary>
         private ElfVerdict? CheckKind(ElfFileHeader header)
         {
             bool isNonPie = header.TypeValue == ElfConstants.ET_EXEC;
-            if (_interpreterPath is not null)
+            if (asInterpreter)
             {
-                int index = _programHeaders.First(programHeader => programHeader.TypeValue == ElfConstants.PT_INTERP).Index;
-                string what = isNonPie ? "a dynamically linked non-PIE executable (e_type = ET_EXEC)" : "dynamically linked";
-                return ElfVerdict.Reject(ElfRejectionKind.DynamicallyLinked,
-                    $"{what}: PT_INTERP (program header {index}) names the interpreter {_interpreterPath}; Donjon runs static-PIE executables only, which need no interpreter: {(IsMusl ? MuslRebuildAdvice : RebuildAdvice)}");
+                if (isNonPie || header.Entry == 0 || _interpreterPath is not null)
+                {
+                    return ElfVerdict.Reject(ElfRejectionKind.UnsupportedFileType,
+                        $"it is not a dynamic loader: an interpreter is an ET_DYN with an entry point and no PT_INTERP of its own (this has e_type = {header.Type}, e_entry = {ElfNames.Hex(header.Entry)}{(_interpreterPath is null ? string.Empty : ", PT_INTERP " + _interpreterPath)}); check what PT_INTERP names");
+                }
+
+                return null;
             }
 
-            if (isNonPie)
-            {
-                return ElfVerdict.Reject(ElfRejectionKind.StaticNonPie,
-                    "a static non-PIE executable (e_type = ET_EXEC, linked at a fixed address): static non-PIE executables are not supported yet; rebuild with -static-pie (`gcc -static-pie`)");
-            }
-
-            if (header.Entry == 0)
+            if (!isNonPie && header.Entry == 0)
             {
                 string name = _dynamic.SharedObjectName is { } soname ? $", DT_SONAME = {soname}" : string.Empty;
                 return ElfVerdict.Reject(ElfRejectionKind.SharedLibrary,
-                    $"a shared library, not an executable: e_type = ET_DYN with no entry point (e_entry = 0{name}); run the program that uses it, built with `gcc -static-pie`");
+                    $"a shared library, not an executable: e_type = ET_DYN with no entry point (e_entry = 0{name}); run the program that uses it");
             }
 
-            if (IsSharedObjectByName)
+            if (!isNonPie && IsSharedObjectByName)
             {
                 return ElfVerdict.Reject(ElfRejectionKind.SharedLibrary,
-                    $"a shared library, not an executable: PT_DYNAMIC names it DT_SONAME = {_dynamic.SharedObjectName} and DT_FLAGS_1 lacks DF_1_PIE; run the program that uses it, built with `gcc -static-pie`");
+                    $"a shared library, not an executable: PT_DYNAMIC names it DT_SONAME = {_dynamic.SharedObjectName} and DT_FLAGS_1 lacks DF_1_PIE; run the program that uses it");
+            }
+
+            if (_interpreterPath is not null)
+            {
+                int index = _programHeaders.First(programHeader => programHeader.TypeValue == ElfConstants.PT_INTERP).Index;
+                if (_interpreterPath.Length == 0 || _interpreterPath[0] != '/' || _interpreterPath.Contains('(', StringComparison.Ordinal) || _interpreterPath.Contains('\\', StringComparison.Ordinal)
+                    || _interpreterPath.Length > MaxInterpreterPathLength)
+                {
+                    return ElfVerdict.Reject(ElfRejectionKind.DynamicallyLinked,
+                        $"PT_INTERP (program header {index}) names the interpreter \"{_interpreterPath}\", which is not an absolute path of at most {MaxInterpreterPathLength} printable characters: the file is corrupted; copy it again or relink it");
+                }
+
+                return null;
             }
 
             if (_dynamic.NeededLibraries.Count > 0)
             {
                 return ElfVerdict.Reject(ElfRejectionKind.DynamicallyLinked,
-                    $"dynamically linked: PT_DYNAMIC needs the shared libraries {string.Join(", ", _dynamic.NeededLibraries)} (DT_NEEDED), which Donjon cannot load; {(IsMusl ? MuslRebuildAdvice : RebuildAdvice)}");
+                    $"it needs the shared libraries {string.Join(", ", _dynamic.NeededLibraries)} (DT_NEEDED) but has no PT_INTERP naming an interpreter to load them; relink it with an interpreter (the default of `gcc`) or as a static executable (`gcc -static-pie`){(IsMusl ? "; " + MuslRebuildAdvice : string.Empty)}");
             }
 
             return null;
@@ -499,7 +544,17 @@ public static class ElfInspector
                         $"{where} has p_offset = {ElfNames.Hex(load.Offset)} and p_vaddr = {ElfNames.Hex(load.VirtualAddress)}, which are not congruent modulo {ElfNames.Hex(congruenceModulus)} (the page size or p_align), so it cannot be mapped");
                 }
 
-                if (load.VirtualAddress > MaxImageSpan || load.MemorySize > MaxImageSpan - load.VirtualAddress)
+                if (header.TypeValue == ElfConstants.ET_EXEC && load.MemorySize != 0
+                    && (load.VirtualAddress < MinFixedAddress || load.VirtualAddress > FixedAddressCeiling || load.MemorySize > FixedAddressCeiling - load.VirtualAddress))
+                {
+                    string which = load.VirtualAddress < MinFixedAddress
+                        ? $"starts below {ElfNames.Hex(MinFixedAddress)} (Linux's vm.mmap_min_addr), where no program may be mapped"
+                        : $"reaches [{ElfNames.Hex(FixedAddressCeiling)}, {ElfNames.Hex(Images.AddressSpaceLayoutPlanner.UserAddressSpaceEnd)}), where Donjon places the keep's stack, its mmap region, the interpreter and, in the process keep, the shim, its shared block and the image blob";
+                    return ElfVerdict.Reject(ElfRejectionKind.OverlapsKeepRegions,
+                        $"a non-PIE executable (e_type = ET_EXEC) is loaded at its link addresses, and {where} at [{ElfNames.Hex(load.VirtualAddress)}, {ElfNames.Hex(load.VirtualAddress + load.MemorySize)}) (p_vaddr, p_memsz) {which}; relink it between {ElfNames.Hex(MinFixedAddress)} and {ElfNames.Hex(FixedAddressCeiling)} (the default of `ld` is 0x400000) or as a PIE");
+                }
+
+                if (header.TypeValue != ElfConstants.ET_EXEC && (load.VirtualAddress > MaxImageSpan || load.MemorySize > MaxImageSpan - load.VirtualAddress))
                 {
                     return Corrupted(
                         $"{where} has p_vaddr = {ElfNames.Hex(load.VirtualAddress)} and p_memsz = {ElfNames.Hex(load.MemorySize)}, so it ends beyond the {ElfNames.Hex(MaxImageSpan)} bytes Donjon reserves for a workload image");

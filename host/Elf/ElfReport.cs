@@ -40,6 +40,18 @@ public sealed record ElfReport(
 {
     /// <summary>Whether Donjon can run the file; the same as <c>Verdict.IsRunnable</c>.</summary>
     public bool IsRunnable => Verdict.IsRunnable;
+
+    /// <summary>Whether the file is linked at fixed addresses (<c>e_type = ET_EXEC</c>): it is loaded at its link addresses, not at a random base.</summary>
+    public bool IsFixedAddress => Header is { TypeValue: ElfConstants.ET_EXEC };
+
+    /// <summary>Whether the file is dynamically linked: <c>PT_INTERP</c> names the interpreter that loads its libraries.</summary>
+    public bool IsDynamic => InterpreterPath is not null;
+
+    /// <summary>The printable <c>DT_RUNPATH</c> of <c>PT_DYNAMIC</c> (colon-separated folders), when there is one.</summary>
+    public string? RunPath { get; init; }
+
+    /// <summary>The printable <c>DT_RPATH</c> of <c>PT_DYNAMIC</c>, when there is one.</summary>
+    public string? RPath { get; init; }
 }
 
 /// <summary>The fields of the ELF file header (<c>Elf64_Ehdr</c>, or <c>Elf32_Ehdr</c> for a 32-bit file), as read.</summary>
@@ -166,7 +178,7 @@ public enum ElfRejectionKind
     /// <summary>An object file, a core dump or an unknown <c>e_type</c>: not an executable.</summary>
     UnsupportedFileType,
 
-    /// <summary>A static executable that is not position-independent (<c>ET_EXEC</c>).</summary>
+    /// <summary>A static executable that is not position-independent (<c>ET_EXEC</c>) that Donjon cannot place.</summary>
     StaticNonPie,
 
     /// <summary>A dynamically linked executable (<c>PT_INTERP</c> or <c>DT_NEEDED</c>).</summary>
@@ -189,4 +201,7 @@ public enum ElfRejectionKind
 
     /// <summary>Parsing failed in a way no specific check caught.</summary>
     Corrupted,
+
+    /// <summary>An <c>ET_EXEC</c> whose segments are linked where Donjon's own pieces (stack, mmap region, interpreter, shim, block, blob) lie, or below <c>mmap_min_addr</c>.</summary>
+    OverlapsKeepRegions,
 }

@@ -74,6 +74,64 @@ internal static class RegularFile
         }
 
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        return ReadOpened(handle, path, maxSize);
+    }
+
+    /// <summary>
+    /// Reads the regular file at <paramref name="relativePath"/> beneath the folder <paramref name="folder"/>, resolved
+    /// by the kernel with <c>openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)</c>: no <c>..</c>, absolute symbolic
+    /// link or magic link can leave the folder. It is how the host reads a file through a mount of the keep's policy,
+    /// the way the files handler set would open it for the keep.
+    /// </summary>
+    /// <param name="folder">The mount's host folder (the admin's path).</param>
+    /// <param name="relativePath">The path beneath it; untrusted (from a workload's headers).</param>
+    /// <param name="maxSize">The most bytes accepted.</param>
+    /// <param name="errno">0, or the errno of the failed open (ENOENT, EXDEV for a path that leaves the folder, ELOOP...).</param>
+    /// <returns>The bytes, or <see langword="null"/> when the open failed.</returns>
+    /// <exception cref="NotARegularFileException">The path names a FIFO, a socket, a device or a directory.</exception>
+    /// <exception cref="FileTooLargeException">The file is larger than <paramref name="maxSize"/>.</exception>
+    public static unsafe byte[]? ReadBeneath(string folder, string relativePath, long maxSize, out int errno)
+    {
+        const long OpenAt2 = 437;
+        const long ResolveNoMagicLinks = 0x02;
+        const long ResolveBeneath = 0x08;
+        const int OpenDirectory = 0x10000;
+        const int OpenPath = 0x200000;
+        int directory = FileCalls.Open(folder, OpenPath | OpenDirectory | OpenCloseOnExec);
+        if (directory < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return null;
+        }
+
+        using var directoryHandle = new SafeFileHandle(directory, ownsHandle: true);
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(relativePath + "\0");
+        long* how = stackalloc long[3];
+        how[0] = OpenReadOnly | OpenNonBlocking | OpenCloseOnExec | OpenNoControllingTerminal;
+        how[1] = 0;
+        how[2] = ResolveBeneath | ResolveNoMagicLinks;
+        long fd;
+
+        // SAFETY: `name` is pinned and NUL-terminated for the call; `how` is a 24-byte stack `struct open_how`, its size the last argument.
+        fixed (byte* path = name)
+        {
+            fd = FileCalls.Syscall4(OpenAt2, directory, (long)path, (long)how, 24);
+        }
+
+        if (fd < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return null;
+        }
+
+        errno = 0;
+        using var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
+        return ReadOpened(handle, relativePath, maxSize);
+    }
+
+    private static byte[] ReadOpened(SafeFileHandle handle, string path, long maxSize)
+    {
+        int fd = (int)handle.DangerousGetHandle();
         if (FileCalls.Fstat(fd, out StatBuffer status) != 0)
         {
             throw new IOException($"{path}: fstat failed (errno {Marshal.GetLastPInvokeError()})");

@@ -45,6 +45,9 @@ internal static class AddressSpaceLayoutPlanner
     /// <summary>How many random bits of page number the gap between the stack and the <c>mmap</c> region gets: 1 TiB of range.</summary>
     public const int MmapGapRandomPageBits = 28;
 
+    /// <summary>How many random bits of page number the gap between a dynamic program's interpreter and the <c>mmap</c> region gets: 4 GiB of range.</summary>
+    public const int InterpreterGapRandomPageBits = 20;
+
     /// <summary>The largest stack Donjon prepares, in bytes (1 GiB).</summary>
     public const ulong MaxStackSize = 1UL << 30;
 
@@ -58,13 +61,25 @@ internal static class AddressSpaceLayoutPlanner
     /// <param name="limits">The keep's limits: the stack size, and the memory size, which bounds heap and <c>mmap</c>.</param>
     /// <param name="random">The source of randomness, seeded from <paramref name="seed"/>.</param>
     /// <param name="seed">The seed <paramref name="random"/> was made from, recorded in the layout.</param>
+    /// <param name="fixedAddress">
+    /// Whether the image is an <c>ET_EXEC</c>, loaded at its link addresses (load base 0); its
+    /// <paramref name="highestVirtualEnd"/> is then absolute, below <see cref="Elf.ElfInspector.FixedAddressCeiling"/>.
+    /// </param>
+    /// <param name="interpreterSpan">The highest <c>p_vaddr + p_memsz</c> of a dynamic program's interpreter; 0 when there is none.</param>
+    /// <param name="interpreterAlignment">The alignment the interpreter's base needs: its largest <c>p_align</c>, at least a page.</param>
     /// <exception cref="KeepImageException">The limits do not fit in the address space.</exception>
     public static KeepAddressPlan Plan(
-        ulong highestVirtualEnd, ulong loadAlignment, KeepLimits limits, Random random, ulong seed)
+        ulong highestVirtualEnd, ulong loadAlignment, KeepLimits limits, Random random, ulong seed,
+        bool fixedAddress = false, ulong interpreterSpan = 0, ulong interpreterAlignment = PageSize)
     {
         ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(random);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(highestVirtualEnd, Elf.ElfInspector.MaxImageSpan);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(highestVirtualEnd, fixedAddress ? Elf.ElfInspector.FixedAddressCeiling : Elf.ElfInspector.MaxImageSpan);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(interpreterSpan, Elf.ElfInspector.MaxImageSpan);
+        if (!ulong.IsPow2(interpreterAlignment) || interpreterAlignment < PageSize || interpreterAlignment > Elf.ElfInspector.MaxSegmentAlignment)
+        {
+            throw new ArgumentOutOfRangeException(nameof(interpreterAlignment), interpreterAlignment, "the interpreter's alignment must be a power of two between a page and 1 GiB");
+        }
         if (!ulong.IsPow2(loadAlignment) || loadAlignment < PageSize || loadAlignment > Elf.ElfInspector.MaxSegmentAlignment)
         {
             throw new ArgumentOutOfRangeException(nameof(loadAlignment), loadAlignment, "the load alignment must be a power of two between a page and 1 GiB");
@@ -76,7 +91,10 @@ internal static class AddressSpaceLayoutPlanner
                 $"the stack size limit (limits.stackSize = {limits.StackSize} bytes) must be between 1 and {MaxStackSize} bytes; change it in plugins.json");
         }
 
-        ulong loadBase = AlignDown(LoadBaseWindowStart + RandomPages(random, LoadBaseRandomPageBits), loadAlignment);
+        // The random draws are made in the same order whether or not the image is fixed, so a seed gives a PIE and an
+        // ET_EXEC the same heap gap, stack and mmap region.
+        ulong randomBase = AlignDown(LoadBaseWindowStart + RandomPages(random, LoadBaseRandomPageBits), loadAlignment);
+        ulong loadBase = fixedAddress ? 0 : randomBase;
         ulong imageEnd = AlignUp(loadBase + highestVirtualEnd, PageSize);
         ulong heapBase = imageEnd + RandomPages(random, 0, MaxHeapGapSize / PageSize);
         ulong stackSize = AlignUp(limits.StackSize, PageSize);
@@ -94,8 +112,24 @@ internal static class AddressSpaceLayoutPlanner
         }
 
         ulong mmapBase = mmapEnd - memorySize;
+
+        // A dynamic program's interpreter lies a random gap below the mmap region, as Linux maps it at the mmap base.
+        ulong interpreterBase = 0;
+        if (interpreterSpan != 0)
+        {
+            ulong gap = RandomPages(random, 1, 1UL << InterpreterGapRandomPageBits);
+            ulong span = AlignUp(interpreterSpan, PageSize);
+            if (mmapBase - heapBase - heapMaxSize < span + gap + interpreterAlignment)
+            {
+                throw new KeepImageException(
+                    $"the memory limit (limits.memorySize = {limits.MemorySize} bytes) is too large: the heap, the interpreter and the mmap region do not fit between the workload image and the stack; lower it in plugins.json");
+            }
+
+            interpreterBase = AlignDown(mmapBase - gap - span, interpreterAlignment);
+        }
+
         var layout = new AddressSpaceLayout(loadBase, imageEnd, heapBase, heapMaxSize, mmapBase, mmapEnd, seed);
-        return new KeepAddressPlan(layout, stackBase, stackSize);
+        return new KeepAddressPlan(layout, stackBase, stackSize, interpreterBase);
     }
 
     /// <summary>A random multiple of the page size below 2^<paramref name="pageBits"/> pages.</summary>
@@ -114,4 +148,5 @@ internal static class AddressSpaceLayoutPlanner
 /// <param name="Layout">The image, heap and mmap regions.</param>
 /// <param name="StackBase">The stack region's lowest address, page-aligned.</param>
 /// <param name="StackSize">The stack region's size in bytes, a whole number of pages.</param>
-internal sealed record KeepAddressPlan(AddressSpaceLayout Layout, ulong StackBase, ulong StackSize);
+/// <param name="InterpreterBase">Where a dynamic program's interpreter is loaded (its <c>AT_BASE</c>), page-aligned; 0 without one.</param>
+internal sealed record KeepAddressPlan(AddressSpaceLayout Layout, ulong StackBase, ulong StackSize, ulong InterpreterBase = 0);

@@ -45,18 +45,59 @@ public static class KeepImageBuilder
         ulong seed = request.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
         var random = new Random(FoldSeed(seed));
 
+        if (report.IsDynamic != request.Interpreter is not null)
+        {
+            throw new ArgumentException(
+                report.IsDynamic ? $"{report.DisplayName} is dynamically linked: its interpreter {report.InterpreterPath} must be given" : $"{report.DisplayName} is static: it takes no interpreter",
+                nameof(request));
+        }
+
+        InterpreterFile? interpreter = request.Interpreter;
+        byte[]? interpreterContents = null;
+        List<ElfProgramHeader>? interpreterLoads = null;
+        if (interpreter is not null)
+        {
+            if (!interpreter.Elf.IsRunnable)
+            {
+                throw new ArgumentException($"the interpreter {interpreter.KeepPath} was not accepted ({interpreter.Elf.Verdict.RejectionReason})", nameof(request));
+            }
+
+            interpreterContents = interpreter.Contents.ToArray();
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(interpreterContents)), interpreter.Elf.Sha256, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"the bytes given for the interpreter {interpreter.KeepPath} are not the ones it was inspected from", nameof(request));
+            }
+
+            interpreterLoads = interpreter.Elf.ProgramHeaders.Where(programHeader => programHeader.TypeValue == ElfConstants.PT_LOAD).ToList();
+        }
+
         List<ElfProgramHeader> loads = report.ProgramHeaders.Where(programHeader => programHeader.TypeValue == ElfConstants.PT_LOAD).ToList();
         ulong highestEnd = loads.Max(load => load.VirtualAddress + load.MemorySize);
         ulong loadAlignment = Math.Max(PageSize, loads.Max(load => load.Alignment > 1 ? load.Alignment : 1));
-        KeepAddressPlan plan = AddressSpaceLayoutPlanner.Plan(highestEnd, loadAlignment, request.Limits, random, seed);
+        ulong interpreterSpan = interpreterLoads?.Max(load => load.VirtualAddress + load.MemorySize) ?? 0;
+        ulong interpreterAlignment = interpreterLoads is null ? PageSize : Math.Max(PageSize, interpreterLoads.Max(load => load.Alignment > 1 ? load.Alignment : 1));
+        KeepAddressPlan plan = AddressSpaceLayoutPlanner.Plan(
+            highestEnd, loadAlignment, request.Limits, random, seed, report.IsFixedAddress, interpreterSpan, interpreterAlignment);
         ulong loadBase = plan.Layout.LoadBase;
 
-        IReadOnlyList<SegmentMapping> segments = SegmentMapper.Map(loads, loadBase, fileContents);
+        List<SegmentMapping> segments = [.. SegmentMapper.Map(loads, loadBase, fileContents)];
+        ulong interpreterEntry = 0;
+        if (interpreterLoads is not null && interpreter is not null && interpreterContents is not null)
+        {
+            segments.AddRange(SegmentMapper.Map(interpreterLoads, plan.InterpreterBase, interpreterContents));
+            segments.Sort((a, b) => a.Address.CompareTo(b.Address));
+            interpreterEntry = plan.InterpreterBase + interpreter.Elf.Header!.Entry;
+        }
+
         CheckImageFitsTheLimit(segments, plan.StackSize, request.Limits);
-        ulong entryPoint = loadBase + header.Entry;
+        ulong programEntry = loadBase + header.Entry;
+        ulong entryPoint = interpreter is null ? programEntry : interpreterEntry;
         var programHeaders = new ProgramHeaderTable(
             loadBase + ProgramHeaderVirtualAddress(report, header, loads), header.ProgramHeaderEntrySize, header.ProgramHeaderCount);
-        TlsTemplate? tls = report.ProgramHeaders.FirstOrDefault(programHeader => programHeader.TypeValue == ElfConstants.PT_TLS) is { } tlsHeader
+
+        // A dynamic program's TLS is the interpreter's to set up (it knows every module's); the image carries the
+        // program's template only for a static program, whose C library reads it from AT_PHDR anyway.
+        TlsTemplate? tls = interpreter is null && report.ProgramHeaders.FirstOrDefault(programHeader => programHeader.TypeValue == ElfConstants.PT_TLS) is { } tlsHeader
             ? new TlsTemplate(loadBase + tlsHeader.VirtualAddress, tlsHeader.FileSize, tlsHeader.MemorySize, tlsHeader.Alignment)
             : null;
 
@@ -80,9 +121,9 @@ public static class KeepImageBuilder
             (AuxiliaryVectorTag.AT_PHDR, programHeaders.Address),
             (AuxiliaryVectorTag.AT_PHENT, (ulong)programHeaders.EntrySize),
             (AuxiliaryVectorTag.AT_PHNUM, (ulong)programHeaders.Count),
-            (AuxiliaryVectorTag.AT_BASE, 0), // No interpreter.
+            (AuxiliaryVectorTag.AT_BASE, interpreter is null ? 0 : plan.InterpreterBase), // 0: no interpreter.
             (AuxiliaryVectorTag.AT_FLAGS, 0),
-            (AuxiliaryVectorTag.AT_ENTRY, entryPoint),
+            (AuxiliaryVectorTag.AT_ENTRY, programEntry),
             (AuxiliaryVectorTag.AT_UID, request.UserId),
             (AuxiliaryVectorTag.AT_EUID, request.UserId),
             (AuxiliaryVectorTag.AT_GID, request.GroupId),
@@ -95,7 +136,10 @@ public static class KeepImageBuilder
             request.WorkloadPath, auxiliaryVector, randomBytes);
 
         var workload = new WorkloadIdentity(Path.GetFullPath(request.WorkloadPath), sha256, fileContents.LongLength);
-        return new KeepImage(workload, plan.Layout, segments, entryPoint, programHeaders, tls, stack, request.Configuration);
+        return new KeepImage(workload, plan.Layout, segments, entryPoint, programHeaders, tls, stack, request.Configuration)
+        {
+            Interpreter = interpreter is null ? null : new WorkloadIdentity(interpreter.KeepPath, interpreter.Elf.Sha256, interpreter.Elf.FileSize),
+        };
     }
 
     /// <summary>

@@ -27,4 +27,15 @@ public sealed record KeepImageRequest(
     uint GroupId,
     KeepLimits Limits,
     ulong? Seed,
-    ReadOnlyMemory<byte> Configuration);
+    ReadOnlyMemory<byte> Configuration)
+{
+    /// <summary>The interpreter of a dynamically linked workload (its <c>PT_INTERP</c>), read by the host; required exactly when <see cref="ElfReport.IsDynamic"/>.</summary>
+    public InterpreterFile? Interpreter { get; init; }
+}
+
+/// <summary>A dynamic program's interpreter, as the host read it through the keep's file policy.</summary>
+/// <param name="KeepPath">The path <c>PT_INTERP</c> names, as the keep sees it.</param>
+/// <param name="HostPath">The host file it was read from.</param>
+/// <param name="Elf">Its inspection (<see cref="ElfInspector.InspectInterpreter"/>); it must be runnable.</param>
+/// <param name="Contents">The bytes that were inspected.</param>
+public sealed record InterpreterFile(string KeepPath, string HostPath, ElfReport Elf, ReadOnlyMemory<byte> Contents);

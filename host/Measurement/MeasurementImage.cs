@@ -21,11 +21,12 @@ internal static class MeasurementImage
     /// <param name="workload">The inspected workload; it must be runnable.</param>
     /// <param name="syscallSets">The loaded handler sets, in load order: they make the configuration page.</param>
     /// <param name="limits">The admin's limits: they size the stack, the heap and the <c>mmap</c> region.</param>
+    /// <param name="interpreter">A dynamic program's interpreter, read through the policy (<see cref="DynamicProgramLoader"/>): it is measured with the program.</param>
     /// <param name="moduleSha256">The SHA-256 of the module the workload (an exec layer) runs, bound into the configuration page; <see langword="null"/> for none.</param>
     /// <returns>The image. Its stack holds argv = [the path as given], an empty environment, and user and group 0.</returns>
     /// <exception cref="ArgumentException">A handler set's declarations are invalid.</exception>
     /// <exception cref="KeepImageException">The limits do not fit the address space.</exception>
-    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, ReadOnlyMemory<byte>? moduleSha256 = null)
+    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null, ReadOnlyMemory<byte>? moduleSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
@@ -41,6 +42,6 @@ internal static class MeasurementImage
             GroupId: 0,
             limits,
             Seed,
-            table.ConfigurationPage));
+            table.ConfigurationPage) { Interpreter = interpreter });
     }
 }

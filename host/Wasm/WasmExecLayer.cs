@@ -77,7 +77,16 @@ internal static class WasmExecLayer
         string launcherFolder = Path.GetDirectoryName(Path.GetFullPath(launch.Launcher.Path))!;
         FileGrant module = new(Path.GetFullPath(modulePath), FileGrantAccess.Read) { KeepPath = ModuleKeepPath, Sha256 = launch.Module.Sha256 };
         FileGrant folder = new(launcherFolder, FileGrantAccess.Read);
-        return policy with { Files = [.. policy.Files, module, folder] };
+        List<FileGrant> files = [.. policy.Files, module, folder];
+
+        // The exec layer is a dynamic program: its interpreter and the system libraries it links (libc, libgcc_s,
+        // libm) are granted read-only as "libraries": "system" does, for the launcher; they are not preopened.
+        if (launch.Launcher.Report.IsDynamic)
+        {
+            files.AddRange(SystemLibraries.Grants(files.Select(f => f.EffectiveKeepPath)));
+        }
+
+        return policy with { Files = files };
     }
 
     /// <summary>
@@ -106,7 +115,8 @@ internal static class WasmExecLayer
         foreach (FileGrant grant in policy.Files)
         {
             // A one-file mount cannot be a WASI preopen (those are directories); nor can a grant missing on the host.
-            if (Directory.Exists(grant.Path))
+            // The system libraries ("libraries": "system") are the exec layer's, not the module's.
+            if (Directory.Exists(grant.Path) && !IsSystemLibraryGrant(grant))
             {
                 yield return (grant.EffectiveKeepPath, grant.Access.HasFlag(FileGrantAccess.Write));
             }
@@ -117,4 +127,7 @@ internal static class WasmExecLayer
             yield return ("/tmp", true);
         }
     }
+
+    private static bool IsSystemLibraryGrant(FileGrant grant) =>
+        grant.KeepPath is null && !grant.Access.HasFlag(FileGrantAccess.Write) && SystemLibraries.LibraryFolders.Contains(grant.Path, StringComparer.Ordinal);
 }

@@ -46,7 +46,13 @@ internal sealed class Denials
     }
 
     private static bool IsKernelView(string path) =>
-        path is "/proc" or "/sys" || path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/", StringComparison.Ordinal);
+        path is "/proc" or "/sys" or LoaderPreload || path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/", StringComparison.Ordinal);
+
+    /// <summary>
+    /// glibc's interpreter looks for this file at every start; it is absent on nearly every host, and absent quietly
+    /// here too (a grant of it would make every dynamic program load the libraries it names).
+    /// </summary>
+    private const string LoaderPreload = "/etc/ld.so.preload";
 
     /// <summary>A write-like call beneath a read-only mount.</summary>
     public void ReadOnly(IKeepSession session, string operation, Location location)

@@ -1,3 +1,4 @@
+using Donjon.Tests.Keeps;
 using Donjon.Tests.Support;
 using Donjon.Tests.Workloads;
 
@@ -34,18 +35,22 @@ public sealed class MuslRecipeTests
     }
 
     [Fact]
-    public void A_dynamic_pie_from_musl_gcc_is_refused_with_a_pointer_to_the_driver()
+    public void A_dynamic_pie_from_musl_gcc_needs_its_interpreter_granted_and_then_runs_as_natively()
     {
         using var folder = new TempDirectory();
         string program = Path.Combine(folder.Path, "hello-musl-gcc");
         ToolRunner.RunChecked("musl-gcc", "-static-pie", "-O2", "-o", program, Repository.PathOf("samples/hello.c"));
 
-        var result = DonjonProcess.Run(["run", "--backend", "process", program]);
-        result.ExitCode.Should().Be(126);
-        result.Stdout.Should().BeEmpty();
-        result.Stderr.Should().Be(
-            $"donjon: {program}: cannot be run: dynamically linked: PT_INTERP (program header 1) names the interpreter /lib/ld-musl-x86_64.so.1; " +
-            "Donjon runs static-PIE executables only, which need no interpreter: this is a musl program, and Debian's `musl-gcc -static-pie` makes a dynamic PIE like it; " +
-            "rebuild it with the musl driver in Donjon's repository, `samples/musl-static-pie` (used as gcc is: `samples/musl-static-pie -O2 -o app app.c`; see the README, \"musl programs\")\n");
+        var refused = DonjonProcess.Run(["run", "--backend", "process", program]);
+        refused.ExitCode.Should().Be(126);
+        refused.Stdout.Should().BeEmpty();
+        refused.Stderr.Should().Be(
+            $"donjon: {program}: cannot be run: its interpreter /lib/ld-musl-x86_64.so.1 (PT_INTERP) is not granted to the keep: no mount of policy.files holds it; " +
+            "run with --libraries system, or add { \"host\": \"/lib/ld-musl-x86_64.so.1\", \"keep\": \"/lib/ld-musl-x86_64.so.1\", \"access\": \"read\" } to policy.files\n");
+
+        var native = ChildProcess.Run(program, ["one"], KeepSuiteTests.NativeEnvironment());
+        var keep = DonjonProcess.Run(["run", "--backend", "process", "--libraries", "system", program, "one"]);
+        keep.ExitCode.Should().Be(native.ExitCode, keep.Stderr);
+        keep.Stdout.Should().Be(native.StdoutText, keep.Stderr);
     }
 }

@@ -162,12 +162,45 @@ public sealed class DamagedFileInspectionTests
     }
 
     [Fact]
-    public void AnEtExecFile_IsRejectedAsNonPie()
+    public void AnEtExecFile_LinkedBelowMmapMinAddr_IsRefusedWithTheReason()
     {
         ElfReport report = Inspect(new SyntheticElf { Type = 2 });
 
-        report.Verdict.Kind.Should().Be(ElfRejectionKind.StaticNonPie);
-        report.Verdict.RejectionReason.Should().Contain("static non-PIE executables are not supported yet; rebuild with -static-pie");
+        report.Verdict.Kind.Should().Be(ElfRejectionKind.OverlapsKeepRegions);
+        report.Verdict.RejectionReason.Should().Contain("e_type = ET_EXEC").And.Contain("PT_LOAD (program header 0) at [0x0, 0x200)")
+            .And.Contain("starts below 0x10000 (Linux's vm.mmap_min_addr)");
+    }
+
+    [Fact]
+    public void AnEtExecFile_AtItsUsualAddress_IsRunnable()
+    {
+        var elf = new SyntheticElf { Type = 2, Entry = 0x401000 };
+        for (int i = 0; i < 3; i++)
+        {
+            SyntheticSegment segment = elf.Segments[i];
+            elf.Segments[i] = segment with { VirtualAddress = segment.VirtualAddress + 0x400000 };
+        }
+
+        ElfReport report = Inspect(elf);
+
+        report.Verdict.IsRunnable.Should().BeTrue(report.Verdict.RejectionReason);
+        report.IsFixedAddress.Should().BeTrue();
+    }
+
+    [Fact]
+    public void AnEtExecFile_ReachingDonjonsPieces_IsRefusedWithTheReason()
+    {
+        var elf = new SyntheticElf { Type = 2, Entry = 0x7000_0000_1000 };
+        for (int i = 0; i < 3; i++)
+        {
+            SyntheticSegment segment = elf.Segments[i];
+            elf.Segments[i] = segment with { VirtualAddress = segment.VirtualAddress + 0x7000_0000_0000 };
+        }
+
+        ElfReport report = Inspect(elf);
+
+        report.Verdict.Kind.Should().Be(ElfRejectionKind.OverlapsKeepRegions);
+        report.Verdict.RejectionReason.Should().Contain("reaches [0x700000000000, 0x7ffffffff000), where Donjon places the keep's stack, its mmap region, the interpreter");
     }
 
     [Fact]

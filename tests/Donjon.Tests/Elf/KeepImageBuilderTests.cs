@@ -356,6 +356,49 @@ public sealed class KeepImageBuilderTests
         Workload workload, ulong? seed, uint userId = 1000, uint groupId = 1000, string[]? arguments = null, string[]? environment = null) =>
         KeepImageBuilder.Build(Request(workload, seed, userId, groupId, arguments, environment));
 
+    [Fact]
+    public void A_dynamic_program_enters_its_interpreter_with_AT_BASE_and_the_programs_AT_ENTRY_and_AT_PHDR()
+    {
+        (byte[] file, ElfReport report) = Inspected(Workload.GlibcDynamicHello);
+        const string interpreterPath = "/lib64/ld-linux-x86-64.so.2";
+        byte[] interpreterBytes = File.ReadAllBytes(interpreterPath);
+        ElfReport interpreterReport = ElfInspector.InspectInterpreter(interpreterBytes, interpreterPath);
+        var interpreter = new InterpreterFile(interpreterPath, interpreterPath, interpreterReport, interpreterBytes);
+
+        KeepImage image = KeepImageBuilder.Build(Request(report, file, seed: 7) with { Interpreter = interpreter });
+        KeepImage again = KeepImageBuilder.Build(Request(report, file, seed: 7) with { Interpreter = interpreter });
+        InitialStack stack = InitialStackReader.Read(image.Stack);
+
+        ulong interpreterBase = stack.Value(AT_BASE);
+        interpreterBase.Should().NotBe(0).And.Be(InitialStackReader.Read(again.Stack).Value(AT_BASE), "a seed fixes the interpreter's base too");
+        (interpreterBase % PageSize).Should().Be(0);
+        image.EntryPoint.Should().Be(interpreterBase + interpreterReport.Header!.Entry);
+        stack.Value(AT_ENTRY).Should().Be(image.Layout.LoadBase + report.Header!.Entry);
+        stack.Value(AT_PHDR).Should().Be(image.ProgramHeaders.Address);
+        stack.Value(AT_PHNUM).Should().Be((ulong)report.Header.ProgramHeaderCount);
+        stack.Value(AT_SECURE).Should().Be(0);
+        stack.AuxiliaryVector.Select(entry => entry.Tag).Should().Contain([AT_HWCAP, AT_HWCAP2, AT_PAGESZ, AT_CLKTCK, AT_EXECFN, AT_RANDOM]).And.NotContain(AT_SYSINFO_EHDR);
+        interpreterBase.Should().BeGreaterThanOrEqualTo(image.Layout.HeapBase + image.Layout.HeapMaxSize).And.BeLessThan(image.Layout.MmapBase);
+        image.Interpreter!.Sha256.Should().Be(interpreterReport.Sha256);
+        image.Segments.Should().Contain(segment => segment.Address == interpreterBase, "the interpreter's first segment is loaded at its base");
+        AssertDisjointAndAligned(image);
+    }
+
+    [Fact]
+    public void A_static_non_PIE_is_loaded_at_its_link_addresses()
+    {
+        (byte[] file, ElfReport report) = Inspected(Workload.GlibcStaticNonPieHello);
+
+        KeepImage image = KeepImageBuilder.Build(Request(report, file, seed: 3));
+
+        image.Layout.LoadBase.Should().Be(0);
+        image.EntryPoint.Should().Be(report.Header!.Entry);
+        image.Segments[0].Address.Should().Be(report.ProgramHeaders.First(p => p.Type == "PT_LOAD").VirtualAddress & ~(PageSize - 1));
+        image.Layout.HeapBase.Should().BeGreaterThanOrEqualTo(image.Layout.ImageEnd);
+        InitialStackReader.Read(image.Stack).Value(AT_BASE).Should().Be(0);
+        AssertDisjointAndAligned(image);
+    }
+
     private static KeepImageRequest Request(
         Workload workload, ulong? seed, uint userId = 1000, uint groupId = 1000, string[]? arguments = null, string[]? environment = null)
     {

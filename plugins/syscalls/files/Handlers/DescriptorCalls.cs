@@ -316,6 +316,13 @@ internal static class DescriptorCalls
         return SyscallResult.Success(0);
     }
 
+    /// <summary>
+    /// The extended-attribute family (<c>getxattr</c>, <c>listxattr</c> and their <c>l</c>/<c>f</c> forms):
+    /// <c>EOPNOTSUPP</c>, always, as for a file system without extended attributes. The keep's files carry none, so a
+    /// program that looks for ACLs or capabilities (<c>ls -l</c>) finds none and goes on.
+    /// </summary>
+    public static SyscallResult NoExtendedAttributes(SyscallRequest request, IKeepSession session) => SyscallResult.Error(Errno.EOPNOTSUPP);
+
     /// <summary>The chown family: <c>EPERM</c>, always.</summary>
     public static SyscallResult NotPermitted(SyscallRequest request, IKeepSession session) => SyscallResult.Error(Errno.EPERM);
 
