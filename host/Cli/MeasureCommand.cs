@@ -198,7 +198,7 @@ internal static class MeasureCommand
         if (module is not null)
         {
             Line("module", module.Path);
-            Line("module sha256", module.Sha256 + " (in the measured configuration page)");
+            output.Append("module sha256: ").Append(module.Sha256).Append(" (in the measured configuration page)\n");
         }
 
         Line("workload", image.Workload.Path);

@@ -129,9 +129,34 @@ public sealed class WasmCommandTests
         document.RootElement.GetProperty("measurement").GetString().Should().NotBe(first.GetProperty("measurement").GetString());
     }
 
-    private static JsonElement Measure(string config, string module)
+    [Theory]
+    [InlineData("process")]
+    [InlineData("sgx")]
+    public void Measure_of_a_module_measures_the_real_exec_layer_with_the_module_bound(string backend)
     {
-        var result = DonjonProcess.Run(["measure", "--json", "--backend", "process", "--config", config, module]);
+        using var directory = new TempDirectory();
+        string original = WasmModules.CopyTo("exit3", directory.Path);
+        string changed = Path.Combine(directory.Path, "exit3-changed.wasm");
+        byte[] bytes = File.ReadAllBytes(original);
+        bytes[^1] ^= 0x01;
+        File.WriteAllBytes(changed, bytes);
+
+        JsonElement first = Measure(null, original, backend);
+        JsonElement other = Measure(null, changed, backend);
+        var text = DonjonProcess.Run(["measure", "--backend", backend, original]);
+
+        first.GetProperty("file").GetString().Should().Be(WasmModules.Launcher);
+        first.GetProperty("sha256").GetString().Should().Be(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(WasmModules.Launcher))));
+        first.GetProperty("module").GetProperty("sha256").GetString().Should().Be(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(original))));
+        other.GetProperty("measurement").GetString().Should().NotBe(first.GetProperty("measurement").GetString());
+        text.ExitCode.Should().Be(0, text.Stderr);
+        text.Stdout.Should().Contain($"module sha256: {first.GetProperty("module").GetProperty("sha256").GetString()} (in the measured configuration page)\n")
+            .And.Contain($"measurement: {first.GetProperty("measurement").GetString()}\n");
+    }
+
+    private static JsonElement Measure(string? config, string module, string backend = "process")
+    {
+        var result = DonjonProcess.Run(["measure", "--json", "--backend", backend, .. (config is null ? Array.Empty<string>() : ["--config", config]), module]);
         result.ExitCode.Should().Be(0, result.Stderr);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
         return document.RootElement.Clone();
