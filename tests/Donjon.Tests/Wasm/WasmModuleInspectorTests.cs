@@ -103,11 +103,13 @@ public sealed class WasmModuleInspectorTests
     {
         string hello = WasmModules.Build("hello");
         WasmModuleReport report = WasmModuleInspector.Inspect(File.ReadAllBytes(hello));
-        var launcher = new Donjon.Host.Elf.WorkloadFile(WasmModules.Launcher, ReadOnlyMemory<byte>.Empty, null!);
+        Donjon.Host.Elf.WorkloadFile launcher = Donjon.Host.Elf.ElfInspector.Load(WasmModules.Launcher);
 
         KeepPolicy policy = WasmExecLayer.GrantModule(KeepPolicy.DenyAll, hello, new WasmLaunch(report, launcher));
 
-        policy.Files.Should().HaveCount(2);
+        launcher.Report.IsDynamic.Should().BeTrue("the launcher links libwasmtime.so");
+        policy.Files.Should().Contain(g => g.Path == "/lib64/ld-linux-x86-64.so.2" || g.Path == "/usr/lib", "a dynamic exec layer gets the system libraries");
+        WasmExecLayer.Preopens(policy).Should().BeEmpty("neither the module, the launcher's folder nor the system libraries are preopened");
         FileGrant module = policy.Files[0];
         module.Path.Should().Be(Path.GetFullPath(hello));
         module.EffectiveKeepPath.Should().Be("/.donjon-exec/module.wasm");
