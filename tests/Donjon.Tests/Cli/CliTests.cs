@@ -43,7 +43,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("run --bakend vm ./hello", "donjon: unknown option '--bakend' for 'donjon run'; did you mean '--backend'?\nTry 'donjon run --help'.\n")]
     [InlineData("run --log-levl info ./hello", "donjon: unknown option '--log-levl' for 'donjon run'; did you mean '--log-level'?\nTry 'donjon run --help'.\n")]
-    [InlineData("run --verbose ./hello", "donjon: unknown option '--verbose' for 'donjon run'. Its options: --backend, --env, --mount, --tmp, --seed, --strace, --help, --config, --log-level, --log-timestamps\nTry 'donjon run --help'.\n")]
+    [InlineData("run --verbose ./hello", "donjon: unknown option '--verbose' for 'donjon run'. Its options: --backend, --env, --mount, --libraries, --tmp, --seed, --strace, --help, --config, --log-level, --log-timestamps\nTry 'donjon run --help'.\n")]
     [InlineData("rnu ./hello", "donjon: unknown command 'rnu'; did you mean 'run'?\nTry 'donjon --help'.\n")]
     [InlineData("inspekt ./hello", "donjon: unknown command 'inspekt'; did you mean 'inspect'?\nTry 'donjon --help'.\n")]
     [InlineData("frobnicate", "donjon: unknown command 'frobnicate'. The commands: run, inspect, plugins, measure, platform\nTry 'donjon --help'.\n")]
@@ -264,11 +264,11 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public void Run_of_a_dynamic_binary_exits_126_naming_the_interpreter()
+    public void Run_of_a_dynamic_binary_without_its_interpreter_granted_exits_126_naming_the_grant()
     {
         var result = DonjonProcess.Run(["run", "/bin/ls"]);
         result.ExitCode.Should().Be(126);
-        result.Stderr.Should().Contain("/lib64/ld-linux-x86-64.so.2").And.Contain("-static-pie");
+        result.Stderr.Should().Contain("/lib64/ld-linux-x86-64.so.2 (PT_INTERP) is not granted to the keep").And.Contain("--libraries system");
         result.Stdout.Should().BeEmpty();
     }
 
