@@ -64,8 +64,8 @@
 /* ---- §2 Configuration page (DJNC) ---- */
 #define DJ_CONFIG_MAGIC                          0x434E4A44       /* "DJNC" read as a little-endian u32. */
 #define DJ_CONFIG_VERSION_MAJOR                  1                /* The configuration page's major version. */
-#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the trusted-library manifest's digest). */
-#define DJ_CONFIG_HEADER_SIZE                    64               /* The size of the configuration page header. */
+#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest, the header grows to 128 bytes). */
+#define DJ_CONFIG_HEADER_SIZE                    128              /* The size of the configuration page header (64 before 1.4). */
 #define DJ_CONFIG_MAGIC_OFFSET                   0x00             /* u32 magic. */
 #define DJ_CONFIG_VERSION_MAJOR_OFFSET           0x04             /* u16 major version. */
 #define DJ_CONFIG_VERSION_MINOR_OFFSET           0x06             /* u16 minor version. */
@@ -74,9 +74,13 @@
 #define DJ_CONFIG_ENTRY_COUNT_OFFSET             0x10             /* u32 table entry count. */
 #define DJ_CONFIG_ENTRY_SIZE_OFFSET              0x14             /* u32 table entry size. */
 #define DJ_CONFIG_MAX_THREADS_OFFSET             0x18             /* u32 the most threads the workload may have at once, 1 to DJ_MAX_THREADS (1.2). */
-#define DJ_CONFIG_TRUSTED_MANIFEST_OFFSET        0x1C             /* 32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim. */
-#define DJ_CONFIG_RESERVED_OFFSET                0x3C             /* The reserved, zero bytes at the end of the header. */
-#define DJ_CONFIG_RESERVED_SIZE                  4                /* The size of the header's reserved bytes. */
+#define DJ_CONFIG_RESERVED_OFFSET                0x1C             /* The reserved, zero u32 after max threads. */
+#define DJ_CONFIG_RESERVED_SIZE                  4                /* The size of that reserved u32. */
+#define DJ_CONFIG_MODULE_DIGEST_OFFSET           0x20             /* 32 bytes (1.4): SHA-256 of the module an exec layer runs, measured; zero otherwise. The shim does not read it. */
+#define DJ_CONFIG_MODULE_DIGEST_SIZE             32               /* The size of the module digest. */
+#define DJ_CONFIG_TRUSTED_MANIFEST_OFFSET        0x40             /* 32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim. */
+#define DJ_CONFIG_TAIL_RESERVED_OFFSET           0x60             /* The reserved, zero bytes at the end of the header (1.4). */
+#define DJ_CONFIG_TAIL_RESERVED_SIZE             32               /* The size of the header's closing reserved bytes. */
 #define DJ_DEFAULT_MAX_THREADS                   128              /* The max threads a keep gets when the policy names none. */
 #define DJ_MAX_THREADS                           1024             /* The most threads (and so slots) any keep may have. */
 #define DJ_CONFIG_MAX_ENTRIES                    1024             /* The most table entries (syscall numbers 0-1023). */

@@ -11,7 +11,7 @@ internal static class InspectCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
     {
         var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/cli-json.md)." };
-        var elf = new Argument<string>("elf") { Description = "The binary to inspect." };
+        var elf = new Argument<string>("elf") { Description = "The binary (an ELF program or a WebAssembly module) to inspect." };
         var command = new Command("inspect", "Show the ELF headers, program headers, SHA-256 and verdict of a binary. Exits 0 when it is runnable, 126 when not, 127 when it does not exist.") { json, elf };
         command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), null, async environment =>
         {
@@ -20,6 +20,13 @@ internal static class InspectCommand
             if (workload is null)
             {
                 return status;
+            }
+
+            if (Wasm.WasmModuleInspector.HasMagic(workload.Contents.Span))
+            {
+                Wasm.WasmModuleReport module = Wasm.WasmModuleInspector.Inspect(workload.Contents.Span);
+                await stdout.WriteAsync(parse.GetValue(json) ? RenderModuleJson(path, module) : RenderModuleText(path, module)).ConfigureAwait(false);
+                return module.IsRunnable ? ExitCodes.Success : ExitCodes.CannotRun;
             }
 
             ElfReport report = workload.Report;
@@ -169,6 +176,67 @@ internal static class InspectCommand
         else
         {
             writer.WriteString("reason", report.Verdict.RejectionReason);
+        }
+    });
+
+    internal static string RenderModuleText(string path, Wasm.WasmModuleReport module)
+    {
+        var output = new StringBuilder();
+        void Line(string name, string value) => output.Append(CultureInfo.InvariantCulture, $"{name + ":",-16}{value}\n");
+        Line("file", path);
+        Line("size", $"{module.Size} bytes");
+        Line("sha256", module.Sha256);
+        Line("format", module.Kind == "module" ? $"WebAssembly module (binary version {module.Version})" : $"WebAssembly {module.Kind} (version {module.Version})");
+        if (module.Kind == "module")
+        {
+            int wasi = module.Imports.Count(i => i.Module == Wasm.WasmModuleInspector.WasiPreview1);
+            Line("imports", $"{module.Imports.Count} ({wasi} from {Wasm.WasmModuleInspector.WasiPreview1})");
+            foreach (Wasm.WasmImport import in module.Imports.Where(i => i.Module != Wasm.WasmModuleInspector.WasiPreview1))
+            {
+                output.Append(CultureInfo.InvariantCulture, $"  {import.Kind} {import.Module}::{import.Name}\n");
+            }
+
+            Line("exports", module.FunctionExports.Count == 0 ? "no functions" : string.Join(", ", module.FunctionExports));
+        }
+
+        Line("verdict", module.IsRunnable ? "runnable (a WASI preview-1 command, run by the exec layer: docs/wasm.md)" : "not runnable: " + module.RejectionReason);
+        return output.ToString();
+    }
+
+    internal static string RenderModuleJson(string path, Wasm.WasmModuleReport module) => JsonOutput.Write(writer =>
+    {
+        writer.WriteString("file", path);
+        writer.WriteNumber("size", module.Size);
+        writer.WriteString("sha256", module.Sha256);
+        writer.WriteString("format", "wasm");
+        writer.WriteString("kind", module.Kind);
+        writer.WriteNumber("version", module.Version);
+        writer.WriteStartArray("imports");
+        foreach (Wasm.WasmImport import in module.Imports)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("module", import.Module);
+            writer.WriteString("name", import.Name);
+            writer.WriteString("kind", import.Kind);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("exports");
+        foreach (string name in module.FunctionExports)
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteBoolean("runnable", module.IsRunnable);
+        if (module.RejectionReason is null)
+        {
+            writer.WriteNull("reason");
+        }
+        else
+        {
+            writer.WriteString("reason", module.RejectionReason);
         }
     });
 }

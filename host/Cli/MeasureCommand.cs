@@ -75,24 +75,40 @@ internal static class MeasureCommand
             return status;
         }
 
-        if (!workload.Report.IsRunnable)
+        Wasm.WasmLaunch? launch = null;
+        if (Wasm.WasmModuleInspector.HasMagic(workload.Contents.Span))
+        {
+            // A module's keep runs the exec layer: its image is measured, with the module's SHA-256 in the configuration page.
+            (launch, status) = await Wasm.WasmExecLayer.PrepareAsync(workload, environment.Configuration!, "measured", stderr).ConfigureAwait(false);
+            if (launch is null)
+            {
+                return status;
+            }
+        }
+        else if (!workload.Report.IsRunnable)
         {
             await stderr.WriteLineAsync($"donjon: {path}: cannot be measured: {workload.Report.Verdict.RejectionReason}").ConfigureAwait(false);
             return ExitCodes.CannotRun;
         }
 
         IBackend backend = SelectBackend(catalog, backendName);
+        WorkloadFile measured = launch?.Launcher ?? workload;
+        if (launch is not null)
+        {
+            environment.UseConfiguration(environment.Configuration! with { Policy = Wasm.WasmExecLayer.GrantModule(environment.Configuration.Policy, path, launch) });
+        }
+
         InterpreterFile? interpreter = null;
         byte[]? manifestSha256 = null;
-        if (manifestPath is not null && !workload.Report.IsDynamic)
+        if (manifestPath is not null && !measured.Report.IsDynamic)
         {
             await stderr.WriteLineAsync($"donjon: {path}: --manifest is for a dynamically linked program, and this one is static: it loads no library, and its measurement alone covers its code").ConfigureAwait(false);
             return ExitCodes.CannotRun;
         }
 
-        if (workload.Report.IsDynamic)
+        if (measured.Report.IsDynamic)
         {
-            interpreter = DynamicProgramLoader.Prepare(workload.Report, path, environment.Configuration!.Policy.Files, [], out string? problem, out IReadOnlyList<ResolvedLibrary> libraries);
+            interpreter = DynamicProgramLoader.Prepare(measured.Report, measured.Path, environment.Configuration!.Policy.Files, [], out string? problem, out IReadOnlyList<ResolvedLibrary> libraries);
             if (interpreter is null)
             {
                 await stderr.WriteLineAsync($"donjon: {path}: cannot be measured: {problem}").ConfigureAwait(false);
@@ -101,7 +117,7 @@ internal static class MeasureCommand
 
             if (manifestPath is not null)
             {
-                byte[] manifest = LibraryManifest.Write(Path.GetFullPath(path), workload.Report.Sha256, interpreter, libraries);
+                byte[] manifest = LibraryManifest.Write(Path.GetFullPath(measured.Path), measured.Report.Sha256, interpreter, libraries);
                 try
                 {
                     await File.WriteAllBytesAsync(manifestPath, manifest).ConfigureAwait(false);
@@ -121,7 +137,7 @@ internal static class MeasureCommand
         KeepImage image;
         try
         {
-            image = MeasurementImage.Build(workload, catalog.SyscallSets, environment.Configuration!.Policy.Limits, interpreter, manifestSha256);
+            image = MeasurementImage.Build(measured, catalog.SyscallSets, environment.Configuration!.Policy.Limits, interpreter, manifestSha256, launch?.ModuleDigest);
         }
         catch (KeepImageException e)
         {
@@ -153,7 +169,8 @@ internal static class MeasureCommand
         }
 
         IReadOnlyList<Abstractions.Sessions.FileGrant> pinned = [.. environment.Configuration!.Policy.Files.Where(f => f.Sha256 is not null)];
-        await stdout.WriteAsync(json ? RenderJson(image, backend, measurement, pinned) : RenderText(image, backend, measurement)).ConfigureAwait(false);
+        MeasuredModule? module = launch is null ? null : new MeasuredModule(path, launch.Module.Sha256);
+        await stdout.WriteAsync(json ? RenderJson(image, backend, measurement, pinned, module) : RenderText(image, backend, measurement, module)).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 
@@ -203,10 +220,16 @@ internal static class MeasureCommand
         _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
     };
 
-    internal static string RenderText(KeepImage image, IBackend backend, LaunchMeasurement measurement)
+    internal static string RenderText(KeepImage image, IBackend backend, LaunchMeasurement measurement, MeasuredModule? module = null)
     {
         var output = new StringBuilder();
         void Line(string name, string value) => output.Append(CultureInfo.InvariantCulture, $"{name + ":",-13}{value}\n");
+        if (module is not null)
+        {
+            Line("module", module.Path);
+            output.Append("module sha256: ").Append(module.Sha256).Append(" (in the measured configuration page)\n");
+        }
+
         Line("workload", image.Workload.Path);
         Line("sha256", image.Workload.Sha256);
         Line("backend", backend.Name);
@@ -233,10 +256,23 @@ internal static class MeasureCommand
     /// <c>pinnedFiles</c> so that a verifier sees which host files the keep may read and what they must contain. The
     /// policy is not part of the measurement.
     /// </summary>
-    internal static string RenderJson(KeepImage image, IBackend backend, LaunchMeasurement measurement, IReadOnlyList<Abstractions.Sessions.FileGrant>? pinned = null) => JsonOutput.Write(writer =>
+    internal static string RenderJson(KeepImage image, IBackend backend, LaunchMeasurement measurement, IReadOnlyList<Abstractions.Sessions.FileGrant>? pinned = null, MeasuredModule? module = null) => JsonOutput.Write(writer =>
     {
         writer.WriteString("file", image.Workload.Path);
         writer.WriteString("sha256", image.Workload.Sha256);
+        if (module is null)
+        {
+            writer.WriteNull("module");
+        }
+        else
+        {
+            writer.WriteStartObject("module");
+            writer.WriteString("file", module.Path);
+            writer.WriteString("sha256", module.Sha256);
+            writer.WriteString("boundAt", string.Create(CultureInfo.InvariantCulture, $"configuration page offset 0x{Protocol.ProtocolLayout.ConfigModuleDigestOffset:x}"));
+            writer.WriteEndObject();
+        }
+
         writer.WriteString("backend", backend.Name);
         writer.WriteString("algorithm", measurement.Algorithm);
         writer.WriteString("measurement", Convert.ToHexStringLower(measurement.Digest.Span));
@@ -274,3 +310,8 @@ internal static class MeasureCommand
         writer.WriteEndArray();
     });
 }
+
+/// <summary>The WebAssembly module a measured exec layer runs: its path as given and its SHA-256.</summary>
+/// <param name="Path">The module's path, as the user gave it.</param>
+/// <param name="Sha256">Its SHA-256, lower-case hex: the configuration page's module digest.</param>
+internal sealed record MeasuredModule(string Path, string Sha256);

@@ -52,7 +52,7 @@ internal static class RunCommand
             Arity = ArgumentArity.ZeroOrOne,
             CustomParser = ParseStrace,
         };
-        var elf = new Argument<string>("elf") { Description = "The x86-64 program to run (static, or dynamically linked with its interpreter and libraries granted). Every argument after it is the program's." };
+        var elf = new Argument<string>("elf") { Description = "The x86-64 program to run (static, or dynamically linked with its interpreter and libraries granted), or a WebAssembly (WASI preview-1) module. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
             backendOption, envOption, mountOption, librariesOption, manifestOption, tmpOption, seedOption, straceOption, elf,
@@ -163,7 +163,11 @@ internal static class RunCommand
             throw new UsageException($"--backend '{request.Backend}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
         }
 
-        if (ProgramSearch.IsBareName(request.ElfPath))
+        if (ProgramSearch.IsBareName(request.ElfPath) && IsModuleInCurrentDirectory(request.ElfPath))
+        {
+            // A WebAssembly module is not a program on PATH: `donjon run hello.wasm` runs ./hello.wasm (docs/wasm.md).
+        }
+        else if (ProgramSearch.IsBareName(request.ElfPath))
         {
             IReadOnlyList<string> folders = ProgramSearch.Folders(System.Environment.GetEnvironmentVariable("PATH"));
             string? found = ProgramSearch.Find(request.ElfPath, folders);
@@ -185,6 +189,28 @@ internal static class RunCommand
             return status;
         }
 
+        if (Wasm.WasmModuleInspector.HasMagic(workload.Contents.Span))
+        {
+            // The keep runs the exec layer, which runs the module (docs/wasm.md).
+            (Wasm.WasmLaunch? launch, int wasmStatus) = await Wasm.WasmExecLayer.PrepareAsync(workload, environment.Configuration!, "run", stderr).ConfigureAwait(false);
+            if (launch is null)
+            {
+                return wasmStatus;
+            }
+
+            Abstractions.Sessions.KeepPolicy admin = environment.Configuration!.Policy;
+            List<string> launcherArguments = Wasm.WasmExecLayer.LauncherArguments(request.Argv0 ?? request.ElfPath, admin, request.Arguments);
+            environment.UseConfiguration(environment.Configuration with { Policy = Wasm.WasmExecLayer.GrantModule(admin, workload.Path, launch) });
+            request = request with
+            {
+                ElfPath = launch.Launcher.Path,
+                Argv0 = Wasm.WasmExecLayer.LauncherName,
+                Arguments = launcherArguments,
+                ModuleSha256 = launch.ModuleDigest,
+            };
+            workload = launch.Launcher;
+        }
+
         ElfReport report = workload.Report;
         if (!report.IsRunnable)
         {
@@ -201,6 +227,26 @@ internal static class RunCommand
 
         HostLog.UsingBackend(environment.Logger, selected.Backend.Name);
         return await KeepRunner.RunAsync(request, workload, selected.Backend, catalog, environment, stderr, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a bare name is a WebAssembly module in the current directory (its first bytes are <c>\0asm</c>).</summary>
+    private static bool IsModuleInCurrentDirectory(string name)
+    {
+        if (Files.RegularFile.KindOf(name) != Files.FileKind.Regular)
+        {
+            return false;
+        }
+
+        try
+        {
+            using FileStream stream = File.OpenRead(name);
+            Span<byte> magic = stackalloc byte[4];
+            return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && Wasm.WasmModuleInspector.HasMagic(magic);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The named backend if it is available, or the first available one in the admin's order.</summary>
@@ -280,4 +326,7 @@ internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Argument
 
     /// <summary>What <c>--strace</c> asked for, if it was given.</summary>
     public Execution.StraceMode? Strace { get; init; }
+
+    /// <summary>When the workload is an exec layer: the SHA-256 of the module it runs, bound into the configuration page.</summary>
+    public ReadOnlyMemory<byte>? ModuleSha256 { get; init; }
 }

@@ -191,7 +191,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(root, "$", ["$schema", "plugins", "backendOrder", "policy"]);
+            CheckKeys(root, "$", ["$schema", "plugins", "backendOrder", "policy", "exec"]);
 
             var plugins = new List<PluginReference>();
             if (Required(root, "plugins", "$", out JsonElement pluginsElement) && Expect(pluginsElement, JsonValueKind.Array, "$.plugins", "an array"))
@@ -246,7 +246,18 @@ internal static class ConfigurationLoader
                 }
             }
 
-            return new DonjonConfiguration(file, plugins, order, policy) { AllowsCommandLineMounts = commandLineMounts };
+            string? wasmLauncher = null;
+            if (root.TryGetProperty("exec", out JsonElement execElement) && Expect(execElement, JsonValueKind.Object, "$.exec", "an object such as { \"wasm\": \"plugins/exec/wasm/bin/donjon-wasm\" }"))
+            {
+                CheckKeys(execElement, "$.exec", ["wasm"]);
+                if (execElement.TryGetProperty("wasm", out JsonElement wasmElement) && ExpectNonEmptyString(wasmElement, "$.exec.wasm", out string declared))
+                {
+                    // Resolved now, checked when a module runs: a configuration without a built launcher still runs programs.
+                    wasmLauncher = Path.GetFullPath(Path.Combine(_directory, declared));
+                }
+            }
+
+            return new DonjonConfiguration(file, plugins, order, policy) { AllowsCommandLineMounts = commandLineMounts, WasmLauncher = wasmLauncher };
         }
 
         private PluginReference? ReadPlugin(JsonElement entry, string location)

@@ -18,6 +18,12 @@ internal sealed record DonjonConfiguration(
     /// default <see langword="true"/>).
     /// </summary>
     public bool AllowsCommandLineMounts { get; init; } = true;
+
+    /// <summary>
+    /// The WebAssembly exec layer (<c>exec.wasm</c>, resolved relative to the file): the launcher that runs a module
+    /// in a keep (docs/wasm.md), or <see langword="null"/> when none is configured.
+    /// </summary>
+    public string? WasmLauncher { get; init; }
 }
 
 /// <summary>One entry of <c>plugins</c>.</summary>

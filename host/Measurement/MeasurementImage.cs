@@ -22,16 +22,17 @@ internal static class MeasurementImage
     /// <param name="syscallSets">The loaded handler sets, in load order: they make the configuration page.</param>
     /// <param name="limits">The admin's limits: they size the stack, the heap and the <c>mmap</c> region.</param>
     /// <param name="interpreter">A dynamic program's interpreter, read through the policy (<see cref="DynamicProgramLoader"/>): it is measured with the program.</param>
+    /// <param name="moduleSha256">The SHA-256 of the module the workload (an exec layer) runs, bound into the configuration page; <see langword="null"/> for none.</param>
     /// <returns>The image. Its stack holds argv = [the path as given], an empty environment, and user and group 0.</returns>
     /// <exception cref="ArgumentException">A handler set's declarations are invalid.</exception>
     /// <exception cref="KeepImageException">The limits do not fit the address space.</exception>
     /// <param name="trustedManifestSha256">The SHA-256 of the trusted-library manifest the keep runs with (<see cref="LibraryManifest"/>), carried in the configuration page; <see langword="null"/> for none.</param>
-    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null, byte[]? trustedManifestSha256 = null)
+    public static KeepImage Build(WorkloadFile workload, IEnumerable<ISyscallHandlerSet> syscallSets, KeepLimits limits, InterpreterFile? interpreter = null, byte[]? trustedManifestSha256 = null, ReadOnlyMemory<byte>? moduleSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
         ArgumentNullException.ThrowIfNull(limits);
-        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads);
+        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads, moduleSha256);
         return KeepImageBuilder.Build(new KeepImageRequest(
             workload.Report,
             workload.Contents,

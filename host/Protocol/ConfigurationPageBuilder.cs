@@ -31,9 +31,10 @@ internal static class ConfigurationPageBuilder
     /// </summary>
     /// <param name="sets">The loaded handler sets.</param>
     /// <param name="maxThreads">The most threads the workload may have at once (the page's max-threads field, and so the backend's slot count).</param>
+    /// <param name="moduleSha256">The SHA-256 of the module an exec layer runs (the page's module digest, 1.4), or <see langword="null"/> for none (zero).</param>
     /// <returns>The table.</returns>
     /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
-    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets, int maxThreads = DefaultMaxThreads)
+    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets, int maxThreads = DefaultMaxThreads, ReadOnlyMemory<byte>? moduleSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(sets);
         var declarations = new List<DeclaredSyscall>();
@@ -51,6 +52,16 @@ internal static class ConfigurationPageBuilder
         }
 
         var page = Build(declarations, maxThreads);
+        if (moduleSha256 is { } digest)
+        {
+            if (digest.Length != ConfigModuleDigestSize)
+            {
+                throw new ArgumentException($"a module digest is {ConfigModuleDigestSize} bytes (a SHA-256), not {digest.Length}", nameof(moduleSha256));
+            }
+
+            digest.Span.CopyTo(page.AsSpan(ConfigModuleDigestOffset, ConfigModuleDigestSize));
+        }
+
         var dispatch = new Dictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)>();
         for (int i = 0; i < declarations.Count; i++)
         {

@@ -145,11 +145,11 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the trusted-library manifest's digest).</summary>
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest; the header grows to 128 bytes).</summary>
     internal const int ConfigVersionMinor = 4;
 
     /// <summary>The size of the configuration page header.</summary>
-    internal const int ConfigHeaderSize = 64;
+    internal const int ConfigHeaderSize = 128;
 
     /// <summary>u32 magic.</summary>
     internal const int ConfigMagicOffset = 0x00;
@@ -175,14 +175,29 @@ internal static class ProtocolLayout
     /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
     internal const int ConfigMaxThreadsOffset = 0x18;
 
-    /// <summary>32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim.</summary>
-    internal const int ConfigTrustedManifestOffset = 0x1C;
-
-    /// <summary>The reserved, zero bytes at the end of the header.</summary>
-    internal const int ConfigReservedOffset = 0x3C;
+    /// <summary>The reserved, zero bytes of the header after max threads.</summary>
+    internal const int ConfigReservedOffset = 0x1C;
 
     /// <summary>The size of the header's reserved bytes.</summary>
     internal const int ConfigReservedSize = 4;
+
+    /// <summary>
+    /// 32 bytes (1.4): the SHA-256 of the module an exec layer runs (a WebAssembly module, docs/wasm.md), so that the
+    /// measurement binds it; zero for a program that is its own workload.
+    /// </summary>
+    internal const int ConfigModuleDigestOffset = 0x20;
+
+    /// <summary>The size of the module digest: a SHA-256.</summary>
+    internal const int ConfigModuleDigestSize = 32;
+
+    /// <summary>32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim.</summary>
+    internal const int ConfigTrustedManifestOffset = 0x40;
+
+    /// <summary>The reserved, zero bytes at the end of the header (1.4).</summary>
+    internal const int ConfigTailReservedOffset = 0x60;
+
+    /// <summary>The size of the header's closing reserved bytes.</summary>
+    internal const int ConfigTailReservedSize = 32;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
     internal const int DefaultMaxThreads = 128;

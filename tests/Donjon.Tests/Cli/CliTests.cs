@@ -51,7 +51,7 @@ public sealed class CliTests : IDisposable
     [InlineData("platform info --jsn", "donjon: unknown option '--jsn' for 'donjon platform info'; did you mean '--json'?\nTry 'donjon platform info --help'.\n")]
     [InlineData("run --seed abc ./hello", "donjon: --seed expects a non-negative integer (0 to 18446744073709551615), got 'abc'\nTry 'donjon run --help'.\n")]
     [InlineData("run --seed -1 ./hello", "donjon: --seed expects a non-negative integer (0 to 18446744073709551615), got '-1'\nTry 'donjon run --help'.\n")]
-    [InlineData("inspect", "donjon: 'donjon inspect' needs its <elf> argument: The binary to inspect\nTry 'donjon inspect --help'.\n")]
+    [InlineData("inspect", "donjon: 'donjon inspect' needs its <elf> argument: The binary (an ELF program or a WebAssembly module) to inspect\nTry 'donjon inspect --help'.\n")]
     public void A_usage_error_names_the_token_that_made_it(string line, string expected)
     {
         var result = DonjonProcess.Run(line.Split(' '));

@@ -123,6 +123,20 @@ public sealed class ConfigurationLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_wasm_exec_layer_resolves_relative_to_the_file_and_a_bad_one_names_its_path()
+    {
+        string plugin = Repository.PathOf("plugins/backends/sgx/bin/Donjon.Backends.Sgx.dll");
+        string good = _dir.Write("good.json", $$"""{ "plugins": [ { "path": "{{plugin}}" } ], "backendOrder": [], "exec": { "wasm": "exec/donjon-wasm" } }""");
+        string none = _dir.Write("none.json", $$"""{ "plugins": [ { "path": "{{plugin}}" } ], "backendOrder": [] }""");
+        string bad = _dir.Write("bad.json", $$"""{ "plugins": [ { "path": "{{plugin}}" } ], "backendOrder": [], "exec": { "wasm": 3, "java": "x" } }""");
+
+        ConfigurationLoader.Load(good).WasmLauncher.Should().Be(Path.Combine(_dir.Path, "exec", "donjon-wasm"), "a launcher not yet built is checked when a module runs");
+        ConfigurationLoader.Load(none).WasmLauncher.Should().BeNull();
+        FluentActions.Invoking(() => ConfigurationLoader.Load(bad)).Should().Throw<ConfigurationException>()
+            .Which.Message.Should().Contain("$.exec.wasm").And.Contain("$.exec.java");
+    }
+
+    [Fact]
     public void Every_key_the_schema_allows_is_accepted_by_the_loader()
     {
         using JsonDocument schema = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("plugins.schema.json")));
@@ -133,7 +147,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
         // A document that uses every key: the loader must accept each of them.
         string plugin = Repository.PathOf("plugins/backends/sgx/bin/Donjon.Backends.Sgx.dll");
         string file = _dir.Write("plugins.json", $$"""
-            { "$schema": "x", "plugins": [ { "path": "{{plugin}}", "description": "d" } ], "backendOrder": [],
+            { "$schema": "x", "plugins": [ { "path": "{{plugin}}", "description": "d" } ], "backendOrder": [], "exec": { "wasm": "bin/donjon-wasm" },
               "policy": { "files": [ { "path": "/a", "access": "read" }, { "host": "/no/such/file", "keep": "/b", "access": "read", "sha256": "{{new string('a', 64)}}", "sameFileSystem": true } ],
                           "libraries": "system", "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
                           "environment": { "passThrough": [ "A" ], "set": { "B": "c" } },

@@ -70,6 +70,10 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigTrustedManifestOffset"] = "DJ_CONFIG_TRUSTED_MANIFEST_OFFSET",
         ["ConfigReservedOffset"] = "DJ_CONFIG_RESERVED_OFFSET",
         ["ConfigReservedSize"] = "DJ_CONFIG_RESERVED_SIZE",
+        ["ConfigModuleDigestOffset"] = "DJ_CONFIG_MODULE_DIGEST_OFFSET",
+        ["ConfigModuleDigestSize"] = "DJ_CONFIG_MODULE_DIGEST_SIZE",
+        ["ConfigTailReservedOffset"] = "DJ_CONFIG_TAIL_RESERVED_OFFSET",
+        ["ConfigTailReservedSize"] = "DJ_CONFIG_TAIL_RESERVED_SIZE",
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
         ["DefaultMaxThreads"] = "DJ_DEFAULT_MAX_THREADS",
         ["MaxThreads"] = "DJ_MAX_THREADS",
@@ -255,12 +259,14 @@ public sealed partial class ProtocolLayoutTests
         // Each structure's last field plus its size gives the structure's size (docs/protocol.md).
         (ProtocolLayout.ImageReservedOffset + ProtocolLayout.ImageReservedSize).Should().Be(ProtocolLayout.ImageHeaderSize);
         (ProtocolLayout.RegionDataSizeOffset + 8).Should().Be(ProtocolLayout.RegionSize);
-        (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
+        (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigModuleDigestOffset);
+        (ProtocolLayout.ConfigModuleDigestOffset + ProtocolLayout.ConfigModuleDigestSize).Should().Be(ProtocolLayout.ConfigTrustedManifestOffset);
+        (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigTailReservedOffset);
+        (ProtocolLayout.ConfigTailReservedOffset + ProtocolLayout.ConfigTailReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
         (ProtocolLayout.BlockSlotCountOffset + 4).Should().Be(ProtocolLayout.BlockInterruptingOffset);
-        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigTrustedManifestOffset);
-        (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigReservedOffset);
+        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigReservedOffset);
         (ProtocolLayout.SlotOpenResultOffset + 8).Should().Be(ProtocolLayout.SlotOpenItemSize);
         (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
         (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);

@@ -109,7 +109,7 @@ public sealed class ValueResultLengthTests
     }
 
     [Fact]
-    public void The_configuration_page_carries_kind_ten_and_minor_version_three()
+    public void The_configuration_page_carries_kind_ten_and_a_minor_version_of_at_least_three()
     {
         byte[] page = ConfigurationPageBuilder.Build([new DeclaredSyscall("net", Accept)]);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().BeGreaterThanOrEqualTo(3, "value-result lengths came with 1.3");

@@ -30,6 +30,7 @@ public sealed partial class RepositoryRulesTests
     {
         var folders = Directory.EnumerateDirectories(Repository.PathOf("plugins/backends"))
             .Concat(Directory.EnumerateDirectories(Repository.PathOf("plugins/syscalls")))
+            .Concat(Directory.EnumerateDirectories(Repository.PathOf("plugins/exec")))
             .Where(d => Directory.EnumerateFiles(d, "*.csproj").Any());
         folders.Should().NotBeEmpty();
         foreach (string folder in folders)

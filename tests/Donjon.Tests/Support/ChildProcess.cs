@@ -15,7 +15,8 @@ internal static class ChildProcess
     /// <param name="environment">Its whole environment: nothing else is inherited.</param>
     /// <param name="stdin">Bytes for its stdin, which is then closed.</param>
     /// <param name="timeout">How long it may run before it is killed and the test fails.</param>
-    public static Result Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, byte[]? stdin = null, TimeSpan? timeout = null)
+    /// <param name="workingDirectory">Where it starts (default: the repository's root).</param>
+    public static Result Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, byte[]? stdin = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -23,7 +24,7 @@ internal static class ChildProcess
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = Repository.Root,
+            WorkingDirectory = workingDirectory ?? Repository.Root,
         };
         foreach (string arg in args)
         {

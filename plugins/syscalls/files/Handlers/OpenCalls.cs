@@ -69,7 +69,8 @@ internal static class OpenCalls
         }
 
         int umask = session is IKeepFileSystem fileSystem ? fileSystem.Umask : 0x12;
-        long opened = Resolver.Open(location, flags | Resolver.OpenNoControllingTerminal, mode & 0xFFF & ~umask);
+        // O_NOCTTY is no O_PATH flag: openat2 refuses it there (EINVAL), as it refuses any other.
+        long opened = Resolver.Open(location, pathOnly ? flags : flags | Resolver.OpenNoControllingTerminal, mode & 0xFFF & ~umask);
         if (opened < 0)
         {
             return SyscallResult.Error((int)-Paths.Answer(session, "open", location, opened, writes));
