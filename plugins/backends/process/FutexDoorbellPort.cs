@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Donjon.Abstractions.Keeps;
-using Donjon.Backends.Shared;
 using Donjon.Backends.Process.Interop;
 using Donjon.Host.Protocol;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Donjon.Abstractions.Keeps;
-using Donjon.Backends.Shared;
 using Donjon.Backends.Vm.Interop;
 using Donjon.Host.Protocol;
 

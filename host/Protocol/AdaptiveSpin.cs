@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Donjon.Backends.Shared;
+namespace Donjon.Host.Protocol;
 
 /// <summary>
 /// How long one slot's host side spins on its doorbell before it sleeps (docs/protocol.md §3, "Doorbell"): a window
