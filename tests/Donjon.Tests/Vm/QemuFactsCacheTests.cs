@@ -7,6 +7,7 @@ namespace Donjon.Tests.Vm;
 /// The vm backend keeps QEMU's answers to its probe queries per binary (plugins/backends/vm/README.md, "Probes"):
 /// a second run reads them instead of starting QEMU, and a changed binary is asked again.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class QemuFactsCacheTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
