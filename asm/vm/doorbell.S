@@ -3,7 +3,7 @@
  * and "Threads").
  *
  * Entry points
- *   dj_vm_doorbell_ring(slot)          doorbell := REQUEST; one byte on COM2 if the host said it sleeps (then 1)
+ *   dj_vm_doorbell_ring(slot)          doorbell := REQUEST; one byte on COM2 if the host said it sleeps; returns what it said
  *   dj_vm_doorbell_spin(slot, ticks)   spin while the doorbell reads REQUEST, for at most `ticks` TSC ticks
  *   (dj_doorbell_ring_wait, what marshal.c calls, is threads.c's: ring, spin, then park the thread)
  *
@@ -18,7 +18,7 @@
  *      reading the TSC once every DJ_SPIN_POLLS_PER_CLOCK looks, not on every one. No `pause` in the loop,
  *      unlike the process shim's: under tcg QEMU turns each `pause` into an exit from the translated code
  *      (measured: 100-200 ns more per proxied syscall), and under kvm a `pause` loop invites pause-loop exits.
- *      The caller (threads.c) skips the spin when the ring found the host asleep, and sizes the budget.
+ *      The caller (threads.c) skips the spin when the ring found `host sleeping` = 2, and sizes the budget.
  *   3. (threads.c) then `shim sleeping` := 1 with xchg, re-check, and park the thread until the doorbell changes:
  *      the host writes one byte to COM2 when it answers a slot whose `shim sleeping` is 1, and the line's interrupt
  *      unparks the threads whose slot has its reply. The caller (marshal.c) then checks that the doorbell reads
@@ -29,7 +29,8 @@
  * Untrusted inputs: the doorbell and `host sleeping`, written by the host; only compared.
  *
  * Register contracts: System V. dj_vm_doorbell_ring: rdi = the slot (the shim's direct-map address of its
- *   header); eax = 1 when it wrote the byte (the host said it sleeps), else 0; clobbers rdx, flags.
+ *   header); eax = the slot's `host sleeping` as read (0: no byte written; else the byte was written; 2: the host
+ *   has no CPU to spare; untrusted, only compared); clobbers rdx, flags.
  *   dj_vm_doorbell_spin: rdi = the slot, rsi = TSC ticks; eax = 1 when the doorbell no longer reads REQUEST, 0
  *   when the budget ran out; clobbers rcx, rdx, r8, r9, flags. Both are called
  *   with interrupts off and return with them off; any stack alignment (no call).
@@ -41,13 +42,14 @@
 FUNC(dj_vm_doorbell_ring)
     mov     eax, DJ_DOORBELL_REQUEST
     xchg    dword ptr [rdi + DJ_BLOCK_DOORBELL_OFFSET], eax
-    xor     eax, eax
-    cmp     dword ptr [rdi + DJ_BLOCK_HOST_SLEEPING_OFFSET], 0
+    mov     eax, dword ptr [rdi + DJ_BLOCK_HOST_SLEEPING_OFFSET]
+    test    eax, eax
     je      .Ldj_vm_doorbell_ring_done
     mov     edx, DJ_VM_DOORBELL_PORT        /* THR: any byte */
+    push    rax
     mov     al, 'R'
     out     dx, al
-    mov     eax, 1                          /* the host was asleep */
+    pop     rax                             /* eax = what the host said (untrusted: only compared) */
 .Ldj_vm_doorbell_ring_done:
     ret
 END(dj_vm_doorbell_ring)

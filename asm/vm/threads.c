@@ -33,7 +33,8 @@
  *   the earliest deadline of a timed park; otherwise it is stopped, so a keep whose threads all wait burns no CPU.
  *
  * Waiting for the host: the thread rings its own slot's doorbell, spins (for the adaptive window spin_window, at
- *   most DJ_VM_SPIN_BUSY_TSC_TICKS when others are runnable, and not at all when the ring found the host asleep),
+ *   most DJ_VM_SPIN_BUSY_TSC_TICKS when others are runnable, and not at all when the host said it has no CPU to
+ *   spare, `host sleeping` = 2),
  *   then sets its slot's `shim sleeping` and parks until its
  *   doorbell no longer reads REQUEST. The host sends a byte on COM2 when it answers a sleeping slot; the line's
  *   interrupt unparks every thread whose slot has its answer. While the keep ends (dj_vm_exiting) nothing parks:
@@ -372,15 +373,16 @@ void dj_vm_doorbell_interrupt(struct dj_trap_frame *frame)
 
 /* The spin window, in TSC ticks, adapted after every wait that ended parked (as KVM's halt polling does): an
    answer within DJ_VM_SPIN_TSC_TICKS of the ring doubles it (from at least DJ_VM_SPIN_GROW_TSC_TICKS; a longer spin
-   would have caught it), a later one halves it (below the grow floor to none: the spin was wasted). One vCPU runs
+   would have caught it), a later one halves it (not below the grow floor: parking costs two more hops through
+   QEMU than the process keep's futex, so the guest keeps a short spin). One vCPU runs
    the shim with interrupts off here, so one word serves every thread. The host steers it only through how soon it
-   answers; it stays within [0, DJ_VM_SPIN_TSC_TICKS] whatever the host does. */
+   answers; it stays within [DJ_VM_SPIN_GROW_TSC_TICKS, DJ_VM_SPIN_TSC_TICKS] whatever the host does. */
 static uint64_t spin_window = DJ_VM_SPIN_TSC_TICKS;
 
 static uint64_t spin_window_after(uint64_t window, uint64_t waited)
 {
     if (waited >= DJ_VM_SPIN_TSC_TICKS)
-        return window / 2 < DJ_VM_SPIN_GROW_TSC_TICKS ? 0 : window / 2;
+        return window / 2 < DJ_VM_SPIN_GROW_TSC_TICKS ? DJ_VM_SPIN_GROW_TSC_TICKS : window / 2;
     window = window * 2 < DJ_VM_SPIN_GROW_TSC_TICKS ? DJ_VM_SPIN_GROW_TSC_TICKS : window * 2;
     return window > DJ_VM_SPIN_TSC_TICKS ? DJ_VM_SPIN_TSC_TICKS : window;
 }
@@ -388,10 +390,11 @@ static uint64_t spin_window_after(uint64_t window, uint64_t waited)
 void dj_doorbell_ring_wait(volatile uint8_t *slot)
 {
     uint64_t rung = dj_vm_now();
-    /* A host that said it sleeps is not running: spinning could only keep QEMU's threads and the woken host from a
-       CPU they may need (one usable CPU, a loaded machine), so park at once. A host on one usable CPU never spins,
-       so it always says it sleeps, and the guest never spins either. */
-    if (!dj_vm_doorbell_ring(slot)) {
+    /* A host with one usable CPU never spins and says so (`host sleeping` = 2): the guest's spin could only keep
+       QEMU's threads and the woken host from that CPU, so it parks at once. A host that is merely asleep (1) is
+       woken by the byte, and the guest spins for its window meanwhile: its own sleep would cost the reply a byte
+       through QEMU's I/O thread and an interrupt. */
+    if (dj_vm_doorbell_ring(slot) != 2) {
         uint64_t spin = spin_window;
         if (run_head && !dj_vm_exiting && spin > DJ_VM_SPIN_BUSY_TSC_TICKS)
             spin = DJ_VM_SPIN_BUSY_TSC_TICKS;

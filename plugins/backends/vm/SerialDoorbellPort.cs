@@ -80,7 +80,8 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
             // Announce the sleep, then check again, so that a ring between the check and the sleep is not lost: a
             // guest that rang before our store is seen now (or makes FUTEX_WAIT return at once, the word having
             // changed); one that rang after sends a byte, and the line's reader wakes us.
-            Interlocked.Exchange(ref *HostSleeping, 1);
+            // 2: asleep, and no CPU to spare (the guest should park at once rather than spin); 1: asleep.
+            Interlocked.Exchange(ref *HostSleeping, AdaptiveSpin.SpinningUseful ? 1 : 2);
             seen = Volatile.Read(ref *Doorbell);
             if (seen != (int)ProtocolLayout.DoorbellRequest && !_line.KeepEnded)
             {
