@@ -76,7 +76,8 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
 
             cancellationToken.ThrowIfCancellationRequested();
             // Announce the sleep, then check again, so that a ring between the check and the wait is not lost.
-            Interlocked.Exchange(ref *HostSleeping, 1);
+            // 2: asleep, and no CPU to spare (docs/protocol.md §3, "Adaptive windows"); 1: asleep.
+            Interlocked.Exchange(ref *HostSleeping, AdaptiveSpin.SpinningUseful ? 1 : 2);
             seen = Volatile.Read(ref *Doorbell);
             if (seen != (int)ProtocolLayout.DoorbellRequest && !_keepEnded)
             {
