@@ -13,7 +13,9 @@
 
 #define DJ_IOVEC_SIZE           16          /* struct iovec {void *iov_base; size_t iov_len;} */
 #define DJ_SIGALTSTACK_SIZE     0x40000     /* 256 KiB: two nested AVX-512 (or AMX) signal frames and the C below them */
-#define DJ_SPIN_TSC_TICKS       100000      /* how long the shim spins before it sleeps in FUTEX_WAIT: ~40 us at 2.5 GHz */
+#define DJ_SPIN_TSC_TICKS       100000      /* the longest the shim spins before it sleeps in FUTEX_WAIT: ~40 us at 2.5 GHz */
+#define DJ_SPIN_GROW_TSC_TICKS  5000        /* the least spin window it grows back to from none: ~2 us */
+#define DJ_SPIN_POLLS_PER_CLOCK 16          /* doorbell looks (each with `pause`) between two reads of the TSC */
 #define DJ_EXIT_SIGNAL_BASE     128         /* the shim exits with 128 + signal after a FAULT item */
 #define DJ_VMSPACE_MAX_RANGES   4096        /* mapped ranges tracked in the mmap region; more gives ENOMEM */
 #define DJ_KEEP_PROCESS_ID      1           /* getpid() in every keep (plugins/syscalls/core IdentityCalls) */

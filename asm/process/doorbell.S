@@ -9,18 +9,27 @@
  *      doorbell is), then FUTEX_WAKE the doorbell if the host said it sleeps. Because the xchg orders the
  *      store before the load of `host sleeping`, and the host sets `host sleeping` before it re-reads the
  *      doorbell, at least one side sees the other: no lost wake-up.
- *   2. spin with `pause` while the doorbell still reads REQUEST, for DJ_SPIN_TSC_TICKS (a fast syscall:
- *      two cache-line transfers, no system call on either side);
+ *   2. A host that said it sleeps is not running: the shim gives up the CPU at once (step 3), since spinning
+ *      could only keep the woken host from a CPU it may need (one usable CPU, a loaded machine). A host on
+ *      one usable CPU never spins, so it always says it sleeps, and the shim then never spins either.
+ *      Otherwise spin with `pause` while the doorbell still reads REQUEST, for the adaptive window
+ *      `dj_spin_window` (TSC ticks), reading the TSC once every DJ_SPIN_POLLS_PER_CLOCK looks, not on every
+ *      one (a fast syscall: two cache-line transfers, no system call on either side).
  *   3. then `shim sleeping` := 1 with xchg, re-check, and FUTEX_WAIT(doorbell, REQUEST) until the doorbell
  *      changes, so a blocked syscall (accept, nanosleep) leaves the shim asleep in the kernel. The futex op
  *      is the shared (not _PRIVATE) one: the block is a memfd mapped by two processes.
- *   4. `shim sleeping` := 0.
+ *   4. `shim sleeping` := 0, and the window adapts (as KVM's halt polling does): an answer that came within
+ *      DJ_SPIN_TSC_TICKS of the ring, after the shim had slept, doubles it (from at least
+ *      DJ_SPIN_GROW_TSC_TICKS, up to DJ_SPIN_TSC_TICKS): a longer spin would have caught it; one that came
+ *      later halves it (below DJ_SPIN_GROW_TSC_TICKS to 0): spinning was wasted. An answer caught spinning
+ *      leaves it. The window is one word for all threads: a racy update only picks one thread's view.
  *   The caller (marshal.c) then checks that the doorbell reads REPLY and the reply sequence matches, and
  *   stores IDLE when it has copied the reply out.
  *
  * Labels: .L<function>_<what>.
  *
- * Untrusted inputs: the doorbell and `host sleeping`, written by the host; only compared. A host that never
+ * Untrusted inputs: the doorbell and `host sleeping`, written by the host; only compared. How soon the host
+ *   answers steers the window, which stays within [0, DJ_SPIN_TSC_TICKS] whatever it does. A host that never
  *   answers leaves the shim asleep; PR_SET_PDEATHSIG ends it with the host.
  *
  * Register contract: System V. In: rdi = block. Out: none. Clobbers rax, rcx, rdx, rsi, rdi, r8, r9, r10,
@@ -30,8 +39,17 @@
 #include "linux.h"
 #include "shim.h"
 
+    .data
+    .balign 8
+DATA(dj_spin_window)                        /* TSC ticks the shim spins for an answer (step 4 adapts it) */
+    .quad   DJ_SPIN_TSC_TICKS
+
 FUNC(dj_doorbell_ring_wait)
     mov     r8, rdi                         /* r8 = block (syscall clobbers rcx and r11 only) */
+    rdtsc
+    shl     rdx, 32
+    or      rax, rdx
+    mov     r9, rax                         /* r9 = TSC at the ring */
     mov     eax, DJ_DOORBELL_REQUEST
     xchg    dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], eax
     cmp     dword ptr [r8 + DJ_BLOCK_HOST_SLEEPING_OFFSET], 0
@@ -42,23 +60,28 @@ FUNC(dj_doorbell_ring_wait)
     mov     edx, 1
     xor     r10d, r10d
     syscall
+    jmp     .Ldj_doorbell_ring_wait_sleepy  /* the host is not running: no spin */
 
 .Ldj_doorbell_ring_wait_spin:
+    mov     rsi, [rip + dj_spin_window]     /* rsi = the window, in TSC ticks */
+    test    rsi, rsi
+    jz      .Ldj_doorbell_ring_wait_sleepy
+.Ldj_doorbell_ring_wait_batch:
+    mov     ecx, DJ_SPIN_POLLS_PER_CLOCK
+.Ldj_doorbell_ring_wait_poll:
+    cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
+    jne     .Ldj_doorbell_ring_wait_done    /* caught spinning: the window stays */
+    pause
+    dec     ecx
+    jnz     .Ldj_doorbell_ring_wait_poll
     rdtsc                                   /* a time budget, not a count: `pause` takes 10 to 140 cycles */
     shl     rdx, 32                         /* depending on the CPU */
     or      rax, rdx
-    mov     r9, rax                         /* r9 = TSC at the start of the spin */
-.Ldj_doorbell_ring_wait_poll:
-    cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
-    jne     .Ldj_doorbell_ring_wait_done
-    pause
-    rdtsc
-    shl     rdx, 32
-    or      rax, rdx
     sub     rax, r9
-    cmp     rax, DJ_SPIN_TSC_TICKS
-    jb      .Ldj_doorbell_ring_wait_poll
+    cmp     rax, rsi
+    jb      .Ldj_doorbell_ring_wait_batch
 
+.Ldj_doorbell_ring_wait_sleepy:
     mov     eax, 1
     xchg    dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], eax
 .Ldj_doorbell_ring_wait_sleep:
@@ -73,6 +96,29 @@ FUNC(dj_doorbell_ring_wait)
     jmp     .Ldj_doorbell_ring_wait_sleep   /* woken, EAGAIN (changed already) or EINTR: look again */
 .Ldj_doorbell_ring_wait_woken:
     mov     dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], 0
+    rdtsc                                   /* adapt the window (step 4) */
+    shl     rdx, 32
+    or      rax, rdx
+    sub     rax, r9                         /* rax = ticks from the ring to the answer */
+    mov     rsi, [rip + dj_spin_window]
+    cmp     rax, DJ_SPIN_TSC_TICKS
+    jae     .Ldj_doorbell_ring_wait_shrink
+    add     rsi, rsi                        /* grow: double, from at least the grow floor, up to the most */
+    cmp     rsi, DJ_SPIN_GROW_TSC_TICKS
+    jae     .Ldj_doorbell_ring_wait_cap
+    mov     esi, DJ_SPIN_GROW_TSC_TICKS
+.Ldj_doorbell_ring_wait_cap:
+    cmp     rsi, DJ_SPIN_TSC_TICKS
+    jbe     .Ldj_doorbell_ring_wait_store
+    mov     esi, DJ_SPIN_TSC_TICKS
+    jmp     .Ldj_doorbell_ring_wait_store
+.Ldj_doorbell_ring_wait_shrink:
+    shr     rsi, 1                          /* shrink: halve, and below the grow floor to none */
+    cmp     rsi, DJ_SPIN_GROW_TSC_TICKS
+    jae     .Ldj_doorbell_ring_wait_store
+    xor     esi, esi
+.Ldj_doorbell_ring_wait_store:
+    mov     [rip + dj_spin_window], rsi
 .Ldj_doorbell_ring_wait_done:
     ret
 END(dj_doorbell_ring_wait)

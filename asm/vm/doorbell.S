@@ -3,7 +3,7 @@
  * and "Threads").
  *
  * Entry points
- *   dj_vm_doorbell_ring(slot)          doorbell := REQUEST; one byte on COM2 if the host said it sleeps
+ *   dj_vm_doorbell_ring(slot)          doorbell := REQUEST; one byte on COM2 if the host said it sleeps; returns what it said
  *   dj_vm_doorbell_spin(slot, ticks)   spin while the doorbell reads REQUEST, for at most `ticks` TSC ticks
  *   (dj_doorbell_ring_wait, what marshal.c calls, is threads.c's: ring, spin, then park the thread)
  *
@@ -14,10 +14,11 @@
  *      with the futex, the xchg orders the doorbell store before the load of `host sleeping`, and the host sets
  *      `host sleeping` before it re-reads the doorbell, so at least one side sees the other: no lost wake-up.
  *   2. spin while the doorbell still reads REQUEST, for the caller's budget (a fast syscall: the host, spinning
- *      too, answers in a few microseconds; neither side leaves its loop, and the vCPU never exits to QEMU). No
- *      `pause` in the loop, unlike the process shim's: under tcg QEMU turns each `pause` into an exit from the
- *      translated code (measured: 100-200 ns more per proxied syscall), and under kvm a `pause` loop invites
- *      pause-loop exits; `rdtsc` already paces the loop.
+ *      too, answers in a few microseconds; neither side leaves its loop, and the vCPU never exits to QEMU),
+ *      reading the TSC once every DJ_SPIN_POLLS_PER_CLOCK looks, not on every one. No `pause` in the loop,
+ *      unlike the process shim's: under tcg QEMU turns each `pause` into an exit from the translated code
+ *      (measured: 100-200 ns more per proxied syscall), and under kvm a `pause` loop invites pause-loop exits.
+ *      The caller (threads.c) skips the spin when the ring found `host sleeping` = 2, and sizes the budget.
  *   3. (threads.c) then `shim sleeping` := 1 with xchg, re-check, and park the thread until the doorbell changes:
  *      the host writes one byte to COM2 when it answers a slot whose `shim sleeping` is 1, and the line's interrupt
  *      unparks the threads whose slot has its reply. The caller (marshal.c) then checks that the doorbell reads
@@ -28,8 +29,10 @@
  * Untrusted inputs: the doorbell and `host sleeping`, written by the host; only compared.
  *
  * Register contracts: System V. dj_vm_doorbell_ring: rdi = the slot (the shim's direct-map address of its
- *   header); clobbers rax, rdx, flags. dj_vm_doorbell_spin: rdi = the slot, rsi = TSC ticks; eax = 1 when the
- *   doorbell no longer reads REQUEST, 0 when the budget ran out; clobbers rcx, rdx, r8, r9, flags. Both are called
+ *   header); eax = the slot's `host sleeping` as read (0: no byte written; else the byte was written; 2: the host
+ *   has no CPU to spare; untrusted, only compared); clobbers rdx, flags.
+ *   dj_vm_doorbell_spin: rdi = the slot, rsi = TSC ticks; eax = 1 when the doorbell no longer reads REQUEST, 0
+ *   when the budget ran out; clobbers rcx, rdx, r8, r9, flags. Both are called
  *   with interrupts off and return with them off; any stack alignment (no call).
  */
 #include "asm.h"
@@ -39,11 +42,14 @@
 FUNC(dj_vm_doorbell_ring)
     mov     eax, DJ_DOORBELL_REQUEST
     xchg    dword ptr [rdi + DJ_BLOCK_DOORBELL_OFFSET], eax
-    cmp     dword ptr [rdi + DJ_BLOCK_HOST_SLEEPING_OFFSET], 0
+    mov     eax, dword ptr [rdi + DJ_BLOCK_HOST_SLEEPING_OFFSET]
+    test    eax, eax
     je      .Ldj_vm_doorbell_ring_done
     mov     edx, DJ_VM_DOORBELL_PORT        /* THR: any byte */
+    push    rax
     mov     al, 'R'
     out     dx, al
+    pop     rax                             /* eax = what the host said (untrusted: only compared) */
 .Ldj_vm_doorbell_ring_done:
     ret
 END(dj_vm_doorbell_ring)
@@ -54,15 +60,19 @@ FUNC(dj_vm_doorbell_spin)
     shl     rdx, 32
     or      rax, rdx
     mov     r9, rax                         /* r9 = TSC at the start of the spin */
+.Ldj_vm_doorbell_spin_batch:
+    mov     ecx, DJ_SPIN_POLLS_PER_CLOCK
 .Ldj_vm_doorbell_spin_poll:
     cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
     jne     .Ldj_vm_doorbell_spin_answered
+    dec     ecx
+    jnz     .Ldj_vm_doorbell_spin_poll
     rdtsc
     shl     rdx, 32
     or      rax, rdx
     sub     rax, r9
     cmp     rax, rsi
-    jb      .Ldj_vm_doorbell_spin_poll
+    jb      .Ldj_vm_doorbell_spin_batch
     xor     eax, eax
     ret
 .Ldj_vm_doorbell_spin_answered:

@@ -32,8 +32,10 @@
  *   Preemption: the APIC timer, one-shot, is armed for DJ_VM_SLICE_NS while the run queue is not empty, and for
  *   the earliest deadline of a timed park; otherwise it is stopped, so a keep whose threads all wait burns no CPU.
  *
- * Waiting for the host: the thread rings its own slot's doorbell, spins (DJ_VM_SPIN_TSC_TICKS when it is alone,
- *   DJ_VM_SPIN_BUSY_TSC_TICKS when others are runnable), then sets its slot's `shim sleeping` and parks until its
+ * Waiting for the host: the thread rings its own slot's doorbell, spins (for the adaptive window spin_window, at
+ *   most DJ_VM_SPIN_BUSY_TSC_TICKS when others are runnable, and not at all when the host said it has no CPU to
+ *   spare, `host sleeping` = 2),
+ *   then sets its slot's `shim sleeping` and parks until its
  *   doorbell no longer reads REQUEST. The host sends a byte on COM2 when it answers a sleeping slot; the line's
  *   interrupt unparks every thread whose slot has its answer. While the keep ends (dj_vm_exiting) nothing parks:
  *   the last exchanges (EXIT, FAULT) halt as 1.0's did, and no other thread runs again.
@@ -369,12 +371,36 @@ void dj_vm_doorbell_interrupt(struct dj_trap_frame *frame)
 
 /* ---- the doorbell wait of one exchange (marshal.c) ---- */
 
+/* The spin window, in TSC ticks, adapted after every wait that ended parked (as KVM's halt polling does): an
+   answer within DJ_VM_SPIN_TSC_TICKS of the ring doubles it (from at least DJ_VM_SPIN_GROW_TSC_TICKS; a longer spin
+   would have caught it), a later one halves it (not below the grow floor: parking costs two more hops through
+   QEMU than the process keep's futex, so the guest keeps a short spin). One vCPU runs
+   the shim with interrupts off here, so one word serves every thread. The host steers it only through how soon it
+   answers; it stays within [DJ_VM_SPIN_GROW_TSC_TICKS, DJ_VM_SPIN_TSC_TICKS] whatever the host does. */
+static uint64_t spin_window = DJ_VM_SPIN_TSC_TICKS;
+
+static uint64_t spin_window_after(uint64_t window, uint64_t waited)
+{
+    if (waited >= DJ_VM_SPIN_TSC_TICKS)
+        return window / 2 < DJ_VM_SPIN_GROW_TSC_TICKS ? DJ_VM_SPIN_GROW_TSC_TICKS : window / 2;
+    window = window * 2 < DJ_VM_SPIN_GROW_TSC_TICKS ? DJ_VM_SPIN_GROW_TSC_TICKS : window * 2;
+    return window > DJ_VM_SPIN_TSC_TICKS ? DJ_VM_SPIN_TSC_TICKS : window;
+}
+
 void dj_doorbell_ring_wait(volatile uint8_t *slot)
 {
-    dj_vm_doorbell_ring(slot);
-    uint64_t spin = run_head && !dj_vm_exiting ? DJ_VM_SPIN_BUSY_TSC_TICKS : DJ_VM_SPIN_TSC_TICKS;
-    if (dj_vm_doorbell_spin(slot, spin))
-        return;
+    uint64_t rung = dj_vm_now();
+    /* A host with one usable CPU never spins and says so (`host sleeping` = 2): the guest's spin could only keep
+       QEMU's threads and the woken host from that CPU, so it parks at once. A host that is merely asleep (1) is
+       woken by the byte, and the guest spins for its window meanwhile: its own sleep would cost the reply a byte
+       through QEMU's I/O thread and an interrupt. */
+    if (dj_vm_doorbell_ring(slot) != 2) {
+        uint64_t spin = spin_window;
+        if (run_head && !dj_vm_exiting && spin > DJ_VM_SPIN_BUSY_TSC_TICKS)
+            spin = DJ_VM_SPIN_BUSY_TSC_TICKS;
+        if (spin && dj_vm_doorbell_spin(slot, spin))
+            return;
+    }
     volatile uint32_t *doorbell = (volatile uint32_t *)(slot + DJ_BLOCK_DOORBELL_OFFSET);
     volatile uint32_t *sleeping = (volatile uint32_t *)(slot + DJ_BLOCK_SHIM_SLEEPING_OFFSET);
     __atomic_exchange_n(sleeping, 1, __ATOMIC_SEQ_CST);
@@ -383,6 +409,7 @@ void dj_doorbell_ring_wait(volatile uint8_t *slot)
         dj_vm_park(DJ_VM_WAIT_HOST, 0);
     }
     __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
+    spin_window = spin_window_after(spin_window, dj_vm_now() - rung);
 }
 
 /* ---- signals ---- */

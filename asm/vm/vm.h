@@ -74,10 +74,13 @@
 #define DJ_VM_IDT_ENTRIES                    0x31                 /* exceptions 0-31, the 16 PIC lines and the timer; a user `int n` for any other n gets #GP */
 #define DJ_VM_IST_CRITICAL                   1                    /* IST slot for NMI, #DF, #MC: a stack of their own */
 
-/* How long the shim spins on the doorbell before it halts: the time a proxied syscall usually takes here (a
+/* The longest the shim spins on the doorbell before it halts: the time a proxied syscall usually takes here (a
    1 MiB read or write, the host's handler included), so that the host's answer rarely needs the slower wake-up
-   through COM2's interrupt. TSC ticks: 500 µs at 2.5 GHz. */
+   through COM2's interrupt. TSC ticks: 500 µs at 2.5 GHz. The window in force adapts between none and this
+   (threads.c, "Waiting for the host"). */
 #define DJ_VM_SPIN_TSC_TICKS                 1250000
+/* The least window, and the one a growing one starts from: 10 µs at 2.5 GHz. */
+#define DJ_VM_SPIN_GROW_TSC_TICKS            25000
 /* The same spin while other threads are runnable: shorter, so that a slow call gives the vCPU to them soon. */
 #define DJ_VM_SPIN_BUSY_TSC_TICKS            125000
 /* A thread's time slice when others are runnable: the local APIC timer counts nanoseconds under QEMU and KVM
@@ -384,7 +387,7 @@ void dj_vm_switch(uint64_t *save_rsp, uint64_t load_rsp);   /* callee-saved regi
 void dj_vm_thread_entry(void);                /* a new thread's first return: its trap frame, iretq */
 
 /* ---- doorbell.S ---- */
-void dj_vm_doorbell_ring(volatile uint8_t *slot);             /* doorbell := REQUEST; a byte if the host sleeps */
+uint32_t dj_vm_doorbell_ring(volatile uint8_t *slot);         /* doorbell := REQUEST; a byte if the host sleeps; its `host sleeping` */
 int dj_vm_doorbell_spin(volatile uint8_t *slot, uint64_t ticks);  /* 1 once the doorbell is not REQUEST */
 
 /* ---- futex.c ---- */

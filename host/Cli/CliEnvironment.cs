@@ -1,28 +1,23 @@
 using Donjon.Host.Configuration;
 using Donjon.Host.Plugins;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// What one command needs: the logging host (to stderr only, never the workload's stdout), and on demand the
-/// validated configuration and the loaded plugins.
+/// What one command needs: the loggers (to stderr only, never the workload's stdout), and on demand the validated
+/// configuration and the loaded plugins.
 /// </summary>
 internal sealed class CliEnvironment : IDisposable
 {
     public const string LogLevelVariable = "DONJON_LOG_LEVEL";
 
-    private readonly IHost _host;
     private PluginCatalog? _catalog;
 
-    private CliEnvironment(IHost host, string? configPath)
+    private CliEnvironment(ILoggerFactory loggerFactory, string? configPath)
     {
-        _host = host;
         ConfigPath = configPath;
-        LoggerFactory = host.Services.GetRequiredService<ILoggerFactory>();
+        LoggerFactory = loggerFactory;
         Logger = LoggerFactory.CreateLogger("donjon");
     }
 
@@ -48,17 +43,9 @@ internal sealed class CliEnvironment : IDisposable
     public static CliEnvironment Create(string? logLevel, string? configPath, bool timestamps = false)
     {
         LogLevel level = ParseLogLevel(logLevel ?? Environment.GetEnvironmentVariable(LogLevelVariable));
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(level);
-        builder.Logging.AddConsole(options => options.FormatterName = DonjonConsoleFormatter.FormatterName);
-        builder.Logging.AddConsoleFormatter<DonjonConsoleFormatter, DonjonConsoleFormatterOptions>(options =>
-        {
-            options.Timestamps = timestamps;
-            options.UseColor = DonjonConsoleFormatter.ColorAllowed();
-        });
-        builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
-        return new CliEnvironment(builder.Build(), configPath);
+        // Colour is looked up only when a line can be written at all (Console.IsErrorRedirected costs a system call).
+        bool useColor = level != LogLevel.None && DonjonConsoleFormatter.ColorAllowed();
+        return new CliEnvironment(new StderrLoggerFactory(level, timestamps, useColor), configPath);
     }
 
     /// <summary>Parses a level name (trace, debug, information/info, warning/warn, error, critical, none).</summary>
@@ -95,7 +82,7 @@ internal sealed class CliEnvironment : IDisposable
     public void Dispose()
     {
         _catalog?.Dispose();
-        _host.Dispose();
+        LoggerFactory.Dispose();
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.Intrinsics.X86;
 using Donjon.Abstractions.Keeps;
 using Donjon.Backends.Process.Interop;
 using Donjon.Host.Protocol;
@@ -17,12 +16,10 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
     private const int FutexWait = 0;
     private const int FutexWake = 1;
 
-    /// <summary>How long the host spins before it sleeps; a proxied call's round trip is a few microseconds.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
-
     private readonly SharedMemory _block;
     private readonly int _slotOffset;
     private readonly int _slotSize;
+    private readonly AdaptiveSpin _spin = new();
     private volatile bool _keepEnded;
 
     /// <param name="block">The whole shared block.</param>
@@ -54,14 +51,21 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
 
     public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken)
     {
-        long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+        long started = Stopwatch.GetTimestamp();
         long* timeout = stackalloc long[2] { 0, 100_000_000 }; // 100 ms: notice a keep that ended
+        // The doorbell is untrusted: any value other than "request" means "not yet". A request caught spinning leaves
+        // the window as it is (AdaptiveSpin).
+        if (_spin.Spin(Doorbell, (int)ProtocolLayout.DoorbellRequest, started))
+        {
+            return ValueTask.FromResult(true);
+        }
+
         while (true)
         {
-            // The doorbell is untrusted: any value other than "request" means "not yet".
             int seen = Volatile.Read(ref *Doorbell);
             if (seen == (int)ProtocolLayout.DoorbellRequest)
             {
+                _spin.AfterSleep(started, Stopwatch.GetTimestamp());
                 return ValueTask.FromResult(true);
             }
 
@@ -71,18 +75,9 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            if (Stopwatch.GetTimestamp() < spinUntil)
-            {
-                if (X86Base.IsSupported)
-                {
-                    X86Base.Pause();
-                }
-
-                continue;
-            }
-
             // Announce the sleep, then check again, so that a ring between the check and the wait is not lost.
-            Interlocked.Exchange(ref *HostSleeping, 1);
+            // 2: asleep, and no CPU to spare (docs/protocol.md §3, "Adaptive windows"); 1: asleep.
+            Interlocked.Exchange(ref *HostSleeping, AdaptiveSpin.SpinningUseful ? 1 : 2);
             seen = Volatile.Read(ref *Doorbell);
             if (seen != (int)ProtocolLayout.DoorbellRequest && !_keepEnded)
             {
@@ -90,7 +85,6 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
             }
 
             Interlocked.Exchange(ref *HostSleeping, 0);
-            spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
         }
     }
 

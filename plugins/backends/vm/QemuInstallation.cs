@@ -16,8 +16,8 @@ internal enum Accelerator
 }
 
 /// <summary>
-/// What this machine's QEMU is and can do, found once per backend instance (each check starts QEMU, so the three run
-/// in parallel): the binary, its version, <c>microvm</c> with a RAM backend, <c>memory-backend-file</c> with
+/// What this machine's QEMU is and can do, found once per backend instance (each check starts QEMU, so the four run
+/// in parallel, and their answers are kept per binary by <see cref="QemuFactsCache"/>): the binary, its version, <c>microvm</c> with a RAM backend, <c>memory-backend-file</c> with
 /// <c>share</c>, and which accelerator to use.
 /// </summary>
 /// <remarks>
@@ -59,16 +59,31 @@ internal sealed partial class QemuInstallation
             return new QemuInstallation { Checks = [binary, ProbeAccelerator(out _)], Accelerator = Accelerator.Tcg };
         }
 
-        Task<(string Output, string? Problem)> version = Task.Run(() => Query(path, "--version"));
-        Task<(string Output, string? Problem)> backend = Task.Run(() => Query(path, "-object", "memory-backend-file,help"));
-        Task<(string Output, string? Problem)> machine = Task.Run(() => Query(path, "-machine", "microvm,help"));
-        Task<(string Output, string? Problem)> sandbox = Task.Run(() => Query(path, "-sandbox", "help"));
-        Task.WaitAll(version, backend, machine, sandbox);
+        // The answers depend on the binary only: kept per binary (path, size, mtime) by QemuFactsCache.
+        (string Output, string? Problem)[]? answers = QemuFactsCache.TryRead(path, 4);
+        if (answers is null)
+        {
+            Task<(string Output, string? Problem)> versionQuery = Task.Run(() => Query(path, "--version"));
+            Task<(string Output, string? Problem)> backendQuery = Task.Run(() => Query(path, "-object", "memory-backend-file,help"));
+            Task<(string Output, string? Problem)> machineQuery = Task.Run(() => Query(path, "-machine", "microvm,help"));
+            Task<(string Output, string? Problem)> sandboxQuery = Task.Run(() => Query(path, "-sandbox", "help"));
+            Task.WaitAll(versionQuery, backendQuery, machineQuery, sandboxQuery);
+            answers = [versionQuery.Result, backendQuery.Result, machineQuery.Result, sandboxQuery.Result];
+            // Only a complete set is kept: the first three answered, and -sandbox (an error status either way) said
+            // something, so that a QEMU that did not start or answer in time is asked again next run.
+            if (answers[0].Problem is null && answers[1].Problem is null && answers[2].Problem is null
+                && !string.IsNullOrEmpty(answers[3].Problem) && !answers[3].Problem!.Contains("did not", StringComparison.Ordinal))
+            {
+                QemuFactsCache.Write(path, answers);
+            }
+        }
+
+        (string Output, string? Problem) version = answers[0], backend = answers[1], machine = answers[2], sandbox = answers[3];
 
         Probe accelerator = ProbeAccelerator(out Accelerator chosen);
         // QEMU answers "-sandbox help" with an error in both cases; only a QEMU without seccomp support does not
         // know the option at all.
-        bool hasSandbox = !sandbox.Result.Problem?.Contains("invalid option", StringComparison.Ordinal) ?? true;
+        bool hasSandbox = !sandbox.Problem?.Contains("invalid option", StringComparison.Ordinal) ?? true;
         return new QemuInstallation
         {
             Path = path,
@@ -77,10 +92,10 @@ internal sealed partial class QemuInstallation
             Checks =
             [
                 binary,
-                ProbeVersion(path, version.Result),
+                ProbeVersion(path, version),
                 Probe.Group("QEMU features", [
-                        ProbeMicrovm(machine.Result),
-                        ProbeMemoryBackend(backend.Result),
+                        ProbeMicrovm(machine),
+                        ProbeMemoryBackend(backend),
                         hasSandbox
                             ? Probe.Pass("seccomp sandbox", "-sandbox on: QEMU runs with a seccomp filter (no exec, no privilege changes)")
                             : Probe.Info("seccomp sandbox", "this QEMU has no -sandbox (built without seccomp); keeps run without it"),

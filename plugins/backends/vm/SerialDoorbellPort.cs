@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.Intrinsics.X86;
 using Donjon.Abstractions.Keeps;
 using Donjon.Backends.Vm.Interop;
 using Donjon.Host.Protocol;
@@ -21,13 +20,11 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
     private const int FutexWait = 0;
     private const int FutexWake = 1;
 
-    /// <summary>How long the host spins before it sleeps; a proxied call's round trip is a few microseconds.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
-
     private readonly GuestMemory _memory;
     private readonly SerialDoorbellLine _line;
     private readonly int _slotOffset;
     private readonly int _slotSize;
+    private readonly AdaptiveSpin _spin = new();
 
     /// <param name="memory">The guest RAM with the block's window mapped.</param>
     /// <param name="line">The doorbell line, shared by every slot.</param>
@@ -56,14 +53,21 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
 
     public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken)
     {
-        long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
-        long* timeout = stackalloc long[2] { 0, 100_000_000 }; // 100 ms: notice a keep that ended, or a lost byte
+        long started = Stopwatch.GetTimestamp();
+        long* timeout = stackalloc long[2] { 0, 100_000_000 }; // 100 ms: notice a keep that ended
+        // The doorbell is untrusted: any value other than "request" means "not yet". A request caught spinning leaves
+        // the window as it is (AdaptiveSpin).
+        if (_spin.Spin(Doorbell, (int)ProtocolLayout.DoorbellRequest, started))
+        {
+            return ValueTask.FromResult(true);
+        }
+
         while (true)
         {
-            // The doorbell is untrusted: any value other than "request" means "not yet".
             int seen = Volatile.Read(ref *Doorbell);
             if (seen == (int)ProtocolLayout.DoorbellRequest)
             {
+                _spin.AfterSleep(started, Stopwatch.GetTimestamp());
                 return ValueTask.FromResult(true);
             }
 
@@ -73,20 +77,11 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            if (Stopwatch.GetTimestamp() < spinUntil)
-            {
-                if (X86Base.IsSupported)
-                {
-                    X86Base.Pause();
-                }
-
-                continue;
-            }
-
             // Announce the sleep, then check again, so that a ring between the check and the sleep is not lost: a
             // guest that rang before our store is seen now (or makes FUTEX_WAIT return at once, the word having
             // changed); one that rang after sends a byte, and the line's reader wakes us.
-            Interlocked.Exchange(ref *HostSleeping, 1);
+            // 2: asleep, and no CPU to spare (the guest should park at once rather than spin); 1: asleep.
+            Interlocked.Exchange(ref *HostSleeping, AdaptiveSpin.SpinningUseful ? 1 : 2);
             seen = Volatile.Read(ref *Doorbell);
             if (seen != (int)ProtocolLayout.DoorbellRequest && !_line.KeepEnded)
             {
@@ -96,7 +91,6 @@ internal sealed unsafe class SerialDoorbellPort : ISyscallPort
             }
 
             Interlocked.Exchange(ref *HostSleeping, 0);
-            spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
         }
     }
 
