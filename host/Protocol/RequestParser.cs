@@ -438,6 +438,12 @@ internal sealed class RequestParser
                 return $"message {k} of {recordSize} bytes runs past its buffer ({size - position} bytes left)";
             }
 
+            if (receive)
+            {
+                // The rest of a receive's record is room for output, never copied: the handler sees zeros there.
+                _copy.AsSpan(header + MessageHeaderSize, (int)recordSize - MessageHeaderSize).Clear();
+            }
+
             position += recordSize;
         }
 

@@ -259,6 +259,10 @@ public sealed partial class ProtocolLayoutTests
             [Donjon.Abstractions.Syscalls.ArgumentKind.OutputArray] = ProtocolLayout.ArgumentKindOutputArray,
             [Donjon.Abstractions.Syscalls.ArgumentKind.InOutArray] = ProtocolLayout.ArgumentKindInOutArray,
             [Donjon.Abstractions.Syscalls.ArgumentKind.ValueResultLength] = ProtocolLayout.ArgumentKindValueResult,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.SendMessage] = ProtocolLayout.ArgumentKindSendMessage,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.ReceiveMessage] = ProtocolLayout.ArgumentKindReceiveMessage,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.Opaque] = ProtocolLayout.ArgumentKindOpaque,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.SignalMask] = ProtocolLayout.ArgumentKindSignalMask,
         };
         wire.Keys.Should().BeEquivalentTo(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>(), "every kind has a wire value");
         foreach ((var kind, int value) in wire)
