@@ -137,6 +137,26 @@ public sealed class KeepSuiteTests
 
     [Theory]
     [MemberData(nameof(CToolchains))]
+    public void Posix_timers_ring_their_signals_and_report_their_state(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "posixtimer", toolchain).StdoutText.Should().Be(
+            "timer_create monotonic: 0\n" +
+            "timer_settime: 0\n" +
+            "rang 3 times; interval 0.050000000, value positive and at most the interval: 1\n" +
+            "overrun not negative: 1\n" +
+            "disarmed: 0.000000000, old interval 0.050000000\n" +
+            "timer_delete: 0\n" +
+            "timer_settime of a deleted timer: -1 Invalid argument\n" +
+            "timer_create realtime, default event: 0\n" +
+            "timer_settime TIMER_ABSTIME: 0\n" +
+            "SIGALRM rang 1; one-shot now disarmed: 0.000000000\n" +
+            "timer_create SIGEV_NONE: 0\n" +
+            "SIGEV_NONE armed for 10 s, between 5 and 10 s left: 1\n" +
+            "timer_create of clock 99: -1 Invalid argument\n" +
+            "timer_create of signal 0: -1 Invalid argument\n" +
+            "timer_settime of 1e9 ns: -1 Invalid argument\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
     public void Getrandom(string backend, Toolchain toolchain) =>
         SameAsNative(backend, "random", toolchain).StdoutText.Should().Be("got 64 and 64 bytes\ndifferent: yes\n");
 
