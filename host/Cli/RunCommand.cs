@@ -6,7 +6,7 @@ using Donjon.Host.Plugins;
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--tmp] [--publish [ADDR:]PORT[/udp]]... [--allow-connect HOST:PORT[/udp]]... [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
 /// Options before the path belong to Donjon; everything after it belongs to the workload.
 /// </summary>
 internal static class RunCommand
@@ -32,6 +32,18 @@ internal static class RunCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var tmpOption = new Option<bool>("--tmp") { Description = "Give the keep a private, empty /tmp for this run, removed when it ends." };
+        var publishOption = new Option<string[]>("--publish")
+        {
+            Description = "Let the keep listen on [ADDR:]PORT[/udp] for this run (repeatable; ADDR 0.0.0.0 by default), as 'docker run -p' publishes a port. The admin may forbid it (policy.commandLineNetwork).",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var allowConnectOption = new Option<string[]>("--allow-connect")
+        {
+            Description = "Let the keep connect to HOST:PORT[/udp] for this run (repeatable; HOST a name, an address or a CIDR block, PORT a port or FIRST-LAST). The admin may forbid it (policy.commandLineNetwork).",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var seedOption = new Option<ulong?>("--seed")
         {
             Description = "Seed the keep's address-space layout: a non-negative integer (default: random per launch).",
@@ -46,7 +58,7 @@ internal static class RunCommand
         var elf = new Argument<string>("elf") { Description = "The static-PIE x86-64 program to run. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
-            backendOption, envOption, mountOption, tmpOption, seedOption, straceOption, elf,
+            backendOption, envOption, mountOption, tmpOption, publishOption, allowConnectOption, seedOption, straceOption, elf,
         };
         command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
@@ -59,6 +71,8 @@ internal static class RunCommand
             {
                 Mounts = parse.GetValue(mountOption) ?? [],
                 Tmp = parse.GetValue(tmpOption),
+                Publishes = parse.GetValue(publishOption) ?? [],
+                AllowedConnects = parse.GetValue(allowConnectOption) ?? [],
                 Strace = parse.GetValue(straceOption),
             };
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
@@ -113,6 +127,17 @@ internal static class RunCommand
         if (request.Mounts.Count > 0 || request.Tmp)
         {
             Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems);
+            if (granted is null)
+            {
+                throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
+            }
+
+            environment.UseConfiguration(granted);
+        }
+
+        if (request.Publishes.Count > 0 || request.AllowedConnects.Count > 0)
+        {
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineNetwork(environment.Configuration!, request.Publishes, request.AllowedConnects, out List<string> problems);
             if (granted is null)
             {
                 throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
@@ -232,6 +257,12 @@ internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Argument
 
     /// <summary>Whether <c>--tmp</c> was given.</summary>
     public bool Tmp { get; init; }
+
+    /// <summary>The <c>--publish [ADDR:]PORT[/udp]</c> values, in order.</summary>
+    public IReadOnlyList<string> Publishes { get; init; } = [];
+
+    /// <summary>The <c>--allow-connect HOST:PORT[/udp]</c> values, in order.</summary>
+    public IReadOnlyList<string> AllowedConnects { get; init; } = [];
 
     /// <summary>What <c>--strace</c> asked for, if it was given.</summary>
     public Execution.StraceMode? Strace { get; init; }

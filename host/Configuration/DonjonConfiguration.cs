@@ -18,6 +18,12 @@ internal sealed record DonjonConfiguration(
     /// default <see langword="true"/>).
     /// </summary>
     public bool AllowsCommandLineMounts { get; init; } = true;
+
+    /// <summary>
+    /// Whether <c>donjon run --publish</c> and <c>--allow-connect</c> may add network grants for one run
+    /// (<c>policy.commandLineNetwork</c>, default <see langword="true"/>), by the same rule as <see cref="AllowsCommandLineMounts"/>.
+    /// </summary>
+    public bool AllowsCommandLineNetwork { get; init; } = true;
 }
 
 /// <summary>One entry of <c>plugins</c>.</summary>

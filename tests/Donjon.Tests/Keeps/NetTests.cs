@@ -138,6 +138,39 @@ public sealed class NetTests : IDisposable
             .And.NotContain($"denied connect to 127.0.0.1:{port}/tcp", "the connect was granted: refused by the host kernel, since nothing listens");
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Publish_and_allow_connect_on_the_command_line_grant_what_policy_network_entries_would(string backend)
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        int port = FreePort();
+        string config = Config(backend, []);
+        var served = await Serve(() => RunInKeep(backend, config, program, ["server", $"{port}", $"{Clients}"], ["--publish", $"127.0.0.1:{port}"]), port);
+        served.ExitCode.Should().Be(0, served.Stderr);
+        served.StdoutText.Should().EndWith($"served {Clients}, from loopback {Clients}, peers named {Clients}, eventfd seen 1\n", served.Stderr);
+        served.Stderr.Should().NotContain("denied");
+
+        var client = await Answer(p => RunInKeep(backend, config, program, ["client", $"{p}"], ["--allow-connect", $"127.0.0.1:{p}"]));
+        client.Result.ExitCode.Should().Be(0, client.Result.Stderr);
+        client.Result.StdoutText.Should().Be("connected to port as asked, loopback 1\nsent 20\nanswer: pong\nshutdown: ok\n", client.Result.Stderr);
+    }
+
+    [Fact]
+    public void An_admin_may_forbid_publish_and_allow_connect_and_a_bad_value_is_named()
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        string forbidding = Config("process", [], new Dictionary<string, object> { ["commandLineNetwork"] = false });
+        var forbidden = RunInKeep("process", forbidding, program, ["deny", "1"], ["--publish", "8080"]);
+        forbidden.ExitCode.Should().Be(125);
+        forbidden.Stderr.Should().Contain("--publish and --allow-connect are forbidden by the admin (policy.commandLineNetwork is false in ")
+            .And.Contain("ask the admin to add the entries to policy.network");
+
+        var bad = RunInKeep("process", Config("process", []), program, ["deny", "1"], ["--publish", "example.org:80", "--allow-connect", "10.0.0.1"]);
+        bad.ExitCode.Should().Be(125);
+        bad.Stderr.Should().Contain("--publish 'example.org:80' is not [ADDR:]PORT[/udp]")
+            .And.Contain("--allow-connect '10.0.0.1' is not HOST:PORT[/udp]");
+    }
+
     /// <summary>Runs <paramref name="run"/> while <see cref="Clients"/> loopback clients connect (retrying until the server listens), each sending one line.</summary>
     private static async Task<ChildProcess.Result> Serve(Func<ChildProcess.Result> run, int port)
     {
@@ -222,18 +255,18 @@ public sealed class NetTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args)
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
     {
         if (backend == "vm")
         {
             VmPrerequisite.Require();
         }
 
-        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, .. args], ChildProcess.DotnetEnvironment());
+        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, .. options ?? [], program, .. args], ChildProcess.DotnetEnvironment());
     }
 
     /// <summary>A configuration with the repository's plugins (net included) and a policy of <paramref name="network"/> entries only.</summary>
-    private string Config(string backend, object[] network)
+    private string Config(string backend, object[] network, Dictionary<string, object>? policyExtras = null)
     {
         string[] plugins =
         [
@@ -253,6 +286,11 @@ public sealed class NetTests : IDisposable
                 ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
             },
         };
+        foreach ((string key, object value) in policyExtras ?? [])
+        {
+            document.policy[key] = value;
+        }
+
         string path = Path.Combine(_dir.Path, $"plugins-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         return path;
