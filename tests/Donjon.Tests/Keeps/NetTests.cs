@@ -155,6 +155,34 @@ public sealed class NetTests : IDisposable
         client.Result.StdoutText.Should().Be("connected to port as asked, loopback 1\nsent 20\nanswer: pong\nshutdown: ok\n", client.Result.Stderr);
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_keep_client_fetches_10_MiB_through_a_connect_grant_byte_exact(string backend)
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        byte[] body = new byte[10 << 20];
+        new Random(11).NextBytes(body);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var keep = Task.Run(() => RunInKeep(backend, Config(backend, [new { direction = "connect", host = "127.0.0.1", port }]), program, ["fetch", $"{port}"]));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using (TcpClient accepted = await listener.AcceptTcpClientAsync(timeout.Token))
+        await using (NetworkStream stream = accepted.GetStream())
+        {
+            var request = new byte[4];
+            await stream.ReadExactlyAsync(request, timeout.Token);
+            Encoding.ASCII.GetString(request).Should().Be("GET\n");
+            await stream.WriteAsync(body, timeout.Token);
+        }
+
+        var result = await keep;
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Length.Should().Be(body.Length);
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(result.Stdout))
+            .Should().Be(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)));
+    }
+
     [Fact]
     public void An_admin_may_forbid_publish_and_allow_connect_and_a_bad_value_is_named()
     {
