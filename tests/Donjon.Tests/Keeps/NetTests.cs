@@ -183,6 +183,67 @@ public sealed class NetTests : IDisposable
             .Should().Be(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)));
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Killing_donjon_while_the_server_holds_50_connections_leaves_no_process_and_no_listening_socket(string backend)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        int port = FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in (string[])[DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", Config(backend, []), "--publish", $"127.0.0.1:{port}", program, "server", $"{port}", "1000"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var donjon = System.Diagnostics.Process.Start(start)!;
+        donjon.BeginOutputReadLine();
+        donjon.BeginErrorReadLine();
+        var held = new List<TcpClient>();
+        try
+        {
+            // The first client is answered, so the server is in its loop; 49 more connect and stay silent.
+            TcpClient first = await ConnectWithRetry(port, donjon.WaitForExitAsync());
+            held.Add(first);
+            NetworkStream stream = first.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("client 0\n"));
+            using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+            (await reader.ReadLineAsync()).Should().Be("hello, client 0");
+            for (int i = 1; i < 50; i++)
+            {
+                held.Add(await ConnectWithRetry(port, donjon.WaitForExitAsync()));
+            }
+
+            List<int> keep = KeepLifecycleTests.KeepProcessesOf(donjon.Id);
+            keep.Should().NotBeEmpty("a keep process runs the server");
+            donjon.Kill();
+            donjon.WaitForExit(20_000).Should().BeTrue("Donjon must end after SIGKILL");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (keep.Any(pid => Directory.Exists($"/proc/{pid}")) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            keep.Where(pid => Directory.Exists($"/proc/{pid}")).Should().BeEmpty("no keep process may outlive Donjon");
+            using var late = new TcpClient();
+            var refused = await Assert.ThrowsAsync<SocketException>(() => late.ConnectAsync(IPAddress.Loopback, port));
+            refused.SocketErrorCode.Should().Be(SocketError.ConnectionRefused, "nothing listens on the port any more");
+            File.ReadAllText("/proc/net/tcp").Should().NotMatchRegex($"(?m)^\\s*\\d+: 0100007F:{port:X4} 00000000:0000 0A ", "no socket of the port is left in LISTEN");
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+            if (!donjon.HasExited)
+            {
+                donjon.Kill();
+            }
+        }
+    }
+
     [Fact]
     public void An_admin_may_forbid_publish_and_allow_connect_and_a_bad_value_is_named()
     {
