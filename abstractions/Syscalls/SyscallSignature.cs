@@ -87,6 +87,44 @@ public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1,
     /// <param name="maxSize">The most bytes the buffer may carry (1-65535), for example 128 for a <c>struct sockaddr_storage</c>.</param>
     /// <returns>The argument declaration.</returns>
     public static SyscallArgument OutputSizedBy(int valueResultArgument, int maxSize) => new(ArgumentKind.OutputBuffer, valueResultArgument, maxSize);
+
+    /// <summary>A buffer of a fixed size the call reads and writes back in place, such as <c>ppoll</c>'s <c>struct timespec *tmo_p</c>.</summary>
+    /// <param name="size">The size in bytes (1-65535).</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument InOutOfSize(int size) => new(ArgumentKind.InOutBuffer, -1, size);
+
+    /// <summary>
+    /// A message the call sends (<see cref="ArgumentKind.SendMessage"/>): <c>sendmsg</c>'s <c>struct msghdr *</c>, or, with
+    /// <paramref name="countArgument"/>, <c>sendmmsg</c>'s <c>struct mmsghdr *</c> array of that many elements.
+    /// </summary>
+    /// <param name="countArgument">The index of the argument that gives the element count of a <c>struct mmsghdr</c> array; -1 for one <c>struct msghdr</c>.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument SendMessage(int countArgument = -1) => new(ArgumentKind.SendMessage, countArgument);
+
+    /// <summary>
+    /// A message the call receives into (<see cref="ArgumentKind.ReceiveMessage"/>): <c>recvmsg</c>'s <c>struct msghdr *</c>,
+    /// or, with <paramref name="countArgument"/>, <c>recvmmsg</c>'s <c>struct mmsghdr *</c> array of that many elements.
+    /// </summary>
+    /// <param name="countArgument">The index of the argument that gives the element count of a <c>struct mmsghdr</c> array; -1 for one <c>struct msghdr</c>.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument ReceiveMessage(int countArgument = -1) => new(ArgumentKind.ReceiveMessage, countArgument);
+
+    /// <summary>A pointer that never crosses the boundary (<see cref="ArgumentKind.Opaque"/>): the handler sees 1 when it is not NULL, else 0.</summary>
+    public static SyscallArgument Opaque { get; } = new(ArgumentKind.Opaque);
+
+    /// <summary>
+    /// A signal mask the shim applies around the call (<see cref="ArgumentKind.SignalMask"/>), such as <c>ppoll</c>'s
+    /// <c>const sigset_t *sigmask</c> whose size argument <paramref name="sizeArgument"/> gives.
+    /// </summary>
+    /// <param name="sizeArgument">The index of the <c>sigsetsize</c> argument.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument SignalMask(int sizeArgument) => new(ArgumentKind.SignalMask, sizeArgument);
+
+    /// <summary>
+    /// <c>pselect6</c>'s sixth argument, a pointer to a <c>{ const sigset_t *ss; size_t ss_len; }</c> pair: a
+    /// <see cref="ArgumentKind.SignalMask"/> of fixed size 16 that the shim reads and applies around the call.
+    /// </summary>
+    public static SyscallArgument SignalMaskPair { get; } = new(ArgumentKind.SignalMask, -1, 16);
 }
 
 /// <summary>What a syscall argument is, as far as crossing the keep boundary is concerned.</summary>
@@ -141,4 +179,33 @@ public enum ArgumentKind
     /// <c>EINVAL</c>, and such a buffer with a NULL length pointer with <c>EFAULT</c>.
     /// </summary>
     ValueResultLength = 10,
+
+    /// <summary>
+    /// A message the call sends (configuration page 1.4): a <c>struct msghdr *</c>, or, when
+    /// <see cref="SyscallArgument.LengthArgument"/> names a count argument, a <c>struct mmsghdr *</c> array of that many
+    /// elements (the shim sends at most 64 and lowers the count argument). The handler's input is one record per message
+    /// (<c>docs/protocol.md</c> §3, "Message records"): a 32-byte header, then the name, the control data and the data of
+    /// its iovecs joined. For an array the handler returns the records whole, with each message's <c>msg_len</c> in its header.
+    /// </summary>
+    SendMessage = 11,
+
+    /// <summary>
+    /// A message the call receives into (configuration page 1.4): a <c>struct msghdr *</c>, or a <c>struct mmsghdr *</c>
+    /// array as for <see cref="SendMessage"/>. The handler's input is the records' headers, each with the capacities of the
+    /// name, control and data parts; its output is the records whole, each header giving the name's full length, the
+    /// control and data bytes written, <c>msg_flags</c> and (array) <c>msg_len</c>, which the shim writes back.
+    /// </summary>
+    ReceiveMessage = 12,
+
+    /// <summary>A pointer that never crosses the boundary (configuration page 1.4): its argument value is 1 when it is not NULL, else 0.</summary>
+    Opaque = 13,
+
+    /// <summary>
+    /// A signal mask (configuration page 1.4) that the shim itself applies around the call, as Linux's <c>ppoll</c>,
+    /// <c>pselect6</c> and <c>epoll_pwait</c> do: with a <see cref="SyscallArgument.LengthArgument"/>, a <c>sigset_t *</c>
+    /// whose size that argument gives (anything but 8 is the shim's <c>EINVAL</c>); with no length argument and a
+    /// <see cref="SyscallArgument.FixedSize"/> of 16, <c>pselect6</c>'s pointer to a <c>{ sigset_t *, size_t }</c> pair.
+    /// Never sent: its argument value is 1 when a mask is given, else 0.
+    /// </summary>
+    SignalMask = 14,
 }

@@ -196,6 +196,7 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
         const struct dj_config_entry *e = &table[n];
         if (!(e->flags & DJ_CONFIG_FLAG_DECLARED))
             continue;
+        unsigned messages = 0, masks = 0;
         for (unsigned i = 0; i < DJ_MAX_ARGUMENTS; i++) {
             const struct dj_config_argument *a = &e->args[i];
             int has_length = a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT;
@@ -230,6 +231,26 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
             case DJ_ARGUMENT_KIND_IN_OUT_ARRAY:
                 if (!has_length || a->fixed_size == 0 || !valid_length_argument(e, i, a->length_argument))
                     return "configuration page: an array needs a count argument (another, value, argument) and an element size";
+                break;
+            case DJ_ARGUMENT_KIND_SEND_MESSAGE:
+            case DJ_ARGUMENT_KIND_RECEIVE_MESSAGE:
+                /* 1.4: one struct msghdr, or a struct mmsghdr array counted by a value argument; one per syscall. */
+                if (a->fixed_size != 0 || (has_length && !valid_length_argument(e, i, a->length_argument)))
+                    return "configuration page: a message argument takes no fixed size, and a count argument only if it is another, value, argument";
+                if (++messages > 1)
+                    return "configuration page: a syscall has more than one message argument";
+                break;
+            case DJ_ARGUMENT_KIND_OPAQUE:
+                if (has_length || a->fixed_size != 0)
+                    return "configuration page: an opaque pointer takes neither a length argument nor a fixed size";
+                break;
+            case DJ_ARGUMENT_KIND_SIGNAL_MASK:
+                /* 1.4: sigset_t *, sized by a value argument (ppoll, epoll_pwait); or pselect6's 16-byte pair. */
+                if (has_length ? (a->fixed_size != 0 || !valid_length_argument(e, i, a->length_argument))
+                               : a->fixed_size != DJ_SIGSET_PAIR_SIZE)
+                    return "configuration page: a signal mask needs a sigsetsize argument (another, value, argument), or the fixed size 16 of pselect6's pair";
+                if (++masks > 1)
+                    return "configuration page: a syscall has more than one signal mask";
                 break;
             default:
                 return "configuration page: a declared syscall has an unknown argument kind";
@@ -345,6 +366,256 @@ static long undeclared(uint32_t number)
     return result;
 }
 
+/* ---- Messages (1.4): sendmsg/recvmsg's struct msghdr, sendmmsg/recvmmsg's struct mmsghdr array ----
+   Each message crosses as one record (docs/protocol.md §3, "Message records"): a 32-byte header, then the name,
+   the control data and the data joined from its iovecs, each padded to 8. The workload's msghdr and iovecs are read
+   once, here; the reply is copied back from these copies and the shim's own sizes, never from what the host says
+   about places. */
+
+struct message {
+    uint64_t header;            /* the workload's msghdr */
+    uint64_t name;              /* its msg_name, msg_control: the workload's pointers */
+    uint64_t control;
+    uint64_t data_size;         /* bytes sent, or the capacity */
+    uint32_t name_size;         /* bytes sent, or the capacity (msg_namelen, clamped to 128) */
+    uint32_t control_size;
+    uint32_t iov_first;         /* its iovecs in the argument's scratch row */
+    uint32_t iov_count;
+    uint32_t flags;
+};
+
+struct messages {
+    int argument;               /* the message argument, or -1 */
+    int receive;                /* kind 12 */
+    int array;                  /* a struct mmsghdr array counted by an argument */
+    uint32_t count;             /* the messages that cross: at most DJ_MAX_MESSAGES */
+    struct message m[DJ_MAX_MESSAGES];
+};
+
+static uint64_t load64(const uint8_t *p) { uint64_t v; memcpy(&v, p, sizeof v); return v; }
+
+static uint64_t record_size(const struct message *m)
+{
+    return DJ_MESSAGE_HEADER_SIZE + padded(m->name_size) + padded(m->control_size) + padded(m->data_size);
+}
+
+static uint64_t messages_size(const struct messages *ms)
+{
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < ms->count; k++)
+        total += record_size(&ms->m[k]);
+    return total;
+}
+
+/* Reads the workload's message headers and their iovecs, once. Linux's copy_msghdr_from_user: a NULL name has
+   length 0, a negative one is EINVAL, one above sizeof(struct sockaddr_storage) is clamped; more than UIO_MAXIOV
+   iovecs is EMSGSIZE; send control data above the limit is ENOBUFS. A struct mmsghdr array is cut (never failed)
+   at the first message that cannot cross, as Linux's sendmmsg/recvmmsg return the messages done. */
+static long read_messages(const struct dj_config_entry *e, int i, const uint64_t args[DJ_MAX_ARGUMENTS],
+                          struct dj_iovec64 *iov, struct messages *ms)
+{
+    const struct dj_config_argument *a = &e->args[i];
+    ms->argument = i;
+    ms->receive = a->kind == DJ_ARGUMENT_KIND_RECEIVE_MESSAGE;
+    ms->array = a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT;
+    ms->count = 0;
+    uint64_t wanted = ms->array ? args[a->length_argument] : 1;
+    uint32_t n = wanted > DJ_MAX_MESSAGES ? DJ_MAX_MESSAGES : (uint32_t)wanted;
+    uint64_t stride = ms->array ? DJ_MMSGHDR_SIZE : DJ_MSGHDR_SIZE;
+    uint32_t iov_used = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t h[DJ_MSGHDR_SIZE];
+        uint64_t at = args[i] + (uint64_t)k * stride;
+        long r = dj_user_read(h, at, sizeof h);
+        if (r)
+            return k ? 0 : r;
+        uint64_t name = load64(h + LX_MSGHDR_NAME), iov_pointer = load64(h + LX_MSGHDR_IOV);
+        uint64_t iov_count = load64(h + LX_MSGHDR_IOVLEN), control = load64(h + LX_MSGHDR_CONTROL);
+        uint64_t control_length = load64(h + LX_MSGHDR_CONTROLLEN);
+        int32_t name_length = (int32_t)load_u32(h + LX_MSGHDR_NAMELEN);
+        if (!name)
+            name_length = 0;
+        if (name_length < 0)
+            return k ? 0 : -LX_EINVAL;
+        if (name_length > DJ_MAX_MESSAGE_NAME_SIZE)
+            name_length = DJ_MAX_MESSAGE_NAME_SIZE;
+        if (iov_count > DJ_MAX_IOVEC_COUNT)
+            return k ? 0 : -LX_EMSGSIZE;
+        if (iov_used + iov_count > DJ_MAX_IOVEC_COUNT)
+            return 0;                   /* k > 0: this message goes in the next call */
+        uint64_t control_size;
+        if (ms->receive) {
+            control_size = !control ? 0 : control_length < DJ_MAX_MESSAGE_CONTROL_SIZE ? control_length : DJ_MAX_MESSAGE_CONTROL_SIZE;
+        } else {
+            if (control_length > DJ_MAX_MESSAGE_CONTROL_SIZE)
+                return k ? 0 : -LX_ENOBUFS;
+            if (!control && control_length)
+                return k ? 0 : -LX_EFAULT;
+            control_size = control_length;
+        }
+        if (iov_count && !iov_pointer)
+            return k ? 0 : -LX_EFAULT;
+        r = dj_user_read(iov + iov_used, iov_pointer, iov_count * sizeof(struct iovec64));
+        if (r)
+            return k ? 0 : r;
+        uint64_t total = 0;
+        for (uint64_t j = 0; j < iov_count; j++) {
+            uint64_t length = iov[iov_used + j].length;
+            if (length > INT64_MAX || total > INT64_MAX - length)
+                return k ? 0 : -LX_EINVAL;
+            total += length;
+        }
+        ms->m[k] = (struct message){
+            .header = at, .name = name, .control = control, .data_size = total,
+            .name_size = (uint32_t)name_length, .control_size = (uint32_t)control_size,
+            .iov_first = iov_used, .iov_count = (uint32_t)iov_count, .flags = load_u32(h + LX_MSGHDR_FLAGS),
+        };
+        iov_used += (uint32_t)iov_count;
+        ms->count = k + 1;
+    }
+    return 0;
+}
+
+/* Fits the records into `room`: fewer messages of an array, then a shorter data part of the one left (a short
+   stream send or receive; a datagram never reaches a slot's size). -ENOMEM when not even that fits. */
+static long fit_messages(struct messages *ms, uint64_t room)
+{
+    while (ms->count > 1 && messages_size(ms) > room)
+        ms->count--;
+    if (ms->count == 0 || messages_size(ms) <= room)
+        return 0;
+    struct message *m = &ms->m[0];
+    uint64_t fixed = DJ_MESSAGE_HEADER_SIZE + padded(m->name_size) + padded(m->control_size);
+    if (fixed + DJ_ITEM_ALIGNMENT > room)
+        return -LX_ENOMEM;
+    m->data_size = (room - fixed) & ~(uint64_t)(DJ_ITEM_ALIGNMENT - 1);
+    return 0;
+}
+
+/* Writes the records at `offset`: headers, and for a send the name, control and data copied from the workload. */
+static long place_messages(volatile uint8_t *item, uint32_t offset, const struct messages *ms, const struct dj_iovec64 *iov)
+{
+    uint64_t at = offset;
+    for (uint32_t k = 0; k < ms->count; k++) {
+        const struct message *m = &ms->m[k];
+        volatile uint8_t *record = item + at;
+        put32(record + DJ_MESSAGE_NAME_SIZE_OFFSET, m->name_size);
+        put32(record + DJ_MESSAGE_CONTROL_SIZE_OFFSET, m->control_size);
+        put32(record + DJ_MESSAGE_DATA_SIZE_OFFSET, (uint32_t)m->data_size);
+        put32(record + DJ_MESSAGE_FLAGS_OFFSET, m->flags);
+        put32(record + DJ_MESSAGE_PRESENCE_OFFSET, (m->name ? DJ_MESSAGE_NAME_PRESENT : 0) | (m->control ? DJ_MESSAGE_CONTROL_PRESENT : 0));
+        put32(record + DJ_MESSAGE_IOV_COUNT_OFFSET, m->iov_count);
+        put32(record + DJ_MESSAGE_LENGTH_OFFSET, 0);
+        put32(record + DJ_MESSAGE_RESERVED_OFFSET, 0);
+        uint8_t *p = (uint8_t *)(record + DJ_MESSAGE_HEADER_SIZE);
+        if (!ms->receive) {
+            long r = dj_user_read(p, m->name, m->name_size);
+            if (!r)
+                r = dj_user_read(p + padded(m->name_size), m->control, m->control_size);
+            uint8_t *data = p + padded(m->name_size) + padded(m->control_size);
+            uint64_t done = 0;
+            for (uint32_t j = 0; !r && j < m->iov_count && done < m->data_size; j++) {
+                uint64_t length = iov[m->iov_first + j].length;
+                if (length > m->data_size - done)
+                    length = m->data_size - done;
+                r = dj_user_read(data + done, iov[m->iov_first + j].base, length);
+                done += length;
+            }
+            if (r)
+                return r;
+        }
+        at += record_size(m);
+    }
+    return 0;
+}
+
+/* The reply: a receive's name, control, data and header fields, and an array's msg_len, for the messages the
+   result says are done. The host writes all of the records or none of them; sizes above the shim's capacities, or
+   more messages done than sent, are violations. */
+static long reply_messages(volatile uint8_t *item, uint32_t offset, uint64_t size, uint64_t written,
+                           const struct messages *ms, const struct dj_iovec64 *iov, long result)
+{
+    if (written == 0 || (!ms->receive && !ms->array))
+        return 0;
+    if (written != size)
+        dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the host wrote part of a message record");
+    if (ms->array && result > (long)ms->count)
+        dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the host did more messages than were sent");
+    uint32_t done = ms->array ? (result > 0 ? (uint32_t)result : 0) : (result >= 0 ? 1 : 0);
+    uint64_t at = offset;
+    long r = 0;
+    for (uint32_t k = 0; k < done && !r; k++) {
+        const struct message *m = &ms->m[k];
+        const volatile uint8_t *record = item + at;
+        uint32_t name_length = get32(record + DJ_MESSAGE_NAME_SIZE_OFFSET);
+        uint32_t control_length = get32(record + DJ_MESSAGE_CONTROL_SIZE_OFFSET);
+        uint32_t data_length = get32(record + DJ_MESSAGE_DATA_SIZE_OFFSET);
+        uint32_t flags = get32(record + DJ_MESSAGE_FLAGS_OFFSET);
+        uint32_t length = get32(record + DJ_MESSAGE_LENGTH_OFFSET);
+        if (ms->receive) {
+            if (control_length > m->control_size || data_length > m->data_size)
+                dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, "protocol violation: the host wrote more of a message than its capacity");
+            const uint8_t *p = (const uint8_t *)(record + DJ_MESSAGE_HEADER_SIZE);
+            if (m->name) {
+                /* As Linux's move_addr_to_user: at most the capacity copied, the full length reported. */
+                r = dj_user_write(m->name, p, name_length < m->name_size ? name_length : m->name_size);
+                if (!r)
+                    r = dj_user_write(m->header + LX_MSGHDR_NAMELEN, &name_length, 4);
+            }
+            if (!r)
+                r = dj_user_write(m->control, p + padded(m->name_size), control_length);
+            uint64_t control_written = control_length;
+            if (!r)
+                r = dj_user_write(m->header + LX_MSGHDR_CONTROLLEN, &control_written, 8);
+            if (!r)
+                r = dj_user_write(m->header + LX_MSGHDR_FLAGS, &flags, 4);
+            const uint8_t *data = p + padded(m->name_size) + padded(m->control_size);
+            uint64_t copied = 0;
+            for (uint32_t j = 0; !r && j < m->iov_count && copied < data_length; j++) {
+                uint64_t part = iov[m->iov_first + j].length;
+                if (part > data_length - copied)
+                    part = data_length - copied;
+                r = dj_user_write(iov[m->iov_first + j].base, data + copied, part);
+                copied += part;
+            }
+        }
+        if (!r && ms->array)
+            r = dj_user_write(m->header + DJ_MSGHDR_SIZE, &length, 4);
+        at += record_size(m);
+    }
+    return r;
+}
+
+long dj_marshal_signal_mask(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS], uint64_t *mask)
+{
+    if (number >= table_count || !(table[number].flags & DJ_CONFIG_FLAG_DECLARED))
+        return 0;
+    const struct dj_config_entry *e = &table[number];
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        const struct dj_config_argument *a = &e->args[i];
+        if (a->kind != DJ_ARGUMENT_KIND_SIGNAL_MASK || !args[i])
+            continue;
+        uint64_t set = args[i], size;
+        if (a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT) {
+            size = args[a->length_argument];
+        } else {
+            uint64_t pair[2];           /* pselect6: { const sigset_t *ss, size_t ss_len } */
+            long r = dj_user_read(pair, args[i], sizeof pair);
+            if (r)
+                return r;
+            set = pair[0];
+            size = pair[1];
+            if (!set)
+                return 0;
+        }
+        if (size != LX_SIGSET_SIZE)
+            return -LX_EINVAL;
+        long r = dj_user_read(mask, set, LX_SIGSET_SIZE);
+        return r ? r : 1;
+    }
+    return 0;
+}
+
 long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
 {
     if (number >= table_count || !(table[number].flags & DJ_CONFIG_FLAG_DECLARED))
@@ -357,6 +628,8 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
     uint64_t capacity = my_slot()->capacity;
     struct dj_iovec64 (*iovecs)[DJ_MAX_IOVEC_COUNT] = dj_thread_self()->iovecs;
     uint64_t position = DJ_SYSCALL_FIXED_SIZE;
+    struct messages ms;
+    ms.argument = -1;
 
     /* Pass 1: what each argument needs. Pointers never cross; their value in the item is 0. A NULL pointer
        is sent as the buffer {0, 0} (§3, "NULL pointers"): nothing is copied, and the host's handler answers
@@ -367,7 +640,22 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         buf[i] = (struct buffer){ 0, 0, 0, 0, 0, 0 };
         if (a->kind == DJ_ARGUMENT_KIND_VALUE)
             continue;
+        if (a->kind == DJ_ARGUMENT_KIND_OPAQUE || a->kind == DJ_ARGUMENT_KIND_SIGNAL_MASK) {
+            /* 1.4: never sent; the host learns only whether it is NULL. A mask is the shim's (dj_host_syscall). */
+            values[i] = args[i] != 0;
+            continue;
+        }
         values[i] = 0;
+        if (a->kind == DJ_ARGUMENT_KIND_SEND_MESSAGE || a->kind == DJ_ARGUMENT_KIND_RECEIVE_MESSAGE) {
+            if (args[i] == 0)
+                return -LX_EFAULT;      /* Linux's copy_msghdr_from_user of NULL */
+            long r = read_messages(e, i, args, iovecs[i], &ms);
+            if (r)
+                return r;
+            buf[i].present = 1;
+            buf[i].pointer = args[i];
+            continue;
+        }
         if (args[i] == 0) {
             /* A NULL buffer sized by a value-result length sends nothing, whatever the length says (Linux's accept
                with a NULL addr ignores addrlen). */
@@ -453,6 +741,14 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
        array keeps its count and carries fewer bytes (a short readv or writev). An array (kinds 7-9) is never
        shortened: it is whole or the call is -ENOMEM. */
     uint64_t room = capacity - position;
+    if (ms.argument >= 0) {
+        uint64_t others = data_needed(e, buf, -1);
+        if (others >= room || fit_messages(&ms, room - others))
+            return -LX_ENOMEM;
+        room -= messages_size(&ms);
+        if (ms.array)
+            values[e->args[ms.argument].length_argument] = ms.count;
+    }
     if (data_needed(e, buf, -1) > room) {
         int s = -1;
         for (int i = 0; i < DJ_MAX_ARGUMENTS && s < 0; i++)
@@ -513,6 +809,16 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         }
     }
 
+    if (ms.argument >= 0) {
+        int i = ms.argument;
+        buf[i].offset = (uint32_t)position;
+        buf[i].size = messages_size(&ms);
+        position += buf[i].size;
+        long r = place_messages(item, buf[i].offset, &ms, iovecs[i]);
+        if (r)
+            return r;
+    }
+
     /* The fixed part. */
     put_item_header(item, (uint32_t)position, DJ_ITEM_KIND_SYSCALL);
     put32(item + DJ_SYSCALL_NUMBER_OFFSET, number);
@@ -552,6 +858,13 @@ long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
         } else {
             r = dj_user_write(buf[i].pointer, data, written);
         }
+        if (r)
+            result = r;
+    }
+    if (ms.argument >= 0) {
+        int i = ms.argument;
+        uint64_t written = get32(item + DJ_SYSCALL_OUTPUT_SIZES_OFFSET + 4 * i);
+        long r = reply_messages(item, buf[i].offset, buf[i].size, written, &ms, iovecs[i], result);
         if (r)
             result = r;
     }

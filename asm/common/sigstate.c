@@ -475,7 +475,44 @@ static int raises_sigpipe(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]
     }
 }
 
+static long host_call(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
+
+/* 1.4: a call with a signal mask (ppoll, pselect6, epoll_pwait, epoll_pwait2) runs under that mask, as Linux's
+   set_user_sigmask: a signal it unblocks that is pending already interrupts at once; one it blocks that interrupts
+   the host's wait is left pending and the wait goes on (the host interrupts for any signal with a handler, it does
+   not know the mask). When a signal is delivered, the old mask goes into its frame (rt_sigsuspend's saved mask);
+   otherwise it comes back now. */
 long dj_host_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
+{
+    uint64_t mask;
+    long with_mask = dj_marshal_signal_mask(number, args, &mask);
+    if (with_mask <= 0)
+        return with_mask < 0 ? with_mask : host_call(number, args);
+    uint64_t old = blocked;
+    blocked = mask & ~UNBLOCKABLE;
+    long result;
+    for (;;) {
+        if (dj_signal_deliverable()) {
+            result = -LX_EINTR;
+            break;
+        }
+        result = dj_marshal_syscall(number, args);
+        if ((result == -LX_EINTR || result == -LX_ERESTARTSYS) && !dj_signal_deliverable())
+            continue;
+        break;
+    }
+    if (result == -LX_ERESTARTSYS)
+        result = -LX_EINTR;             /* these calls are ERESTARTNOHAND: EINTR after a handler */
+    if (result == -LX_EINTR && dj_signal_deliverable()) {
+        saved_mask = old;
+        restore_saved_mask = 1;
+    } else {
+        blocked = old;
+    }
+    return result;
+}
+
+static long host_call(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
 {
     long result;
     for (;;) {

@@ -114,6 +114,8 @@
 #define LX_EINVAL               22
 #define LX_ENAMETOOLONG         36
 #define LX_ENOSYS               38
+#define LX_EMSGSIZE             90
+#define LX_ENOBUFS              105
 #define LX_MAX_ERRNO            4095        /* results in [-4095, -1] are errors */
 
 /* ---- prctl, arch_prctl, fcntl, close_range, futex ---- */
@@ -216,6 +218,14 @@
 #define LX_SI_KERNEL            0x80
 #define LX_SI_TKILL             (-6)
 #define LX_MSG_NOSIGNAL         0x4000
+/* struct msghdr on x86-64 (56 bytes; struct mmsghdr adds u32 msg_len at 56, 64 bytes). */
+#define LX_MSGHDR_NAME          0
+#define LX_MSGHDR_NAMELEN       8
+#define LX_MSGHDR_IOV           16
+#define LX_MSGHDR_IOVLEN        24
+#define LX_MSGHDR_CONTROL       32
+#define LX_MSGHDR_CONTROLLEN    40
+#define LX_MSGHDR_FLAGS         48
 #define LX_NSIG                 64          /* _NSIG: signals are 1..64 */
 #define LX_SIGSET_SIZE          8           /* the kernel's sigset_t, the only sigsetsize it accepts */
 #define LX_SIG_BLOCK            0

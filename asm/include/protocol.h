@@ -64,7 +64,7 @@
 /* ---- §2 Configuration page (DJNC) ---- */
 #define DJ_CONFIG_MAGIC                          0x434E4A44       /* "DJNC" read as a little-endian u32. */
 #define DJ_CONFIG_VERSION_MAJOR                  1                /* The configuration page's major version. */
-#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest, the header grows to 128 bytes). */
+#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest, the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14). */
 #define DJ_CONFIG_HEADER_SIZE                    128              /* The size of the configuration page header (64 before 1.4). */
 #define DJ_CONFIG_MAGIC_OFFSET                   0x00             /* u32 magic. */
 #define DJ_CONFIG_VERSION_MAJOR_OFFSET           0x04             /* u16 major version. */
@@ -106,6 +106,27 @@
 #define DJ_ARGUMENT_KIND_OUTPUT_ARRAY            8                /* Argument kind: an output array of count x size bytes (1.1). */
 #define DJ_ARGUMENT_KIND_IN_OUT_ARRAY            9                /* Argument kind: an in/out array of count x size bytes (1.1). */
 #define DJ_ARGUMENT_KIND_VALUE_RESULT            10               /* Argument kind: a value-result length (socklen_t *), 4 or 8 bytes in and out; it may size an output buffer (1.3). */
+#define DJ_ARGUMENT_KIND_SEND_MESSAGE            11               /* Argument kind: a struct msghdr the call reads (or, with a count argument, a struct mmsghdr array whose msg_len comes back) (1.4). */
+#define DJ_ARGUMENT_KIND_RECEIVE_MESSAGE         12               /* Argument kind: a struct msghdr the call fills (or, with a count argument, a struct mmsghdr array) (1.4). */
+#define DJ_ARGUMENT_KIND_OPAQUE                  13               /* Argument kind: a pointer that never crosses; its value is sent as 1 (non-NULL) or 0 (1.4). */
+#define DJ_ARGUMENT_KIND_SIGNAL_MASK             14               /* Argument kind: a sigset_t the shim applies around the call; sent as 1 or 0 (1.4). */
+#define DJ_MAX_MESSAGES                          64               /* The most messages of one sendmmsg/recvmmsg call; the shim lowers a larger count. */
+#define DJ_MAX_MESSAGE_NAME_SIZE                 128              /* The most bytes of a message's name (struct sockaddr_storage); a larger msg_namelen is clamped. */
+#define DJ_MAX_MESSAGE_CONTROL_SIZE              65536            /* The most bytes of a message's control data: more is -ENOBUFS on send and clamped on receive. */
+#define DJ_MESSAGE_HEADER_SIZE                   32               /* The size of a message record's header in the data area. */
+#define DJ_MESSAGE_NAME_SIZE_OFFSET              0x00             /* u32 name bytes that follow (send), the name capacity (receive); written back: the name's full length. */
+#define DJ_MESSAGE_CONTROL_SIZE_OFFSET           0x04             /* u32 control bytes that follow (send), the control capacity (receive); written back: control bytes written. */
+#define DJ_MESSAGE_DATA_SIZE_OFFSET              0x08             /* u32 data bytes that follow (send), the data capacity (receive); written back: data bytes written. */
+#define DJ_MESSAGE_FLAGS_OFFSET                  0x0C             /* u32 msg_flags as the workload left it; written back (receive): msg_flags. */
+#define DJ_MESSAGE_PRESENCE_OFFSET               0x10             /* u32 bit 0: msg_name is not NULL; bit 1: msg_control is not NULL. */
+#define DJ_MESSAGE_IOV_COUNT_OFFSET              0x14             /* u32 the message's msg_iovlen (at most DJ_MAX_IOVEC_COUNT). */
+#define DJ_MESSAGE_LENGTH_OFFSET                 0x18             /* u32 written back: msg_len of a struct mmsghdr. */
+#define DJ_MESSAGE_RESERVED_OFFSET               0x1C             /* u32 reserved, zero. */
+#define DJ_MESSAGE_NAME_PRESENT                  1                /* Presence bit: msg_name is not NULL. */
+#define DJ_MESSAGE_CONTROL_PRESENT               2                /* Presence bit: msg_control is not NULL. */
+#define DJ_MSGHDR_SIZE                           56               /* sizeof(struct msghdr) on x86-64. */
+#define DJ_MMSGHDR_SIZE                          64               /* sizeof(struct mmsghdr) on x86-64. */
+#define DJ_SIGSET_PAIR_SIZE                      16               /* pselect6's { const sigset_t *, size_t }: a signal mask of this fixed size is that pair. */
 #define DJ_MAX_IOVEC_COUNT                       1024             /* The most elements of an iovec array. */
 #define DJ_MAX_ARRAY_COUNT                       1024             /* The most elements of an array (kinds 7-9); more is -EINVAL. */
 #define DJ_MAX_CSTRING_SIZE                      4096             /* The most bytes of a C string, its NUL included. */

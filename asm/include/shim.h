@@ -184,6 +184,9 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size);
 
 /* Sends syscall `number` with the workload's `args` through the block; returns the host's result. */
 long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS]);
+/* 1.4: the signal mask syscall `number`'s kind-14 argument names: 0 when it has none (or NULL), 1 with *mask
+   read from the workload, or -errno (EINVAL for a sigsetsize other than 8, EFAULT). */
+long dj_marshal_signal_mask(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS], uint64_t *mask);
 
 /* Takes every signal the host forwarded (bit n-1: signal n) out of the block, at once; 0 when none. */
 uint64_t dj_channel_take_signals(void);

@@ -6,7 +6,7 @@ using Donjon.Host.Plugins;
 namespace Donjon.Host.Cli;
 
 /// <summary>
-/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--libraries system] [--manifest FILE] [--tmp] [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
+/// <c>donjon run [--backend NAME] [--config FILE] [--env NAME=VALUE]... [--mount HOST:KEEP[:ro|:rw]]... [--libraries system] [--manifest FILE] [--tmp] [--publish [ADDR:]PORT[/udp]]... [--allow-connect HOST:PORT[/udp]]... [--seed N] [--strace[=summary]] &lt;elf&gt; [args...]</c>.
 /// Options before the path belong to Donjon; everything after it belongs to the workload.
 /// </summary>
 internal static class RunCommand
@@ -41,6 +41,18 @@ internal static class RunCommand
             Description = "Run with the trusted-library manifest FILE that 'donjon measure --manifest FILE' wrote: its interpreter and libraries are granted read-only with their SHA-256 pinned (a changed one is refused), and the manifest's digest is measured with the keep. Under the same rule as --mount.",
         };
         var tmpOption = new Option<bool>("--tmp") { Description = "Give the keep a private, empty /tmp for this run, removed when it ends." };
+        var publishOption = new Option<string[]>("--publish")
+        {
+            Description = "Let the keep listen on [ADDR:]PORT[/udp] for this run (repeatable; ADDR 0.0.0.0 by default), as 'docker run -p' publishes a port. The admin may forbid it (policy.commandLineNetwork).",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var allowConnectOption = new Option<string[]>("--allow-connect")
+        {
+            Description = "Let the keep connect to HOST:PORT[/udp] for this run (repeatable; HOST a name, an address or a CIDR block, PORT a port or FIRST-LAST). The admin may forbid it (policy.commandLineNetwork).",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var seedOption = new Option<ulong?>("--seed")
         {
             Description = "Seed the keep's address-space layout: a non-negative integer (default: random per launch).",
@@ -55,7 +67,7 @@ internal static class RunCommand
         var elf = new Argument<string>("elf") { Description = "The x86-64 program to run (static, or dynamically linked with its interpreter and libraries granted), or a WebAssembly (WASI preview-1) module. Every argument after it is the program's." };
         var command = new Command("run", "Run a program inside a keep. Its stdout, stderr, stdin and exit status behave as if it ran directly.")
         {
-            backendOption, envOption, mountOption, librariesOption, manifestOption, tmpOption, seedOption, straceOption, elf,
+            backendOption, envOption, mountOption, librariesOption, manifestOption, tmpOption, publishOption, allowConnectOption, seedOption, straceOption, elf,
         };
         command.SetAction((parse, cancellationToken) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
@@ -70,6 +82,8 @@ internal static class RunCommand
                 Tmp = parse.GetValue(tmpOption),
                 SystemLibraries = parse.GetValue(librariesOption) is not null,
                 Manifest = parse.GetValue(manifestOption),
+                Publishes = parse.GetValue(publishOption) ?? [],
+                AllowedConnects = parse.GetValue(allowConnectOption) ?? [],
                 Strace = parse.GetValue(straceOption),
             };
             return await ExecuteAsync(request, environment, stderr, cancellationToken).ConfigureAwait(false);
@@ -149,6 +163,17 @@ internal static class RunCommand
         if (request.Mounts.Count > 0 || request.Tmp || request.SystemLibraries || pinned is not null)
         {
             Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineGrants(environment.Configuration!, request.Mounts, request.Tmp, out List<string> problems, request.SystemLibraries, pinned);
+            if (granted is null)
+            {
+                throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
+            }
+
+            environment.UseConfiguration(granted);
+        }
+
+        if (request.Publishes.Count > 0 || request.AllowedConnects.Count > 0)
+        {
+            Configuration.DonjonConfiguration? granted = Configuration.ConfigurationLoader.WithCommandLineNetwork(environment.Configuration!, request.Publishes, request.AllowedConnects, out List<string> problems);
             if (granted is null)
             {
                 throw new UsageException(string.Join(Environment.NewLine + "donjon: ", problems));
@@ -323,6 +348,12 @@ internal sealed record RunRequest(string ElfPath, IReadOnlyList<string> Argument
 
     /// <summary>The SHA-256 of the manifest's bytes, once read: it goes into the configuration page.</summary>
     public byte[]? ManifestSha256 { get; init; }
+
+    /// <summary>The <c>--publish [ADDR:]PORT[/udp]</c> values, in order.</summary>
+    public IReadOnlyList<string> Publishes { get; init; } = [];
+
+    /// <summary>The <c>--allow-connect HOST:PORT[/udp]</c> values, in order.</summary>
+    public IReadOnlyList<string> AllowedConnects { get; init; } = [];
 
     /// <summary>What <c>--strace</c> asked for, if it was given.</summary>
     public Execution.StraceMode? Strace { get; init; }

@@ -87,6 +87,120 @@ internal static class ConfigurationLoader
     }
 
     /// <summary>
+    /// The configuration with the network grants of <c>donjon run --publish [ADDR:]PORT[/udp]</c> (a listen entry; ADDR
+    /// <c>0.0.0.0</c> when absent, which lets the keep bind any one IPv4 address; <c>[::1]:PORT</c> for IPv6) and
+    /// <c>--allow-connect HOST:PORT[/udp]</c> (a connect entry; HOST a name, an address or a CIDR block, PORT a port or
+    /// <c>FIRST-LAST</c>) added to its policy for one run, unless the admin forbids it (<c>policy.commandLineNetwork</c>).
+    /// </summary>
+    /// <param name="configuration">The configuration so far.</param>
+    /// <param name="publishes">The <c>--publish</c> values, in order.</param>
+    /// <param name="connects">The <c>--allow-connect</c> values, in order.</param>
+    /// <param name="problems">What is wrong, one message per mistake, each naming the option and what to do.</param>
+    /// <returns>The configuration to run with, or <see langword="null"/> when <paramref name="problems"/> is not empty.</returns>
+    public static DonjonConfiguration? WithCommandLineNetwork(DonjonConfiguration configuration, IReadOnlyList<string> publishes, IReadOnlyList<string> connects, out List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        problems = [];
+        if (publishes.Count == 0 && connects.Count == 0)
+        {
+            return configuration;
+        }
+
+        if (!configuration.AllowsCommandLineNetwork)
+        {
+            problems.Add($"--publish and --allow-connect are forbidden by the admin (policy.commandLineNetwork is false in {configuration.FilePath}); ask the admin to add the entries to policy.network");
+            return null;
+        }
+
+        var grants = new List<NetworkGrant>(configuration.Policy.Network);
+        foreach (string publish in publishes)
+        {
+            if (TryEndpoint(publish, defaultHost: "0.0.0.0", allowRange: false, out NetworkGrant? grant))
+            {
+                grants.Add(grant with { Direction = NetworkDirection.Listen });
+            }
+            else
+            {
+                problems.Add($"--publish '{publish}' is not [ADDR:]PORT[/udp] with an IP address and a port of 1-65535, for example --publish 8080, --publish 127.0.0.1:8080 or --publish [::1]:5353/udp");
+            }
+        }
+
+        foreach (string connect in connects)
+        {
+            if (TryEndpoint(connect, defaultHost: null, allowRange: true, out NetworkGrant? grant))
+            {
+                grants.Add(grant with { Direction = NetworkDirection.Connect });
+            }
+            else
+            {
+                problems.Add($"--allow-connect '{connect}' is not HOST:PORT[/udp] (HOST a name, an address or a CIDR block; PORT 1-65535 or FIRST-LAST), for example --allow-connect example.org:443 or --allow-connect 10.0.0.0/8:5432");
+            }
+        }
+
+        return problems.Count > 0 ? null : configuration with { Policy = configuration.Policy with { Network = grants } };
+    }
+
+    /// <summary>Reads <c>[HOST:]PORT[/udp]</c>: HOST may be <c>[v6]</c>; a missing HOST is <paramref name="defaultHost"/> (null: required).</summary>
+    private static bool TryEndpoint(string text, string? defaultHost, bool allowRange, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NetworkGrant? grant)
+    {
+        grant = null;
+        NetworkProtocol protocol = NetworkProtocol.Tcp;
+        string rest = text;
+        int slash = rest.LastIndexOf('/');
+        if (slash >= 0 && rest[(slash + 1)..] is "udp" or "tcp")
+        {
+            protocol = rest[(slash + 1)..] == "udp" ? NetworkProtocol.Udp : NetworkProtocol.Tcp;
+            rest = rest[..slash];
+        }
+
+        string? host;
+        string port;
+        if (rest.StartsWith('['))
+        {
+            int close = rest.IndexOf("]:", StringComparison.Ordinal);
+            if (close < 0)
+            {
+                return false;
+            }
+
+            host = rest[1..close];
+            port = rest[(close + 2)..];
+        }
+        else
+        {
+            int colon = rest.LastIndexOf(':');
+            host = colon < 0 ? defaultHost : rest[..colon];
+            port = colon < 0 ? rest : rest[(colon + 1)..];
+        }
+
+        if (string.IsNullOrEmpty(host) || host.Contains(':', StringComparison.Ordinal) && !System.Net.IPAddress.TryParse(host.Split('/')[0], out _))
+        {
+            return false;
+        }
+
+        if (defaultHost is not null && !System.Net.IPAddress.TryParse(host, out _))
+        {
+            return false; // a listen entry binds an address, never a name
+        }
+
+        string[] range = port.Split('-');
+        if (range.Length > (allowRange ? 2 : 1) || !range.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 65535))
+        {
+            return false;
+        }
+
+        int first = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        int? last = range.Length == 2 ? int.Parse(range[1], System.Globalization.CultureInfo.InvariantCulture) : null;
+        if (last < first)
+        {
+            return false;
+        }
+
+        grant = new NetworkGrant(NetworkDirection.Connect, host, first) { LastPort = last, Protocol = protocol };
+        return true;
+    }
+
+    /// <summary>
     /// The configuration with the grants of <c>donjon run --mount HOST:KEEP[:ro|:rw]</c> (read-only unless <c>:rw</c>)
     /// and <c>--tmp</c> added to its policy for one run, checked by the same rules as the file's grants.
     /// </summary>
@@ -257,7 +371,20 @@ internal static class ConfigurationLoader
                 }
             }
 
-            return new DonjonConfiguration(file, plugins, order, policy) { AllowsCommandLineMounts = commandLineMounts, WasmLauncher = wasmLauncher };
+            bool commandLineNetwork = true;
+            if (policyElement.ValueKind == JsonValueKind.Object && policyElement.TryGetProperty("commandLineNetwork", out JsonElement allowNetwork))
+            {
+                if (allowNetwork.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                {
+                    commandLineNetwork = allowNetwork.GetBoolean();
+                }
+                else
+                {
+                    Error("$.policy.commandLineNetwork", $"expected a boolean, found {Describe(allowNetwork)}", "Use false to forbid 'donjon run --publish' and '--allow-connect', true (the default) to allow them.");
+                }
+            }
+
+            return new DonjonConfiguration(file, plugins, order, policy) { AllowsCommandLineMounts = commandLineMounts, AllowsCommandLineNetwork = commandLineNetwork, WasmLauncher = wasmLauncher };
         }
 
         private PluginReference? ReadPlugin(JsonElement entry, string location)
@@ -305,7 +432,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["files", "libraries", "tmp", "workingDirectory", "commandLineMounts", "network", "environment", "limits"]);
+            CheckKeys(element, location, ["files", "libraries", "tmp", "workingDirectory", "commandLineMounts", "commandLineNetwork", "network", "environment", "limits"]);
             var files = new List<FileGrant>();
             var indices = new List<int>();
             if (element.TryGetProperty("files", out JsonElement filesElement) && Expect(filesElement, JsonValueKind.Array, $"{location}.files", "an array"))

@@ -24,6 +24,12 @@ internal sealed record DonjonConfiguration(
     /// in a keep (docs/wasm.md), or <see langword="null"/> when none is configured.
     /// </summary>
     public string? WasmLauncher { get; init; }
+
+    /// <summary>
+    /// Whether <c>donjon run --publish</c> and <c>--allow-connect</c> may add network grants for one run
+    /// (<c>policy.commandLineNetwork</c>, default <see langword="true"/>), by the same rule as <see cref="AllowsCommandLineMounts"/>.
+    /// </summary>
+    public bool AllowsCommandLineNetwork { get; init; } = true;
 }
 
 /// <summary>One entry of <c>plugins</c>.</summary>

@@ -145,7 +145,7 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest; the header grows to 128 bytes).</summary>
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest; the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14).</summary>
     internal const int ConfigVersionMinor = 4;
 
     /// <summary>The size of the configuration page header.</summary>
@@ -273,6 +273,69 @@ internal static class ProtocolLayout
 
     /// <summary>Argument kind: a value-result length (<c>socklen_t *</c>), 4 or 8 bytes in and out; it may size an output buffer (1.3).</summary>
     internal const int ArgumentKindValueResult = 10;
+
+    /// <summary>Argument kind: a <c>struct msghdr</c> the call reads, or a <c>struct mmsghdr</c> array (1.4).</summary>
+    internal const int ArgumentKindSendMessage = 11;
+
+    /// <summary>Argument kind: a <c>struct msghdr</c> the call fills, or a <c>struct mmsghdr</c> array (1.4).</summary>
+    internal const int ArgumentKindReceiveMessage = 12;
+
+    /// <summary>Argument kind: a pointer that never crosses, sent as 1 or 0 (1.4).</summary>
+    internal const int ArgumentKindOpaque = 13;
+
+    /// <summary>Argument kind: a signal mask the shim applies around the call, sent as 1 or 0 (1.4).</summary>
+    internal const int ArgumentKindSignalMask = 14;
+
+    /// <summary>The most messages of one <c>sendmmsg</c>/<c>recvmmsg</c> call; the shim lowers a larger count.</summary>
+    internal const int MaxMessages = 64;
+
+    /// <summary>The most bytes of a message name.</summary>
+    internal const int MaxMessageNameSize = 128;
+
+    /// <summary>The most bytes of a message's control data.</summary>
+    internal const int MaxMessageControlSize = 65536;
+
+    /// <summary>The size of a message record's header.</summary>
+    internal const int MessageHeaderSize = 32;
+
+    /// <summary>u32 name bytes (send) or capacity (receive); written back: the full name length.</summary>
+    internal const int MessageNameSizeOffset = 0;
+
+    /// <summary>u32 control bytes or capacity; written back: control bytes written.</summary>
+    internal const int MessageControlSizeOffset = 4;
+
+    /// <summary>u32 data bytes or capacity; written back: data bytes written.</summary>
+    internal const int MessageDataSizeOffset = 8;
+
+    /// <summary>u32 <c>msg_flags</c>; written back on receive.</summary>
+    internal const int MessageFlagsOffset = 12;
+
+    /// <summary>u32 presence bits: name, control.</summary>
+    internal const int MessagePresenceOffset = 16;
+
+    /// <summary>u32 the message's <c>msg_iovlen</c>.</summary>
+    internal const int MessageIovCountOffset = 20;
+
+    /// <summary>u32 written back: <c>msg_len</c> of a <c>struct mmsghdr</c>.</summary>
+    internal const int MessageLengthOffset = 24;
+
+    /// <summary>u32 reserved, zero.</summary>
+    internal const int MessageReservedOffset = 28;
+
+    /// <summary>Presence bit: <c>msg_name</c> is not NULL.</summary>
+    internal const int MessageNamePresent = 1;
+
+    /// <summary>Presence bit: <c>msg_control</c> is not NULL.</summary>
+    internal const int MessageControlPresent = 2;
+
+    /// <summary><c>sizeof(struct msghdr)</c> on x86-64.</summary>
+    internal const int MsghdrSize = 56;
+
+    /// <summary><c>sizeof(struct mmsghdr)</c> on x86-64.</summary>
+    internal const int MmsghdrSize = 64;
+
+    /// <summary><c>pselect6</c>'s <c>{ sigset_t *, size_t }</c> pair: the fixed size of a signal mask that is that pair.</summary>
+    internal const int SigsetPairSize = 16;
 
     /// <summary>The most elements of an iovec array.</summary>
     internal const int MaxIovecCount = 1024;

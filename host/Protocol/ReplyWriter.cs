@@ -63,7 +63,7 @@ internal static class ReplyWriter
             throw new InvalidOperationException($"the reply block ({block.Length} bytes) is smaller than the block the request was parsed from");
         }
 
-        string? problem = CheckResult(layout, result);
+        string? problem = CheckResult(layout, result, call.Signature);
         if (problem is not null)
         {
             WriteReply(block, call, -Errno.EFAULT);
@@ -85,7 +85,7 @@ internal static class ReplyWriter
         return null;
     }
 
-    private static string? CheckResult(SyscallReplyLayout layout, SyscallResult? result)
+    private static string? CheckResult(SyscallReplyLayout layout, SyscallResult? result, SyscallSignature signature)
     {
         if (result is null)
         {
@@ -115,6 +115,13 @@ internal static class ReplyWriter
             if (output.Data.Length > layout.OutputCapacity(index))
             {
                 return $"the handler returned {output.Data.Length} bytes for argument {index}, whose capacity is {layout.OutputCapacity(index)}";
+            }
+
+            // 1.4: a message argument's records come back whole or not at all (the shim reads them by its own sizes).
+            if (index < signature.Arguments.Count && SignatureValidator.IsMessage(signature.Arguments[index].Kind) &&
+                output.Data.Length != 0 && output.Data.Length != layout.OutputCapacity(index))
+            {
+                return $"the handler returned {output.Data.Length} bytes of message records for argument {index}, not 0 or all {layout.OutputCapacity(index)}";
             }
         }
 

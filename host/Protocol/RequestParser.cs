@@ -182,6 +182,17 @@ internal sealed class RequestParser
                 return Violation(sequence, $"{Where(signature, i)} has no declaration", itemOffset);
             }
 
+            if (declaration.Kind is ArgumentKind.Opaque or ArgumentKind.SignalMask)
+            {
+                // 1.4: never sent; only whether the pointer was NULL crosses, as the value 0 or 1.
+                if (untrustedBufferOffset != 0 || untrustedBufferSize != 0 || arguments[i] > 1)
+                {
+                    return Violation(sequence, $"{Where(signature, i)} is a {declaration.Kind} argument, sent as 0 or 1 with no buffer, but has value {arguments[i]} and buffer {{{untrustedBufferOffset}, {untrustedBufferSize}}}", itemOffset);
+                }
+
+                continue;
+            }
+
             if (declaration.Kind == ArgumentKind.Value)
             {
                 if (untrustedBufferOffset != 0 || untrustedBufferSize != 0)
@@ -229,7 +240,9 @@ internal sealed class RequestParser
             }
 
             var buffer = item.Slice(bufferOffset, bufferSize);
-            string? problem = SignatureValidator.IsSizedByValueResult(signature.Arguments, i)
+            string? problem = SignatureValidator.IsMessage(declaration.Kind)
+                ? CheckMessages(untrustedBlock, declaration, signature, arguments, itemStartInCopy + bufferOffset, bufferSize)
+                : SignatureValidator.IsSizedByValueResult(signature.Arguments, i)
                 ? null // checked below, once every value-result length is known
                 : CheckBuffer(declaration, signature, arguments, buffer);
             if (problem is not null)
@@ -238,7 +251,7 @@ internal sealed class RequestParser
             }
 
             var kind = declaration.Kind;
-            if (IsInputKind(kind))
+            if (IsInputKind(kind) || IsHeaderInputKind(kind))
             {
                 inputs[i] = new ReadOnlyMemory<byte>(_copy, itemStartInCopy + bufferOffset, bufferSize);
             }
@@ -356,6 +369,89 @@ internal sealed class RequestParser
         }
     }
 
+    /// <summary>
+    /// The message records of a kind 11 or 12 argument (1.4): as many as its count argument says (one without), each a
+    /// 32-byte header whose name (≤ 128), control (≤ 64 KiB) and data sizes give its length, filling the buffer exactly.
+    /// A send's records were copied whole already; a receive's headers are copied here, one by one, each before it is read.
+    /// </summary>
+    private string? CheckMessages(ReadOnlySpan<byte> untrustedBlock, SyscallArgument declaration, SyscallSignature signature, ReadOnlySpan<ulong> arguments, int start, int size)
+    {
+        ulong untrustedCount = 1;
+        if (declaration.LengthArgument >= 0)
+        {
+            if (declaration.LengthArgument >= MaxArguments || declaration.LengthArgument >= signature.Arguments.Count)
+            {
+                return $"has a count argument {declaration.LengthArgument} out of range in its declaration";
+            }
+
+            untrustedCount = arguments[declaration.LengthArgument];
+            if (untrustedCount > MaxMessages)
+            {
+                return $"message count (argument {declaration.LengthArgument}) is {untrustedCount}, more than {MaxMessages}";
+            }
+        }
+
+        bool receive = declaration.Kind == ArgumentKind.ReceiveMessage;
+        long position = 0;
+        for (ulong k = 0; k < untrustedCount; k++)
+        {
+            if (size - position < MessageHeaderSize)
+            {
+                return $"message {k} has no room for its {MessageHeaderSize}-byte header at {position} of {size}";
+            }
+
+            int header = start + (int)position;
+            if (receive)
+            {
+                CopyOnce(untrustedBlock, header, MessageHeaderSize);
+            }
+
+            ReadOnlySpan<byte> record = _copy.AsSpan(header, MessageHeaderSize);
+            uint untrustedName = BinaryPrimitives.ReadUInt32LittleEndian(record[MessageNameSizeOffset..]);
+            uint untrustedControl = BinaryPrimitives.ReadUInt32LittleEndian(record[MessageControlSizeOffset..]);
+            uint untrustedData = BinaryPrimitives.ReadUInt32LittleEndian(record[MessageDataSizeOffset..]);
+            uint untrustedPresence = BinaryPrimitives.ReadUInt32LittleEndian(record[MessagePresenceOffset..]);
+            uint untrustedIovCount = BinaryPrimitives.ReadUInt32LittleEndian(record[MessageIovCountOffset..]);
+            uint untrustedLength = BinaryPrimitives.ReadUInt32LittleEndian(record[MessageLengthOffset..]);
+            uint untrustedReserved = BinaryPrimitives.ReadUInt32LittleEndian(record[MessageReservedOffset..]);
+            if (untrustedName > MaxMessageNameSize || untrustedControl > MaxMessageControlSize || untrustedIovCount > MaxIovecCount)
+            {
+                return $"message {k} has a name of {untrustedName} (at most {MaxMessageNameSize}), control of {untrustedControl} (at most {MaxMessageControlSize}) and {untrustedIovCount} iovecs (at most {MaxIovecCount}) bytes";
+            }
+
+            if (untrustedPresence > (MessageNamePresent | MessageControlPresent) ||
+                (untrustedName > 0 && (untrustedPresence & MessageNamePresent) == 0) ||
+                (untrustedControl > 0 && (untrustedPresence & MessageControlPresent) == 0))
+            {
+                return $"message {k} has presence bits {untrustedPresence} that do not fit its name ({untrustedName}) and control ({untrustedControl}) sizes";
+            }
+
+            if (untrustedLength != 0 || untrustedReserved != 0)
+            {
+                return $"message {k} has a non-zero msg_len ({untrustedLength}) or reserved field ({untrustedReserved})";
+            }
+
+            // 64-bit: three u32 sizes padded, below 2^35.
+            long recordSize = MessageHeaderSize + Padded(untrustedName) + Padded(untrustedControl) + Padded(untrustedData);
+            if (recordSize > size - position)
+            {
+                return $"message {k} of {recordSize} bytes runs past its buffer ({size - position} bytes left)";
+            }
+
+            if (receive)
+            {
+                // The rest of a receive's record is room for output, never copied: the handler sees zeros there.
+                _copy.AsSpan(header + MessageHeaderSize, (int)recordSize - MessageHeaderSize).Clear();
+            }
+
+            position += recordSize;
+        }
+
+        return position == size ? null : $"message buffer of {size} bytes holds {untrustedCount} records of {position} bytes";
+    }
+
+    private static long Padded(uint size) => ((long)size + ItemAlignment - 1) & ~(long)(ItemAlignment - 1);
+
     /// <summary>An array (kinds 7-9) is exactly count × element size bytes, with count ≤ <see cref="MaxArrayCount"/>.</summary>
     private static string? CheckArray(SyscallArgument declaration, ReadOnlySpan<ulong> arguments, int bufferSize)
     {
@@ -381,11 +477,16 @@ internal sealed class RequestParser
 
     /// <summary>Kinds whose bytes the shim copies in.</summary>
     private static bool IsInputKind(ArgumentKind kind) => kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString
-        or ArgumentKind.InputIovec or ArgumentKind.InputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength;
+        or ArgumentKind.InputIovec or ArgumentKind.InputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength
+        or ArgumentKind.SendMessage;
+
+    /// <summary>Kinds whose input the handler sees although only part of it was copied in (a receive's record headers).</summary>
+    private static bool IsHeaderInputKind(ArgumentKind kind) => kind is ArgumentKind.ReceiveMessage;
 
     /// <summary>Kinds the host may write output into.</summary>
     private static bool IsOutputKind(ArgumentKind kind) => kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer
-        or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength;
+        or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength
+        or ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage;
 
     private static ParsedRequest ParseExit(uint sequence, ReadOnlySpan<byte> item)
     {

@@ -12,7 +12,7 @@ namespace Donjon.Host.Protocol;
 internal static class SignatureValidator
 {
     /// <summary>The highest argument kind this host knows.</summary>
-    public const ArgumentKind HighestKnownKind = ArgumentKind.ValueResultLength;
+    public const ArgumentKind HighestKnownKind = ArgumentKind.SignalMask;
 
     /// <summary>What is wrong with <paramref name="signature"/>, or <see langword="null"/> when the shims can carry it out.</summary>
     /// <param name="signature">A declaration, as a plugin made it (any field may be out of range or null).</param>
@@ -54,8 +54,23 @@ internal static class SignatureValidator
             }
         }
 
+        if (arguments.Count(a => IsMessage(a.Kind)) > 1)
+        {
+            return "more than one message argument (SendMessage, ReceiveMessage); a syscall has at most one";
+        }
+
+        if (arguments.Count(a => a.Kind == ArgumentKind.SignalMask) > 1)
+        {
+            return "more than one SignalMask argument; a syscall has at most one";
+        }
+
         return null;
     }
+
+    /// <summary>Whether <paramref name="kind"/> is a message (kinds 11 and 12, configuration page 1.4).</summary>
+    /// <param name="kind">An argument kind.</param>
+    /// <returns>Whether it is a message.</returns>
+    public static bool IsMessage(ArgumentKind kind) => kind is ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage;
 
     /// <summary>Whether <paramref name="kind"/> is a buffer with a length argument or a fixed size (kinds 1-3).</summary>
     /// <param name="kind">An argument kind.</param>
@@ -141,6 +156,15 @@ internal static class SignatureValidator
             case ArgumentKind.InputIovec:
             case ArgumentKind.OutputIovec:
                 return !hasLength || hasFixed ? $"{at}: an iovec array needs a length argument (its element count) and no fixed size" : null;
+            case ArgumentKind.SendMessage:
+            case ArgumentKind.ReceiveMessage:
+                return hasFixed ? $"{at}: a message takes no fixed size (a count argument makes it a struct mmsghdr array)" : null;
+            case ArgumentKind.Opaque:
+                return hasLength || hasFixed ? $"{at}: an opaque pointer takes neither a length argument nor a fixed size" : null;
+            case ArgumentKind.SignalMask:
+                return hasLength == hasFixed || (hasFixed && argument.FixedSize != SigsetPairSize)
+                    ? $"{at}: a signal mask needs either a length argument (its sigsetsize) or the fixed size {SigsetPairSize} of pselect6's {{ sigset_t *, size_t }} pair"
+                    : null;
             default: // The arrays.
                 return !hasLength || !hasFixed
                     ? $"{at}: an array needs both a count argument (a Value argument) and an element size of 1-{ConfigMaxFixedSize} bytes"

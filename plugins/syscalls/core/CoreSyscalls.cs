@@ -20,6 +20,7 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
 {
     private readonly TimeCalls _time = new();
     private readonly IntervalTimerCalls _timers = new();
+    private readonly PosixTimerCalls _posixTimers = new();
     private readonly ProcessCalls _process = new();
     private readonly FrozenDictionary<int, Handler> _handlers;
 
@@ -97,12 +98,17 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(157, "prctl", _process.Control, value, new SyscallArgument(ArgumentKind.InOutBuffer, -1, ProcessCalls.NameSize), value, value, value),
             Sync(201, "time", (request, _) => TimeCalls.Time(request), SyscallArgument.OutputOfSize(8)),
             Sync(204, "sched_getaffinity", (request, _) => ProcessCalls.GetAffinity(request), value, value, SyscallArgument.Output(1)),
+            Sync(222, "timer_create", _posixTimers.Create, value, SyscallArgument.InputOfSize(PosixTimerCalls.SigeventSize), SyscallArgument.OutputOfSize(4)),
+            Sync(223, "timer_settime", _posixTimers.Set, value, value, SyscallArgument.InputOfSize(PosixTimerCalls.SpecSize), SyscallArgument.OutputOfSize(PosixTimerCalls.SpecSize)),
+            Sync(224, "timer_gettime", _posixTimers.Get, value, SyscallArgument.OutputOfSize(PosixTimerCalls.SpecSize)),
+            Sync(225, "timer_getoverrun", _posixTimers.Overrun, value),
+            Sync(226, "timer_delete", _posixTimers.Delete, value),
             Sync(228, "clock_gettime", _time.GetTime, value, timespecOut),
             Sync(229, "clock_getres", (request, _) => TimeCalls.GetResolution(request), value, timespecOut),
             (new(230, "clock_nanosleep", [value, value, timespecIn, timespecOut]), (request, _, token) => TimeCalls.ClockNanosleepAsync(request, token)),
-            (new(270, "pselect6", [value, fdSet, fdSet, fdSet, new SyscallArgument(ArgumentKind.InOutBuffer, -1, Timespec.Size), SyscallArgument.InputOfSize(16)]),
+            (new(270, "pselect6", [value, fdSet, fdSet, fdSet, SyscallArgument.InOutOfSize(Timespec.Size), SyscallArgument.SignalMaskPair]),
                 SelectCalls.PselectAsync),
-            (new(271, "ppoll", [SyscallArgument.InOutArray(1, LibC.PollFdSize), value, new SyscallArgument(ArgumentKind.InOutBuffer, -1, Timespec.Size), SyscallArgument.InputOfSize(8), value]),
+            (new(271, "ppoll", [SyscallArgument.InOutArray(1, LibC.PollFdSize), value, SyscallArgument.InOutOfSize(Timespec.Size), SyscallArgument.SignalMask(4), value]),
                 PollCalls.PpollAsync),
             Sync(292, "dup3", DescriptorCalls.DuplicateToWithFlags, value, value, value),
             Sync(302, "prlimit64", LimitCalls.ProcessLimit, value, value, rlimitIn, rlimitOut),

@@ -8,6 +8,7 @@ internal static class Errno
     public const int ESRCH = 3;
     public const int EINTR = 4;
     public const int EBADF = 9;
+    public const int EAGAIN = 11;
     public const int EFAULT = 14;
     public const int EINVAL = 22;
     public const int EMFILE = 24;

@@ -63,6 +63,8 @@ public sealed class NetSyscalls : ISyscallHandlerSet
             (new(43, "accept", [value, address2, length]), SocketCalls.Accept),
             (new(44, "sendto", [value, SyscallArgument.Input(2), value, value, SyscallArgument.Input(5), value]), SocketCalls.SendTo),
             (new(45, "recvfrom", [value, SyscallArgument.Output(2), value, value, SyscallArgument.OutputSizedBy(5, SocketAddress.MaxSize), length]), SocketCalls.ReceiveFrom),
+            (new(46, "sendmsg", [value, SyscallArgument.SendMessage(), value]), MessageCalls.Send),
+            (new(47, "recvmsg", [value, SyscallArgument.ReceiveMessage(), value]), MessageCalls.Receive),
             Sync(48, "shutdown", SocketCalls.Shutdown, value, value),
             Sync(49, "bind", SocketCalls.Bind, value, SyscallArgument.Input(2), value),
             Sync(50, "listen", SocketCalls.Listen, value, value),
@@ -74,12 +76,14 @@ public sealed class NetSyscalls : ISyscallHandlerSet
             Sync(213, "epoll_create", EpollCalls.Create, value),
             (new(232, "epoll_wait", [value, events, value, value]), EpollCalls.Wait),
             Sync(233, "epoll_ctl", EpollCalls.Control, value, value, value, SyscallArgument.InputOfSize(EpollCalls.EventSize)),
-            (new(281, "epoll_pwait", [value, events, value, value, SyscallArgument.InputOfSize(8), value]), EpollCalls.PWait),
+            (new(281, "epoll_pwait", [value, events, value, value, SyscallArgument.SignalMask(5), value]), EpollCalls.Wait),
             Sync(284, "eventfd", EpollCalls.EventFd(withFlags: false), value),
             (new(288, "accept4", [value, address2, length, value]), SocketCalls.Accept4),
             Sync(290, "eventfd2", EpollCalls.EventFd(withFlags: true), value, value),
             Sync(291, "epoll_create1", EpollCalls.Create1, value),
-            (new(441, "epoll_pwait2", [value, events, value, SyscallArgument.InputOfSize(16), SyscallArgument.InputOfSize(8), value]), EpollCalls.PWait2),
+            (new(299, "recvmmsg", [value, SyscallArgument.ReceiveMessage(2), value, value, SyscallArgument.InputOfSize(16)]), MessageCalls.ReceiveMany),
+            (new(307, "sendmmsg", [value, SyscallArgument.SendMessage(2), value, value]), MessageCalls.SendMany),
+            (new(441, "epoll_pwait2", [value, events, value, SyscallArgument.InputOfSize(16), SyscallArgument.SignalMask(5), value]), EpollCalls.PWait2),
         ];
     }
 

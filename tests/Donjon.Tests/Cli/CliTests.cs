@@ -43,7 +43,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("run --bakend vm ./hello", "donjon: unknown option '--bakend' for 'donjon run'; did you mean '--backend'?\nTry 'donjon run --help'.\n")]
     [InlineData("run --log-levl info ./hello", "donjon: unknown option '--log-levl' for 'donjon run'; did you mean '--log-level'?\nTry 'donjon run --help'.\n")]
-    [InlineData("run --verbose ./hello", "donjon: unknown option '--verbose' for 'donjon run'. Its options: --backend, --env, --mount, --libraries, --manifest, --tmp, --seed, --strace, --help, --config, --log-level, --log-timestamps\nTry 'donjon run --help'.\n")]
+    [InlineData("run --verbose ./hello", "donjon: unknown option '--verbose' for 'donjon run'. Its options: --backend, --env, --mount, --libraries, --manifest, --tmp, --publish, --allow-connect, --seed, --strace, --help, --config, --log-level, --log-timestamps\nTry 'donjon run --help'.\n")]
     [InlineData("rnu ./hello", "donjon: unknown command 'rnu'; did you mean 'run'?\nTry 'donjon --help'.\n")]
     [InlineData("inspekt ./hello", "donjon: unknown command 'inspekt'; did you mean 'inspect'?\nTry 'donjon --help'.\n")]
     [InlineData("frobnicate", "donjon: unknown command 'frobnicate'. The commands: run, inspect, plugins, measure, platform\nTry 'donjon --help'.\n")]

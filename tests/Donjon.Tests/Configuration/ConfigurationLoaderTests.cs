@@ -149,7 +149,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
         string file = _dir.Write("plugins.json", $$"""
             { "$schema": "x", "plugins": [ { "path": "{{plugin}}", "description": "d" } ], "backendOrder": [], "exec": { "wasm": "bin/donjon-wasm" },
               "policy": { "files": [ { "path": "/a", "access": "read" }, { "host": "/no/such/file", "keep": "/b", "access": "read", "sha256": "{{new string('a', 64)}}", "sameFileSystem": true } ],
-                          "libraries": "system", "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
+                          "libraries": "system", "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "commandLineNetwork": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
                           "environment": { "passThrough": [ "A" ], "set": { "B": "c" } },
                           "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3, "threads": 2 } } }
             """);

@@ -113,6 +113,50 @@ public sealed class KeepSuiteTests
 
     [Theory]
     [MemberData(nameof(CToolchains))]
+    public void Sendmsg_recvmsg_mmsg_SCM_RIGHTS_and_the_signal_masks_of_ppoll_pselect_and_epoll_pwait(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "msg", toolchain).StdoutText.Should().Be(
+            "sendmsg: 13\n" +
+            "recvmsg: 13 [one t|wo three] namelen 0 controllen 0 flags 0\n" +
+            "sendmsg with SCM_RIGHTS: 1\n" +
+            "recvmsg: 1 'F' controllen 24 level 1 type 1 len 20 flags 1073741824 lowest free number 1\n" +
+            "write to it: 37\n" +
+            "pipe: 37 written through the passed descriptor\n" +
+            "SCM_RIGHTS of a closed descriptor: -1 Bad file descriptor\n" +
+            "sendmsg again: 1\n" +
+            "recvmsg into 16 bytes of control: 1 controllen 0 ctrunc 1\n" +
+            "sendmmsg: 3, lengths 1 2 3\n" +
+            "recvmmsg: 3: 1 'a' 2 'bb' 3 'ccc'\n" +
+            "recvmsg of 10 into 4: 4 '0123' trunc 1\n" +
+            "recvmsg MSG_TRUNC: 10\n" +
+            "recvmsg of nothing: -1 Resource temporarily unavailable\n" +
+            "ppoll unblocking a pending signal: -1 Interrupted system call, handled 1, blocked after 1\n" +
+            "pselect unblocking a pending signal: -1 Interrupted system call, handled 2, blocked after 1\n" +
+            "epoll_pwait unblocking a pending signal: -1 Interrupted system call, handled 3, blocked after 1\n" +
+            "ppoll blocking it: 0, handled on its return 1, after 1\n" +
+            "ppoll with sigsetsize 4: -1 Invalid argument\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Posix_timers_ring_their_signals_and_report_their_state(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "posixtimer", toolchain).StdoutText.Should().Be(
+            "timer_create monotonic: 0\n" +
+            "timer_settime: 0\n" +
+            "rang 3 times; interval 0.050000000, value positive and at most the interval: 1\n" +
+            "overrun not negative: 1\n" +
+            "disarmed: 0.000000000, old interval 0.050000000\n" +
+            "timer_delete: 0\n" +
+            "timer_settime of a deleted timer: -1 Invalid argument\n" +
+            "timer_create realtime, default event: 0\n" +
+            "timer_settime TIMER_ABSTIME: 0\n" +
+            "SIGALRM rang 1; one-shot now disarmed: 0.000000000\n" +
+            "timer_create SIGEV_NONE: 0\n" +
+            "SIGEV_NONE armed for 10 s, between 5 and 10 s left: 1\n" +
+            "timer_create of clock 99: -1 Invalid argument\n" +
+            "timer_create of signal 0: -1 Invalid argument\n" +
+            "timer_settime of 1e9 ns: -1 Invalid argument\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
     public void Getrandom(string backend, Toolchain toolchain) =>
         SameAsNative(backend, "random", toolchain).StdoutText.Should().Be("got 64 and 64 bytes\ndifferent: yes\n");
 

@@ -138,6 +138,128 @@ public sealed class NetTests : IDisposable
             .And.NotContain($"denied connect to 127.0.0.1:{port}/tcp", "the connect was granted: refused by the host kernel, since nothing listens");
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Publish_and_allow_connect_on_the_command_line_grant_what_policy_network_entries_would(string backend)
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        int port = FreePort();
+        string config = Config(backend, []);
+        var served = await Serve(() => RunInKeep(backend, config, program, ["server", $"{port}", $"{Clients}"], ["--publish", $"127.0.0.1:{port}"]), port);
+        served.ExitCode.Should().Be(0, served.Stderr);
+        served.StdoutText.Should().EndWith($"served {Clients}, from loopback {Clients}, peers named {Clients}, eventfd seen 1\n", served.Stderr);
+        served.Stderr.Should().NotContain("denied");
+
+        var client = await Answer(p => RunInKeep(backend, config, program, ["client", $"{p}"], ["--allow-connect", $"127.0.0.1:{p}"]));
+        client.Result.ExitCode.Should().Be(0, client.Result.Stderr);
+        client.Result.StdoutText.Should().Be("connected to port as asked, loopback 1\nsent 20\nanswer: pong\nshutdown: ok\n", client.Result.Stderr);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_keep_client_fetches_10_MiB_through_a_connect_grant_byte_exact(string backend)
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        byte[] body = new byte[10 << 20];
+        new Random(11).NextBytes(body);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var keep = Task.Run(() => RunInKeep(backend, Config(backend, [new { direction = "connect", host = "127.0.0.1", port }]), program, ["fetch", $"{port}"]));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using (TcpClient accepted = await listener.AcceptTcpClientAsync(timeout.Token))
+        await using (NetworkStream stream = accepted.GetStream())
+        {
+            var request = new byte[4];
+            await stream.ReadExactlyAsync(request, timeout.Token);
+            Encoding.ASCII.GetString(request).Should().Be("GET\n");
+            await stream.WriteAsync(body, timeout.Token);
+        }
+
+        var result = await keep;
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Length.Should().Be(body.Length);
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(result.Stdout))
+            .Should().Be(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Killing_donjon_while_the_server_holds_50_connections_leaves_no_process_and_no_listening_socket(string backend)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        int port = FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in (string[])[DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", Config(backend, []), "--publish", $"127.0.0.1:{port}", program, "server", $"{port}", "1000"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var donjon = System.Diagnostics.Process.Start(start)!;
+        donjon.BeginOutputReadLine();
+        donjon.BeginErrorReadLine();
+        var held = new List<TcpClient>();
+        try
+        {
+            // The first client is answered, so the server is in its loop; 49 more connect and stay silent.
+            TcpClient first = await ConnectWithRetry(port, donjon.WaitForExitAsync());
+            held.Add(first);
+            NetworkStream stream = first.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("client 0\n"));
+            using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+            (await reader.ReadLineAsync()).Should().Be("hello, client 0");
+            for (int i = 1; i < 50; i++)
+            {
+                held.Add(await ConnectWithRetry(port, donjon.WaitForExitAsync()));
+            }
+
+            List<int> keep = KeepLifecycleTests.KeepProcessesOf(donjon.Id);
+            keep.Should().NotBeEmpty("a keep process runs the server");
+            donjon.Kill();
+            donjon.WaitForExit(20_000).Should().BeTrue("Donjon must end after SIGKILL");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (keep.Any(pid => Directory.Exists($"/proc/{pid}")) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            keep.Where(pid => Directory.Exists($"/proc/{pid}")).Should().BeEmpty("no keep process may outlive Donjon");
+            using var late = new TcpClient();
+            var refused = await Assert.ThrowsAsync<SocketException>(() => late.ConnectAsync(IPAddress.Loopback, port));
+            refused.SocketErrorCode.Should().Be(SocketError.ConnectionRefused, "nothing listens on the port any more");
+            File.ReadAllText("/proc/net/tcp").Should().NotMatchRegex($"(?m)^\\s*\\d+: 0100007F:{port:X4} 00000000:0000 0A ", "no socket of the port is left in LISTEN");
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+            if (!donjon.HasExited)
+            {
+                donjon.Kill();
+            }
+        }
+    }
+
+    [Fact]
+    public void An_admin_may_forbid_publish_and_allow_connect_and_a_bad_value_is_named()
+    {
+        string program = SuiteWorkloads.Build("net", Toolchain.Glibc);
+        string forbidding = Config("process", [], new Dictionary<string, object> { ["commandLineNetwork"] = false });
+        var forbidden = RunInKeep("process", forbidding, program, ["deny", "1"], ["--publish", "8080"]);
+        forbidden.ExitCode.Should().Be(125);
+        forbidden.Stderr.Should().Contain("--publish and --allow-connect are forbidden by the admin (policy.commandLineNetwork is false in ")
+            .And.Contain("ask the admin to add the entries to policy.network");
+
+        var bad = RunInKeep("process", Config("process", []), program, ["deny", "1"], ["--publish", "example.org:80", "--allow-connect", "10.0.0.1"]);
+        bad.ExitCode.Should().Be(125);
+        bad.Stderr.Should().Contain("--publish 'example.org:80' is not [ADDR:]PORT[/udp]")
+            .And.Contain("--allow-connect '10.0.0.1' is not HOST:PORT[/udp]");
+    }
+
     /// <summary>Runs <paramref name="run"/> while <see cref="Clients"/> loopback clients connect (retrying until the server listens), each sending one line.</summary>
     private static async Task<ChildProcess.Result> Serve(Func<ChildProcess.Result> run, int port)
     {
@@ -222,18 +344,18 @@ public sealed class NetTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args)
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
     {
         if (backend == "vm")
         {
             VmPrerequisite.Require();
         }
 
-        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, .. args], ChildProcess.DotnetEnvironment());
+        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, .. options ?? [], program, .. args], ChildProcess.DotnetEnvironment());
     }
 
     /// <summary>A configuration with the repository's plugins (net included) and a policy of <paramref name="network"/> entries only.</summary>
-    private string Config(string backend, object[] network)
+    private string Config(string backend, object[] network, Dictionary<string, object>? policyExtras = null)
     {
         string[] plugins =
         [
@@ -253,6 +375,11 @@ public sealed class NetTests : IDisposable
                 ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
             },
         };
+        foreach ((string key, object value) in policyExtras ?? [])
+        {
+            document.policy[key] = value;
+        }
+
         string path = Path.Combine(_dir.Path, $"plugins-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         return path;

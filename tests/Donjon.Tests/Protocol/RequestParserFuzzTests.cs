@@ -108,7 +108,8 @@ public sealed class RequestParserFuzzTests
                     {
                         if (actual.Reply.IsOutput(i) && random.Next(3) != 0)
                         {
-                            var data = new byte[random.Next(0, call.Capacities[i] + 1)];
+                            bool message = call.Signature.Arguments[i].Kind is ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage;
+                            var data = new byte[message ? call.Capacities[i] : random.Next(0, call.Capacities[i] + 1)]; // records: all or none
                             random.NextBytes(data);
                             outputs.Add(new SyscallOutput(i, data));
                         }
@@ -205,8 +206,15 @@ public sealed class RequestParserFuzzTests
             var (offset, size) = TestShim.Buffer(block, i, item);
             var kind = i < call.Signature.Arguments.Count ? call.Signature.Arguments[i].Kind : ArgumentKind.Value;
             bool isOutput = kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec
-                or ArgumentKind.OutputArray or ArgumentKind.InOutArray;
+                or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength
+                or ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage;
             Require(call.Reply.IsOutput(i) == isOutput, () => $"iteration {iteration}: argument {i} ({kind}) output flag is wrong");
+            if (kind is ArgumentKind.Opaque or ArgumentKind.SignalMask)
+            {
+                Require((offset, size) == (0u, 0u) && call.Request.Argument(i) <= 1, () => $"iteration {iteration}: never-sent argument {i} accepted with buffer {{{offset}, {size}}} or value {call.Request.Argument(i)}");
+                continue;
+            }
+
             if (kind == ArgumentKind.Value)
             {
                 Require((offset, size) == (0u, 0u), () => $"iteration {iteration}: value argument {i} accepted with buffer {{{offset}, {size}}}");
@@ -221,7 +229,7 @@ public sealed class RequestParserFuzzTests
 
             Require(offset >= 152 && (ulong)offset + size <= itemSize, () => $"iteration {iteration}: argument {i} buffer {{{offset}, {size}}} accepted outside [152, {itemSize})");
             bool isInput = kind is ArgumentKind.InputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.CString or ArgumentKind.InputIovec
-                or ArgumentKind.InputArray or ArgumentKind.InOutArray;
+                or ArgumentKind.InputArray or ArgumentKind.InOutArray or ArgumentKind.SendMessage;
             if (kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray)
             {
                 var declaration = call.Signature.Arguments[i];
@@ -362,9 +370,47 @@ public sealed class RequestParserFuzzTests
         for (int i = 0; i < signature.Arguments.Count; i++)
         {
             var argument = signature.Arguments[i];
+            if (argument.Kind is ArgumentKind.Opaque or ArgumentKind.SignalMask)
+            {
+                values[i] = (ulong)random.Next(2); // never sent: 1 or 0, no buffer
+                continue;
+            }
+
             if (argument.Kind != ArgumentKind.Value && random.Next(8) == 0)
             {
                 absent[i] = true; // a NULL pointer: no bytes, capacity 0, the length argument untouched
+                continue;
+            }
+
+            if (argument.Kind is ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage)
+            {
+                bool receive = argument.Kind == ArgumentKind.ReceiveMessage;
+                int messages = argument.LengthArgument >= 0 ? random.Next(0, 5) : 1;
+                byte[]? Part(int most)
+                {
+                    if (random.Next(4) == 0)
+                    {
+                        return null;
+                    }
+
+                    var part = new byte[random.Next(0, most + 1)];
+                    if (!receive)
+                    {
+                        random.NextBytes(part);
+                    }
+
+                    return part;
+                }
+
+                var parts = Enumerable.Range(0, messages).Select(_ => (Part(128), Part(64), Part(budget / 8) ?? [])).ToArray();
+                payloads[i] = TestShim.MessageRecords(parts);
+                inputs[i] = receive ? TestShim.MessageRecords(parts) : payloads[i]!; // a receive's room reads as zeros
+                capacities[i] = payloads[i]!.Length;
+                if (argument.LengthArgument >= 0)
+                {
+                    values[argument.LengthArgument] = (ulong)messages;
+                }
+
                 continue;
             }
 

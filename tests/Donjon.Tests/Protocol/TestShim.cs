@@ -29,6 +29,12 @@ internal static class TestShim
         new(271, "ppoll", [SyscallArgument.InOutArray(1, 8), SyscallArgument.Value, SyscallArgument.InputOfSize(16), SyscallArgument.Value, SyscallArgument.Value]),
         new(400, "gather", [SyscallArgument.InputArray(1, 12), SyscallArgument.Value]),
         new(401, "scatter", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.OutputArray(1, 16)]),
+        new(46, "sendmsg", [SyscallArgument.Value, SyscallArgument.SendMessage(), SyscallArgument.Value]),
+        new(47, "recvmsg", [SyscallArgument.Value, SyscallArgument.ReceiveMessage(), SyscallArgument.Value]),
+        new(299, "recvmmsg", [SyscallArgument.Value, SyscallArgument.ReceiveMessage(2), SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.InputOfSize(16)]),
+        new(307, "sendmmsg", [SyscallArgument.Value, SyscallArgument.SendMessage(2), SyscallArgument.Value, SyscallArgument.Value]),
+        new(281, "epoll_pwait", [SyscallArgument.Value, SyscallArgument.OutputArray(2, 12), SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.SignalMask(5), SyscallArgument.Value]),
+        new(270, "pselect6", [SyscallArgument.Value, SyscallArgument.InOutOfSize(128), SyscallArgument.Opaque, SyscallArgument.InOutOfSize(128), SyscallArgument.InOutOfSize(16), SyscallArgument.SignalMaskPair]),
         new(300, "six", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value]),
     ];
 
@@ -80,6 +86,12 @@ internal static class TestShim
             var kind = i < signature.Arguments.Count ? signature.Arguments[i].Kind : ArgumentKind.Value;
             if (kind == ArgumentKind.Value)
             {
+                continue;
+            }
+
+            if (kind is ArgumentKind.Opaque or ArgumentKind.SignalMask)
+            {
+                args[i] = values[i] != 0 && absent?[i] != true ? 1UL : 0UL; // never sent: 1 or 0, no buffer
                 continue;
             }
 
@@ -192,4 +204,29 @@ internal static class TestShim
     public static byte[] Concat(params byte[][] items) => [.. items.SelectMany(i => i)];
 
     public static int Align8(int value) => (value + 7) & ~7;
+
+    /// <summary>
+    /// Message records as the shim writes them (docs/protocol.md §3, "Message records"): per message its name, control and
+    /// data parts (a receive's are zeros of the capacities), each after a header that gives their sizes.
+    /// </summary>
+    public static byte[] MessageRecords(params (byte[]? Name, byte[]? Control, byte[] Data)[] messages)
+    {
+        var bytes = new List<byte>();
+        foreach (var (name, control, data) in messages)
+        {
+            var header = new byte[32];
+            BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)(name?.Length ?? 0));
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), (uint)(control?.Length ?? 0));
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), (uint)data.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(16), (name is null ? 0u : 1u) | (control is null ? 0u : 2u));
+            bytes.AddRange(header);
+            foreach (byte[] part in new[] { name ?? [], control ?? [], data })
+            {
+                bytes.AddRange(part);
+                bytes.AddRange(new byte[Align8(part.Length) - part.Length]);
+            }
+        }
+
+        return [.. bytes];
+    }
 }

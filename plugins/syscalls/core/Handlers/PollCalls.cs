@@ -23,9 +23,8 @@ namespace Donjon.Syscalls.Core.Handlers;
 /// measured on the monotonic clock. <c>ppoll</c> writes the time left back into <c>*tmo_p</c>, as Linux does.
 /// </para>
 /// <para>
-/// <c>ppoll</c>'s <c>sigmask</c> is checked (a non-null mask needs <c>sigsetsize</c> 8, otherwise <c>EINVAL</c>) and
-/// then ignored: signals only come from the keep itself today (<c>kill</c>/<c>tgkill</c> to itself and faults,
-/// delivered by the shim), and none can arrive while the keep waits in the host.
+/// <c>ppoll</c>'s <c>sigmask</c> is a <see cref="ArgumentKind.SignalMask"/> (protocol 1.4): the shim checks it (a non-null
+/// mask needs <c>sigsetsize</c> 8, otherwise <c>EINVAL</c>) and applies it around the call; it never reaches the host.
 /// </para>
 /// </remarks>
 internal static class PollCalls
@@ -34,9 +33,6 @@ internal static class PollCalls
     public static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(100);
 
     private const short PollInvalid = 0x20; // POLLNVAL
-
-    /// <summary>The size of a kernel <c>sigset_t</c>, the only <c>sigsetsize</c> <c>ppoll</c> accepts.</summary>
-    private const int SigsetSize = 8;
 
     /// <summary><c>poll(fds, nfds, timeout)</c>: a negative timeout waits for ever.</summary>
     public static ValueTask<SyscallResult> PollAsync(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
@@ -66,11 +62,6 @@ internal static class PollCalls
         else if (request.Input(2).Length > 0)
         {
             return new(SyscallResult.Error(Errno.EFAULT));
-        }
-
-        if (request.Input(3).Length > 0 && request.Argument(4) != SigsetSize)
-        {
-            return new(SyscallResult.Error(Errno.EINVAL));
         }
 
         return new(Wait(request, session, wait, remainingIndex, cancellationToken));

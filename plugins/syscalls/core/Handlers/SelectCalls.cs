@@ -16,9 +16,9 @@ namespace Donjon.Syscalls.Core.Handlers;
 /// As in Linux: <c>nfds</c> above 1024 (<c>FD_SETSIZE</c>) or negative is <c>EINVAL</c>; a descriptor in a set that is
 /// not open is <c>EBADF</c>; the sets are written back with only the ready descriptors; the result is the number of
 /// bits set in all three; the time left is written back into the timeout (both calls). Each set is declared a fixed
-/// 128-byte (<c>fd_set</c>) in/out buffer, or NULL. <c>pselect6</c>'s sixth argument points at a
-/// <c>{ sigset_t *, size_t }</c> pair whose inner pointer cannot cross the boundary; it is ignored, as <c>ppoll</c>'s
-/// mask is (signals come from the keep itself).
+/// 128-byte (<c>fd_set</c>) in/out buffer, or NULL. <c>pselect6</c>'s sixth argument, a pointer to a
+/// <c>{ sigset_t *, size_t }</c> pair, is a <see cref="ArgumentKind.SignalMask"/> of fixed size 16 (protocol 1.4): the
+/// shim reads the pair and applies the mask around the call; it never reaches the host.
 /// </remarks>
 internal static class SelectCalls
 {

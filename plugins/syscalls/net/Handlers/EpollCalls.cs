@@ -14,8 +14,8 @@ namespace Donjon.Syscalls.Net.Handlers;
 /// cancellation eventfd (<see cref="Waiting.For"/>), then a non-blocking host <c>epoll_wait</c>.
 /// </summary>
 /// <remarks>
-/// <c>epoll_pwait</c>'s and <c>epoll_pwait2</c>'s signal mask is checked (a non-null mask needs <c>sigsetsize</c> 8) and
-/// then not applied, as <c>ppoll</c>'s in the core set: a forwarded signal interrupts the wait whatever the mask.
+/// <c>epoll_pwait</c>'s and <c>epoll_pwait2</c>'s signal mask is a <see cref="ArgumentKind.SignalMask"/>: the shim checks
+/// it and applies it around the wait (protocol 1.4), so it never reaches the host.
 /// </remarks>
 internal static class EpollCalls
 {
@@ -70,25 +70,9 @@ internal static class EpollCalls
         return WaitFor(request, session, timeout < 0 ? null : TimeSpan.FromMilliseconds(timeout), cancellationToken);
     }
 
-    /// <summary><c>epoll_pwait(epfd, events, maxevents, timeout, sigmask, sigsetsize)</c>.</summary>
-    public static SyscallResult PWait(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
-    {
-        if (request.Input(4).Length > 0 && request.Argument(5) != 8)
-        {
-            return SyscallResult.Error(Errno.EINVAL);
-        }
-
-        return Wait(request, session, cancellationToken);
-    }
-
     /// <summary><c>epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize)</c>: a <c>timespec</c> timeout, NULL for ever.</summary>
     public static SyscallResult PWait2(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
     {
-        if (request.Input(4).Length > 0 && request.Argument(5) != 8)
-        {
-            return SyscallResult.Error(Errno.EINVAL);
-        }
-
         TimeSpan? timeout = null;
         if (request.TryTimespec(3, out Timespec limit))
         {

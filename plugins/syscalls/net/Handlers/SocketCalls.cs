@@ -411,6 +411,13 @@ internal static class SocketCalls
         return false;
     }
 
+    /// <summary>
+    /// Whether the policy forbids <paramref name="operation"/> from <paramref name="socket"/> to <paramref name="address"/>
+    /// (a message's name); then <paramref name="error"/> is the answer, as for <c>sendto</c>.
+    /// </summary>
+    public static bool DeniedDestination(IKeepSession session, KeepSocket socket, ReadOnlySpan<byte> address, string operation, out SyscallResult error) =>
+        Denied(null!, session, socket, address, operation, out error);
+
     /// <summary>An address argument and its length: at most <see cref="SocketAddress.MaxSize"/> bytes (else <c>EINVAL</c>), present (else <c>EFAULT</c>).</summary>
     private static bool TryAddress(SyscallRequest request, int index, int lengthIndex, out ReadOnlyMemory<byte> bytes, out SyscallResult error)
     {

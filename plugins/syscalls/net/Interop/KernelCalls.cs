@@ -104,6 +104,86 @@ internal static partial class Kernel
         }
     }
 
+    /// <summary>
+    /// <c>sendmsg(fd, msg, flags)</c> of one iovec: an empty <paramref name="name"/> is NULL, a null or empty
+    /// <paramref name="control"/> none.
+    /// </summary>
+    public static unsafe long SendMessage(int descriptor, ReadOnlySpan<byte> name, byte[]? control, ReadOnlySpan<byte> data, int flags)
+    {
+        // SAFETY: every buffer is pinned for the call; the stack msghdr and iovec hold their addresses and lengths.
+        fixed (byte* n = name)
+        fixed (byte* c = control)
+        fixed (byte* d = data)
+        {
+            long* iov = stackalloc long[2];
+            iov[0] = (long)d;
+            iov[1] = data.Length;
+            long* message = stackalloc long[7];
+            message[0] = name.IsEmpty ? 0 : (long)n;
+            message[1] = name.Length;
+            message[2] = (long)iov;
+            message[3] = 1;
+            message[4] = control is { Length: > 0 } ? (long)c : 0;
+            message[5] = control?.Length ?? 0;
+            message[6] = 0;
+            return Call(46, descriptor, (long)message, flags);
+        }
+    }
+
+    /// <summary>
+    /// <c>recvmsg(fd, msg, flags)</c> into one iovec: <paramref name="nameLength"/> is the name's full length (0 with an
+    /// empty <paramref name="name"/>), <paramref name="controlLength"/> the control bytes written, <paramref name="messageFlags"/> <c>msg_flags</c>.
+    /// </summary>
+    public static unsafe long ReceiveMessage(int descriptor, Span<byte> name, Span<byte> control, Span<byte> data, int flags, out int nameLength, out int controlLength, out int messageFlags)
+    {
+        // SAFETY: every buffer is pinned for the call and its capacity is in the stack msghdr; the kernel writes no more.
+        fixed (byte* n = name)
+        fixed (byte* c = control)
+        fixed (byte* d = data)
+        {
+            long* iov = stackalloc long[2];
+            iov[0] = (long)d;
+            iov[1] = data.Length;
+            long* message = stackalloc long[7];
+            message[0] = name.IsEmpty ? 0 : (long)n;
+            message[1] = name.Length;
+            message[2] = (long)iov;
+            message[3] = 1;
+            message[4] = control.IsEmpty ? 0 : (long)c;
+            message[5] = control.Length;
+            message[6] = 0;
+            long result = Call(47, descriptor, (long)message, flags);
+            nameLength = name.IsEmpty ? 0 : (int)message[1];
+            controlLength = control.IsEmpty ? 0 : (int)Math.Min(message[5], control.Length);
+            messageFlags = (int)message[6];
+            return result;
+        }
+    }
+
+    /// <summary>Whether two host descriptors of this process are the same open file description (<c>kcmp(KCMP_FILE)</c>).</summary>
+    public static bool SameFile(int first, int second)
+    {
+        long pid = Environment.ProcessId;
+        return Call(312, pid, pid, 0, first, second) == 0;
+    }
+
+    /// <summary>What <c>/proc/self/fd/N</c> names for host descriptor <paramref name="descriptor"/>, or <c>host file</c>.</summary>
+    public static string DescriptorTarget(int descriptor)
+    {
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{descriptor}").LinkTarget ?? "host file";
+        }
+        catch (IOException)
+        {
+            return "host file";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "host file";
+        }
+    }
+
     /// <summary><c>setsockopt(fd, level, name, value, len)</c>.</summary>
     public static unsafe long SetOption(int descriptor, int level, int name, ReadOnlySpan<byte> value)
     {

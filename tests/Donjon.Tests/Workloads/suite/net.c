@@ -144,6 +144,29 @@ static int client(int port) {
     return 0;
 }
 
+/* Connects, asks with one line, and copies everything the server sends to stdout until it closes. */
+static int fetch(int port) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = loopback(port);
+    if (connect(s, (struct sockaddr *)&address, sizeof address) < 0) {
+        outcome("connect", -1);
+        return 1;
+    }
+    send(s, "GET\n", 4, 0);
+    static char buffer[65536];
+    ssize_t got;
+    while ((got = recv(s, buffer, sizeof buffer, 0)) > 0) {
+        for (ssize_t done = 0; done < got;) {
+            ssize_t w = write(1, buffer + done, (size_t)(got - done));
+            if (w <= 0)
+                return 2;
+            done += w;
+        }
+    }
+    close(s);
+    return got < 0 ? 3 : 0;
+}
+
 static int udp(int port) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in address = loopback(port);
@@ -195,6 +218,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "server")) return server(port, argc > 3 ? atoi(argv[3]) : 1);
     if (!strcmp(argv[1], "client")) return client(port);
     if (!strcmp(argv[1], "udp")) return udp(port);
+    if (!strcmp(argv[1], "fetch")) return fetch(port);
     if (!strcmp(argv[1], "deny")) return deny(port);
     return 2;
 }
