@@ -29,7 +29,7 @@ internal static class MeasurementImage
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
         ArgumentNullException.ThrowIfNull(limits);
-        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads);
+        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads, limits.Cpus);
         return KeepImageBuilder.Build(new KeepImageRequest(
             workload.Report,
             workload.Contents,

@@ -146,7 +146,7 @@ internal static class ProtocolLayout
     internal const int ConfigVersionMajor = 1;
 
     /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths).</summary>
-    internal const int ConfigVersionMinor = 3;
+    internal const int ConfigVersionMinor = 4;
 
     /// <summary>The size of the configuration page header.</summary>
     internal const int ConfigHeaderSize = 64;
@@ -175,17 +175,23 @@ internal static class ProtocolLayout
     /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
     internal const int ConfigMaxThreadsOffset = 0x18;
 
+    /// <summary>u32 the vCPUs the policy grants the keep, 1 to <see cref="MaxCpus"/> (1.4).</summary>
+    internal const int ConfigCpusOffset = 0x1C;
+
     /// <summary>The reserved, zero bytes at the end of the header.</summary>
-    internal const int ConfigReservedOffset = 0x1C;
+    internal const int ConfigReservedOffset = 0x20;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ConfigReservedSize = 36;
+    internal const int ConfigReservedSize = 32;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
     internal const int DefaultMaxThreads = 128;
 
     /// <summary>The most threads (and so slots) any keep may have.</summary>
     internal const int MaxThreads = 1024;
+
+    /// <summary>The most vCPUs a policy may grant a keep (and the cap of the default, the host's cores).</summary>
+    internal const int MaxCpus = 8;
 
     /// <summary>The most table entries (syscall numbers 0-1023).</summary>
     internal const int ConfigMaxEntries = 1024;

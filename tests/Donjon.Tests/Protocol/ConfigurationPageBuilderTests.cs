@@ -22,13 +22,14 @@ public sealed class ConfigurationPageBuilderTests
     {
         BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(3, "configuration page 1.3: value-result lengths");
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(4, "configuration page 1.4: cpus");
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(64);
         int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x14)).Should().Be(32);
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x18)).Should().BeInRange(1u, 1024u, "max threads");
-        page.AsSpan(0x1C, 36).ToArray().Should().OnlyContain(b => b == 0);
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x1C)).Should().BeInRange(1u, 8u, "cpus");
+        page.AsSpan(0x20, 32).ToArray().Should().OnlyContain(b => b == 0);
         page.Length.Should().Be(table + (32 * count));
 
         var declared = new Dictionary<int, (ArgumentKind, int, int)[]>();

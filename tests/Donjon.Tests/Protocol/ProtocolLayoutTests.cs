@@ -67,11 +67,13 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigEntryCountOffset"] = "DJ_CONFIG_ENTRY_COUNT_OFFSET",
         ["ConfigEntrySizeOffset"] = "DJ_CONFIG_ENTRY_SIZE_OFFSET",
         ["ConfigMaxThreadsOffset"] = "DJ_CONFIG_MAX_THREADS_OFFSET",
+        ["ConfigCpusOffset"] = "DJ_CONFIG_CPUS_OFFSET",
         ["ConfigReservedOffset"] = "DJ_CONFIG_RESERVED_OFFSET",
         ["ConfigReservedSize"] = "DJ_CONFIG_RESERVED_SIZE",
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
         ["DefaultMaxThreads"] = "DJ_DEFAULT_MAX_THREADS",
         ["MaxThreads"] = "DJ_MAX_THREADS",
+        ["MaxCpus"] = "DJ_MAX_CPUS",
         ["ConfigEntrySize"] = "DJ_CONFIG_ENTRY_SIZE",
         ["ConfigEntryFlagsOffset"] = "DJ_CONFIG_ENTRY_FLAGS_OFFSET",
         ["ConfigEntryArgumentsOffset"] = "DJ_CONFIG_ENTRY_ARGUMENTS_OFFSET",
@@ -258,7 +260,8 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
         (ProtocolLayout.BlockSlotCountOffset + 4).Should().Be(ProtocolLayout.BlockInterruptingOffset);
-        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigReservedOffset);
+        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigCpusOffset);
+        (ProtocolLayout.ConfigCpusOffset + 4).Should().Be(ProtocolLayout.ConfigReservedOffset);
         (ProtocolLayout.SlotOpenResultOffset + 8).Should().Be(ProtocolLayout.SlotOpenItemSize);
         (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
         (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);
