@@ -112,6 +112,13 @@ public sealed record KeepLimits(ulong MemorySize, ulong StackSize, int MaxOpenFi
     /// <summary>The most threads the workload may have at once, 1 to 1024 (default 128): the keep's slot count, measured with the image.</summary>
     public int Threads { get; init; } = 128;
 
-    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors, 128 threads.</summary>
+    /// <summary>
+    /// The vCPUs the keep's threads may run on at once, 1 to 8 (default: the cores this process may use, at most 8),
+    /// measured with the image. The VM keep runs one vCPU whatever the value (docs/vm.md, "Why one vCPU"); the process
+    /// keep's threads are host threads, which the host's scheduler places.
+    /// </summary>
+    public int Cpus { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
+    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors, 128 threads, the host's cores (at most 8).</summary>
     public static KeepLimits Default { get; } = new(1UL << 30, 8UL << 20, 1024);
 }

@@ -64,7 +64,7 @@
 /* ---- §2 Configuration page (DJNC) ---- */
 #define DJ_CONFIG_MAGIC                          0x434E4A44       /* "DJNC" read as a little-endian u32. */
 #define DJ_CONFIG_VERSION_MAJOR                  1                /* The configuration page's major version. */
-#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest, the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14). */
+#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: cpus, the module digest and the trusted-library manifest's digest, the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14). */
 #define DJ_CONFIG_HEADER_SIZE                    128              /* The size of the configuration page header (64 before 1.4). */
 #define DJ_CONFIG_MAGIC_OFFSET                   0x00             /* u32 magic. */
 #define DJ_CONFIG_VERSION_MAJOR_OFFSET           0x04             /* u16 major version. */
@@ -74,8 +74,7 @@
 #define DJ_CONFIG_ENTRY_COUNT_OFFSET             0x10             /* u32 table entry count. */
 #define DJ_CONFIG_ENTRY_SIZE_OFFSET              0x14             /* u32 table entry size. */
 #define DJ_CONFIG_MAX_THREADS_OFFSET             0x18             /* u32 the most threads the workload may have at once, 1 to DJ_MAX_THREADS (1.2). */
-#define DJ_CONFIG_RESERVED_OFFSET                0x1C             /* The reserved, zero u32 after max threads. */
-#define DJ_CONFIG_RESERVED_SIZE                  4                /* The size of that reserved u32. */
+#define DJ_CONFIG_CPUS_OFFSET                    0x1C             /* u32 the vCPUs the policy grants the keep, 1 to DJ_MAX_CPUS (1.4). */
 #define DJ_CONFIG_MODULE_DIGEST_OFFSET           0x20             /* 32 bytes (1.4): SHA-256 of the module an exec layer runs, measured; zero otherwise. The shim does not read it. */
 #define DJ_CONFIG_MODULE_DIGEST_SIZE             32               /* The size of the module digest. */
 #define DJ_CONFIG_TRUSTED_MANIFEST_OFFSET        0x40             /* 32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim. */
@@ -83,6 +82,7 @@
 #define DJ_CONFIG_TAIL_RESERVED_SIZE             32               /* The size of the header's closing reserved bytes. */
 #define DJ_DEFAULT_MAX_THREADS                   128              /* The max threads a keep gets when the policy names none. */
 #define DJ_MAX_THREADS                           1024             /* The most threads (and so slots) any keep may have. */
+#define DJ_MAX_CPUS                              8                /* The most vCPUs a policy may grant a keep (and the cap of the default, the host's cores). */
 #define DJ_CONFIG_MAX_ENTRIES                    1024             /* The most table entries (syscall numbers 0-1023). */
 #define DJ_CONFIG_ENTRY_SIZE                     32               /* The size of one table entry. */
 #define DJ_CONFIG_ENTRY_FLAGS_OFFSET             0x00             /* u16 entry flags. */

@@ -27,7 +27,7 @@ internal static class KeepRunner
         {
             // The catalog checked every declaration at load; this snapshot is checked again, since a plugin's list
             // may have changed since.
-            table = ConfigurationPageBuilder.BuildTable(catalog.SyscallSets.ToList(), policy.Limits.Threads, request.ModuleSha256);
+            table = ConfigurationPageBuilder.BuildTable(catalog.SyscallSets.ToList(), policy.Limits.Threads, policy.Limits.Cpus, request.ModuleSha256);
         }
         catch (ArgumentException e)
         {

@@ -831,7 +831,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            CheckKeys(element, location, ["memorySize", "stackSize", "maxOpenFiles", "threads"]);
+            CheckKeys(element, location, ["memorySize", "stackSize", "maxOpenFiles", "threads", "cpus"]);
             KeepLimits defaults = KeepLimits.Default;
             long memory = element.TryGetProperty("memorySize", out JsonElement m)
                 ? ReadInteger(m, $"{location}.memorySize", 16L << 20, 1L << 40, "a size in bytes from 16 MiB to 1 TiB") ?? -1
@@ -845,7 +845,10 @@ internal static class ConfigurationLoader
             long threads = element.TryGetProperty("threads", out JsonElement t)
                 ? ReadInteger(t, $"{location}.threads", 1, 1024, "a count of threads from 1 to 1024") ?? -1
                 : defaults.Threads;
-            if (memory < 0 || stack < 0 || files < 0 || threads < 0)
+            long cpus = element.TryGetProperty("cpus", out JsonElement c)
+                ? ReadInteger(c, $"{location}.cpus", 1, 8, "a count of vCPUs from 1 to 8") ?? -1
+                : defaults.Cpus;
+            if (memory < 0 || stack < 0 || files < 0 || threads < 0 || cpus < 0)
             {
                 return null;
             }
@@ -856,7 +859,7 @@ internal static class ConfigurationLoader
                 return null;
             }
 
-            return new KeepLimits((ulong)memory, (ulong)stack, (int)files) { Threads = (int)threads };
+            return new KeepLimits((ulong)memory, (ulong)stack, (int)files) { Threads = (int)threads, Cpus = (int)cpus };
         }
 
         private bool CheckVariableName(string name, string location)

@@ -32,7 +32,7 @@ internal static class MeasurementImage
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(syscallSets);
         ArgumentNullException.ThrowIfNull(limits);
-        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads, moduleSha256);
+        MarshallingTable table = ConfigurationPageBuilder.BuildTable(syscallSets.ToList(), limits.Threads, limits.Cpus, moduleSha256);
         return KeepImageBuilder.Build(new KeepImageRequest(
             workload.Report,
             workload.Contents,

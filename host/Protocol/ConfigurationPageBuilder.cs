@@ -31,10 +31,11 @@ internal static class ConfigurationPageBuilder
     /// </summary>
     /// <param name="sets">The loaded handler sets.</param>
     /// <param name="maxThreads">The most threads the workload may have at once (the page's max-threads field, and so the backend's slot count).</param>
+    /// <param name="cpus">The vCPUs the policy grants the keep (the page's cpus field), 1 to <see cref="MaxCpus"/>.</param>
     /// <param name="moduleSha256">The SHA-256 of the module an exec layer runs (the page's module digest, 1.4), or <see langword="null"/> for none (zero).</param>
     /// <returns>The table.</returns>
     /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
-    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets, int maxThreads = DefaultMaxThreads, ReadOnlyMemory<byte>? moduleSha256 = null)
+    public static MarshallingTable BuildTable(IReadOnlyList<ISyscallHandlerSet> sets, int maxThreads = DefaultMaxThreads, int cpus = 1, ReadOnlyMemory<byte>? moduleSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(sets);
         var declarations = new List<DeclaredSyscall>();
@@ -51,7 +52,7 @@ internal static class ConfigurationPageBuilder
             }
         }
 
-        var page = Build(declarations, maxThreads);
+        var page = Build(declarations, maxThreads, cpus);
         if (moduleSha256 is { } digest)
         {
             if (digest.Length != ConfigModuleDigestSize)
@@ -89,14 +90,17 @@ internal static class ConfigurationPageBuilder
     /// <summary>Checks <paramref name="syscalls"/> and builds the configuration page.</summary>
     /// <param name="syscalls">Every declaration of every loaded set.</param>
     /// <param name="maxThreads">The page's max-threads field, 1 to <see cref="MaxThreads"/>.</param>
+    /// <param name="cpus">The page's cpus field, 1 to <see cref="MaxCpus"/>.</param>
     /// <returns>The page: a 64-byte header and one 32-byte entry per number from 0 to the highest declared.</returns>
     /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxThreads"/> is outside 1 to <see cref="MaxThreads"/>.</exception>
-    public static byte[] Build(IReadOnlyList<DeclaredSyscall> syscalls, int maxThreads = DefaultMaxThreads)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxThreads"/> is outside 1 to <see cref="MaxThreads"/>, or <paramref name="cpus"/> outside 1 to <see cref="MaxCpus"/>.</exception>
+    public static byte[] Build(IReadOnlyList<DeclaredSyscall> syscalls, int maxThreads = DefaultMaxThreads, int cpus = 1)
     {
         ArgumentNullException.ThrowIfNull(syscalls);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxThreads, MaxThreads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
         var byNumber = new Dictionary<int, DeclaredSyscall>();
         foreach (var declared in syscalls)
         {
@@ -123,6 +127,7 @@ internal static class ConfigurationPageBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntryCountOffset..], (uint)entryCount);
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntrySizeOffset..], ConfigEntrySize);
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigMaxThreadsOffset..], (uint)maxThreads);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigCpusOffset..], (uint)cpus);
 
         foreach (var (number, declared) in byNumber)
         {

@@ -145,7 +145,7 @@ internal static class ProtocolLayout
     /// <summary>The configuration page's major version.</summary>
     internal const int ConfigVersionMajor = 1;
 
-    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: the module digest and the trusted-library manifest's digest; the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14).</summary>
+    /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: cpus, the module digest and the trusted-library manifest's digest; the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14).</summary>
     internal const int ConfigVersionMinor = 4;
 
     /// <summary>The size of the configuration page header.</summary>
@@ -175,11 +175,8 @@ internal static class ProtocolLayout
     /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
     internal const int ConfigMaxThreadsOffset = 0x18;
 
-    /// <summary>The reserved, zero bytes of the header after max threads.</summary>
-    internal const int ConfigReservedOffset = 0x1C;
-
-    /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ConfigReservedSize = 4;
+    /// <summary>u32 the vCPUs the policy grants the keep, 1 to <see cref="MaxCpus"/> (1.4).</summary>
+    internal const int ConfigCpusOffset = 0x1C;
 
     /// <summary>
     /// 32 bytes (1.4): the SHA-256 of the module an exec layer runs (a WebAssembly module, docs/wasm.md), so that the
@@ -204,6 +201,9 @@ internal static class ProtocolLayout
 
     /// <summary>The most threads (and so slots) any keep may have.</summary>
     internal const int MaxThreads = 1024;
+
+    /// <summary>The most vCPUs a policy may grant a keep (and the cap of the default, the host's cores).</summary>
+    internal const int MaxCpus = 8;
 
     /// <summary>The most table entries (syscall numbers 0-1023).</summary>
     internal const int ConfigMaxEntries = 1024;

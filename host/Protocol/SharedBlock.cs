@@ -113,4 +113,22 @@ internal static class SharedBlock
         uint value = BinaryPrimitives.ReadUInt32LittleEndian(configurationPage[ConfigMaxThreadsOffset..]);
         return (int)Math.Clamp(value, 1u, (uint)MaxThreads);
     }
+
+    /// <summary>
+    /// The cpus field of a configuration page the host built (<c>KeepImage.Configuration</c>): the vCPUs the policy
+    /// grants the keep. A page before 1.4, or one too short to hold the field, gives 1.
+    /// </summary>
+    /// <param name="configurationPage">The page.</param>
+    /// <returns>1 to <see cref="MaxCpus"/>.</returns>
+    public static int ReadCpus(ReadOnlySpan<byte> configurationPage)
+    {
+        if (configurationPage.Length < ConfigCpusOffset + 4
+            || BinaryPrimitives.ReadUInt16LittleEndian(configurationPage[ConfigVersionMinorOffset..]) < 4)
+        {
+            return 1;
+        }
+
+        uint value = BinaryPrimitives.ReadUInt32LittleEndian(configurationPage[ConfigCpusOffset..]);
+        return (int)Math.Clamp(value, 1u, (uint)MaxCpus);
+    }
 }

@@ -101,6 +101,8 @@ public sealed class VmBackend : IBackend
         IReadOnlyList<string> arguments = QemuLauncher.Arguments(_shimPath, ramSize, qemu.Accelerator, qemu.HasSandbox);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
+            // The policy's vCPUs are measured with the image (the configuration page), but the keep runs one.
+            _logger.LogDebug("policy.limits.cpus is {Cpus}; the VM keep runs its threads on one vCPU (docs/vm.md, \"Why one vCPU\")", SharedBlock.ReadCpus(image.Configuration.Span));
             _logger.LogDebug("Starting QEMU ({Accelerator}, {Ram} MiB of guest RAM): {Qemu} {Arguments}", qemu.Accelerator, ramSize >> 20, qemu.Path, string.Join(' ', arguments));
         }
 

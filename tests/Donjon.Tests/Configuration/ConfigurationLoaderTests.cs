@@ -112,6 +112,26 @@ public sealed class ConfigurationLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Limits_cpus_defaults_to_the_host_cores_at_most_8_and_is_read()
+    {
+        string file = _dir.Write("plugins.json", """{ "plugins": [], "backendOrder": [], "policy": { "limits": { "cpus": 3 } } }""");
+        ConfigurationLoader.Load(file).Policy.Limits.Cpus.Should().Be(3);
+        KeepLimits.Default.Cpus.Should().Be(Math.Min(Environment.ProcessorCount, 8));
+        file = _dir.Write("plugins.json", """{ "plugins": [], "backendOrder": [], "policy": { "limits": { "threads": 4 } } }""");
+        ConfigurationLoader.Load(file).Policy.Limits.Cpus.Should().Be(KeepLimits.Default.Cpus);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("9")]
+    [InlineData("\"2\"")]
+    public void Limits_cpus_out_of_range_is_refused(string value)
+    {
+        var error = Rejected($$"""{ "plugins": [], "backendOrder": [], "policy": { "limits": { "cpus": {{value}} } } }""").Errors.Single();
+        error.Location.Should().Be("$.policy.limits.cpus");
+    }
+
+    [Fact]
     public void The_committed_plugins_json_is_valid_and_uses_only_schema_keys()
     {
         DonjonConfiguration config = ConfigurationLoader.Load(Repository.PathOf("plugins.json"));
@@ -151,7 +171,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
               "policy": { "files": [ { "path": "/a", "access": "read" }, { "host": "/no/such/file", "keep": "/b", "access": "read", "sha256": "{{new string('a', 64)}}", "sameFileSystem": true } ],
                           "libraries": "system", "tmp": true, "workingDirectory": "/a", "commandLineMounts": true, "commandLineNetwork": true, "network": [ { "direction": "connect", "host": "*", "port": 0, "protocol": "udp" } ],
                           "environment": { "passThrough": [ "A" ], "set": { "B": "c" } },
-                          "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3, "threads": 2 } } }
+                          "limits": { "memorySize": 16777216, "stackSize": 65536, "maxOpenFiles": 3, "threads": 2, "cpus": 2 } } }
             """);
         FluentActions.Invoking(() => ConfigurationLoader.Load(file)).Should().NotThrow();
         var usedKeys = new List<string>();

@@ -68,4 +68,37 @@ public sealed class LimitTests
             File.Delete(config);
         }
     }
+
+    [Fact]
+    public void The_vm_keep_measures_limits_cpus_runs_one_vcpu_and_says_so()
+    {
+        VmPrerequisite.Require();
+
+        // limits.cpus = 2 reaches the VM backend through the configuration page; the keep runs its threads on one
+        // vCPU (docs/vm.md, "Why one vCPU"), says so at debug level, and the threads still compute correctly.
+        string program = SuiteWorkloads.Build("threads", Toolchain.Glibc);
+        string config = Path.Combine(Path.GetTempPath(), $"donjon-cpus-{Guid.NewGuid():N}.json");
+        var document = new
+        {
+            plugins = new[]
+            {
+                new { path = Repository.PathOf("plugins/backends/vm/bin/Donjon.Backends.Vm.dll") },
+                new { path = Repository.PathOf("plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll") },
+            },
+            backendOrder = new[] { "vm" },
+            policy = new { limits = new { cpus = 2 } },
+        };
+        File.WriteAllText(config, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        try
+        {
+            var result = DonjonProcess.Run(["--log-level", "debug", "run", "--config", config, "--backend", "vm", program, "4"]);
+            result.ExitCode.Should().Be(0, result.Stderr);
+            result.Stdout.Should().Be("4 threads: counter 80000, thread-local total 80000, distinct thread ids: yes\n");
+            result.Stderr.Should().Contain("policy.limits.cpus is 2; the VM keep runs its threads on one vCPU");
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
 }

@@ -77,7 +77,7 @@ public sealed class MeasurementPropertyTests
     {
         byte[] bytes = MeasurementFixtures.HelloBytes();
         WorkloadFile workload = MeasurementFixtures.Workload(bytes);
-        byte[] configuration = ConfigurationPageBuilder.BuildTable([new CoreSyscalls()]).ConfigurationPage.ToArray();
+        byte[] configuration = ConfigurationPageBuilder.BuildTable([new CoreSyscalls()], MeasurementFixtures.SmallLimits.Threads, MeasurementFixtures.SmallLimits.Cpus).ConfigurationPage.ToArray();
         KeepImage Build(string[] arguments, string[] environment, uint user, ulong seed) => KeepImageBuilder.Build(new KeepImageRequest(
             workload.Report, bytes, "hello", arguments, environment, user, user, MeasurementFixtures.SmallLimits, seed, configuration));
 
@@ -102,6 +102,10 @@ public sealed class MeasurementPropertyTests
 
         KeepImage larger = MeasurementFixtures.Image(bytes, MeasurementFixtures.SmallLimits with { MemorySize = 32UL << 20 });
         MeasurementFixtures.Hex(MeasurementFixtures.Measure(kind, larger)).Should().NotBe(reference, "the heap's size is in the layout page");
+
+        int otherCpus = MeasurementFixtures.SmallLimits.Cpus == 1 ? 2 : 1;
+        KeepImage cpus = MeasurementFixtures.Image(bytes, MeasurementFixtures.SmallLimits with { Cpus = otherCpus });
+        MeasurementFixtures.Hex(MeasurementFixtures.Measure(kind, cpus)).Should().NotBe(reference, "limits.cpus is in the configuration page");
     }
 
     [Theory]

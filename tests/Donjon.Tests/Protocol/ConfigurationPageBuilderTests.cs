@@ -22,13 +22,14 @@ public sealed class ConfigurationPageBuilderTests
     {
         BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(4, "configuration page 1.4: the module digest and the trusted-library manifest's digest, messages, opaque pointers and signal masks");
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(4, "configuration page 1.4: cpus, the module digest and the trusted-library manifest's digest, messages, opaque pointers and signal masks");
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(64);
         int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x14)).Should().Be(32);
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x18)).Should().BeInRange(1u, 1024u, "max threads");
-        page.AsSpan(0x1C, 100).ToArray().Should().OnlyContain(b => b == 0, "reserved, no module digest (0x20) and no manifest digest (0x40) for a program");
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x1C)).Should().BeInRange(1u, 8u, "cpus");
+        page.AsSpan(0x20, 96).ToArray().Should().OnlyContain(b => b == 0, "no module digest (0x20) and no manifest digest (0x40) for a program, then reserved");
         page.Length.Should().Be(table + (32 * count));
 
         var declared = new Dictionary<int, (ArgumentKind, int, int)[]>();

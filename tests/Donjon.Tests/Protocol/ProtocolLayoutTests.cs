@@ -68,8 +68,7 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigEntrySizeOffset"] = "DJ_CONFIG_ENTRY_SIZE_OFFSET",
         ["ConfigMaxThreadsOffset"] = "DJ_CONFIG_MAX_THREADS_OFFSET",
         ["ConfigTrustedManifestOffset"] = "DJ_CONFIG_TRUSTED_MANIFEST_OFFSET",
-        ["ConfigReservedOffset"] = "DJ_CONFIG_RESERVED_OFFSET",
-        ["ConfigReservedSize"] = "DJ_CONFIG_RESERVED_SIZE",
+        ["ConfigCpusOffset"] = "DJ_CONFIG_CPUS_OFFSET",
         ["ConfigModuleDigestOffset"] = "DJ_CONFIG_MODULE_DIGEST_OFFSET",
         ["ConfigModuleDigestSize"] = "DJ_CONFIG_MODULE_DIGEST_SIZE",
         ["ConfigTailReservedOffset"] = "DJ_CONFIG_TAIL_RESERVED_OFFSET",
@@ -77,6 +76,7 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
         ["DefaultMaxThreads"] = "DJ_DEFAULT_MAX_THREADS",
         ["MaxThreads"] = "DJ_MAX_THREADS",
+        ["MaxCpus"] = "DJ_MAX_CPUS",
         ["ConfigEntrySize"] = "DJ_CONFIG_ENTRY_SIZE",
         ["ConfigEntryFlagsOffset"] = "DJ_CONFIG_ENTRY_FLAGS_OFFSET",
         ["ConfigEntryArgumentsOffset"] = "DJ_CONFIG_ENTRY_ARGUMENTS_OFFSET",
@@ -284,14 +284,14 @@ public sealed partial class ProtocolLayoutTests
         // Each structure's last field plus its size gives the structure's size (docs/protocol.md).
         (ProtocolLayout.ImageReservedOffset + ProtocolLayout.ImageReservedSize).Should().Be(ProtocolLayout.ImageHeaderSize);
         (ProtocolLayout.RegionDataSizeOffset + 8).Should().Be(ProtocolLayout.RegionSize);
-        (ProtocolLayout.ConfigReservedOffset + ProtocolLayout.ConfigReservedSize).Should().Be(ProtocolLayout.ConfigModuleDigestOffset);
         (ProtocolLayout.ConfigModuleDigestOffset + ProtocolLayout.ConfigModuleDigestSize).Should().Be(ProtocolLayout.ConfigTrustedManifestOffset);
         (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigTailReservedOffset);
         (ProtocolLayout.ConfigTailReservedOffset + ProtocolLayout.ConfigTailReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
         (ProtocolLayout.BlockSlotCountOffset + 4).Should().Be(ProtocolLayout.BlockInterruptingOffset);
-        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigReservedOffset);
+        (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigCpusOffset);
+        (ProtocolLayout.ConfigCpusOffset + 4).Should().Be(ProtocolLayout.ConfigModuleDigestOffset);
         (ProtocolLayout.SlotOpenResultOffset + 8).Should().Be(ProtocolLayout.SlotOpenItemSize);
         (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
         (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);

@@ -48,6 +48,18 @@ public sealed class SharedBlockTests
         SharedBlock.ReadMaxThreads(new byte[16]).Should().Be(1, "a page too short to hold the field allows one thread");
     }
 
+    [Fact]
+    public void The_configuration_page_names_the_cpus()
+    {
+        var page = ConfigurationPageBuilder.Build([], cpus: 8);
+        SharedBlock.ReadCpus(page).Should().Be(8);
+        SharedBlock.ReadCpus(ConfigurationPageBuilder.Build([])).Should().Be(1);
+        SharedBlock.ReadCpus(new byte[16]).Should().Be(1, "a page too short to hold the field gives one vCPU");
+        page[6] = 3;
+        SharedBlock.ReadCpus(page).Should().Be(1, "a page before 1.4 has no cpus field");
+        FluentActions.Invoking(() => ConfigurationPageBuilder.Build([], cpus: 9)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(215)]
