@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics.X86;
 using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Sdk.Protocol;
 using Donjon.Backends.Vm.Interop;
-using Donjon.Host.Protocol;
 
 namespace Donjon.Backends.Vm;
 

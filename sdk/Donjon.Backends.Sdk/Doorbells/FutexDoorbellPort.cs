@@ -1,17 +1,18 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics.X86;
 using Donjon.Abstractions.Keeps;
-using Donjon.Backends.Process.Interop;
-using Donjon.Host.Protocol;
+using Donjon.Backends.Sdk.Interop;
+using Donjon.Backends.Sdk.Memory;
+using Donjon.Backends.Sdk.Protocol;
 
-namespace Donjon.Backends.Process;
+namespace Donjon.Backends.Sdk.Doorbells;
 
 /// <summary>
 /// The host's side of one slot's doorbell (docs/protocol.md §3, "Doorbell"): the slot's <c>doorbell</c> word is a
 /// futex shared with the shim. Each side spins briefly, then sleeps in <c>FUTEX_WAIT</c>, so a fast syscall costs no
 /// system call and a blocked one burns no core.
 /// </summary>
-internal sealed unsafe class FutexDoorbellPort : ISyscallPort
+public sealed unsafe class FutexDoorbellPort : ISyscallPort
 {
     private const long SysFutex = 202;
     private const int FutexWait = 0;
@@ -35,6 +36,7 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
         _slotSize = slotSize;
     }
 
+    /// <inheritdoc />
     public Memory<byte> SharedBlock => _block.Memory.Slice(_slotOffset, _slotSize);
 
     // SAFETY: the offsets are fixed header fields of the slot, inside the mapping, which outlives the port; the slot
@@ -52,6 +54,7 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
         Libc.Syscall(SysFutex, (nint)Doorbell, FutexWake, int.MaxValue, 0, 0, 0);
     }
 
+    /// <inheritdoc />
     public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken)
     {
         long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
@@ -94,6 +97,7 @@ internal sealed unsafe class FutexDoorbellPort : ISyscallPort
         }
     }
 
+    /// <inheritdoc />
     public void CompleteRequest()
     {
         Interlocked.Exchange(ref *Doorbell, (int)ProtocolLayout.DoorbellReply);

@@ -1,7 +1,7 @@
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The host's keep-image digest (<c>donjon-keep-image</c>): the SEV-SNP PAGE_INFO chain over the pages of a keep image
@@ -15,7 +15,7 @@ namespace Donjon.Host.Measurement;
 /// This is the default that <c>donjon measure</c> applies to a backend that is not confidential and does not
 /// implement <see cref="IMeasuringBackend"/>.
 /// </remarks>
-internal static class KeepImageDigest
+public static class KeepImageDigest
 {
     /// <summary>The name of the value, as <see cref="LaunchMeasurement.Algorithm"/> gives it.</summary>
     public const string Algorithm = "donjon-keep-image";

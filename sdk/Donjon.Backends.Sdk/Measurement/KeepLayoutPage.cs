@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Donjon.Abstractions.Images;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The measured layout page (<c>DJNL</c>, <c>docs/measurement.md</c>): the values of a keep image that a confidential
@@ -11,7 +11,7 @@ namespace Donjon.Host.Measurement;
 /// environment, is not in it.
 /// </summary>
 /// <remarks>Host-independent: also compiled into the <c>sgx</c> and <c>sev</c> backends.</remarks>
-internal static class KeepLayoutPage
+public static class KeepLayoutPage
 {
     /// <summary>The page's magic number, "DJNL" in little-endian byte order.</summary>
     public const uint Magic = 0x4C4E_4A44;

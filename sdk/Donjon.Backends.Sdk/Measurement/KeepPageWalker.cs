@@ -1,7 +1,7 @@
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The one loader of a keep's initial memory: walks a layout's regions page by page, in ascending address order, and
@@ -13,7 +13,7 @@ namespace Donjon.Host.Measurement;
 /// page (with empty contents), so that a sink that has a cheaper zero page (SEV-SNP) uses it; a sink without one
 /// (SGX) measures the zeros. Host-independent: also compiled into the <c>sgx</c> and <c>sev</c> backends.
 /// </remarks>
-internal static class KeepPageWalker
+public static class KeepPageWalker
 {
     /// <summary>The size of a page, in bytes.</summary>
     public const int PageSize = 4096;

@@ -1,7 +1,7 @@
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// One page-aligned region of a keep's initial memory, as a backend's layout places it for
@@ -21,7 +21,7 @@ namespace Donjon.Host.Measurement;
 /// </param>
 /// <param name="DataOffset">Where <see cref="Data"/> starts inside the region, in bytes.</param>
 /// <param name="Data">The region's non-zero bytes; the rest of the region is zero.</param>
-internal sealed record KeepRegion(
+public sealed record KeepRegion(
     string Name,
     ulong Address,
     ulong Size,

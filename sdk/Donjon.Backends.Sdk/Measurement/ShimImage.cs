@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// A shim binary as a keep loads it: the pages of its loadable segments (<c>PT_LOAD</c>), relative to its lowest
@@ -15,7 +15,7 @@ namespace Donjon.Host.Measurement;
 /// loader). A page that two segments share gets the union of their permissions and the bytes of both, as the host's
 /// segment mapper does for workloads. Host-independent: also compiled into the <c>sgx</c> and <c>sev</c> backends.
 /// </remarks>
-internal sealed class ShimImage
+public sealed class ShimImage
 {
     /// <summary>The largest span of a shim's segments, in bytes.</summary>
     public const ulong MaxSpan = 16UL << 20;
@@ -192,7 +192,7 @@ internal sealed class ShimImage
 }
 
 /// <summary>Which addresses of a shim's ELF file place its segments (see <see cref="ShimImage.Parse"/>).</summary>
-internal enum ShimPlacement
+public enum ShimPlacement
 {
     /// <summary>The segments' virtual addresses (<c>p_vaddr</c>).</summary>
     VirtualAddresses = 0,

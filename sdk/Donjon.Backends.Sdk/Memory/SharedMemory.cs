@@ -1,14 +1,14 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using Donjon.Backends.Process.Interop;
+using Donjon.Backends.Sdk.Interop;
 
-namespace Donjon.Backends.Process;
+namespace Donjon.Backends.Sdk.Memory;
 
 /// <summary>
 /// A memfd mapped into the host: the shared block. The shim maps the same memfd, so everything in it is untrusted
-/// and may change at any moment. This file and <see cref="FutexDoorbellPort"/> hold the plugin's raw-memory code.
+/// and may change at any moment. This file and <see cref="Doorbells.FutexDoorbellPort"/> hold the plugin's raw-memory code.
 /// </summary>
-internal sealed unsafe class SharedMemory : MemoryManager<byte>
+public sealed unsafe class SharedMemory : MemoryManager<byte>
 {
     private const uint MfdCloexec = 1;
     private const int ProtRead = 1;
@@ -33,6 +33,7 @@ internal sealed unsafe class SharedMemory : MemoryManager<byte>
     /// <summary>The start of the mapping, for atomic access to the doorbell words.</summary>
     public byte* Address => _address;
 
+    /// <summary>Creates a memfd named <paramref name="name"/> of <paramref name="size"/> bytes and maps it shared, read-write.</summary>
     public static SharedMemory Create(string name, int size)
     {
         int fd = Libc.MemfdCreate(name, MfdCloexec);
@@ -62,6 +63,7 @@ internal sealed unsafe class SharedMemory : MemoryManager<byte>
     /// <summary>Unmaps the block and closes its memfd.</summary>
     public void Dispose() => ((IDisposable)this).Dispose();
 
+    /// <summary>Closes the memfd (once the peer has its own copy); the mapping stays.</summary>
     public void CloseDescriptor()
     {
         if (Descriptor >= 0)
@@ -72,16 +74,20 @@ internal sealed unsafe class SharedMemory : MemoryManager<byte>
     }
 
     // SAFETY: the span covers exactly the mapping made in Create, which stays mapped until Dispose.
+    /// <inheritdoc />
     public override Span<byte> GetSpan() => _address == null ? throw new ObjectDisposedException(nameof(SharedMemory)) : new Span<byte>(_address, Size);
 
+    /// <inheritdoc />
     public override MemoryHandle Pin(int elementIndex = 0) =>
         // SAFETY: the mapping never moves; the index is checked against its size.
         (uint)elementIndex > (uint)Size ? throw new ArgumentOutOfRangeException(nameof(elementIndex)) : new MemoryHandle(_address + elementIndex);
 
+    /// <inheritdoc />
     public override void Unpin()
     {
     }
 
+    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         CloseDescriptor();

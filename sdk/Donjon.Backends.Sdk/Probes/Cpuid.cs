@@ -2,14 +2,14 @@ using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
 
-namespace Donjon.Backends.Shared;
+namespace Donjon.Backends.Sdk.Probes;
 
 /// <summary>The four registers one <c>CPUID</c> instruction returns.</summary>
 /// <param name="Eax">The value of EAX.</param>
 /// <param name="Ebx">The value of EBX.</param>
 /// <param name="Ecx">The value of ECX.</param>
 /// <param name="Edx">The value of EDX.</param>
-internal readonly record struct CpuidRegisters(uint Eax, uint Ebx, uint Ecx, uint Edx);
+public readonly record struct CpuidRegisters(uint Eax, uint Ebx, uint Ecx, uint Edx);
 
 /// <summary>
 /// Reads CPUID through <see cref="X86Base.CpuId"/>. Every query is a single instruction (a VM exit under a
@@ -19,7 +19,7 @@ internal readonly record struct CpuidRegisters(uint Eax, uint Ebx, uint Ecx, uin
 /// Leaves above the maximum the CPU reports return unrelated data on Intel CPUs (the highest basic leaf), so
 /// callers check <see cref="MaxBasicLeaf"/> or <see cref="MaxExtendedLeaf"/> before they query a leaf.
 /// </remarks>
-internal static class Cpuid
+public static class Cpuid
 {
     /// <summary>The first extended leaf, whose EAX is the highest extended leaf.</summary>
     public const uint ExtendedBase = 0x8000_0000;

@@ -1,9 +1,9 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Donjon.Backends.Shared;
+namespace Donjon.Backends.Sdk.Probes;
 
 /// <summary>How an attempt to open a device node ended.</summary>
-internal enum DeviceOpenStatus
+public enum DeviceOpenStatus
 {
     /// <summary>The node exists and opened read-write.</summary>
     Opened = 0,
@@ -21,10 +21,10 @@ internal enum DeviceOpenStatus
 /// <summary>The result of opening a device node.</summary>
 /// <param name="Status">How the attempt ended.</param>
 /// <param name="Detail">What happened, in a sentence, for a probe's detail.</param>
-internal sealed record DeviceOpenResult(DeviceOpenStatus Status, string Detail);
+public sealed record DeviceOpenResult(DeviceOpenStatus Status, string Detail);
 
 /// <summary>Opens character devices such as <c>/dev/kvm</c> the way a backend would use them.</summary>
-internal static class DeviceNode
+public static class DeviceNode
 {
     /// <summary>Opens <paramref name="path"/> read-write (<c>O_RDWR | O_CLOEXEC</c>) and keeps it open.</summary>
     /// <param name="path">The device node.</param>

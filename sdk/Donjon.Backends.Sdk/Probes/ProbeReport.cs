@@ -1,10 +1,10 @@
 using System.Text;
 using Donjon.Abstractions.Backends;
 
-namespace Donjon.Backends.Shared;
+namespace Donjon.Backends.Sdk.Probes;
 
 /// <summary>Turns a probe tree into the message of a <see cref="BackendUnavailableException"/>.</summary>
-internal static class ProbeReport
+public static class ProbeReport
 {
     /// <summary>Lists the failed checks that have no failed children: the precise causes, each with its path.</summary>
     /// <param name="root">The tree.</param>

@@ -1,7 +1,7 @@
-namespace Donjon.Backends.Shared;
+namespace Donjon.Backends.Sdk.Probes;
 
 /// <summary>Reads the small text files of <c>/sys</c> and <c>/proc</c>.</summary>
-internal static class SysfsFile
+public static class SysfsFile
 {
     /// <summary>Reads a small text file and trims its trailing newline.</summary>
     /// <param name="path">The file.</param>

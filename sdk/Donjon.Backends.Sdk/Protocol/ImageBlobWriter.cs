@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using Donjon.Abstractions.Images;
-using static Donjon.Host.Protocol.ProtocolLayout;
+using static Donjon.Backends.Sdk.Protocol.ProtocolLayout;
 
-namespace Donjon.Host.Protocol;
+namespace Donjon.Backends.Sdk.Protocol;
 
 /// <summary>
 /// Serializes a <see cref="KeepImage"/> into the keep image blob (<c>docs/protocol.md</c> §1): each segment as a
@@ -13,7 +13,7 @@ namespace Donjon.Host.Protocol;
 /// region's first page starts on a page boundary of the blob (a shim may map it straight from the blob), then
 /// the configuration page on a page boundary; the blob size is a whole number of pages.
 /// </remarks>
-internal static class ImageBlobWriter
+public static class ImageBlobWriter
 {
     /// <summary>Checks <paramref name="image"/> against what the shim accepts and serializes it.</summary>
     /// <param name="image">The keep image.</param>

@@ -1,4 +1,4 @@
-namespace Donjon.Host.Protocol;
+namespace Donjon.Backends.Sdk.Protocol;
 
 /// <summary>
 /// Every offset, size, magic number, version and kind of the host ↔ shim protocol (<c>docs/protocol.md</c>).
@@ -8,484 +8,484 @@ namespace Donjon.Host.Protocol;
 /// Names ending in <c>Offset</c> are byte offsets of a field inside its structure; the others are values.
 /// All integers in the protocol are little-endian.
 /// </remarks>
-internal static class ProtocolLayout
+public static class ProtocolLayout
 {
     // ---- Common -------------------------------------------------------------------------------------------
 
     /// <summary>The page size of every keep.</summary>
-    internal const int PageSize = 4096;
+    public const int PageSize = 4096;
 
     /// <summary>The protocol's major version; a shim with another major version is refused.</summary>
-    internal const int VersionMajor = 2;
+    public const int VersionMajor = 2;
 
     /// <summary>The protocol's minor version.</summary>
-    internal const int VersionMinor = 0;
+    public const int VersionMinor = 0;
 
     /// <summary>The number of arguments of every x86-64 syscall.</summary>
-    internal const int MaxArguments = 6;
+    public const int MaxArguments = 6;
 
     // ---- §1 Keep image blob (DJNI) -------------------------------------------------------------------------
 
     /// <summary>"DJNI" read as a little-endian u32.</summary>
-    internal const uint ImageMagic = 0x494E4A44;
+    public const uint ImageMagic = 0x494E4A44;
 
     /// <summary>The image blob's major version.</summary>
-    internal const int ImageVersionMajor = 1;
+    public const int ImageVersionMajor = 1;
 
     /// <summary>The image blob's minor version.</summary>
-    internal const int ImageVersionMinor = 0;
+    public const int ImageVersionMinor = 0;
 
     /// <summary>The size of the image blob header; region descriptors follow it.</summary>
-    internal const int ImageHeaderSize = 128;
+    public const int ImageHeaderSize = 128;
 
     /// <summary>The most regions an image may have.</summary>
-    internal const int ImageMaxRegions = 64;
+    public const int ImageMaxRegions = 64;
 
     /// <summary>Every region ends at or below this address.</summary>
-    internal const ulong ImageMaxAddress = 0x7FFF_FFFF_F000;
+    public const ulong ImageMaxAddress = 0x7FFF_FFFF_F000;
 
     /// <summary>u32 magic.</summary>
-    internal const int ImageMagicOffset = 0x00;
+    public const int ImageMagicOffset = 0x00;
 
     /// <summary>u16 major version.</summary>
-    internal const int ImageVersionMajorOffset = 0x04;
+    public const int ImageVersionMajorOffset = 0x04;
 
     /// <summary>u16 minor version.</summary>
-    internal const int ImageVersionMinorOffset = 0x06;
+    public const int ImageVersionMinorOffset = 0x06;
 
     /// <summary>u32 header size.</summary>
-    internal const int ImageHeaderSizeOffset = 0x08;
+    public const int ImageHeaderSizeOffset = 0x08;
 
     /// <summary>u32 region count.</summary>
-    internal const int ImageRegionCountOffset = 0x0C;
+    public const int ImageRegionCountOffset = 0x0C;
 
     /// <summary>u64 blob size in bytes.</summary>
-    internal const int ImageBlobSizeOffset = 0x10;
+    public const int ImageBlobSizeOffset = 0x10;
 
     /// <summary>u64 absolute entry point.</summary>
-    internal const int ImageEntryPointOffset = 0x18;
+    public const int ImageEntryPointOffset = 0x18;
 
     /// <summary>u64 initial stack pointer.</summary>
-    internal const int ImageStackPointerOffset = 0x20;
+    public const int ImageStackPointerOffset = 0x20;
 
     /// <summary>u64 heap (brk) base.</summary>
-    internal const int ImageHeapBaseOffset = 0x28;
+    public const int ImageHeapBaseOffset = 0x28;
 
     /// <summary>u64 heap maximum size.</summary>
-    internal const int ImageHeapMaxSizeOffset = 0x30;
+    public const int ImageHeapMaxSizeOffset = 0x30;
 
     /// <summary>u64 mmap region base.</summary>
-    internal const int ImageMmapBaseOffset = 0x38;
+    public const int ImageMmapBaseOffset = 0x38;
 
     /// <summary>u64 mmap region end.</summary>
-    internal const int ImageMmapEndOffset = 0x40;
+    public const int ImageMmapEndOffset = 0x40;
 
     /// <summary>u64 offset of the configuration page in the blob.</summary>
-    internal const int ImageConfigOffsetOffset = 0x48;
+    public const int ImageConfigOffsetOffset = 0x48;
 
     /// <summary>u64 size of the configuration page.</summary>
-    internal const int ImageConfigSizeOffset = 0x50;
+    public const int ImageConfigSizeOffset = 0x50;
 
     /// <summary>u64 memory limit in bytes.</summary>
-    internal const int ImageMemoryLimitOffset = 0x58;
+    public const int ImageMemoryLimitOffset = 0x58;
 
     /// <summary>The reserved, zero bytes at the end of the header.</summary>
-    internal const int ImageReservedOffset = 0x60;
+    public const int ImageReservedOffset = 0x60;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ImageReservedSize = 32;
+    public const int ImageReservedSize = 32;
 
     /// <summary>Where the region descriptors start in the blob.</summary>
-    internal const int ImageRegionsOffset = ImageHeaderSize;
+    public const int ImageRegionsOffset = ImageHeaderSize;
 
     /// <summary>The size of one region descriptor.</summary>
-    internal const int RegionSize = 48;
+    public const int RegionSize = 48;
 
     /// <summary>u64 region address.</summary>
-    internal const int RegionAddressOffset = 0x00;
+    public const int RegionAddressOffset = 0x00;
 
     /// <summary>u64 region size.</summary>
-    internal const int RegionSizeOffset = 0x08;
+    public const int RegionSizeOffset = 0x08;
 
     /// <summary>u32 permissions.</summary>
-    internal const int RegionPermissionsOffset = 0x10;
+    public const int RegionPermissionsOffset = 0x10;
 
     /// <summary>u32 region kind.</summary>
-    internal const int RegionKindOffset = 0x14;
+    public const int RegionKindOffset = 0x14;
 
     /// <summary>u64 offset of the data inside the region.</summary>
-    internal const int RegionDataOffsetOffset = 0x18;
+    public const int RegionDataOffsetOffset = 0x18;
 
     /// <summary>u64 offset of the data inside the blob.</summary>
-    internal const int RegionBlobOffsetOffset = 0x20;
+    public const int RegionBlobOffsetOffset = 0x20;
 
     /// <summary>u64 data size.</summary>
-    internal const int RegionDataSizeOffset = 0x28;
+    public const int RegionDataSizeOffset = 0x28;
 
     /// <summary>Region permission bit: read.</summary>
-    internal const uint RegionPermissionRead = 1;
+    public const uint RegionPermissionRead = 1;
 
     /// <summary>Region permission bit: write.</summary>
-    internal const uint RegionPermissionWrite = 2;
+    public const uint RegionPermissionWrite = 2;
 
     /// <summary>Region permission bit: execute.</summary>
-    internal const uint RegionPermissionExecute = 4;
+    public const uint RegionPermissionExecute = 4;
 
     /// <summary>Region kind: a loadable segment.</summary>
-    internal const uint RegionKindSegment = 1;
+    public const uint RegionKindSegment = 1;
 
     /// <summary>Region kind: the initial stack.</summary>
-    internal const uint RegionKindStack = 2;
+    public const uint RegionKindStack = 2;
 
     // ---- §2 Configuration page (DJNC) ----------------------------------------------------------------------
 
     /// <summary>"DJNC" read as a little-endian u32.</summary>
-    internal const uint ConfigMagic = 0x434E4A44;
+    public const uint ConfigMagic = 0x434E4A44;
 
     /// <summary>The configuration page's major version.</summary>
-    internal const int ConfigVersionMajor = 1;
+    public const int ConfigVersionMajor = 1;
 
     /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths).</summary>
-    internal const int ConfigVersionMinor = 3;
+    public const int ConfigVersionMinor = 3;
 
     /// <summary>The size of the configuration page header.</summary>
-    internal const int ConfigHeaderSize = 64;
+    public const int ConfigHeaderSize = 64;
 
     /// <summary>u32 magic.</summary>
-    internal const int ConfigMagicOffset = 0x00;
+    public const int ConfigMagicOffset = 0x00;
 
     /// <summary>u16 major version.</summary>
-    internal const int ConfigVersionMajorOffset = 0x04;
+    public const int ConfigVersionMajorOffset = 0x04;
 
     /// <summary>u16 minor version.</summary>
-    internal const int ConfigVersionMinorOffset = 0x06;
+    public const int ConfigVersionMinorOffset = 0x06;
 
     /// <summary>u32 header size.</summary>
-    internal const int ConfigHeaderSizeOffset = 0x08;
+    public const int ConfigHeaderSizeOffset = 0x08;
 
     /// <summary>u32 table offset from the page start.</summary>
-    internal const int ConfigTableOffsetOffset = 0x0C;
+    public const int ConfigTableOffsetOffset = 0x0C;
 
     /// <summary>u32 table entry count.</summary>
-    internal const int ConfigEntryCountOffset = 0x10;
+    public const int ConfigEntryCountOffset = 0x10;
 
     /// <summary>u32 table entry size.</summary>
-    internal const int ConfigEntrySizeOffset = 0x14;
+    public const int ConfigEntrySizeOffset = 0x14;
 
     /// <summary>u32 the most threads the workload may have at once, 1 to <see cref="MaxThreads"/> (1.2).</summary>
-    internal const int ConfigMaxThreadsOffset = 0x18;
+    public const int ConfigMaxThreadsOffset = 0x18;
 
     /// <summary>The reserved, zero bytes at the end of the header.</summary>
-    internal const int ConfigReservedOffset = 0x1C;
+    public const int ConfigReservedOffset = 0x1C;
 
     /// <summary>The size of the header's reserved bytes.</summary>
-    internal const int ConfigReservedSize = 36;
+    public const int ConfigReservedSize = 36;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
-    internal const int DefaultMaxThreads = 128;
+    public const int DefaultMaxThreads = 128;
 
     /// <summary>The most threads (and so slots) any keep may have.</summary>
-    internal const int MaxThreads = 1024;
+    public const int MaxThreads = 1024;
 
     /// <summary>The most table entries (syscall numbers 0-1023).</summary>
-    internal const int ConfigMaxEntries = 1024;
+    public const int ConfigMaxEntries = 1024;
 
     /// <summary>The size of one table entry.</summary>
-    internal const int ConfigEntrySize = 32;
+    public const int ConfigEntrySize = 32;
 
     /// <summary>u16 entry flags.</summary>
-    internal const int ConfigEntryFlagsOffset = 0x00;
+    public const int ConfigEntryFlagsOffset = 0x00;
 
     /// <summary>Where the six argument descriptors of an entry start.</summary>
-    internal const int ConfigEntryArgumentsOffset = 0x04;
+    public const int ConfigEntryArgumentsOffset = 0x04;
 
     /// <summary>The size of one argument descriptor in an entry.</summary>
-    internal const int ConfigArgumentSize = 4;
+    public const int ConfigArgumentSize = 4;
 
     /// <summary>u8 argument kind, inside an argument descriptor.</summary>
-    internal const int ConfigArgumentKindOffset = 0x00;
+    public const int ConfigArgumentKindOffset = 0x00;
 
     /// <summary>u8 length argument index, inside an argument descriptor.</summary>
-    internal const int ConfigArgumentLengthOffset = 0x01;
+    public const int ConfigArgumentLengthOffset = 0x01;
 
     /// <summary>u16 fixed size, inside an argument descriptor.</summary>
-    internal const int ConfigArgumentFixedSizeOffset = 0x02;
+    public const int ConfigArgumentFixedSizeOffset = 0x02;
 
     /// <summary>The reserved u32 at the end of an entry.</summary>
-    internal const int ConfigEntryReservedOffset = 0x1C;
+    public const int ConfigEntryReservedOffset = 0x1C;
 
     /// <summary>Entry flag: some handler set handles the syscall.</summary>
-    internal const int ConfigFlagDeclared = 1;
+    public const int ConfigFlagDeclared = 1;
 
     /// <summary>Length argument index meaning "none".</summary>
-    internal const int ConfigNoLengthArgument = 0xFF;
+    public const int ConfigNoLengthArgument = 0xFF;
 
     /// <summary>The largest fixed size an argument may declare (a u16).</summary>
-    internal const int ConfigMaxFixedSize = 0xFFFF;
+    public const int ConfigMaxFixedSize = 0xFFFF;
 
     /// <summary>Argument kind: a plain value.</summary>
-    internal const int ArgumentKindValue = 0;
+    public const int ArgumentKindValue = 0;
 
     /// <summary>Argument kind: an input buffer.</summary>
-    internal const int ArgumentKindInput = 1;
+    public const int ArgumentKindInput = 1;
 
     /// <summary>Argument kind: an output buffer.</summary>
-    internal const int ArgumentKindOutput = 2;
+    public const int ArgumentKindOutput = 2;
 
     /// <summary>Argument kind: an in/out buffer.</summary>
-    internal const int ArgumentKindInOut = 3;
+    public const int ArgumentKindInOut = 3;
 
     /// <summary>Argument kind: a NUL-terminated string.</summary>
-    internal const int ArgumentKindCString = 4;
+    public const int ArgumentKindCString = 4;
 
     /// <summary>Argument kind: an input iovec array.</summary>
-    internal const int ArgumentKindInputIovec = 5;
+    public const int ArgumentKindInputIovec = 5;
 
     /// <summary>Argument kind: an output iovec array.</summary>
-    internal const int ArgumentKindOutputIovec = 6;
+    public const int ArgumentKindOutputIovec = 6;
 
     /// <summary>Argument kind: an input array of count × size bytes (1.1).</summary>
-    internal const int ArgumentKindInputArray = 7;
+    public const int ArgumentKindInputArray = 7;
 
     /// <summary>Argument kind: an output array of count × size bytes (1.1).</summary>
-    internal const int ArgumentKindOutputArray = 8;
+    public const int ArgumentKindOutputArray = 8;
 
     /// <summary>Argument kind: an in/out array of count × size bytes (1.1).</summary>
-    internal const int ArgumentKindInOutArray = 9;
+    public const int ArgumentKindInOutArray = 9;
 
     /// <summary>Argument kind: a value-result length (<c>socklen_t *</c>), 4 or 8 bytes in and out; it may size an output buffer (1.3).</summary>
-    internal const int ArgumentKindValueResult = 10;
+    public const int ArgumentKindValueResult = 10;
 
     /// <summary>The most elements of an iovec array.</summary>
-    internal const int MaxIovecCount = 1024;
+    public const int MaxIovecCount = 1024;
 
     /// <summary>The most elements of an array (kinds 7-9); the shim answers a larger count with <c>-EINVAL</c>.</summary>
-    internal const int MaxArrayCount = 1024;
+    public const int MaxArrayCount = 1024;
 
     /// <summary>The most bytes of a C string, its NUL included.</summary>
-    internal const int MaxCStringSize = 4096;
+    public const int MaxCStringSize = 4096;
 
     // ---- §3 Shared block (DJNB) ----------------------------------------------------------------------------
 
     /// <summary>"DJNB" read as a little-endian u32.</summary>
-    internal const uint BlockMagic = 0x424E4A44;
+    public const uint BlockMagic = 0x424E4A44;
 
     /// <summary>The shared block's major version (2: an array of slots, one per thread).</summary>
-    internal const int BlockVersionMajor = 2;
+    public const int BlockVersionMajor = 2;
 
     /// <summary>The shared block's minor version.</summary>
-    internal const int BlockVersionMinor = 0;
+    public const int BlockVersionMinor = 0;
 
     /// <summary>The size of a slot's header; the slot's items follow it.</summary>
-    internal const int BlockHeaderSize = 64;
+    public const int BlockHeaderSize = 64;
 
     /// <summary>The default size of one slot: 1 MiB + 4 KiB.</summary>
-    internal const int BlockDefaultSlotSize = (1024 * 1024) + 4096;
+    public const int BlockDefaultSlotSize = (1024 * 1024) + 4096;
 
     /// <summary>The smallest slot a shim accepts: 64 KiB + 4 KiB (a path, a page of data).</summary>
-    internal const int BlockMinSlotSize = (64 * 1024) + 4096;
+    public const int BlockMinSlotSize = (64 * 1024) + 4096;
 
     /// <summary>Where the items start in a slot (the value of the items-offset field).</summary>
-    internal const int BlockItemsStart = 64;
+    public const int BlockItemsStart = 64;
 
     /// <summary>u32 magic.</summary>
-    internal const int BlockMagicOffset = 0x00;
+    public const int BlockMagicOffset = 0x00;
 
     /// <summary>u16 major version.</summary>
-    internal const int BlockVersionMajorOffset = 0x04;
+    public const int BlockVersionMajorOffset = 0x04;
 
     /// <summary>u16 minor version.</summary>
-    internal const int BlockVersionMinorOffset = 0x06;
+    public const int BlockVersionMinorOffset = 0x06;
 
     /// <summary>u32 slot size: every slot's, a multiple of the page size; slot k starts at k x slot size.</summary>
-    internal const int BlockSlotSizeOffset = 0x08;
+    public const int BlockSlotSizeOffset = 0x08;
 
     /// <summary>u32 items offset.</summary>
-    internal const int BlockItemsOffsetOffset = 0x0C;
+    public const int BlockItemsOffsetOffset = 0x0C;
 
     /// <summary>u32 items capacity.</summary>
-    internal const int BlockItemsCapacityOffset = 0x10;
+    public const int BlockItemsCapacityOffset = 0x10;
 
     /// <summary>u32 request size (shim).</summary>
-    internal const int BlockRequestSizeOffset = 0x14;
+    public const int BlockRequestSizeOffset = 0x14;
 
     /// <summary>u32 doorbell, a futex word.</summary>
-    internal const int BlockDoorbellOffset = 0x18;
+    public const int BlockDoorbellOffset = 0x18;
 
     /// <summary>u32 "host sleeping".</summary>
-    internal const int BlockHostSleepingOffset = 0x1C;
+    public const int BlockHostSleepingOffset = 0x1C;
 
     /// <summary>u32 "shim sleeping".</summary>
-    internal const int BlockShimSleepingOffset = 0x20;
+    public const int BlockShimSleepingOffset = 0x20;
 
     /// <summary>u32 request sequence number (shim).</summary>
-    internal const int BlockRequestSequenceOffset = 0x24;
+    public const int BlockRequestSequenceOffset = 0x24;
 
     /// <summary>u32 reply sequence number (host).</summary>
-    internal const int BlockReplySequenceOffset = 0x28;
+    public const int BlockReplySequenceOffset = 0x28;
 
     /// <summary>u32 the number of slots in the block, the same in every slot's header.</summary>
-    internal const int BlockSlotCountOffset = 0x2C;
+    public const int BlockSlotCountOffset = 0x2C;
 
     /// <summary>u64 the signals that would interrupt this slot's blocked call (their action is a handler, or a default that ends the workload), bit n-1 for signal n: the shim writes it; untrusted.</summary>
-    internal const int BlockInterruptingOffset = 0x30;
+    public const int BlockInterruptingOffset = 0x30;
 
     /// <summary>u64 signals forwarded by the host to the workload, bit n-1 for signal n: the host sets bits, the shim takes them all at once; slot 0's only.</summary>
-    internal const int BlockSignalsOffset = 0x38;
+    public const int BlockSignalsOffset = 0x38;
 
     /// <summary>Doorbell value: idle.</summary>
-    internal const uint DoorbellIdle = 0;
+    public const uint DoorbellIdle = 0;
 
     /// <summary>Doorbell value: a request is ready.</summary>
-    internal const uint DoorbellRequest = 1;
+    public const uint DoorbellRequest = 1;
 
     /// <summary>Doorbell value: the reply is ready.</summary>
-    internal const uint DoorbellReply = 2;
+    public const uint DoorbellReply = 2;
 
     // ---- Items ---------------------------------------------------------------------------------------------
 
     /// <summary>The size of every item's {size, kind} header.</summary>
-    internal const int ItemHeaderSize = 8;
+    public const int ItemHeaderSize = 8;
 
     /// <summary>Item sizes are multiples of this.</summary>
-    internal const int ItemAlignment = 8;
+    public const int ItemAlignment = 8;
 
     /// <summary>u32 item size, header included.</summary>
-    internal const int ItemSizeOffset = 0x00;
+    public const int ItemSizeOffset = 0x00;
 
     /// <summary>u32 item kind.</summary>
-    internal const int ItemKindOffset = 0x04;
+    public const int ItemKindOffset = 0x04;
 
     /// <summary>Item kind: a syscall.</summary>
-    internal const uint ItemKindSyscall = 1;
+    public const uint ItemKindSyscall = 1;
 
     /// <summary>Item kind: the workload exits.</summary>
-    internal const uint ItemKindExit = 2;
+    public const uint ItemKindExit = 2;
 
     /// <summary>Item kind: the workload faulted.</summary>
-    internal const uint ItemKindFault = 3;
+    public const uint ItemKindFault = 3;
 
     /// <summary>Item kind: a log line from the shim.</summary>
-    internal const uint ItemKindLog = 4;
+    public const uint ItemKindLog = 4;
 
     /// <summary>Item kind: a new thread is about to use another slot (2.0).</summary>
-    internal const uint ItemKindSlotOpen = 5;
+    public const uint ItemKindSlotOpen = 5;
 
     /// <summary>u32 syscall number.</summary>
-    internal const int SyscallNumberOffset = 0x08;
+    public const int SyscallNumberOffset = 0x08;
 
     /// <summary>u32 syscall flags.</summary>
-    internal const int SyscallFlagsOffset = 0x0C;
+    public const int SyscallFlagsOffset = 0x0C;
 
     /// <summary>u64[6] argument values.</summary>
-    internal const int SyscallArgumentsOffset = 0x10;
+    public const int SyscallArgumentsOffset = 0x10;
 
     /// <summary>i64 result (host).</summary>
-    internal const int SyscallResultOffset = 0x40;
+    public const int SyscallResultOffset = 0x40;
 
     /// <summary>{u32 offset, u32 size}[6] buffers.</summary>
-    internal const int SyscallBuffersOffset = 0x48;
+    public const int SyscallBuffersOffset = 0x48;
 
     /// <summary>The size of one {offset, size} buffer descriptor.</summary>
-    internal const int SyscallBufferSize = 8;
+    public const int SyscallBufferSize = 8;
 
     /// <summary>u32[6] output sizes (host).</summary>
-    internal const int SyscallOutputSizesOffset = 0x78;
+    public const int SyscallOutputSizesOffset = 0x78;
 
     /// <summary>The reserved u64.</summary>
-    internal const int SyscallReservedOffset = 0x90;
+    public const int SyscallReservedOffset = 0x90;
 
     /// <summary>The size of the fixed part of a syscall item; the data area starts here.</summary>
-    internal const int SyscallFixedSize = 0x98;
+    public const int SyscallFixedSize = 0x98;
 
     /// <summary>Syscall flag: the number has no table entry.</summary>
-    internal const uint SyscallFlagUndeclared = 1;
+    public const uint SyscallFlagUndeclared = 1;
 
     /// <summary>The size of an exit item.</summary>
-    internal const int ExitItemSize = 16;
+    public const int ExitItemSize = 16;
 
     /// <summary>i32 exit status.</summary>
-    internal const int ExitStatusOffset = 0x08;
+    public const int ExitStatusOffset = 0x08;
 
     /// <summary>The size of a fault item.</summary>
-    internal const int FaultItemSize = 40;
+    public const int FaultItemSize = 40;
 
     /// <summary>u32 signal.</summary>
-    internal const int FaultSignalOffset = 0x08;
+    public const int FaultSignalOffset = 0x08;
 
     /// <summary>i32 exception vector (-1 in a process keep).</summary>
-    internal const int FaultVectorOffset = 0x0C;
+    public const int FaultVectorOffset = 0x0C;
 
     /// <summary>u64 faulting address.</summary>
-    internal const int FaultAddressOffset = 0x10;
+    public const int FaultAddressOffset = 0x10;
 
     /// <summary>u64 instruction pointer.</summary>
-    internal const int FaultInstructionPointerOffset = 0x18;
+    public const int FaultInstructionPointerOffset = 0x18;
 
     /// <summary>u64 error code or si_code.</summary>
-    internal const int FaultErrorCodeOffset = 0x20;
+    public const int FaultErrorCodeOffset = 0x20;
 
     /// <summary>The size of a slot-open item.</summary>
-    internal const int SlotOpenItemSize = 24;
+    public const int SlotOpenItemSize = 24;
 
     /// <summary>u32 the slot the new thread will use, 1 to slot count - 1.</summary>
-    internal const int SlotOpenSlotOffset = 0x08;
+    public const int SlotOpenSlotOffset = 0x08;
 
     /// <summary>u32 the new thread's id inside the keep.</summary>
-    internal const int SlotOpenThreadIdOffset = 0x0C;
+    public const int SlotOpenThreadIdOffset = 0x0C;
 
     /// <summary>i64 result (host): 0, or -EAGAIN when the slot cannot be served.</summary>
-    internal const int SlotOpenResultOffset = 0x10;
+    public const int SlotOpenResultOffset = 0x10;
 
     /// <summary>The size of a log item before its text.</summary>
-    internal const int LogFixedSize = 16;
+    public const int LogFixedSize = 16;
 
     /// <summary>u32 log level.</summary>
-    internal const int LogLevelOffset = 0x08;
+    public const int LogLevelOffset = 0x08;
 
     /// <summary>u32 text length.</summary>
-    internal const int LogLengthOffset = 0x0C;
+    public const int LogLengthOffset = 0x0C;
 
     /// <summary>The text bytes.</summary>
-    internal const int LogTextOffset = 0x10;
+    public const int LogTextOffset = 0x10;
 
     /// <summary>Log level: debug (the lowest).</summary>
-    internal const int LogLevelDebug = 0;
+    public const int LogLevelDebug = 0;
 
     /// <summary>Log level: error (the highest).</summary>
-    internal const int LogLevelError = 4;
+    public const int LogLevelError = 4;
 
     // ---- §4 Shim identification ----------------------------------------------------------------------------
 
     /// <summary>The name of the shim's ELF note.</summary>
-    internal const string NoteName = "Donjon";
+    public const string NoteName = "Donjon";
 
     /// <summary>The type of the shim's ELF note.</summary>
-    internal const int NoteType = 1;
+    public const int NoteType = 1;
 
     /// <summary>The size of the note's descriptor {u16 major, u16 minor, u32 reserved}.</summary>
-    internal const int NoteDescriptorSize = 8;
+    public const int NoteDescriptorSize = 8;
 
     // ---- §5 Process keep -----------------------------------------------------------------------------------
 
     /// <summary>The shim's descriptor for the image blob.</summary>
-    internal const int ShimImageDescriptor = 3;
+    public const int ShimImageDescriptor = 3;
 
     /// <summary>The shim's descriptor for the shared block.</summary>
-    internal const int ShimBlockDescriptor = 4;
+    public const int ShimBlockDescriptor = 4;
 
     /// <summary>Shim exit status: bad arguments or descriptors.</summary>
-    internal const int ShimExitBadArguments = 120;
+    public const int ShimExitBadArguments = 120;
 
     /// <summary>Shim exit status: bad image blob.</summary>
-    internal const int ShimExitBadImage = 121;
+    public const int ShimExitBadImage = 121;
 
     /// <summary>Shim exit status: bad block.</summary>
-    internal const int ShimExitBadBlock = 122;
+    public const int ShimExitBadBlock = 122;
 
     /// <summary>Shim exit status: a mapping failed.</summary>
-    internal const int ShimExitMapFailed = 123;
+    public const int ShimExitMapFailed = 123;
 
     /// <summary>Shim exit status: the seccomp filter could not be installed.</summary>
-    internal const int ShimExitSeccompFailed = 124;
+    public const int ShimExitSeccompFailed = 124;
 }

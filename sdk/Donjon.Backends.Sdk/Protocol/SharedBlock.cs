@@ -1,17 +1,17 @@
 using System.Buffers.Binary;
-using static Donjon.Host.Protocol.ProtocolLayout;
+using static Donjon.Backends.Sdk.Protocol.ProtocolLayout;
 
-namespace Donjon.Host.Protocol;
+namespace Donjon.Backends.Sdk.Protocol;
 
 /// <summary>
 /// Creates shared blocks (<c>docs/protocol.md</c> §3): an array of equal slots, one per keep thread, each with the
 /// header the host writes once, at creation. Slot <c>k</c> starts at <c>k × slot size</c>, and each slot on its own
 /// has the shape of a 1.0 block, so the request parser and the reply writer work on one slot's memory unchanged.
 /// </summary>
-internal static class SharedBlock
+public static class SharedBlock
 {
     /// <summary>The smallest slot that can carry one syscall item with no data.</summary>
-    internal const int MinimumSize = BlockHeaderSize + SyscallFixedSize;
+    public const int MinimumSize = BlockHeaderSize + SyscallFixedSize;
 
     /// <summary>The size of a block of <paramref name="slotCount"/> slots of <paramref name="slotSize"/> bytes, checked.</summary>
     /// <param name="slotSize">Each slot's size in bytes: a multiple of the page size, at least <see cref="BlockMinSlotSize"/>.</param>

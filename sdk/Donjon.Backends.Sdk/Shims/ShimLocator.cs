@@ -1,11 +1,11 @@
-namespace Donjon.Backends.Shared;
+namespace Donjon.Backends.Sdk.Shims;
 
 /// <summary>
 /// Finds the shim a hardware backend measures. Its own shim, shipped beside the plugin as <c>donjon-shim</c>, comes
 /// first; until the SGX and SEV-SNP shims exist, a shim built in this repository stands in for it (the VM keep's,
 /// the process keep's), and the measurement's notes say so.
 /// </summary>
-internal static class ShimLocator
+public static class ShimLocator
 {
     /// <summary>The file name of a backend's own shim, beside the plugin assembly.</summary>
     public const string ShimFileName = "donjon-shim";

@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Donjon.Backends.Shared;
+namespace Donjon.Backends.Sdk.Shims;
 
 /// <summary>
 /// Reads the protocol version a shim speaks from its ELF note (docs/protocol.md §4): name "Donjon", type 1,
 /// descriptor {u16 major, u16 minor, u32 reserved}.
 /// </summary>
-internal static class ShimNote
+public static class ShimNote
 {
     private const uint PtNote = 4;
     private const uint NoteType = 1;

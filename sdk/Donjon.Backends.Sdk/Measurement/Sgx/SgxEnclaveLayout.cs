@@ -3,7 +3,7 @@ using System.Globalization;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The enclave layout of an SGX keep (<c>docs/measurement.md</c>, "sgx"), and its MRENCLAVE. The enclave covers the
@@ -16,7 +16,7 @@ namespace Donjon.Host.Measurement;
 /// and the stack, added but not measured (the shim clears heap and <c>mmap</c> pages before use; the stack's contents
 /// are runtime inputs). Host-independent: also compiled into the <c>sgx</c> backend.
 /// </remarks>
-internal static class SgxEnclaveLayout
+public static class SgxEnclaveLayout
 {
     /// <summary>The name of the value, as <see cref="LaunchMeasurement.Algorithm"/> gives it.</summary>
     public const string Algorithm = "sgx-mrenclave";

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// Computes an SGX enclave's MRENCLAVE the way the CPU does while the enclave is built (Intel SDM vol. 3D, ECREATE,
@@ -21,7 +21,7 @@ namespace Donjon.Host.Measurement;
 /// page gets EADD then 16 EEXTENDs; an <see cref="KeepPageKind.Unmeasured"/> page gets EADD only. Host-independent:
 /// also compiled into the <c>sgx</c> backend.
 /// </remarks>
-internal sealed class SgxMeasurementSink : IKeepPageSink, IDisposable
+public sealed class SgxMeasurementSink : IKeepPageSink, IDisposable
 {
     /// <summary>SECINFO page type of a thread control structure.</summary>
     public const ulong PageTypeTcs = 1;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The guest-physical layout of a VM keep's initial memory under SEV-SNP (<c>docs/measurement.md</c>, "sev"), and its
@@ -16,7 +16,7 @@ namespace Donjon.Host.Measurement;
 /// (PVALIDATE) and clears that memory at run time, and copies argv, the environment and the auxiliary vector in.
 /// Host-independent: also compiled into the <c>sev</c> backend.
 /// </remarks>
-internal static class SnpGuestLayout
+public static class SnpGuestLayout
 {
     /// <summary>The name of the value, as <see cref="LaunchMeasurement.Algorithm"/> gives it.</summary>
     public const string Algorithm = "sev-snp-launch-digest";

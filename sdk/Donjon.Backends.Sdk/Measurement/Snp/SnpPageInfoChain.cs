@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The SEV-SNP launch digest (AMD SEV-SNP firmware ABI specification, SNP_LAUNCH_UPDATE and the PAGE_INFO
@@ -15,7 +15,7 @@ namespace Donjon.Host.Measurement;
 /// NORMAL (1) or VMSA (2) page and zero for ZERO (3) and UNMEASURED (4) pages. Donjon's keeps use IMI 0 and VMPL
 /// permissions 0. Host-independent: also compiled into the <c>sev</c> backend, and used by the host's keep-image digest.
 /// </remarks>
-internal sealed class SnpPageInfoChain : IKeepPageSink
+public sealed class SnpPageInfoChain : IKeepPageSink
 {
     /// <summary>The size of a digest, in bytes (SHA-384).</summary>
     public const int DigestSize = 48;

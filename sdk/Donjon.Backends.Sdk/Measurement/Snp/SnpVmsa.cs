@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Donjon.Host.Measurement;
+namespace Donjon.Backends.Sdk.Measurement;
 
 /// <summary>
 /// The VM save area (VMSA) of a VM keep's boot vCPU under SEV-SNP: its initial register state, in the layout of the
@@ -12,7 +12,7 @@ namespace Donjon.Host.Measurement;
 /// else has its reset value, plus what KVM sets for an SEV-ES/SNP guest (EFER.SVME, CR4.MCE) and SEV_FEATURES.SNPActive.
 /// Host-independent: also compiled into the <c>sev</c> backend.
 /// </remarks>
-internal static class SnpVmsa
+public static class SnpVmsa
 {
     /// <summary>The GPA a VMSA page is measured at: the firmware records it at GPA −1, page-aligned, bits above 51 clear.</summary>
     public const ulong Gpa = 0xFFFF_FFFF_F000;
