@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Donjon.Backends.Process.Interop;
+namespace Donjon.Backends.Sdk.Interop;
 
 internal static partial class Libc
 {
