@@ -9,6 +9,9 @@ internal static class ExitCodes
     /// <summary>Success (commands other than <c>run</c>).</summary>
     public const int Success = 0;
 
+    /// <summary><c>donjon plugins --check</c> found a problem in a plugin that loaded (the report names it).</summary>
+    public const int CheckFailed = 1;
+
     /// <summary>Donjon's own failure: bad usage, a bad <c>plugins.json</c>, a broken plugin, or no usable backend.</summary>
     public const int DonjonError = 125;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Donjon.Abstractions.Keeps;
 using Donjon.Host.Execution;
-using Donjon.Host.Protocol;
 
 namespace Donjon.Host.Cli;
 
@@ -102,18 +101,11 @@ internal static class KeepVerdict
                 return new Verdict(status, messages, warnings);
             }
 
-            string? meaning = status switch
-            {
-                ProtocolLayout.ShimExitBadArguments => "it was started with bad arguments or descriptors",
-                ProtocolLayout.ShimExitBadImage => "it rejected the keep image",
-                ProtocolLayout.ShimExitBadBlock => "the shared block or a reply broke the protocol",
-                ProtocolLayout.ShimExitMapFailed => "it could not map the keep image",
-                ProtocolLayout.ShimExitSeccompFailed => "it could not install its seccomp filter",
-                _ => null,
-            };
-            messages.Add(meaning is null
-                ? string.Create(CultureInfo.InvariantCulture, $"donjon: the keep of {elf} ended with status {status} without the workload reporting an exit")
-                : string.Create(CultureInfo.InvariantCulture, $"donjon: the keep's shim failed (status {status}): {meaning}; see its message above"));
+            // What a shim's own status means is its backend's knowledge (the process backend's ShimExitStatus): the
+            // backend says it in the reason.
+            messages.Add(exit.Reason is string reason
+                ? $"donjon: {reason}"
+                : string.Create(CultureInfo.InvariantCulture, $"donjon: the keep of {elf} ended with status {status} without the workload reporting an exit"));
             return new Verdict(ExitCodes.CannotRun, messages, warnings);
         }
 

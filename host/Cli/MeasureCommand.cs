@@ -269,7 +269,7 @@ internal static class MeasureCommand
             writer.WriteStartObject("module");
             writer.WriteString("file", module.Path);
             writer.WriteString("sha256", module.Sha256);
-            writer.WriteString("boundAt", string.Create(CultureInfo.InvariantCulture, $"configuration page offset 0x{Protocol.ProtocolLayout.ConfigModuleDigestOffset:x}"));
+            writer.WriteString("boundAt", string.Create(CultureInfo.InvariantCulture, $"configuration page offset 0x{Donjon.Backends.Sdk.Protocol.ProtocolLayout.ConfigModuleDigestOffset:x}"));
             writer.WriteEndObject();
         }
 

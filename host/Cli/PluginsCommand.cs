@@ -5,16 +5,24 @@ using Donjon.Host.Plugins;
 
 namespace Donjon.Host.Cli;
 
-/// <summary><c>donjon plugins [--json]</c>: each loaded plugin and what it provides.</summary>
+/// <summary><c>donjon plugins [--json] [--check]</c>: each loaded plugin and what it provides, or a check of them all.</summary>
 internal static class PluginsCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
     {
         var json = new Option<bool>("--json") { Description = "Print a stable JSON document (see docs/cli-json.md)." };
-        var command = new Command("plugins", "List the loaded plugins: path, versions, and the backends and syscall sets each provides.") { json };
+        var check = new Option<bool>("--check") { Description = "Validate every plugin's signatures and probes; exit 1 on a problem." };
+        var command = new Command("plugins", "List the loaded plugins: path, versions, and the backends and syscall sets each provides.") { json, check };
         command.SetAction((parse, _) => DonjonCli.Guard(stderr, parse.GetValue(logLevelOption), parse.GetValue(configOption), async environment =>
         {
             PluginCatalog catalog = environment.LoadPlugins();
+            if (parse.GetValue(check))
+            {
+                (string report, int problems) = PluginCheck.Run(catalog);
+                await stdout.WriteAsync(report).ConfigureAwait(false);
+                return problems == 0 ? ExitCodes.Success : ExitCodes.CheckFailed;
+            }
+
             string text = parse.GetValue(json) ? RenderJson(catalog, environment.Configuration!.FilePath) : RenderText(catalog, environment.Configuration!.FilePath);
             await stdout.WriteAsync(text).ConfigureAwait(false);
             return ExitCodes.Success;

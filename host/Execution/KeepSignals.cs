@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Donjon.Abstractions.Keeps;
-using Donjon.Host.Protocol;
+using Donjon.Backends.Sdk.Protocol;
 
 namespace Donjon.Host.Execution;
 

@@ -1,6 +1,7 @@
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
+using Donjon.Backends.Sdk.Measurement;
 
 namespace Donjon.Host.Measurement;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Donjon.Abstractions.Syscalls;
-using static Donjon.Host.Protocol.ProtocolLayout;
+using static Donjon.Backends.Sdk.Protocol.ProtocolLayout;
 
 namespace Donjon.Host.Protocol;
 

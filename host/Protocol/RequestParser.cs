@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Donjon.Abstractions.Syscalls;
-using static Donjon.Host.Protocol.ProtocolLayout;
+using static Donjon.Backends.Sdk.Protocol.ProtocolLayout;
 
 namespace Donjon.Host.Protocol;
 

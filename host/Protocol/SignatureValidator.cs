@@ -1,5 +1,5 @@
 using Donjon.Abstractions.Syscalls;
-using static Donjon.Host.Protocol.ProtocolLayout;
+using static Donjon.Backends.Sdk.Protocol.ProtocolLayout;
 
 namespace Donjon.Host.Protocol;
 

@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Donjon.Backends.Shared;
+using Donjon.Backends.Sdk.Memory;
+using Donjon.Backends.Sdk.Protocol;
+using Donjon.Backends.Sdk.Shims;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
 using Donjon.Abstractions.Plugins;
 using Donjon.Backends.Process.Interop;
-using Donjon.Host.Protocol;
 
 namespace Donjon.Backends.Process;
 

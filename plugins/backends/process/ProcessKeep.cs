@@ -1,4 +1,6 @@
 using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Sdk.Doorbells;
+using Donjon.Backends.Sdk.Memory;
 
 namespace Donjon.Backends.Process;
 
@@ -107,7 +109,7 @@ internal sealed class ProcessKeep : IInterruptibleKeep, IThreadedKeep
         int signal = status & 0x7f;
         if (signal == 0)
         {
-            return KeepExit.Exited((status >> 8) & 0xff);
+            return ShimExitStatus.Exited((status >> 8) & 0xff);
         }
 
         return new KeepExit(null, null, $"the shim was killed by signal {signal}") { Signal = signal };

@@ -1,6 +1,6 @@
 using Donjon.Abstractions.Backends;
+using Donjon.Backends.Sdk.Probes;
 using Donjon.Backends.Sev.Interop;
-using Donjon.Backends.Shared;
 using Microsoft.Win32.SafeHandles;
 
 namespace Donjon.Backends.Sev;

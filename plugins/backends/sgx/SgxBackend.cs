@@ -3,8 +3,9 @@ using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
 using Donjon.Abstractions.Measurement;
 using Donjon.Abstractions.Plugins;
-using Donjon.Backends.Shared;
-using Donjon.Host.Measurement;
+using Donjon.Backends.Sdk.Measurement;
+using Donjon.Backends.Sdk.Probes;
+using Donjon.Backends.Sdk.Shims;
 
 namespace Donjon.Backends.Sgx;
 

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Donjon.Abstractions.Backends;
-using Donjon.Backends.Shared;
+using Donjon.Backends.Sdk.Probes;
 
 namespace Donjon.Backends.Sgx;
 

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Sdk.Doorbells;
+using Donjon.Backends.Sdk.Protocol;
 using Donjon.Backends.Vm.Interop;
-using Donjon.Host.Protocol;
 
 namespace Donjon.Backends.Vm;
 

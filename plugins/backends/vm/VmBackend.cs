@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Donjon.Backends.Shared;
+using Donjon.Backends.Sdk.Protocol;
+using Donjon.Backends.Sdk.Shims;
 using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
 using Donjon.Abstractions.Plugins;
 using Donjon.Backends.Vm.Interop;
-using Donjon.Host.Protocol;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;

@@ -63,7 +63,7 @@ internal sealed class FakeSyscallPort(int blockSize = 8192) : ISyscallPort
     private static byte[] InitializedBlock(int size)
     {
         var block = new byte[size];
-        Host.Protocol.SharedBlock.Initialize(block.AsMemory());
+        global::Donjon.Backends.Sdk.Protocol.SharedBlock.Initialize(block.AsMemory());
         return block;
     }
 }

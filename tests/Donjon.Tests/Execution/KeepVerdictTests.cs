@@ -78,9 +78,19 @@ public sealed class KeepVerdictTests
     [InlineData(124, "it could not install its seccomp filter")]
     public void A_shim_that_fails_before_the_workload_runs_is_reported_by_name(int status, string meaning)
     {
-        Verdict verdict = KeepVerdict.Decide("./app", Reported(), KeepExit.Exited(status), null, false);
+        // The backend decodes its shim's own statuses (the process backend's ShimExitStatus) into the exit's reason.
+        var exit = new KeepExit(status, null, $"the keep's shim failed (status {status}): {meaning}; see its message above");
+        Verdict verdict = KeepVerdict.Decide("./app", Reported(), exit, null, false);
         verdict.Status.Should().Be(126);
         verdict.Messages.Should().Equal($"donjon: the keep's shim failed (status {status}): {meaning}; see its message above");
+    }
+
+    [Fact]
+    public void A_status_the_backend_does_not_explain_is_reported_as_such()
+    {
+        Verdict verdict = KeepVerdict.Decide("./app", Reported(), KeepExit.Exited(121), null, false);
+        verdict.Status.Should().Be(126);
+        verdict.Messages.Should().Equal("donjon: the keep of ./app ended with status 121 without the workload reporting an exit");
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
-using Donjon.Host.Measurement;
+using Donjon.Backends.Sdk.Measurement;
 
 namespace Donjon.Tests.Measurement;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
-using Donjon.Host.Measurement;
+using Donjon.Backends.Sdk.Measurement;
 
 namespace Donjon.Tests.Measurement;
 

@@ -3,6 +3,7 @@ using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 using Donjon.Abstractions.Plugins;
 using Donjon.Abstractions.Sessions;
+using Donjon.Backends.Sdk.Measurement;
 using Donjon.Host.Elf;
 using Donjon.Host.Measurement;
 using Donjon.Syscalls.Core;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Measurement;
 using Donjon.Abstractions.Sessions;
+using Donjon.Backends.Sdk.Measurement;
 using Donjon.Host.Elf;
 using Donjon.Host.Images;
 using Donjon.Host.Measurement;

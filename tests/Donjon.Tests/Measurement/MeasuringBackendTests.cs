@@ -2,6 +2,7 @@ using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
 using Donjon.Abstractions.Measurement;
+using Donjon.Backends.Sdk.Measurement;
 using Donjon.Backends.Sev;
 using Donjon.Backends.Sgx;
 using Donjon.Host.Measurement;

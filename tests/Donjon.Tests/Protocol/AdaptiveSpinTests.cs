@@ -1,4 +1,4 @@
-using Donjon.Host.Protocol;
+using Donjon.Backends.Sdk.Doorbells;
 
 namespace Donjon.Tests.Protocol;
 

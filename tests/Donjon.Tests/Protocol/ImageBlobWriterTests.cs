@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Donjon.Abstractions.Images;
+using Donjon.Backends.Sdk.Protocol;
 using Donjon.Host.Protocol;
 
 namespace Donjon.Tests.Protocol;

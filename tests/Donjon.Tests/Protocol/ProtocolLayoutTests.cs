@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Donjon.Backends.Sdk.Protocol;
 using Donjon.Host.Protocol;
 
 namespace Donjon.Tests.Protocol;

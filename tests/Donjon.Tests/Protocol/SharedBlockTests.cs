@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Donjon.Backends.Sdk.Protocol;
 using Donjon.Host.Protocol;
 
 namespace Donjon.Tests.Protocol;

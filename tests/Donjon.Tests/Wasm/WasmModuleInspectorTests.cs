@@ -1,4 +1,5 @@
 using Donjon.Abstractions.Sessions;
+using Donjon.Backends.Sdk.Protocol;
 using Donjon.Host.Protocol;
 using Donjon.Host.Wasm;
 using Donjon.Tests.Support;
