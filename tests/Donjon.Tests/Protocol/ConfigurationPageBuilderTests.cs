@@ -23,7 +23,7 @@ public sealed class ConfigurationPageBuilderTests
         BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(4, "configuration page 1.4: cpus, the module digest and the trusted-library manifest's digest, messages, opaque pointers and signal masks");
-        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(64);
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(128);
         int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x14)).Should().Be(32);
@@ -151,7 +151,7 @@ public sealed class ConfigurationPageBuilderTests
     {
         var page = ConfigurationPageBuilder.Build([Core(new SyscallSignature(7, "poll", [SyscallArgument.InOutArray(1, 8), SyscallArgument.Value, SyscallArgument.Value]))]);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().BeGreaterThanOrEqualTo(1, "the array kinds are configuration page 1.1");
-        var entry = page.AsSpan(64 + (7 * 32), 32);
+        var entry = page.AsSpan(128 + (7 * 32), 32);
         entry[4].Should().Be(9);
         entry[5].Should().Be(1);
         BinaryPrimitives.ReadUInt16LittleEndian(entry[6..]).Should().Be(8);

@@ -113,7 +113,7 @@ public sealed class ValueResultLengthTests
     {
         byte[] page = ConfigurationPageBuilder.Build([new DeclaredSyscall("net", Accept)]);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().BeGreaterThanOrEqualTo(3, "value-result lengths came with 1.3");
-        int entry = 64 + (43 * 32);
+        int entry = 128 + (43 * 32);
         page[entry + 4 + 4].Should().Be(2, "argument 1 is an output buffer");
         page[entry + 4 + 5].Should().Be(2, "whose length argument is argument 2");
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(entry + 4 + 6)).Should().Be(128);
