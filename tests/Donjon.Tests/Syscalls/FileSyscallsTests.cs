@@ -121,7 +121,9 @@ public sealed class FileSyscallsTests : IDisposable
     [Fact]
     public async Task A_full_table_is_EMFILE_and_leaks_no_host_descriptor()
     {
-        int before = Directory.GetFiles("/proc/self/fd").Length;
+        // Count only descriptors that name this test's own directory: the runner opens and closes its own
+        // descriptors concurrently, so the process-wide count is not stable.
+        int before = DescriptorsInto(_dir.Path);
         var opened = new List<long>();
         for (int i = 0; i < 20; i++)
         {
@@ -129,13 +131,39 @@ public sealed class FileSyscallsTests : IDisposable
         }
 
         opened.Should().Contain(-EMFILE);
+        DescriptorsInto(_dir.Path).Should().BeGreaterThan(before, "the count sees the descriptors the opens made");
         (await Call(293, [0, 0], capacities: new() { [0] = 8 })).Value.Should().Be(-EMFILE, "no room for a pipe");
         foreach (long descriptor in opened.Where(d => d >= 3))
         {
             _session.Files.Close((int)descriptor).Should().BeTrue();
         }
 
-        Directory.GetFiles("/proc/self/fd").Length.Should().Be(before, "every host descriptor the set opened was closed");
+        DescriptorsInto(_dir.Path).Should().Be(before, "every host descriptor the set opened was closed");
+    }
+
+    private static int DescriptorsInto(string directory)
+    {
+        int count = 0;
+        // GetFileSystemEntries, not GetFiles: a link to a directory (every mount descriptor) is not a "file".
+        foreach (string link in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(link).LinkTarget;
+            }
+            catch (IOException)
+            {
+                continue; // closed between the listing and the read
+            }
+
+            if (target is not null && (target == directory || target.StartsWith(directory + "/", StringComparison.Ordinal)))
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     [Fact]
