@@ -113,12 +113,13 @@ public sealed record KeepLimits(ulong MemorySize, ulong StackSize, int MaxOpenFi
     public int Threads { get; init; } = 128;
 
     /// <summary>
-    /// The vCPUs the keep's threads may run on at once, 1 to 8 (default: the cores this process may use, at most 8),
-    /// measured with the image. The VM keep runs one vCPU whatever the value (docs/vm.md, "Why one vCPU"); the process
-    /// keep's threads are host threads, which the host's scheduler places.
+    /// The vCPUs the keep's threads may run on at once, 1 to 8 (default 1), measured with the image. The default is a
+    /// constant, not the host's cores, so that one binary under one configuration measures the same on every host. The
+    /// VM keep runs one vCPU whatever the value (docs/vm.md, "Why one vCPU"); the process keep's threads are host
+    /// threads, which the host's scheduler places.
     /// </summary>
-    public int Cpus { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+    public int Cpus { get; init; } = 1;
 
-    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors, 128 threads, the host's cores (at most 8).</summary>
+    /// <summary>The limits used when the admin sets none: 1 GiB of memory, an 8 MiB stack, 1024 descriptors, 128 threads, one vCPU.</summary>
     public static KeepLimits Default { get; } = new(1UL << 30, 8UL << 20, 1024);
 }

@@ -112,13 +112,13 @@ public sealed class ConfigurationLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Limits_cpus_defaults_to_the_host_cores_at_most_8_and_is_read()
+    public void Limits_cpus_defaults_to_one_whatever_the_host_and_is_read()
     {
         string file = _dir.Write("plugins.json", """{ "plugins": [], "backendOrder": [], "policy": { "limits": { "cpus": 3 } } }""");
         ConfigurationLoader.Load(file).Policy.Limits.Cpus.Should().Be(3);
-        KeepLimits.Default.Cpus.Should().Be(Math.Min(Environment.ProcessorCount, 8));
+        KeepLimits.Default.Cpus.Should().Be(1, "a constant default keeps the measurement host-independent");
         file = _dir.Write("plugins.json", """{ "plugins": [], "backendOrder": [], "policy": { "limits": { "threads": 4 } } }""");
-        ConfigurationLoader.Load(file).Policy.Limits.Cpus.Should().Be(KeepLimits.Default.Cpus);
+        ConfigurationLoader.Load(file).Policy.Limits.Cpus.Should().Be(1);
     }
 
     [Theory]

@@ -30,6 +30,18 @@ public sealed class MeasureCommandTests
     }
 
     [Fact]
+    public void The_measurement_does_not_depend_on_how_many_cores_the_host_has()
+    {
+        string hi = WorkloadBuilder.Build(Workload.AssemblyStaticPieHi);
+        var one = DonjonProcess.Run(["measure", "--backend", "process", hi], environment: new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "1" });
+        var six = DonjonProcess.Run(["measure", "--backend", "process", hi], environment: new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "6" });
+
+        one.ExitCode.Should().Be(0, one.Stderr);
+        six.ExitCode.Should().Be(0, six.Stderr);
+        Field(six.Stdout, "measurement").Should().Be(Field(one.Stdout, "measurement"), "the default vCPU count is a constant, not the host's cores");
+    }
+
+    [Fact]
     public void Json_output_carries_the_measurement_its_regions_and_notes()
     {
         string hi = WorkloadBuilder.Build(Workload.AssemblyStaticPieHi);
