@@ -6,18 +6,21 @@ namespace Donjon.Host.Images;
 /// Resolves a dynamic program's <c>DT_NEEDED</c> closure the way glibc's interpreter will inside the keep, through the
 /// keep's mounts (<see cref="KeepFileView"/>): for each needed name, <c>DT_RPATH</c> (of the object that needs it, when
 /// it has no <c>DT_RUNPATH</c>, then of the program), <c>LD_LIBRARY_PATH</c> from the keep's environment,
-/// <c>DT_RUNPATH</c> of the object that needs it, then the system search path of Debian's x86-64 glibc. <c>$ORIGIN</c>
-/// is the keep folder of the object. The first file found that is an x86-64 ELF64 is the one the interpreter loads.
+/// <c>DT_RUNPATH</c> of the object that needs it, the keep's <c>/etc/ld.so.cache</c> when a mount shows one
+/// (<see cref="LdSoCache"/>), then the system search path of Debian's x86-64 glibc. <c>$ORIGIN</c> is the keep folder
+/// of the object. The first file found that is an x86-64 ELF64 is the one the interpreter loads.
 /// </summary>
 /// <remarks>
-/// Not followed: <c>/etc/ld.so.cache</c> (it lists the same system folders unless <c>ld.so.conf</c> adds others; a
-/// library only such a folder holds is reported missing here), the <c>glibc-hwcaps</c> subfolders, and
-/// <c>LD_PRELOAD</c>. Every name and path is untrusted: each comes from a file's headers.
+/// Not followed: the <c>glibc-hwcaps</c> subfolders (the cache's hardware-capability entries are skipped too),
+/// <c>DF_1_NODEFLIB</c>, and <c>LD_PRELOAD</c>. Every name and path is untrusted: each comes from a file's headers.
 /// </remarks>
 internal static class LibraryResolver
 {
     /// <summary>The interpreter's own search path, after the paths the objects and the environment give (Debian, x86-64).</summary>
     public static readonly string[] SystemSearchPath = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"];
+
+    /// <summary>Where the interpreter reads its cache, in the keep.</summary>
+    public const string CachePath = "/etc/ld.so.cache";
 
     /// <summary>The most libraries one closure may hold, so a hostile file cannot make the walk long.</summary>
     public const int MaxLibraryCount = 512;
@@ -34,6 +37,7 @@ internal static class LibraryResolver
         string[] libraryPath = environment.FirstOrDefault(e => e.StartsWith("LD_LIBRARY_PATH=", StringComparison.Ordinal)) is { } assignment
             ? assignment["LD_LIBRARY_PATH=".Length..].Split(':', ';')
             : [];
+        LdSoCache cache = view.Read(CachePath).Contents is { } cacheBytes ? LdSoCache.Parse(cacheBytes) : LdSoCache.Empty;
         var found = new List<ResolvedLibrary>();
         var problems = new List<LibraryProblem>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -51,7 +55,7 @@ internal static class LibraryResolver
                 continue;
             }
 
-            List<string> candidates = Candidates(name, neededBy, neededByPath, program, programKeepPath, libraryPath);
+            List<string> candidates = Candidates(name, neededBy, neededByPath, program, programKeepPath, libraryPath, cache);
             ResolvedLibrary? library = null;
             KeepFileRead? refused = null;
             bool anyUngranted = false;
@@ -91,7 +95,7 @@ internal static class LibraryResolver
     }
 
     /// <summary>Where the interpreter looks for <paramref name="name"/>, in order.</summary>
-    private static List<string> Candidates(string name, ElfReport neededBy, string neededByPath, ElfReport program, string programPath, string[] libraryPath)
+    private static List<string> Candidates(string name, ElfReport neededBy, string neededByPath, ElfReport program, string programPath, string[] libraryPath, LdSoCache cache)
     {
         if (name.Contains('/', StringComparison.Ordinal))
         {
@@ -110,8 +114,14 @@ internal static class LibraryResolver
 
         folders.AddRange(libraryPath.Where(p => p.Length > 0));
         folders.AddRange(Split(neededBy.RunPath, neededByPath));
-        folders.AddRange(SystemSearchPath);
-        return folders.Where(f => f.StartsWith('/')).Select(f => Normalise(f.TrimEnd('/') + "/" + name)).Distinct().ToList();
+        List<string> candidates = folders.Where(f => f.StartsWith('/')).Select(f => Normalise(f.TrimEnd('/') + "/" + name)).ToList();
+        if (cache.Lookup(name) is { } cached)
+        {
+            candidates.Add(Normalise(cached));
+        }
+
+        candidates.AddRange(SystemSearchPath.Select(f => f + "/" + name));
+        return candidates.Distinct().ToList();
     }
 
     private static IEnumerable<string> Split(string? path, string objectPath)

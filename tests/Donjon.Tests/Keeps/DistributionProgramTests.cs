@@ -157,6 +157,45 @@ public sealed class DistributionProgramTests : IDisposable
         SameAsNative(backend, program, ["one"], null, []).StdoutText.Should().Contain("one");
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_library_that_only_the_keeps_ld_so_cache_lists_is_found_before_launch_and_loads_as_natively(string backend)
+    {
+        // A library in a folder of its own, which no search path names: only a cache ldconfig built for that folder,
+        // mounted at /etc/ld.so.cache, leads the interpreter (and the pre-launch check) to it.
+        string folder = Directory.CreateDirectory(Path.Combine(_dir.Path, "custom-libs")).FullName;
+        string source = Path.Combine(_dir.Path, "answer.c");
+        File.WriteAllText(source, "int donjon_cache_answer(void) { return 42; }\n");
+        ToolRunner.RunChecked("gcc", "-O2", "-shared", "-fPIC", "-Wl,-soname,libdonjoncache.so.1", "-o", Path.Combine(folder, "libdonjoncache.so.1"), source);
+        string main = Path.Combine(_dir.Path, "main.c");
+        File.WriteAllText(main, "#include <stdio.h>\nint donjon_cache_answer(void);\nint main(void) { printf(\"answer %d\\n\", donjon_cache_answer()); return 3; }\n");
+        string program = Path.Combine(_dir.Path, "uses-cache");
+        ToolRunner.RunChecked("gcc", "-O2", "-o", program, main, "-L" + folder, "-l:libdonjoncache.so.1");
+        string conf = Path.Combine(_dir.Path, "ld.so.conf");
+        File.WriteAllText(conf, folder + "\n");
+        string cache = Path.Combine(_dir.Path, "ld.so.cache");
+        ToolRunner.RunChecked("/usr/sbin/ldconfig", "-X", "-C", cache, "-f", conf);
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        const string interpreter = "/lib64/ld-linux-x86-64.so.2";
+        string[] options = ["--mount", $"{interpreter}:{interpreter}:ro", "--mount", "/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
+            "--mount", $"{folder}:{folder}:ro"];
+        var refused = KeepSuiteTests.RunInKeep(backend, program, [], null, options);
+        refused.ExitCode.Should().Be(126, "without the cache nothing leads to the folder");
+        refused.Stderr.Should().Contain("its library libdonjoncache.so.1");
+
+        var environment = KeepSuiteTests.NativeEnvironment();
+        environment["LD_LIBRARY_PATH"] = folder;
+        var native = ChildProcess.Run(program, [], environment, null);
+        native.StdoutText.Should().Be("answer 42\n", native.Stderr);
+        var keep = KeepSuiteTests.RunInKeep(backend, program, [], null, [.. options, "--mount", $"{cache}:/etc/ld.so.cache:ro"]);
+        keep.ExitCode.Should().Be(native.ExitCode, keep.Stderr);
+        keep.Stdout.Should().Equal(native.Stdout, keep.Stderr);
+    }
+
     [Fact]
     public void A_program_whose_interpreter_is_not_granted_fails_with_one_line_naming_the_grant()
     {
