@@ -281,6 +281,146 @@ public sealed class FileTests : IDisposable
             .And.Contain("donjon: --mount '/a:/b:rx' is not HOST:KEEP[:ro|:rw]");
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void A_blocking_FIFO_open_waits_for_the_other_end_without_stalling_other_threads_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", toolchain);
+
+        var native = ChildProcess.Run(program, [fifo, "threads"], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [fifo, "threads"]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("writer still waiting for a reader: 1\n")
+            .And.Contain("main read: from the writer thread\nreader O_NONBLOCK: 0\nreader still waiting for a writer: 1\nreader thread read: from the main thread\n")
+            .And.Contain("O_WRONLY|O_NONBLOCK with no reader: -1 No such device or address\n").And.EndWith("/dev/null O_NONBLOCK: 0\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_waiting_FIFO_open_is_EINTR_after_a_forwarded_signal_as_natively(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", Toolchain.Glibc);
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+
+        string native = Interrupted(StartReady(program, [fifo, "signal"]), fifo, writeAfter: null);
+        string keep = Interrupted(StartInKeep(backend, config, program, [fifo, "signal"]), fifo, writeAfter: null);
+
+        native.Should().Be("open: failed, EINTR 1, signal 10\n");
+        keep.Should().Be(native);
+        ProbeFifo(program, fifo).Should().Be("a reader is left: No such device or address\n", "the interrupted open left no host descriptor behind");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Under_SA_RESTART_a_waiting_FIFO_open_goes_on_after_the_handler_as_natively(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", Toolchain.Glibc);
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+
+        string native = Interrupted(StartReady(program, [fifo, "restart"]), fifo, writeAfter: "late\n");
+        string keep = Interrupted(StartInKeep(backend, config, program, [fifo, "restart"]), fifo, writeAfter: "late\n");
+
+        native.Should().Be("open: ok, EINTR 0, signal 10\nread: late\n");
+        keep.Should().Be(native);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_keep_that_exits_while_a_thread_waits_in_a_FIFO_open_ends_and_leaves_no_reader(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", Toolchain.Glibc);
+
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [fifo, "exit"]);
+
+        keep.ExitCode.Should().Be(3, keep.Stderr);
+        keep.StdoutText.Should().Be("exiting while a thread waits\n", "the waiting open never returned into the keep");
+        ProbeFifo(program, fifo).Should().Be("a reader is left: No such device or address\n", "the waiting open's host descriptor went with the keep");
+    }
+
+    private static string MakeFifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;
+        mkfifo.WaitForExit(10_000).Should().BeTrue();
+        mkfifo.ExitCode.Should().Be(0);
+        return path;
+    }
+
+    private static string ProbeFifo(string program, string fifo)
+    {
+        var probe = ChildProcess.Run(program, [fifo, "probe"], KeepSuiteTests.NativeEnvironment());
+        probe.ExitCode.Should().Be(0);
+        return probe.StdoutText;
+    }
+
+    /// <summary>Sends SIGUSR1 to a program that said "ready" and waits in a FIFO open; writes <paramref name="writeAfter"/> into the FIFO then; returns what it printed after "ready".</summary>
+    private static string Interrupted(System.Diagnostics.Process process, string fifo, string? writeAfter)
+    {
+        using (process)
+        {
+            // Signals are sent until the program ends (or, under SA_RESTART, twice): one that came before the open
+            // began only runs the handler, and the next one interrupts the open.
+            string pid = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            for (int sent = 0; sent < (writeAfter is null ? 120 : 2) && !process.WaitForExit(500); sent++)
+            {
+                using var kill = System.Diagnostics.Process.Start("kill", ["-10", pid])!;
+                kill.WaitForExit();
+            }
+
+            if (writeAfter is not null)
+            {
+                Thread.Sleep(500);
+                process.HasExited.Should().BeFalse("under SA_RESTART the open waits again for a writer");
+                File.WriteAllText(fifo, writeAfter);  // blocks until the restarted open is the reader
+            }
+
+            process.WaitForExit(60_000).Should().BeTrue("the open returns once the handler ran");
+            string rest = process.StandardOutput.ReadToEnd();
+            process.ExitCode.Should().Be(42, rest);
+            return rest;
+        }
+    }
+
+    private static System.Diagnostics.Process StartInKeep(string backend, string config, string program, string[] args)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        return StartReady("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, .. args]);
+    }
+
+    private static System.Diagnostics.Process StartReady(string program, string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in ChildProcess.DotnetEnvironment())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.StandardOutput.ReadLine().Should().Be("ready", "the program starts");
+        return process;
+    }
+
     private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
     {
         if (backend == "vm")

@@ -17,18 +17,18 @@ internal static class OpenCalls
     private const int DirectoryType = 0x4000;
 
     /// <summary><c>open(path, flags, mode)</c>.</summary>
-    public static SyscallResult Open(SyscallRequest request, IKeepSession session) =>
-        OpenAt(request, session, -1, 0, request.Int32(1), request.Int32(2));
+    public static SyscallResult Open(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        OpenAt(request, session, -1, 0, request.Int32(1), request.Int32(2), cancellationToken);
 
     /// <summary><c>openat(dirfd, path, flags, mode)</c>.</summary>
-    public static SyscallResult OpenAt(SyscallRequest request, IKeepSession session) =>
-        OpenAt(request, session, 0, 1, request.Int32(2), request.Int32(3));
+    public static SyscallResult OpenAt(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        OpenAt(request, session, 0, 1, request.Int32(2), request.Int32(3), cancellationToken);
 
     /// <summary><c>creat(path, mode)</c> = <c>open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)</c>.</summary>
-    public static SyscallResult Create(SyscallRequest request, IKeepSession session) =>
-        OpenAt(request, session, -1, 0, Resolver.OpenCreate | Resolver.OpenWriteOnly | Resolver.OpenTruncate, request.Int32(1));
+    public static SyscallResult Create(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        OpenAt(request, session, -1, 0, Resolver.OpenCreate | Resolver.OpenWriteOnly | Resolver.OpenTruncate, request.Int32(1), cancellationToken);
 
-    private static SyscallResult OpenAt(SyscallRequest request, IKeepSession session, int directoryIndex, int pathIndex, int flags, int mode)
+    private static SyscallResult OpenAt(SyscallRequest request, IKeepSession session, int directoryIndex, int pathIndex, int flags, int mode, CancellationToken cancellationToken)
     {
         if (!Paths.TryLocate(request, session, directoryIndex, pathIndex, out Location location, out SyscallResult error))
         {
@@ -69,8 +69,20 @@ internal static class OpenCalls
         }
 
         int umask = session is IKeepFileSystem fileSystem ? fileSystem.Umask : 0x12;
+
+        // A blocking open of a FIFO for reading or for writing waits for the other end. The host never waits in a
+        // plain open (nothing could interrupt it): it opens with O_NONBLOCK, and only a FIFO then waits (Fifo.Open).
+        bool mayWait = !pathOnly && access != Resolver.OpenReadWrite && (flags & Resolver.OpenNonBlocking) == 0 &&
+            (flags & Resolver.OpenTemporary) != Resolver.OpenTemporary;
+
         // O_NOCTTY is no O_PATH flag: openat2 refuses it there (EINVAL), as it refuses any other.
-        long opened = Resolver.Open(location, pathOnly ? flags : flags | Resolver.OpenNoControllingTerminal, mode & 0xFFF & ~umask);
+        int hostFlags = (pathOnly ? flags : flags | Resolver.OpenNoControllingTerminal) | (mayWait ? Resolver.OpenNonBlocking : 0);
+        long opened = Resolver.Open(location, hostFlags, mode & 0xFFF & ~umask);
+        if (mayWait)
+        {
+            opened = Fifo.Settle(location, opened, flags, cancellationToken);
+        }
+
         if (opened < 0)
         {
             return SyscallResult.Error((int)-Paths.Answer(session, "open", location, opened, writes));
