@@ -116,6 +116,7 @@ public sealed class FileSyscalls : ISyscallHandlerSet
             Entry(326, "copy_file_range", DescriptorCalls.CopyFileRange, value, offset, value, offset, value, value),
             Entry(332, "statx", MetadataCalls.Statx, value, path, value, value, SyscallArgument.OutputOfSize(Kernel.StatxSize)),
             Entry(436, "close_range", DescriptorCalls.CloseRange, value, value, value),
+            Interruptible(437, "openat2", OpenHowCalls.OpenAt2, value, path, SyscallArgument.Input(3), value),
             Entry(439, "faccessat2", MetadataCalls.FAccessAt2, value, path, value, value),
         ];
     }

@@ -348,6 +348,60 @@ public sealed class FileTests : IDisposable
         ProbeFifo(program, fifo).Should().Be("a reader is left: No such device or address\n", "the waiting open's host descriptor went with the keep");
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Openat2_checks_open_how_and_honours_every_resolve_flag_relative_to_the_keeps_dirfd_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string program = SuiteWorkloads.Build("openat2", toolchain);
+
+        var native = ChildProcess.Run(program, [data], KeepSuiteTests.NativeEnvironment());
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty("the program removes what it made");
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [data]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("size 0: EINVAL\nsize 23: EINVAL\nsize 24: ok [outer]\n")
+            .And.Contain("size 64, non-zero extension: E2BIG\nsize 4097: E2BIG\n")
+            .And.Contain("CACHED with O_CREAT: EAGAIN\n")
+            .And.Contain("BENEATH up (a link out of the dirfd): EXDEV\n").And.Contain("no flags, up: ok [outer]\n")
+            .And.Contain("IN_ROOT abs: ok [inner f]\n").And.Contain("NO_SYMLINKS rel: ELOOP\n")
+            .And.EndWith("a missing file: ENOENT\n");
+        keep.Stderr.Should().BeEmpty("nothing the program did was denied");
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Openat2_stays_inside_the_mount_whatever_its_resolve_flags(string backend)
+    {
+        File.WriteAllText(Path.Combine(_dir.Path, "outer.txt"), "outer\n");
+        string inner = Directory.CreateDirectory(Path.Combine(_dir.Path, "inner")).FullName;
+        File.WriteAllText(Path.Combine(inner, "f.txt"), "inner f\n");
+        File.CreateSymbolicLink(Path.Combine(inner, "up"), "../outer.txt");
+        File.CreateSymbolicLink(Path.Combine(inner, "abs"), "/f.txt");
+        string program = SuiteWorkloads.Build("openat2", Toolchain.Glibc);
+
+        var native = ChildProcess.Run(program, [inner, "escape"], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = inner, access = "read" }]), program, [inner, "escape"]);
+
+        native.StdoutText.Should().Contain("up: ok [outer]\n").And.Contain("../outer.txt: ok [outer]\n", "natively the links and '..' reach the outer file");
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            "up: ENOENT\n" +
+            "up, BENEATH: EXDEV\n" +
+            "up, IN_ROOT: ENOENT\n" +
+            "up, NO_XDEV: EXDEV\n" +
+            "../outer.txt: ENOENT\n" +
+            "../outer.txt, IN_ROOT: ENOENT\n" +
+            "abs: ENOENT\n" +
+            "abs, IN_ROOT: ok [inner f]\n" +
+            "f.txt, IN_ROOT: ok [inner f]\n");
+        keep.StdoutText.Should().NotContain("outer]");
+        keep.Stderr.Should().Contain($"denied open of {inner}/up: resolving it leaves policy.files[0]");
+    }
+
     private static string MakeFifo(string path)
     {
         using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;

@@ -35,19 +35,19 @@ internal static class Fifo
     /// Finishes an open that <see cref="OpenCalls"/> made with <c>O_NONBLOCK</c> added: waits as Linux would when it
     /// is a FIFO, else clears the flag again.
     /// </summary>
-    /// <param name="location">Where the keep's path leads.</param>
+    /// <param name="hostOpen">How the first open was made (host flags, mode): here for an <c>O_PATH</c> open of the same path.</param>
     /// <param name="opened">The first open's host descriptor, or minus errno.</param>
     /// <param name="flags">The keep's flags (without the added <c>O_NONBLOCK</c>).</param>
     /// <param name="cancellationToken">Interrupts the wait.</param>
     /// <returns>The host descriptor the keep gets, or minus errno.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled while the open waited.</exception>
-    public static long Settle(Location location, long opened, int flags, CancellationToken cancellationToken)
+    public static long Settle(Func<int, int, long> hostOpen, long opened, int flags, CancellationToken cancellationToken)
     {
         int access = flags & Resolver.AccessModeMask;
         if (opened == -Errno.ENXIO && access == Resolver.OpenWriteOnly)
         {
             // No reader yet: Linux's answer for a non-blocking writer. If it is a FIFO, wait for one.
-            long path = Resolver.OpenPathOnly(location, noFollow: (flags & Resolver.OpenNoFollow) != 0);
+            long path = hostOpen(Resolver.OpenPath | (flags & Resolver.OpenNoFollow), 0);
             if (path < 0)
             {
                 return opened;

@@ -35,6 +35,26 @@ internal static class OpenCalls
             return error;
         }
 
+        return OpenLocation(session, location, flags, mode, cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="location"/> for the keep: the policy's checks, the host's open (by
+    /// <paramref name="hostOpen"/>, given the host flags and mode, or else <see cref="Resolver.Open"/> beneath the
+    /// mount), a FIFO's wait, a pinned digest, and the keep's new number.
+    /// </summary>
+    /// <param name="session">The keep.</param>
+    /// <param name="location">Where the keep's path leads.</param>
+    /// <param name="flags">The keep's open flags.</param>
+    /// <param name="mode">The keep's mode for a new file.</param>
+    /// <param name="cancellationToken">Interrupts a FIFO's wait.</param>
+    /// <param name="hostOpen">Opens the location on the host, or <see langword="null"/> for <see cref="Resolver.Open"/>.</param>
+    /// <param name="escapesAreErrors">Whether the host's <c>EXDEV</c> is the keep's own resolve flags' answer (<c>openat2</c>), not an escape from the mount to deny as <c>ENOENT</c>.</param>
+    public static SyscallResult OpenLocation(IKeepSession session, Location location, int flags, int mode, CancellationToken cancellationToken,
+        Func<int, int, long>? hostOpen = null, bool escapesAreErrors = false)
+    {
+        SyscallResult error;
+        hostOpen ??= (hostFlags, hostMode) => Resolver.Open(location, hostFlags, hostMode);
         flags &= Resolver.AllowedOpenFlags;
         if ((flags & Resolver.OpenPath) != 0)
         {
@@ -77,15 +97,15 @@ internal static class OpenCalls
 
         // O_NOCTTY is no O_PATH flag: openat2 refuses it there (EINVAL), as it refuses any other.
         int hostFlags = (pathOnly ? flags : flags | Resolver.OpenNoControllingTerminal) | (mayWait ? Resolver.OpenNonBlocking : 0);
-        long opened = Resolver.Open(location, hostFlags, mode & 0xFFF & ~umask);
+        long opened = hostOpen(hostFlags, mode & 0xFFF & ~umask);
         if (mayWait)
         {
-            opened = Fifo.Settle(location, opened, flags, cancellationToken);
+            opened = Fifo.Settle(hostOpen, opened, flags, cancellationToken);
         }
 
         if (opened < 0)
         {
-            return SyscallResult.Error((int)-Paths.Answer(session, "open", location, opened, writes));
+            return SyscallResult.Error(opened == -Errno.EXDEV && escapesAreErrors ? Errno.EXDEV : (int)-Paths.Answer(session, "open", location, opened, writes));
         }
 
         int host = (int)opened;
