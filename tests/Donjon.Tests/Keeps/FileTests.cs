@@ -402,6 +402,27 @@ public sealed class FileTests : IDisposable
         keep.Stderr.Should().Contain($"denied open of {inner}/up: resolving it leaves policy.files[0]");
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Reads_and_writes_with_a_bad_buffer_are_0_at_end_of_file_and_EFAULT_otherwise_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string file = Path.Combine(data, "file");
+        string program = SuiteWorkloads.Build("badbuffer", toolchain);
+
+        var native = ChildProcess.Run(program, [file], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [file]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("read at EOF, bad buffer: 0\nread of 0 bytes, bad buffer: 0\npread at EOF, bad buffer: 0\n")
+            .And.Contain("pread before EOF, bad buffer: -1 EFAULT\n").And.Contain("readv at EOF, bad base: 0\n")
+            .And.Contain("pread of 3 bytes into 3 valid ones, asking 100: 3\nthey are: abc\n")
+            .And.Contain("read of a pipe with no writer, bad buffer: 0\n").And.EndWith("read of /dev/null, bad buffer: 0\n");
+        File.Exists(file).Should().BeFalse();
+    }
+
     private static string MakeFifo(string path)
     {
         using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;
