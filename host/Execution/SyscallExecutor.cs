@@ -422,7 +422,7 @@ internal static class SyscallExecutor
     /// </summary>
     internal static readonly System.Collections.Frozen.FrozenSet<int> RestartableSyscalls = System.Collections.Frozen.FrozenSet.ToFrozenSet(
     [
-        0, 1, 2, 16, 17, 18, 19, 20, 40, 42, 43, 44, 45, 46, 47, 61, 72, 73, 257, 275, 276, 288, 295, 296, 307, 326, 327, 328,
+        0, 1, 2, 16, 17, 18, 19, 20, 40, 42, 43, 44, 45, 46, 47, 61, 72, 73, 85, 257, 275, 276, 288, 295, 296, 307, 326, 327, 328, 437,
     ]);
 
     /// <summary>Tells the interrupter when its slot's call is over, however it ends.</summary>

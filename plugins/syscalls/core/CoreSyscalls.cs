@@ -90,6 +90,7 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
             Sync(63, "uname", (request, _) => IdentityCalls.Uname(request), SyscallArgument.OutputOfSize(Interop.LibC.UtsNameSize)),
             Sync(96, "gettimeofday", (request, _) => TimeCalls.GetTimeOfDay(request), timevalOut, SyscallArgument.OutputOfSize(8)),
             Sync(97, "getrlimit", LimitCalls.GetLimit, value, rlimitOut),
+            Sync(99, "sysinfo", SystemInfoCalls.SysInfo, SyscallArgument.OutputOfSize(LibC.SysInfoSize)),
             Sync(102, "getuid", (_, _) => IdentityCalls.UserId()),
             Sync(104, "getgid", (_, _) => IdentityCalls.GroupId()),
             Sync(107, "geteuid", (_, _) => IdentityCalls.EffectiveUserId()),

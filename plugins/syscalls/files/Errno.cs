@@ -5,6 +5,8 @@ internal static class Errno
 {
     public const int EPERM = 1;
     public const int ENOENT = 2;
+    public const int ENXIO = 6;
+    public const int E2BIG = 7;
     public const int EINTR = 4;
     public const int EBADF = 9;
     public const int EAGAIN = 11;

@@ -20,15 +20,18 @@ namespace Donjon.Syscalls.Files;
 /// </remarks>
 public sealed class FileSyscalls : ISyscallHandlerSet
 {
-    private readonly FrozenDictionary<int, Func<SyscallRequest, IKeepSession, SyscallResult>> _handlers;
+    private readonly FrozenDictionary<int, Handler> _handlers;
 
     /// <summary>Creates the set.</summary>
     public FileSyscalls()
     {
-        List<(SyscallSignature Signature, Func<SyscallRequest, IKeepSession, SyscallResult> Handler)> table = Table();
+        List<(SyscallSignature Signature, Handler Handler)> table = Table();
         Syscalls = table.ConvertAll(entry => entry.Signature).AsReadOnly();
         _handlers = table.ToFrozenDictionary(entry => entry.Signature.Number, entry => entry.Handler);
     }
+
+    /// <summary>A handler; the token is cancelled by a signal forwarded to the calling thread, or the keep's end.</summary>
+    private delegate SyscallResult Handler(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken);
 
     /// <inheritdoc />
     public string Name => "files";
@@ -41,10 +44,10 @@ public sealed class FileSyscalls : ISyscallHandlerSet
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(session);
-        return new ValueTask<SyscallResult>(_handlers.TryGetValue(request.Number, out var handler) ? handler(request, session) : SyscallResult.Error(Errno.ENOSYS));
+        return new ValueTask<SyscallResult>(_handlers.TryGetValue(request.Number, out var handler) ? handler(request, session, cancellationToken) : SyscallResult.Error(Errno.ENOSYS));
     }
 
-    private static List<(SyscallSignature, Func<SyscallRequest, IKeepSession, SyscallResult>)> Table()
+    private static List<(SyscallSignature, Handler)> Table()
     {
         SyscallArgument value = SyscallArgument.Value;
         SyscallArgument path = SyscallArgument.CString;
@@ -54,7 +57,7 @@ public sealed class FileSyscalls : ISyscallHandlerSet
 
         return
         [
-            Entry(2, "open", OpenCalls.Open, path, value, value),
+            Interruptible(2, "open", OpenCalls.Open, path, value, value),
             Entry(4, "stat", MetadataCalls.Stat, path, stat),
             Entry(6, "lstat", MetadataCalls.LStat, path, stat),
             Entry(21, "access", MetadataCalls.Access, path, value),
@@ -72,7 +75,7 @@ public sealed class FileSyscalls : ISyscallHandlerSet
             Entry(82, "rename", ChangeCalls.Rename, path, path),
             Entry(83, "mkdir", ChangeCalls.Mkdir, path, value),
             Entry(84, "rmdir", ChangeCalls.Rmdir, path),
-            Entry(85, "creat", OpenCalls.Create, path, value),
+            Interruptible(85, "creat", OpenCalls.Create, path, value),
             Entry(86, "link", ChangeCalls.Link, path, path),
             Entry(87, "unlink", ChangeCalls.Unlink, path),
             Entry(88, "symlink", ChangeCalls.Symlink, path, path),
@@ -93,7 +96,7 @@ public sealed class FileSyscalls : ISyscallHandlerSet
             Entry(196, "flistxattr", DescriptorCalls.NoExtendedAttributes, value, SyscallArgument.Output(2), value),
             Entry(217, "getdents64", DescriptorCalls.GetDents64, value, SyscallArgument.Output(2), value),
             Entry(221, "fadvise64", DescriptorCalls.Fadvise, value, value, value, value),
-            Entry(257, "openat", OpenCalls.OpenAt, value, path, value, value),
+            Interruptible(257, "openat", OpenCalls.OpenAt, value, path, value, value),
             Entry(258, "mkdirat", ChangeCalls.MkdirAt, value, path, value),
             Entry(260, "fchownat", DescriptorCalls.NotPermitted, value, path, value, value, value),
             Entry(262, "newfstatat", MetadataCalls.FStatAt, value, path, stat, value),
@@ -113,11 +116,17 @@ public sealed class FileSyscalls : ISyscallHandlerSet
             Entry(326, "copy_file_range", DescriptorCalls.CopyFileRange, value, offset, value, offset, value, value),
             Entry(332, "statx", MetadataCalls.Statx, value, path, value, value, SyscallArgument.OutputOfSize(Kernel.StatxSize)),
             Entry(436, "close_range", DescriptorCalls.CloseRange, value, value, value),
+            Interruptible(437, "openat2", OpenHowCalls.OpenAt2, value, path, SyscallArgument.Input(3), value),
             Entry(439, "faccessat2", MetadataCalls.FAccessAt2, value, path, value, value),
         ];
     }
 
-    private static (SyscallSignature, Func<SyscallRequest, IKeepSession, SyscallResult>) Entry(
+    private static (SyscallSignature, Handler) Entry(
         int number, string name, Func<SyscallRequest, IKeepSession, SyscallResult> handle, params SyscallArgument[] arguments) =>
+        (new SyscallSignature(number, name, arguments), (request, session, _) => handle(request, session));
+
+    /// <summary>An entry whose handler may block in a way its token interrupts (an open of a FIFO).</summary>
+    private static (SyscallSignature, Handler) Interruptible(
+        int number, string name, Handler handle, params SyscallArgument[] arguments) =>
         (new SyscallSignature(number, name, arguments), handle);
 }

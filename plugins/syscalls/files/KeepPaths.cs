@@ -76,6 +76,61 @@ internal static class KeepPaths
         return normalised.Length >= MaxPath ? null : normalised;
     }
 
+    /// <summary>
+    /// Normalises <paramref name="path"/> as <c>openat2</c>'s <c>RESOLVE_BENEATH</c> or <c>RESOLVE_IN_ROOT</c> sees it,
+    /// relative to its starting directory and never above it: with <paramref name="inRoot"/> an absolute path is
+    /// relative to that directory and a <c>..</c> there stays there; without, either is an escape.
+    /// </summary>
+    /// <param name="path">The keep's bytes, without their NUL; not empty.</param>
+    /// <param name="inRoot">Whether the starting directory is the root (<c>RESOLVE_IN_ROOT</c>) rather than a floor (<c>RESOLVE_BENEATH</c>).</param>
+    /// <param name="mustBeDirectory">Whether the path ended in <c>/</c>, <c>/.</c> or <c>/..</c>.</param>
+    /// <param name="escapes">Whether, without <paramref name="inRoot"/>, the path is absolute or climbs above its start.</param>
+    /// <returns>The components beneath the starting directory joined by <c>/</c> (empty for the directory itself).</returns>
+    public static string Beneath(ReadOnlySpan<byte> path, bool inRoot, out bool mustBeDirectory, out bool escapes)
+    {
+        escapes = !inRoot && !path.IsEmpty && path[0] == (byte)'/';
+        var parts = new List<string>();
+        mustBeDirectory = false;
+        int start = 0;
+        while (start <= path.Length)
+        {
+            int slash = path[start..].IndexOf((byte)'/');
+            int end = slash < 0 ? path.Length : start + slash;
+            ReadOnlySpan<byte> part = path[start..end];
+            bool last = slash < 0;
+            if (part.SequenceEqual(".."u8))
+            {
+                if (parts.Count > 0)
+                {
+                    parts.RemoveAt(parts.Count - 1);
+                }
+                else
+                {
+                    escapes |= !inRoot;
+                }
+
+                mustBeDirectory = last;
+            }
+            else if (part.SequenceEqual("."u8))
+            {
+                mustBeDirectory = last;
+            }
+            else if (!part.IsEmpty)
+            {
+                parts.Add(Encoding.Latin1.GetString(part));
+                mustBeDirectory = false;
+            }
+            else if (last)
+            {
+                mustBeDirectory = path.Length > 0;
+            }
+
+            start = end + 1;
+        }
+
+        return string.Join('/', parts);
+    }
+
     /// <summary>Whether keep path <paramref name="path"/> is <paramref name="mount"/> or beneath it.</summary>
     /// <param name="mount">A mount's normalised keep path.</param>
     /// <param name="path">A normalised keep path.</param>

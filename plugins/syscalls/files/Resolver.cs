@@ -55,9 +55,23 @@ internal static class Resolver
     public const int OpenPath = 0x200000;
     public const int OpenTemporary = 0x410000;
 
-    private const long ResolveNoCrossDevice = 0x01;
-    private const long ResolveNoMagicLinks = 0x02;
-    private const long ResolveBeneath = 0x08;
+    /// <summary><c>RESOLVE_NO_XDEV</c>.</summary>
+    public const long ResolveNoCrossDevice = 0x01;
+
+    /// <summary><c>RESOLVE_NO_MAGICLINKS</c>.</summary>
+    public const long ResolveNoMagicLinks = 0x02;
+
+    /// <summary><c>RESOLVE_NO_SYMLINKS</c>.</summary>
+    public const long ResolveNoSymbolicLinks = 0x04;
+
+    /// <summary><c>RESOLVE_BENEATH</c>.</summary>
+    public const long ResolveBeneath = 0x08;
+
+    /// <summary><c>RESOLVE_IN_ROOT</c>.</summary>
+    public const long ResolveInRoot = 0x10;
+
+    /// <summary><c>RESOLVE_CACHED</c>.</summary>
+    public const long ResolveCached = 0x20;
 
     /// <summary>The open flags the keep may pass; anything else (<c>O_ASYNC</c>'s SIGIO to Donjon) is dropped.</summary>
     public const int AllowedOpenFlags = AccessModeMask | OpenCreate | OpenExclusive | OpenNoControllingTerminal | OpenTruncate | OpenAppend |
@@ -142,8 +156,12 @@ internal static class Resolver
     /// <c>O_CLOEXEC</c>: beneath its mount with <c>openat2</c>, or, for a one-file mount, by reopening the mount's own
     /// descriptor. An escape (<c>EXDEV</c> from the kernel) is returned as <c>-EXDEV</c> for the caller to deny.
     /// </summary>
+    /// <param name="location">Where to open.</param>
+    /// <param name="flags">The host open flags.</param>
+    /// <param name="mode">The mode of a new file.</param>
+    /// <param name="resolve">More <c>RESOLVE_*</c> flags, from the keep's <c>openat2</c>: <c>RESOLVE_NO_SYMLINKS</c>, <c>RESOLVE_NO_XDEV</c>, <c>RESOLVE_CACHED</c>.</param>
     /// <returns>The new host descriptor, or minus errno.</returns>
-    public static long Open(Location location, int flags, int mode)
+    public static long Open(Location location, int flags, int mode, long resolve = 0)
     {
         KeepMount mount = location.Mount!;
         flags |= OpenCloseOnExec;
@@ -168,15 +186,38 @@ internal static class Resolver
             return Kernel.OpenAt(Kernel.CurrentDirectory, KeepPaths.ToHost($"/proc/self/fd/{mount.Root.DangerousGetHandle()}"), flags & ~(OpenCreate | OpenNoFollow), 0);
         }
 
-        long resolve = ResolveBeneath | ResolveNoMagicLinks | (mount.SameFileSystem ? ResolveNoCrossDevice : 0);
-        byte[] relative = location.HostRelative;
-        int root = (int)mount.Root.DangerousGetHandle();
+        return OpenBeneath((int)mount.Root.DangerousGetHandle(), location.HostRelative, mount, flags, mode, ResolveBeneath | resolve);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="relative"/> beneath host directory <paramref name="directory"/> (a mount's root, or a
+    /// directory opened beneath it) with <c>openat2</c>, with <c>RESOLVE_NO_MAGICLINKS</c> and the mount's
+    /// <c>RESOLVE_NO_XDEV</c> added to <paramref name="resolve"/>, which must hold <c>RESOLVE_BENEATH</c> or
+    /// <c>RESOLVE_IN_ROOT</c>: either keeps the resolution beneath <paramref name="directory"/>, so beneath the mount.
+    /// </summary>
+    /// <returns>The new host descriptor (always <c>O_CLOEXEC</c>), or minus errno.</returns>
+    public static long OpenBeneath(int directory, byte[] relative, KeepMount mount, int flags, int mode, long resolve)
+    {
+        if ((resolve & (ResolveBeneath | ResolveInRoot)) == 0)
+        {
+            throw new ArgumentException("resolve must confine the open (RESOLVE_BENEATH or RESOLVE_IN_ROOT)", nameof(resolve));
+        }
+
+        flags |= OpenCloseOnExec;
+        if ((flags & OpenCreate) == 0 && (flags & OpenTemporary) != OpenTemporary)
+        {
+            mode = 0; // openat2 refuses a mode without O_CREAT or O_TMPFILE
+        }
+
+        resolve |= ResolveNoMagicLinks | (mount.SameFileSystem ? ResolveNoCrossDevice : 0);
         for (int attempt = 0; ; attempt++)
         {
-            long result = Kernel.OpenAt2(root, relative, flags, mode, resolve);
+            long result = Kernel.OpenAt2(directory, relative, flags, mode, resolve);
 
-            // openat2 answers EAGAIN when a rename raced with a '..' it resolved beneath the root: try again.
-            if (result != -Errno.EAGAIN || attempt == 16 || (flags & OpenNonBlocking) != 0)
+            // openat2 answers EAGAIN when a rename raced with a '..' it resolved beneath the root: try again, a few
+            // times (an O_NONBLOCK open of a file under a lease answers EAGAIN too, and would only be tried again). Not
+            // under RESOLVE_CACHED, whose EAGAIN is its own answer.
+            if (result != -Errno.EAGAIN || attempt == 16 || (resolve & ResolveCached) != 0)
             {
                 return result;
             }

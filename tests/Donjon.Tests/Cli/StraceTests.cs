@@ -31,8 +31,8 @@ public sealed partial class StraceTests
             ("0", "write", "1, \"hi\\n\", 3", "3", "core"),
             ("0", "read", "0, \"abc\\n\", 16", "4", "core"),
             ("0", "close", "99", "-1 EBADF (Bad file descriptor)", "core"),
-            ("0", "sysinfo", "...", "-1 ENOSYS (Function not implemented)", "unserved"));
-        result.Stderr.Should().Contain("donjon: warning: the program called sysinfo (99), which no loaded handler set serves; answered ENOSYS");
+            ("0", "sysfs", "...", "-1 ENOSYS (Function not implemented)", "unserved"));
+        result.Stderr.Should().Contain("donjon: warning: the program called sysfs (139), which no loaded handler set serves; answered ENOSYS");
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed partial class StraceTests
         rows.Should().Equal(
             ("1", "1", "close (core)"),
             ("1", "", "read (core)"),
-            ("1", "1", "sysinfo (unserved)"),
+            ("1", "1", "sysfs (unserved)"),
             ("1", "", "write (core)"));
         lines[7].Should().MatchRegex(@"^100\.00 +\d+\.\d{6} +\d+ +4 +2 total$");
     }

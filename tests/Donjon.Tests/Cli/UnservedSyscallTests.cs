@@ -23,12 +23,12 @@ public sealed class UnservedSyscallTests
         var result = DonjonProcess.Run(["run", "--backend", backend, program]);
 
         result.ExitCode.Should().Be(0, result.Stderr);
-        result.Stdout.Should().Be("sysinfo: -1 Function not implemented\nsysinfo: -1 Function not implemented\ngetcpu: -1 Function not implemented\n");
+        result.Stdout.Should().Be("sysfs: -1 Function not implemented\nsysfs: -1 Function not implemented\ngetcpu: -1 Function not implemented\n");
         string[] lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Should().Equal(
-            "donjon: warning: the program called sysinfo (99), which no loaded handler set serves; answered ENOSYS",
+            "donjon: warning: the program called sysfs (139), which no loaded handler set serves; answered ENOSYS",
             "donjon: warning: the program called getcpu (309), which no loaded handler set serves; answered ENOSYS",
-            "donjon: warning: unserved syscalls, each answered ENOSYS: sysinfo (99) 2 times, getcpu (309) once. Add a handler set that serves them to plugins.json ('donjon plugins' lists what is served)");
+            "donjon: warning: unserved syscalls, each answered ENOSYS: sysfs (139) 2 times, getcpu (309) once. Add a handler set that serves them to plugins.json ('donjon plugins' lists what is served)");
     }
 
     [Fact]

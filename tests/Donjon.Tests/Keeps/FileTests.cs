@@ -281,6 +281,230 @@ public sealed class FileTests : IDisposable
             .And.Contain("donjon: --mount '/a:/b:rx' is not HOST:KEEP[:ro|:rw]");
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void A_blocking_FIFO_open_waits_for_the_other_end_without_stalling_other_threads_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", toolchain);
+
+        var native = ChildProcess.Run(program, [fifo, "threads"], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [fifo, "threads"]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("writer still waiting for a reader: 1\n")
+            .And.Contain("main read: from the writer thread\nreader O_NONBLOCK: 0\nreader still waiting for a writer: 1\nreader thread read: from the main thread\n")
+            .And.Contain("O_WRONLY|O_NONBLOCK with no reader: -1 No such device or address\n").And.EndWith("/dev/null O_NONBLOCK: 0\n");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_waiting_FIFO_open_is_EINTR_after_a_forwarded_signal_as_natively(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", Toolchain.Glibc);
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+
+        string native = Interrupted(StartReady(program, [fifo, "signal"]), fifo, writeAfter: null);
+        string keep = Interrupted(StartInKeep(backend, config, program, [fifo, "signal"]), fifo, writeAfter: null);
+
+        native.Should().Be("open: failed, EINTR 1, signal 10\n");
+        keep.Should().Be(native);
+        ProbeFifo(program, fifo).Should().Be("a reader is left: No such device or address\n", "the interrupted open left no host descriptor behind");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Under_SA_RESTART_a_waiting_FIFO_open_goes_on_after_the_handler_as_natively(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", Toolchain.Glibc);
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+
+        string native = Interrupted(StartReady(program, [fifo, "restart"]), fifo, writeAfter: "late\n");
+        string keep = Interrupted(StartInKeep(backend, config, program, [fifo, "restart"]), fifo, writeAfter: "late\n");
+
+        native.Should().Be("open: ok, EINTR 0, signal 10\nread: late\n");
+        keep.Should().Be(native);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_keep_that_exits_while_a_thread_waits_in_a_FIFO_open_ends_and_leaves_no_reader(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string fifo = MakeFifo(Path.Combine(data, "fifo"));
+        string program = SuiteWorkloads.Build("fifo", Toolchain.Glibc);
+
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [fifo, "exit"]);
+
+        keep.ExitCode.Should().Be(3, keep.Stderr);
+        keep.StdoutText.Should().Be("exiting while a thread waits\n", "the waiting open never returned into the keep");
+        ProbeFifo(program, fifo).Should().Be("a reader is left: No such device or address\n", "the waiting open's host descriptor went with the keep");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Openat2_checks_open_how_and_honours_every_resolve_flag_relative_to_the_keeps_dirfd_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string program = SuiteWorkloads.Build("openat2", toolchain);
+
+        var native = ChildProcess.Run(program, [data], KeepSuiteTests.NativeEnvironment());
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty("the program removes what it made");
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [data]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("size 0: EINVAL\nsize 23: EINVAL\nsize 24: ok [outer]\n")
+            .And.Contain("size 64, non-zero extension: E2BIG\nsize 4097: E2BIG\n")
+            .And.Contain("CACHED with O_CREAT: EAGAIN\n")
+            .And.Contain("BENEATH up (a link out of the dirfd): EXDEV\n").And.Contain("no flags, up: ok [outer]\n")
+            .And.Contain("IN_ROOT abs: ok [inner f]\n").And.Contain("NO_SYMLINKS rel: ELOOP\n")
+            .And.EndWith("a missing file: ENOENT\n");
+        keep.Stderr.Should().BeEmpty("nothing the program did was denied");
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty();
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Openat2_stays_inside_the_mount_whatever_its_resolve_flags(string backend)
+    {
+        File.WriteAllText(Path.Combine(_dir.Path, "outer.txt"), "outer\n");
+        string inner = Directory.CreateDirectory(Path.Combine(_dir.Path, "inner")).FullName;
+        File.WriteAllText(Path.Combine(inner, "f.txt"), "inner f\n");
+        File.CreateSymbolicLink(Path.Combine(inner, "up"), "../outer.txt");
+        File.CreateSymbolicLink(Path.Combine(inner, "abs"), "/f.txt");
+        string program = SuiteWorkloads.Build("openat2", Toolchain.Glibc);
+
+        var native = ChildProcess.Run(program, [inner, "escape"], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = inner, access = "read" }]), program, [inner, "escape"]);
+
+        native.StdoutText.Should().Contain("up: ok [outer]\n").And.Contain("../outer.txt: ok [outer]\n", "natively the links and '..' reach the outer file");
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            "up: ENOENT\n" +
+            "up, BENEATH: EXDEV\n" +
+            "up, IN_ROOT: ENOENT\n" +
+            "up, NO_XDEV: EXDEV\n" +
+            "../outer.txt: ENOENT\n" +
+            "../outer.txt, IN_ROOT: ENOENT\n" +
+            "abs: ENOENT\n" +
+            "abs, IN_ROOT: ok [inner f]\n" +
+            "f.txt, IN_ROOT: ok [inner f]\n");
+        keep.StdoutText.Should().NotContain("outer]");
+        keep.Stderr.Should().Contain($"denied open of {inner}/up: resolving it leaves policy.files[0]");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Reads_and_writes_with_a_bad_buffer_are_0_at_end_of_file_and_EFAULT_otherwise_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string file = Path.Combine(data, "file");
+        string program = SuiteWorkloads.Build("badbuffer", toolchain);
+
+        var native = ChildProcess.Run(program, [file], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [file]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("read at EOF, bad buffer: 0\nread of 0 bytes, bad buffer: 0\npread at EOF, bad buffer: 0\n")
+            .And.Contain("pread before EOF, bad buffer: -1 EFAULT\n").And.Contain("readv at EOF, bad base: 0\n")
+            .And.Contain("pread of 3 bytes into 3 valid ones, asking 100: 3\nthey are: abc\n")
+            .And.Contain("read of a pipe with no writer, bad buffer: 0\n").And.EndWith("read of /dev/null, bad buffer: 0\n");
+        File.Exists(file).Should().BeFalse();
+    }
+
+    private static string MakeFifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;
+        mkfifo.WaitForExit(10_000).Should().BeTrue();
+        mkfifo.ExitCode.Should().Be(0);
+        return path;
+    }
+
+    private static string ProbeFifo(string program, string fifo)
+    {
+        var probe = ChildProcess.Run(program, [fifo, "probe"], KeepSuiteTests.NativeEnvironment());
+        probe.ExitCode.Should().Be(0);
+        return probe.StdoutText;
+    }
+
+    /// <summary>Sends SIGUSR1 to a program that said "ready" and waits in a FIFO open; writes <paramref name="writeAfter"/> into the FIFO then; returns what it printed after "ready".</summary>
+    private static string Interrupted(System.Diagnostics.Process process, string fifo, string? writeAfter)
+    {
+        using (process)
+        {
+            // A signal that came before the open began only runs the handler, and the next one interrupts the open; so
+            // without SA_RESTART a signal is sent every 3 s until the program prints its answer (only then: a signal
+            // that reached Donjon as its keep ended would end Donjon), and under SA_RESTART twice.
+            string pid = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Task<string?> answer = process.StandardOutput.ReadLineAsync();
+            for (int sent = 0; sent < (writeAfter is null ? 40 : 2); sent++)
+            {
+                using (var kill = System.Diagnostics.Process.Start("kill", ["-10", pid])!)
+                {
+                    kill.WaitForExit();
+                }
+
+                if (answer.Wait(writeAfter is null ? 3000 : 500))
+                {
+                    break;
+                }
+            }
+
+            if (writeAfter is not null)
+            {
+                process.HasExited.Should().BeFalse("under SA_RESTART the open waits again for a writer");
+                File.WriteAllText(fifo, writeAfter);  // blocks until the restarted open is the reader
+            }
+
+            process.WaitForExit(60_000).Should().BeTrue("the open returns once the handler ran");
+            answer.Wait(10_000).Should().BeTrue();
+            string rest = answer.Result + "\n" + process.StandardOutput.ReadToEnd();
+            process.ExitCode.Should().Be(42, rest);
+            return rest;
+        }
+    }
+
+    private static System.Diagnostics.Process StartInKeep(string backend, string config, string program, string[] args)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        return StartReady("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, program, .. args]);
+    }
+
+    private static System.Diagnostics.Process StartReady(string program, string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in ChildProcess.DotnetEnvironment())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.StandardOutput.ReadLine().Should().Be("ready", "the program starts");
+        return process;
+    }
+
     private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
     {
         if (backend == "vm")

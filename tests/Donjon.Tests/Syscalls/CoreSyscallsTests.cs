@@ -54,7 +54,7 @@ public sealed class CoreSyscallsTests : IDisposable
         _set.Syscalls.Select(s => s.Number).Should().OnlyHaveUniqueItems();
         _set.Syscalls.Select(s => s.Name).Should().OnlyHaveUniqueItems();
         _set.Syscalls.Select(s => s.Number).Should().BeEquivalentTo(
-            [0, 1, 3, 5, 7, 8, 16, 17, 18, 19, 20, 23, 32, 33, 35, 36, 37, 38, 39, 63, 96, 97, 102, 104, 107, 108, 110, 157, 201, 204, 222, 223, 224, 225, 226, 228, 229, 230, 270, 271, 292, 302, 318]);
+            [0, 1, 3, 5, 7, 8, 16, 17, 18, 19, 20, 23, 32, 33, 35, 36, 37, 38, 39, 63, 96, 97, 99, 102, 104, 107, 108, 110, 157, 201, 204, 222, 223, 224, 225, 226, 228, 229, 230, 270, 271, 292, 302, 318]);
         _set.Syscalls.Select(s => s.Number).Should().NotIntersectWith(_files.Syscalls.Select(s => s.Number), "the two sets load together");
     }
 
@@ -724,6 +724,42 @@ public sealed class CoreSyscallsTests : IDisposable
         Rlimit(await Call(97, [3, 0], session: session), 1).Should().Be((1UL << 20, 1UL << 20));
         Rlimit(await Call(97, [9, 0], session: session), 1).Should().Be((64UL << 20, 64UL << 20));
     }
+
+    [Fact]
+    public async Task Sysinfo_describes_the_keeps_memory_limit_in_bytes_and_the_hosts_uptime_loads_and_processes()
+    {
+        KeepSession session = NewSession(KeepPolicy.DenyAll with { Limits = new KeepLimits(64UL << 20, 1UL << 20, 32) });
+        double before = HostUptime();
+        SyscallResult result = await Call(99, [0], session: session);
+        double after = HostUptime();
+
+        result.Value.Should().Be(0);
+        byte[] info = Output(result, 0);
+        info.Should().HaveCount(112, "struct sysinfo on x86-64");
+        long uptime = BinaryPrimitives.ReadInt64LittleEndian(info);
+        ulong Field(int offset) => BinaryPrimitives.ReadUInt64LittleEndian(info.AsSpan(offset));
+        uptime.Should().BeInRange((long)before - 1, (long)after + 1, "the host's uptime, in seconds");
+        Field(32).Should().Be(64UL << 20, "totalram is the policy's memory limit, which the host's RAM exceeds");
+        Field(40).Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(Field(32), "freeram never exceeds totalram");
+        Field(48).Should().Be(0, "sharedram");
+        Field(56).Should().Be(0, "bufferram");
+        Field(64).Should().Be(0, "totalswap: a keep has no swap");
+        Field(72).Should().Be(0, "freeswap");
+        BinaryPrimitives.ReadUInt16LittleEndian(info.AsSpan(80)).Should().BeGreaterThan(0, "procs: the host's, this test's among them");
+        Field(88).Should().Be(0, "totalhigh");
+        Field(96).Should().Be(0, "freehigh");
+        BinaryPrimitives.ReadUInt32LittleEndian(info.AsSpan(104)).Should().Be(1, "mem_unit: every figure is in bytes");
+
+        KeepSession huge = NewSession(KeepPolicy.DenyAll with { Limits = new KeepLimits(1UL << 40, 1UL << 20, 32) });
+        byte[] capped = Output(await Call(99, [0], session: huge), 0);
+        ulong hostTotal = ulong.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        BinaryPrimitives.ReadUInt64LittleEndian(capped.AsSpan(32)).Should().Be(hostTotal, "a limit above the host's RAM gives the host's RAM");
+
+        (await Call(99, [0], capacities: new() { [0] = 64 }, session: session)).Value.Should().Be(-EFAULT, "a buffer smaller than struct sysinfo");
+    }
+
+    private static double HostUptime() =>
+        double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task A_limit_may_be_lowered_and_a_soft_limit_raised_up_to_the_hard_one_but_never_above_the_policy()

@@ -17,24 +17,44 @@ internal static class OpenCalls
     private const int DirectoryType = 0x4000;
 
     /// <summary><c>open(path, flags, mode)</c>.</summary>
-    public static SyscallResult Open(SyscallRequest request, IKeepSession session) =>
-        OpenAt(request, session, -1, 0, request.Int32(1), request.Int32(2));
+    public static SyscallResult Open(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        OpenAt(request, session, -1, 0, request.Int32(1), request.Int32(2), cancellationToken);
 
     /// <summary><c>openat(dirfd, path, flags, mode)</c>.</summary>
-    public static SyscallResult OpenAt(SyscallRequest request, IKeepSession session) =>
-        OpenAt(request, session, 0, 1, request.Int32(2), request.Int32(3));
+    public static SyscallResult OpenAt(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        OpenAt(request, session, 0, 1, request.Int32(2), request.Int32(3), cancellationToken);
 
     /// <summary><c>creat(path, mode)</c> = <c>open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)</c>.</summary>
-    public static SyscallResult Create(SyscallRequest request, IKeepSession session) =>
-        OpenAt(request, session, -1, 0, Resolver.OpenCreate | Resolver.OpenWriteOnly | Resolver.OpenTruncate, request.Int32(1));
+    public static SyscallResult Create(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        OpenAt(request, session, -1, 0, Resolver.OpenCreate | Resolver.OpenWriteOnly | Resolver.OpenTruncate, request.Int32(1), cancellationToken);
 
-    private static SyscallResult OpenAt(SyscallRequest request, IKeepSession session, int directoryIndex, int pathIndex, int flags, int mode)
+    private static SyscallResult OpenAt(SyscallRequest request, IKeepSession session, int directoryIndex, int pathIndex, int flags, int mode, CancellationToken cancellationToken)
     {
         if (!Paths.TryLocate(request, session, directoryIndex, pathIndex, out Location location, out SyscallResult error))
         {
             return error;
         }
 
+        return OpenLocation(session, location, flags, mode, cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="location"/> for the keep: the policy's checks, the host's open (by
+    /// <paramref name="hostOpen"/>, given the host flags and mode, or else <see cref="Resolver.Open"/> beneath the
+    /// mount), a FIFO's wait, a pinned digest, and the keep's new number.
+    /// </summary>
+    /// <param name="session">The keep.</param>
+    /// <param name="location">Where the keep's path leads.</param>
+    /// <param name="flags">The keep's open flags.</param>
+    /// <param name="mode">The keep's mode for a new file.</param>
+    /// <param name="cancellationToken">Interrupts a FIFO's wait.</param>
+    /// <param name="hostOpen">Opens the location on the host, or <see langword="null"/> for <see cref="Resolver.Open"/>.</param>
+    /// <param name="escapesAreErrors">Whether the host's <c>EXDEV</c> is the keep's own resolve flags' answer (<c>openat2</c>), not an escape from the mount to deny as <c>ENOENT</c>.</param>
+    public static SyscallResult OpenLocation(IKeepSession session, Location location, int flags, int mode, CancellationToken cancellationToken,
+        Func<int, int, long>? hostOpen = null, bool escapesAreErrors = false)
+    {
+        SyscallResult error;
+        hostOpen ??= (hostFlags, hostMode) => Resolver.Open(location, hostFlags, hostMode);
         flags &= Resolver.AllowedOpenFlags;
         if ((flags & Resolver.OpenPath) != 0)
         {
@@ -69,11 +89,23 @@ internal static class OpenCalls
         }
 
         int umask = session is IKeepFileSystem fileSystem ? fileSystem.Umask : 0x12;
+
+        // A blocking open of a FIFO for reading or for writing waits for the other end. The host never waits in a
+        // plain open (nothing could interrupt it): it opens with O_NONBLOCK, and only a FIFO then waits (Fifo.Open).
+        bool mayWait = !pathOnly && access != Resolver.OpenReadWrite && (flags & Resolver.OpenNonBlocking) == 0 &&
+            (flags & Resolver.OpenTemporary) != Resolver.OpenTemporary;
+
         // O_NOCTTY is no O_PATH flag: openat2 refuses it there (EINVAL), as it refuses any other.
-        long opened = Resolver.Open(location, pathOnly ? flags : flags | Resolver.OpenNoControllingTerminal, mode & 0xFFF & ~umask);
+        int hostFlags = (pathOnly ? flags : flags | Resolver.OpenNoControllingTerminal) | (mayWait ? Resolver.OpenNonBlocking : 0);
+        long opened = hostOpen(hostFlags, mode & 0xFFF & ~umask);
+        if (mayWait)
+        {
+            opened = Fifo.Settle(hostOpen, opened, flags, cancellationToken);
+        }
+
         if (opened < 0)
         {
-            return SyscallResult.Error((int)-Paths.Answer(session, "open", location, opened, writes));
+            return SyscallResult.Error(opened == -Errno.EXDEV && escapesAreErrors ? Errno.EXDEV : (int)-Paths.Answer(session, "open", location, opened, writes));
         }
 
         int host = (int)opened;
