@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using Donjon.Tests.Support;
 using Donjon.Tests.Vm;
 using Donjon.Tests.Workloads;
@@ -286,24 +285,7 @@ public sealed class NetTests : IDisposable
         return await server;
     }
 
-    private static async Task<TcpClient> ConnectWithRetry(int port, Task server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            var client = new TcpClient();
-            try
-            {
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return client;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !server.IsCompleted)
-            {
-                client.Dispose();
-                await Task.Delay(50);
-            }
-        }
-    }
+    private static Task<TcpClient> ConnectWithRetry(int port, Task server) => NetRuns.ConnectWithRetry(port, server);
 
     /// <summary>A test-side listener that answers one connection with "pong\n", while <paramref name="run"/> runs against its port.</summary>
     private static async Task<(ChildProcess.Result Result, string Received)> Answer(Func<int, ChildProcess.Result> run)
@@ -331,57 +313,11 @@ public sealed class NetTests : IDisposable
         return (await client, line.ToString());
     }
 
-    private static int FreePort(bool udp = false)
-    {
-        if (udp)
-        {
-            using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-            return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
-        }
+    private static int FreePort(bool udp = false) => NetRuns.FreePort(udp);
 
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null) =>
+        NetRuns.RunInKeep(backend, config, program, args, options);
 
-    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
-    {
-        if (backend == "vm")
-        {
-            VmPrerequisite.Require();
-        }
-
-        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, .. options ?? [], program, .. args], ChildProcess.DotnetEnvironment());
-    }
-
-    /// <summary>A configuration with the repository's plugins (net included) and a policy of <paramref name="network"/> entries only.</summary>
-    private string Config(string backend, object[] network, Dictionary<string, object>? policyExtras = null)
-    {
-        string[] plugins =
-        [
-            $"plugins/backends/{backend}/bin/Donjon.Backends.{char.ToUpperInvariant(backend[0])}{backend[1..]}.dll",
-            "plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll",
-            "plugins/syscalls/files/bin/Donjon.Syscalls.Files.dll",
-            "plugins/syscalls/net/bin/Donjon.Syscalls.Net.dll",
-        ];
-        var document = new
-        {
-            plugins = plugins.Select(p => new { path = Repository.PathOf(p) }).ToArray(),
-            backendOrder = new[] { backend },
-            policy = new Dictionary<string, object>
-            {
-                ["files"] = Array.Empty<object>(),
-                ["network"] = network,
-                ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
-            },
-        };
-        foreach ((string key, object value) in policyExtras ?? [])
-        {
-            document.policy[key] = value;
-        }
-
-        string path = Path.Combine(_dir.Path, $"plugins-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        return path;
-    }
+    private string Config(string backend, object[] network, Dictionary<string, object>? policyExtras = null) =>
+        NetRuns.Config(_dir.Path, backend, network, policyExtras);
 }
