@@ -99,6 +99,53 @@ public sealed class NetTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CToolchains))]
+    public async Task A_keep_udp_client_is_answered_by_a_granted_test_side_udp_server_as_natively(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        var native = await Echo(port => ChildProcess.Run(program, ["udpclient", $"{port}"], KeepSuiteTests.NativeEnvironment()));
+        var keep = await Echo(port => RunInKeep(backend, Config(backend, [new { direction = "connect", host = "127.0.0.1", port = (object)port, protocol = "udp" }]), program, ["udpclient", $"{port}"]));
+
+        native.Result.ExitCode.Should().Be(0, native.Result.StdoutText);
+        keep.Result.ExitCode.Should().Be(0, keep.Result.Stderr);
+        keep.Result.StdoutText.Should().Be(
+            "udp client sent 18\nudp client got 24 bytes: pong: ping from the keep, from the server 1\n" +
+            "udp connect: ok\nudp connected sent 5\nudp connected got 11 bytes: pong: again\n", keep.Result.Stderr);
+        keep.Result.StdoutText.Should().Be(native.Result.StdoutText);
+        keep.Received.Should().Equal("ping from the keep", "again");
+        native.Received.Should().Equal(keep.Received);
+        keep.Result.Stderr.Should().NotContain("denied");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void A_host_abstract_unix_listener_is_out_of_reach_and_the_keep_cannot_take_an_abstract_name(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        string name = $"donjon-test-{Guid.NewGuid():N}"[..24];
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint("\0" + name));
+        listener.Listen(8);
+
+        // Natively the host's abstract listener is reachable by name: the reference shows the test's socket is real.
+        var native = ChildProcess.Run(program, ["abstract", name], KeepSuiteTests.NativeEnvironment());
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        native.StdoutText.Should().StartWith("connect abstract: ok\n");
+        listener.Poll(TimeSpan.FromSeconds(5), SelectMode.SelectRead).Should().BeTrue("the native run connected");
+        listener.Accept().Dispose();
+
+        var keep = RunInKeep(backend, Config(backend, [new { direction = "listen", host = "*", port = 0 }, new { direction = "connect", host = "*", port = 0 }]), program, ["abstract", name]);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be("connect abstract: Connection refused\nsendto abstract: Connection refused\nbind abstract: Permission denied\nautobind: Permission denied\n", keep.Stderr);
+        listener.Poll(TimeSpan.Zero, SelectMode.SelectRead).Should().BeFalse("no connection from the keep reached the host's abstract listener");
+        string why = "the network policy grants no AF_UNIX address (abstract names are host-global: a keep may neither reach a host process's nor be reached through its own)";
+        keep.Stderr.Should().Contain($"donjon: warning: denied connect to the abstract AF_UNIX name '@{name}': {why} (ECONNREFUSED)")
+            .And.Contain($"donjon: warning: denied send to the abstract AF_UNIX name '@{name}': {why} (ECONNREFUSED)")
+            .And.Contain($"donjon: warning: denied bind of the abstract AF_UNIX name '@{name[..^1]}2': {why} (EACCES)")
+            .And.Contain($"donjon: warning: denied bind of an unnamed AF_UNIX address (an autobind to an abstract name): {why} (EACCES)");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
     public void Bind_connect_send_and_an_implicit_bind_without_a_grant_fail_with_one_warning_each(string backend, Toolchain toolchain)
     {
         string program = SuiteWorkloads.Build("net", toolchain);
@@ -311,6 +358,34 @@ public sealed class NetTests : IDisposable
         await stream.WriteAsync(Encoding.ASCII.GetBytes("pong\n"), timeout.Token);
         accepted.Client.Shutdown(SocketShutdown.Send);
         return (await client, line.ToString());
+    }
+
+    /// <summary>A test-side UDP server that answers each of two datagrams with "pong: " and the datagram, while <paramref name="run"/> runs against its port.</summary>
+    private static async Task<(ChildProcess.Result Result, List<string> Received)> Echo(Func<int, ChildProcess.Result> run)
+    {
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)server.Client.LocalEndPoint!).Port;
+        var client = Task.Run(() => run(port));
+        var received = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (received.Count < 2 && !client.IsCompleted)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(500));
+            try
+            {
+                UdpReceiveResult datagram = await server.ReceiveAsync(wait.Token);
+                string text = Encoding.ASCII.GetString(datagram.Buffer);
+                received.Add(text);
+                await server.SendAsync(Encoding.ASCII.GetBytes("pong: " + text), datagram.RemoteEndPoint, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+                // nothing yet: look at the client again
+            }
+        }
+
+        return (await client, received);
     }
 
     private static int FreePort(bool udp = false) => NetRuns.FreePort(udp);
