@@ -145,6 +145,35 @@ public sealed class NetTests : IDisposable
     }
 
     [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_granted_name_resolves_through_the_synthesised_etc_hosts_and_an_ungranted_one_does_not(string backend)
+    {
+        // musl's getaddrinfo reads /etc/hosts and /etc/resolv.conf itself (glibc's static one needs its NSS modules).
+        string program = SuiteWorkloads.Build("net", Toolchain.Musl);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var keep = RunInKeep(backend, Config(backend, [new { direction = "connect", host = "localhost", port = (object)port }]), program, ["resolve", $"{port}", "localhost", "ungranted.invalid"]);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            "hosts: 127.0.0.1\tlocalhost\nhosts: ::1\tlocalhost\n" +
+            "resolve localhost: 127.0.0.1\nconnect: ok\nresolve ungranted.invalid: failed\n", keep.Stderr);
+        listener.Pending().Should().BeTrue("the keep connected to the granted name's address");
+
+        // No DNS server is granted: musl's resolver cannot even bind its query socket (an ephemeral udp port needs a
+        // listen entry), so getaddrinfo fails at once with EAI_SYSTEM, and the denial is said.
+        keep.Stderr.Should().Contain("donjon: warning: denied bind of 0.0.0.0:0/udp: no listen entry of policy.network grants it (EACCES)")
+            .And.Contain("resolve ungranted.invalid: System error\n");
+
+        // A udp connect entry for port 53 of one address grants that DNS server; without network entries there are no files.
+        var dns = RunInKeep(backend, Config(backend, [new { direction = "connect", host = "192.0.2.53", port = (object)53, protocol = "udp" }]), program, ["resolve", "1"]);
+        dns.StdoutText.Should().Be("resolv.conf: nameserver 192.0.2.53\n", dns.Stderr);
+        var none = RunInKeep(backend, Config(backend, []), program, ["resolve", "1"]);
+        none.StdoutText.Should().Be("/etc/hosts: No such file or directory\n/etc/resolv.conf: No such file or directory\n", none.Stderr);
+    }
+
+    [Theory]
     [MemberData(nameof(CToolchains))]
     public void Bind_connect_send_and_an_implicit_bind_without_a_grant_fail_with_one_warning_each(string backend, Toolchain toolchain)
     {

@@ -5,7 +5,7 @@
      net deny PORT       bind, connect, datagram send and an implicit bind that the policy refuses
      net udpclient PORT  sends a datagram to 127.0.0.1:PORT and prints the answer, then again through a connected socket
      net abstract NAME   connect, datagram send, bind and autobind of the abstract AF_UNIX name NAME
-     net resolve PORT NAME...  prints /etc/hosts (its lines but comments), then resolves each NAME with getaddrinfo
+     net resolve PORT NAME...  prints /etc/hosts and /etc/resolv.conf (their lines but comments), then resolves each NAME with getaddrinfo
                          (IPv4, stream) and connects to the first address at PORT
    Every line it prints is the same natively and in a keep that is granted what the mode needs. */
 #define _GNU_SOURCE
@@ -271,15 +271,18 @@ static int abstract_unix(const char *name) {
 }
 
 static int resolve(int port, int count, char **names) {
-    FILE *hosts = fopen("/etc/hosts", "r");
-    char line[256];
-    if (!hosts)
-        printf("/etc/hosts: %s\n", strerror(errno));
-    while (hosts && fgets(line, sizeof line, hosts))
-        if (line[0] != '#')
-            printf("hosts: %s", line);
-    if (hosts)
-        fclose(hosts);
+    const char *files[] = { "/etc/hosts", "/etc/resolv.conf" }, *labels[] = { "hosts", "resolv.conf" };
+    for (int f = 0; f < 2; f++) {
+        FILE *file = fopen(files[f], "r");
+        char line[256];
+        if (!file)
+            printf("%s: %s\n", files[f], strerror(errno));
+        while (file && fgets(line, sizeof line, file))
+            if (line[0] != '#')
+                printf("%s: %s", labels[f], line);
+        if (file)
+            fclose(file);
+    }
     for (int i = 0; i < count; i++) {
         struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *found = NULL;
         int failed = getaddrinfo(names[i], NULL, &hints, &found);
