@@ -201,8 +201,9 @@ internal sealed class KeepFileSystem : IKeepFileSystem, IDisposable
 
     /// <summary>
     /// The read-only skeleton of the keep's root: an empty directory for each mount point's parents and directory
-    /// mount points, an empty file for each one-file mount point, <c>/dev</c> with the served device names and
-    /// <c>/tmp</c> when there is a scratch one. Listing <c>/</c> then shows what the keep may reach, and nothing else exists.
+    /// mount points, an empty file for each one-file mount point, <c>/dev</c> with the served device names,
+    /// <c>/tmp</c> when there is a scratch one, and the synthesised <c>/etc/hosts</c> and <c>/etc/resolv.conf</c> when the
+    /// policy grants any network endpoint (<see cref="KeepNameFiles"/>). Listing <c>/</c> then shows what the keep may reach, and nothing else exists.
     /// </summary>
     private static void BuildSkeleton(string root, KeepPolicy policy, List<KeepMount> mounts)
     {
@@ -244,6 +245,8 @@ internal sealed class KeepFileSystem : IKeepFileSystem, IDisposable
         {
             Directory.CreateDirectory(Path.Combine(root, "tmp"));
         }
+
+        KeepNameFiles.Write(root, policy.Network);
 
         foreach (string directory in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).Append(root))
         {

@@ -82,4 +82,43 @@ internal static class SocketAddress
     /// <summary>How an endpoint is written in logs and policy entries: <c>127.0.0.1:8080</c>, <c>[::1]:8080</c>.</summary>
     public static string Display(IPAddress address, int port) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+
+    /// <summary>
+    /// How an <c>AF_UNIX</c> address from the keep (untrusted bytes) is named in a warning: <c>the abstract AF_UNIX name
+    /// '@NAME'</c> (<c>sun_path[0]</c> is 0), <c>the AF_UNIX path '/PATH'</c>, or <c>an unnamed AF_UNIX address (an
+    /// autobind)</c> when there is no path. At most 40 characters of the name are shown, anything outside printable
+    /// ASCII as <c>\xHH</c>.
+    /// </summary>
+    public static string DescribeUnix(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length <= 2)
+        {
+            return "an unnamed AF_UNIX address (an autobind to an abstract name)";
+        }
+
+        ReadOnlySpan<byte> path = bytes[2..];
+        bool isAbstract = path[0] == 0;
+        if (isAbstract)
+        {
+            path = path[1..];
+        }
+        else if (path.IndexOf((byte)0) is int end and >= 0)
+        {
+            path = path[..end];
+        }
+
+        var shown = new System.Text.StringBuilder();
+        foreach (byte b in path[..Math.Min(path.Length, 40)])
+        {
+            shown.Append(b is >= 0x20 and < 0x7f and not (byte)'\\' and not (byte)'\'' ? ((char)b).ToString() : $"\\x{b:x2}");
+        }
+
+        string more = path.Length > 40 ? "..." : string.Empty;
+        return isAbstract ? $"the abstract AF_UNIX name '@{shown}{more}'" : $"the AF_UNIX path '{shown}{more}'";
+    }
+
+    /// <summary>Why a <c>AF_UNIX</c> address is denied, after "grants no AF_UNIX address": for an abstract name (or an
+    /// autobind, which takes one), that the abstract namespace is the host's, shared by every process.</summary>
+    public static string UnixWhy(ReadOnlySpan<byte> bytes) =>
+        bytes.Length <= 2 || bytes[2] == 0 ? " (abstract names are host-global: a keep may neither reach a host process's nor be reached through its own)" : " yet";
 }

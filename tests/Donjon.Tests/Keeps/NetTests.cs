@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using Donjon.Tests.Support;
 using Donjon.Tests.Vm;
 using Donjon.Tests.Workloads;
@@ -96,6 +95,82 @@ public sealed class NetTests : IDisposable
         keep.ExitCode.Should().Be(0, keep.Stderr);
         answer.Should().Be("pong: ping");
         keep.StdoutText.Should().Be("udp bound\nudp got 4 bytes: ping, from loopback 1\nudp sent 10\n", keep.Stderr);
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public async Task A_keep_udp_client_is_answered_by_a_granted_test_side_udp_server_as_natively(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        var native = await Echo(port => ChildProcess.Run(program, ["udpclient", $"{port}"], KeepSuiteTests.NativeEnvironment()));
+        var keep = await Echo(port => RunInKeep(backend, Config(backend, [new { direction = "connect", host = "127.0.0.1", port = (object)port, protocol = "udp" }]), program, ["udpclient", $"{port}"]));
+
+        native.Result.ExitCode.Should().Be(0, native.Result.StdoutText);
+        keep.Result.ExitCode.Should().Be(0, keep.Result.Stderr);
+        keep.Result.StdoutText.Should().Be(
+            "udp client sent 18\nudp client got 24 bytes: pong: ping from the keep, from the server 1\n" +
+            "udp connect: ok\nudp connected sent 5\nudp connected got 11 bytes: pong: again\n", keep.Result.Stderr);
+        keep.Result.StdoutText.Should().Be(native.Result.StdoutText);
+        keep.Received.Should().Equal("ping from the keep", "again");
+        native.Received.Should().Equal(keep.Received);
+        keep.Result.Stderr.Should().NotContain("denied");
+    }
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void A_host_abstract_unix_listener_is_out_of_reach_and_the_keep_cannot_take_an_abstract_name(string backend, Toolchain toolchain)
+    {
+        string program = SuiteWorkloads.Build("net", toolchain);
+        string name = $"donjon-test-{Guid.NewGuid():N}"[..24];
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint("\0" + name));
+        listener.Listen(8);
+
+        // Natively the host's abstract listener is reachable by name: the reference shows the test's socket is real.
+        var native = ChildProcess.Run(program, ["abstract", name], KeepSuiteTests.NativeEnvironment());
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        native.StdoutText.Should().StartWith("connect abstract: ok\n");
+        listener.Poll(TimeSpan.FromSeconds(5), SelectMode.SelectRead).Should().BeTrue("the native run connected");
+        listener.Accept().Dispose();
+
+        var keep = RunInKeep(backend, Config(backend, [new { direction = "listen", host = "*", port = 0 }, new { direction = "connect", host = "*", port = 0 }]), program, ["abstract", name]);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be("connect abstract: Connection refused\nsendto abstract: Connection refused\nbind abstract: Permission denied\nautobind: Permission denied\n", keep.Stderr);
+        listener.Poll(TimeSpan.Zero, SelectMode.SelectRead).Should().BeFalse("no connection from the keep reached the host's abstract listener");
+        string why = "the network policy grants no AF_UNIX address (abstract names are host-global: a keep may neither reach a host process's nor be reached through its own)";
+        keep.Stderr.Should().Contain($"donjon: warning: denied connect to the abstract AF_UNIX name '@{name}': {why} (ECONNREFUSED)")
+            .And.Contain($"donjon: warning: denied send to the abstract AF_UNIX name '@{name}': {why} (ECONNREFUSED)")
+            .And.Contain($"donjon: warning: denied bind of the abstract AF_UNIX name '@{name[..^1]}2': {why} (EACCES)")
+            .And.Contain($"donjon: warning: denied bind of an unnamed AF_UNIX address (an autobind to an abstract name): {why} (EACCES)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_granted_name_resolves_through_the_synthesised_etc_hosts_and_an_ungranted_one_does_not(string backend)
+    {
+        // musl's getaddrinfo reads /etc/hosts and /etc/resolv.conf itself (glibc's static one needs its NSS modules).
+        string program = SuiteWorkloads.Build("net", Toolchain.Musl);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var keep = RunInKeep(backend, Config(backend, [new { direction = "connect", host = "localhost", port = (object)port }]), program, ["resolve", $"{port}", "localhost", "ungranted.invalid"]);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            "hosts: 127.0.0.1\tlocalhost\nhosts: ::1\tlocalhost\n" +
+            "resolve localhost: 127.0.0.1\nconnect: ok\nresolve ungranted.invalid: failed\n", keep.Stderr);
+        listener.Pending().Should().BeTrue("the keep connected to the granted name's address");
+
+        // No DNS server is granted: musl's resolver cannot even bind its query socket (an ephemeral udp port needs a
+        // listen entry), so getaddrinfo fails at once with EAI_SYSTEM, and the denial is said.
+        keep.Stderr.Should().Contain("donjon: warning: denied bind of 0.0.0.0:0/udp: no listen entry of policy.network grants it (EACCES)")
+            .And.Contain("resolve ungranted.invalid: System error\n");
+
+        // A udp connect entry for port 53 of one address grants that DNS server; without network entries there are no files.
+        var dns = RunInKeep(backend, Config(backend, [new { direction = "connect", host = "192.0.2.53", port = (object)53, protocol = "udp" }]), program, ["resolve", "1"]);
+        dns.StdoutText.Should().Be("resolv.conf: nameserver 192.0.2.53\n", dns.Stderr);
+        var none = RunInKeep(backend, Config(backend, []), program, ["resolve", "1"]);
+        none.StdoutText.Should().Be("/etc/hosts: No such file or directory\n/etc/resolv.conf: No such file or directory\n", none.Stderr);
     }
 
     [Theory]
@@ -286,24 +361,7 @@ public sealed class NetTests : IDisposable
         return await server;
     }
 
-    private static async Task<TcpClient> ConnectWithRetry(int port, Task server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            var client = new TcpClient();
-            try
-            {
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return client;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !server.IsCompleted)
-            {
-                client.Dispose();
-                await Task.Delay(50);
-            }
-        }
-    }
+    private static Task<TcpClient> ConnectWithRetry(int port, Task server) => NetRuns.ConnectWithRetry(port, server);
 
     /// <summary>A test-side listener that answers one connection with "pong\n", while <paramref name="run"/> runs against its port.</summary>
     private static async Task<(ChildProcess.Result Result, string Received)> Answer(Func<int, ChildProcess.Result> run)
@@ -331,57 +389,39 @@ public sealed class NetTests : IDisposable
         return (await client, line.ToString());
     }
 
-    private static int FreePort(bool udp = false)
+    /// <summary>A test-side UDP server that answers each of two datagrams with "pong: " and the datagram, while <paramref name="run"/> runs against its port.</summary>
+    private static async Task<(ChildProcess.Result Result, List<string> Received)> Echo(Func<int, ChildProcess.Result> run)
     {
-        if (udp)
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)server.Client.LocalEndPoint!).Port;
+        var client = Task.Run(() => run(port));
+        var received = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (received.Count < 2 && !client.IsCompleted)
         {
-            using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-            return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
-        }
-
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null)
-    {
-        if (backend == "vm")
-        {
-            VmPrerequisite.Require();
-        }
-
-        return ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", backend, "--config", config, .. options ?? [], program, .. args], ChildProcess.DotnetEnvironment());
-    }
-
-    /// <summary>A configuration with the repository's plugins (net included) and a policy of <paramref name="network"/> entries only.</summary>
-    private string Config(string backend, object[] network, Dictionary<string, object>? policyExtras = null)
-    {
-        string[] plugins =
-        [
-            $"plugins/backends/{backend}/bin/Donjon.Backends.{char.ToUpperInvariant(backend[0])}{backend[1..]}.dll",
-            "plugins/syscalls/core/bin/Donjon.Syscalls.Core.dll",
-            "plugins/syscalls/files/bin/Donjon.Syscalls.Files.dll",
-            "plugins/syscalls/net/bin/Donjon.Syscalls.Net.dll",
-        ];
-        var document = new
-        {
-            plugins = plugins.Select(p => new { path = Repository.PathOf(p) }).ToArray(),
-            backendOrder = new[] { backend },
-            policy = new Dictionary<string, object>
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(500));
+            try
             {
-                ["files"] = Array.Empty<object>(),
-                ["network"] = network,
-                ["environment"] = new { set = new Dictionary<string, string> { ["LANG"] = "C.UTF-8" } },
-            },
-        };
-        foreach ((string key, object value) in policyExtras ?? [])
-        {
-            document.policy[key] = value;
+                UdpReceiveResult datagram = await server.ReceiveAsync(wait.Token);
+                string text = Encoding.ASCII.GetString(datagram.Buffer);
+                received.Add(text);
+                await server.SendAsync(Encoding.ASCII.GetBytes("pong: " + text), datagram.RemoteEndPoint, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+                // nothing yet: look at the client again
+            }
         }
 
-        string path = Path.Combine(_dir.Path, $"plugins-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(document), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        return path;
+        return (await client, received);
     }
+
+    private static int FreePort(bool udp = false) => NetRuns.FreePort(udp);
+
+    private static ChildProcess.Result RunInKeep(string backend, string config, string program, string[] args, string[]? options = null) =>
+        NetRuns.RunInKeep(backend, config, program, args, options);
+
+    private string Config(string backend, object[] network, Dictionary<string, object>? policyExtras = null) =>
+        NetRuns.Config(_dir.Path, backend, network, policyExtras);
 }

@@ -127,8 +127,9 @@ internal static class SocketCalls
 
         if (!socket.IsInternet)
         {
-            NetworkPolicy.Of(session).DeniedOther(session, "bind unix",
-                "denied bind of an AF_UNIX socket address: the network policy grants no AF_UNIX address yet (EACCES); use socketpair, or a TCP/UDP socket with a listen entry in policy.network");
+            string name = SocketAddress.DescribeUnix(bytes.Span);
+            NetworkPolicy.Of(session).DeniedOther(session, "bind unix " + name,
+                $"denied bind of {name}: the network policy grants no AF_UNIX address{SocketAddress.UnixWhy(bytes.Span)} (EACCES); use socketpair, or a TCP/UDP socket with a listen entry in policy.network");
             return SyscallResult.Error(Errno.EACCES);
         }
 
@@ -386,8 +387,9 @@ internal static class SocketCalls
         NetworkPolicy policy = NetworkPolicy.Of(session);
         if (!socket.IsInternet)
         {
-            policy.DeniedOther(session, operation + " unix",
-                $"denied {operation} to an AF_UNIX socket address: the network policy grants no AF_UNIX address yet (ECONNREFUSED); use socketpair, or a TCP/UDP socket with a connect entry in policy.network");
+            string name = SocketAddress.DescribeUnix(bytes);
+            policy.DeniedOther(session, operation + " unix " + name,
+                $"denied {operation} to {name}: the network policy grants no AF_UNIX address{SocketAddress.UnixWhy(bytes)} (ECONNREFUSED); use socketpair, or a TCP/UDP socket with a connect entry in policy.network");
             error = SyscallResult.Error(Errno.ECONNREFUSED);
             return true;
         }

@@ -3,9 +3,14 @@
      net client PORT     connects to 127.0.0.1:PORT, sends a line, prints the answer
      net udp PORT        binds UDP 127.0.0.1:PORT, answers one datagram to its sender
      net deny PORT       bind, connect, datagram send and an implicit bind that the policy refuses
+     net udpclient PORT  sends a datagram to 127.0.0.1:PORT and prints the answer, then again through a connected socket
+     net abstract NAME   connect, datagram send, bind and autobind of the abstract AF_UNIX name NAME
+     net resolve PORT NAME...  prints /etc/hosts and /etc/resolv.conf (their lines but comments), then resolves each NAME with getaddrinfo
+                         (IPv4, stream) and connects to the first address at PORT
    Every line it prints is the same natively and in a keep that is granted what the mode needs. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,7 +19,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static struct sockaddr_in loopback(int port) {
@@ -209,6 +216,94 @@ static int deny(int port) {
     return 0;
 }
 
+static int udp_client(int port) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = loopback(port);
+    const char ping[] = "ping from the keep";
+    printf("udp client sent %zd\n", sendto(s, ping, sizeof ping - 1, 0, (struct sockaddr *)&address, sizeof address));
+    char answer[512];
+    struct sockaddr_in from;
+    socklen_t from_length = sizeof from;
+    ssize_t got = recvfrom(s, answer, sizeof answer - 1, 0, (struct sockaddr *)&from, &from_length);
+    if (got < 0) {
+        outcome("recvfrom", -1);
+        return 1;
+    }
+    answer[got] = 0;
+    printf("udp client got %zd bytes: %s, from the server %d\n", got, answer,
+           is_loopback(&from, from_length) && ntohs(from.sin_port) == port);
+    outcome("udp connect", connect(s, (struct sockaddr *)&address, sizeof address));
+    printf("udp connected sent %zd\n", send(s, "again", 5, 0));
+    got = recv(s, answer, sizeof answer - 1, 0);
+    if (got < 0) {
+        outcome("recv", -1);
+        return 1;
+    }
+    answer[got] = 0;
+    printf("udp connected got %zd bytes: %s\n", got, answer);
+    close(s);
+    return 0;
+}
+
+static int abstract_unix(const char *name) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    size_t length = strlen(name);
+    if (length + 1 > sizeof address.sun_path)
+        return 2;
+    memcpy(address.sun_path + 1, name, length);
+    socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + length);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    outcome("connect abstract", connect(s, (struct sockaddr *)&address, size));
+    close(s);
+    s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    outcome("sendto abstract", (int)sendto(s, "x", 1, 0, (struct sockaddr *)&address, size));
+    close(s);
+    address.sun_path[length] = '2'; /* NAME with its last byte changed: free, so the host would let anyone bind it */
+    s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    outcome("bind abstract", bind(s, (struct sockaddr *)&address, size));
+    close(s);
+    s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    outcome("autobind", bind(s, (struct sockaddr *)&address, sizeof(sa_family_t)));
+    close(s);
+    return 0;
+}
+
+static int resolve(int port, int count, char **names) {
+    const char *files[] = { "/etc/hosts", "/etc/resolv.conf" }, *labels[] = { "hosts", "resolv.conf" };
+    for (int f = 0; f < 2; f++) {
+        FILE *file = fopen(files[f], "r");
+        char line[256];
+        if (!file)
+            printf("%s: %s\n", files[f], strerror(errno));
+        while (file && fgets(line, sizeof line, file))
+            if (line[0] != '#')
+                printf("%s: %s", labels[f], line);
+        if (file)
+            fclose(file);
+    }
+    for (int i = 0; i < count; i++) {
+        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *found = NULL;
+        int failed = getaddrinfo(names[i], NULL, &hints, &found);
+        if (failed) {
+            printf("resolve %s: failed\n", names[i]);
+            fprintf(stderr, "resolve %s: %s\n", names[i], gai_strerror(failed));
+            continue;
+        }
+        struct sockaddr_in address = *(struct sockaddr_in *)found->ai_addr;
+        freeaddrinfo(found);
+        char text[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &address.sin_addr, text, sizeof text);
+        address.sin_port = htons((unsigned short)port);
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        printf("resolve %s: %s\n", names[i], text);
+        outcome("connect", connect(s, (struct sockaddr *)&address, sizeof address));
+        close(s);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: net server|client|udp|deny PORT [N]\n");
@@ -220,5 +315,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "udp")) return udp(port);
     if (!strcmp(argv[1], "fetch")) return fetch(port);
     if (!strcmp(argv[1], "deny")) return deny(port);
+    if (!strcmp(argv[1], "udpclient")) return udp_client(port);
+    if (!strcmp(argv[1], "abstract")) return abstract_unix(argv[2]);
+    if (!strcmp(argv[1], "resolve")) return resolve(port, argc - 3, argv + 3);
     return 2;
 }
