@@ -6,6 +6,7 @@
  *   dj_memory_init()                        from dj_process_load (load.c)
  *   dj_sys_brk/mmap/munmap/mprotect/mremap/madvise()   from the SIGSYS dispatch (sigsys.S)
  *   dj_user_read/write/string()             for marshal.c and sigstate.c
+ *   dj_memory_map_shim_near(), dj_memory_patch_code()   for patch.c
  *
  * Policy (why it is C: these are policy decisions with Linux's error codes, not register work)
  *   - The workload's address space is its image regions, its heap [heap base, heap base + max) and its mmap
@@ -24,6 +25,9 @@
  *     would alias a shared mapping at a second address, -> EINVAL.
  *   - A file mapping (no MAP_ANONYMOUS) is anonymous memory filled with the file's bytes through the host
  *     (asm/common/filemap.c): the keep's descriptors live in the host, and no host file is ever mapped here.
+ *   - Syscall-site patching (patch.c) maps its stub regions through dj_memory_map_shim_near, just outside every
+ *     range the workload has or may map, and they become the shim's (munmap skips them); it writes the workload's
+ *     code through dj_memory_patch_code, which makes the page read-write only for the write.
  *   The real mmap/munmap/mprotect/mremap/madvise are made here, from the shim's text, after these checks.
  *
  * Untrusted inputs: every argument (the workload's).
