@@ -88,6 +88,27 @@ public sealed partial class SyscallPatchingTests : IDisposable
     }
 
     [Fact]
+    public void A_dynamically_linked_python3_has_its_shared_librarys_sites_patched()
+    {
+        const string python = "/usr/bin/python3";
+        File.Exists(python).Should().BeTrue($"this test runs Debian's {python}: install python3-minimal (bash .ci/run installs it)");
+        const string script =
+            "import os, ctypes\n" +
+            "same = sum(os.getppid() == os.getppid() for i in range(10000))\n" +
+            "stats = (ctypes.c_uint64 * 5)()\n" +
+            "result = ctypes.CDLL(None).syscall(0x3D0A0001, stats)\n" +
+            "print(same, result, ' '.join(str(v) for v in stats))\n";
+        var keep = KeepSuiteTests.RunInKeep("process", python, ["-S", "-c", script], null, ["--libraries", "system"]);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        string[] fields = keep.StdoutText.Trim().Split(' ');
+        fields[0].Should().Be("10000", "every pair of getppid calls agreed");
+        fields[1].Should().Be("0", "the shim answers the stats call (libc's syscall(), a bare `syscall` site, traps)");
+        long patched = long.Parse(fields[3], CultureInfo.InvariantCulture), direct = long.Parse(fields[6], CultureInfo.InvariantCulture);
+        patched.Should().BeGreaterThanOrEqualTo(1, "libc.so's getppid site, in the mmap range, is within reach of a stub region");
+        direct.Should().BeGreaterThanOrEqualTo(20_000, "the loop's calls took the direct entry");
+    }
+
+    [Fact]
     public void A_jump_into_the_direct_entry_with_crafted_registers_and_stack_gets_only_what_a_trapped_syscall_gets()
     {
         string secret = _dir.Write("secret.txt", "the admin's secret 51c9\n");
