@@ -8,6 +8,7 @@
  * Flow (docs/protocol.md §5)
  *   _start
  *     argv == ["donjon-shim", "<host pid>"]           else exit 120
+ *     envp: DONJON_PROCESS_PATCH=0 turns syscall-site patching off (patch.c)
  *     rsp := the top of the alternate signal stack's memory (signals.S), unused until the workload runs, so
  *       that the kernel's stack can be unmapped
  *     prctl(PR_SET_PDEATHSIG, SIGKILL), then getppid() == host pid, so the shim never outlives the host:
@@ -20,7 +21,7 @@
  *       the image; unmap the blob; thread 0's record
  *     rsp := the top of thread 0's block (threads.c), where every shim handler of that thread runs
  *     dj_process_isolate (load.c): RLIMIT_CORE 0; unmap the kernel's stack, vDSO and vvar
- *     dj_signals_install (signals.S), dj_seccomp_install (filter.c)
+ *     dj_signals_install (signals.S), dj_patch_init (patch.c: thread 0's GS base), dj_seccomp_install (filter.c)
  *     dj_enter_workload
  *
  * Labels: .L<function>_<what>.
@@ -57,6 +58,8 @@ FUNC(_start)
     test    rax, rax
     jle     .L_start_bad_arguments
     mov     r13, rax                        /* r13 = host pid */
+    lea     rdi, [r12 + 32]                 /* envp: after argc, argv[0], argv[1], NULL */
+    call    dj_patch_configure              /* DONJON_PROCESS_PATCH=0: no syscall-site patching (patch.c) */
 
     /* Off the kernel's stack, which dj_process_isolate unmaps: argv is not needed any more. */
     lea     rsp, [rip + dj_altstack_end]
@@ -160,6 +163,7 @@ FUNC(_start)
     mov     rsp, rax
     call    dj_process_isolate
     call    dj_signals_install
+    call    dj_patch_init                   /* thread 0's GS base: its block (patch.c) */
     call    dj_seccomp_install
     call    dj_threads_first_running
     jmp     dj_enter_workload

@@ -44,6 +44,9 @@
  *     rt_sigaction, rt_sigprocmask, sigaltstack   -> ALLOW  the shim's real signal state (signals.S) and the
  *                                                           fault path's return to the default action
  *     arch_prctl(ARCH_SET_FS | ARCH_GET_FS)       -> ALLOW  the workload's TLS base (sigsys.S)
+ *     arch_prctl(ARCH_SET_GS)                     -> ALLOW  a new thread's GS base, its block, which the direct
+ *                                                           entry of patched sites checks (patch.S); it sets
+ *                                                           only the caller's own GS base
  *     tgkill(own pid, .., ..)                     -> ALLOW  the fault path dies by the real signal (signals.S), and
  *                                                           a kick (SIGURG) to another keep thread (threads.c)
  *     clone(DJ_PROCESS_CLONE_FLAGS, ..)           -> ALLOW  a keep thread (threads.c): a thread of this same
@@ -156,16 +159,6 @@ static void check_equal(unsigned i, uint64_t value)
     emit(LX_BPF_JEQ_K, 0, TO_KILL, (uint32_t)(value >> 32));
 }
 
-/* argument i's high half is 0 and its low half is one of two values */
-static void check_one_of(unsigned i, uint32_t a, uint32_t b)
-{
-    load(arg_hi(i));
-    emit(LX_BPF_JEQ_K, 0, TO_KILL, 0);
-    load(arg_lo(i));
-    emit(LX_BPF_JEQ_K, 1, 0, a);
-    emit(LX_BPF_JEQ_K, 0, TO_KILL, b);
-}
-
 /* argument i (a prot) is not both writable and executable */
 static void check_not_write_exec(unsigned i)
 {
@@ -258,7 +251,12 @@ void dj_seccomp_install(void)
     allow(LX_NR_SIGALTSTACK);
 
     rule_begin(LX_NR_ARCH_PRCTL);
-    check_one_of(0, LX_ARCH_SET_FS, LX_ARCH_GET_FS);
+    load(arg_hi(0));
+    emit(LX_BPF_JEQ_K, 0, TO_KILL, 0);
+    load(arg_lo(0));
+    emit(LX_BPF_JEQ_K, 2, 0, LX_ARCH_SET_FS);
+    emit(LX_BPF_JEQ_K, 1, 0, LX_ARCH_GET_FS);
+    emit(LX_BPF_JEQ_K, 0, TO_KILL, DJ_ARCH_SET_GS);
     rule_end();
 
     rule_begin(LX_NR_TGKILL);

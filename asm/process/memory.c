@@ -6,6 +6,7 @@
  *   dj_memory_init()                        from dj_process_load (load.c)
  *   dj_sys_brk/mmap/munmap/mprotect/mremap/madvise()   from the SIGSYS dispatch (sigsys.S)
  *   dj_user_read/write/string()             for marshal.c and sigstate.c
+ *   dj_memory_map_shim_near(), dj_memory_patch_code()   for patch.c
  *
  * Policy (why it is C: these are policy decisions with Linux's error codes, not register work)
  *   - The workload's address space is its image regions, its heap [heap base, heap base + max) and its mmap
@@ -24,6 +25,9 @@
  *     would alias a shared mapping at a second address, -> EINVAL.
  *   - A file mapping (no MAP_ANONYMOUS) is anonymous memory filled with the file's bytes through the host
  *     (asm/common/filemap.c): the keep's descriptors live in the host, and no host file is ever mapped here.
+ *   - Syscall-site patching (patch.c) maps its stub regions through dj_memory_map_shim_near, just outside every
+ *     range the workload has or may map, and they become the shim's (munmap skips them); it writes the workload's
+ *     code through dj_memory_patch_code, which makes the page read-write only for the write.
  *   The real mmap/munmap/mprotect/mremap/madvise are made here, from the shim's text, after these checks.
  *
  * Untrusted inputs: every argument (the workload's).
@@ -45,7 +49,8 @@ static uint64_t memory_limit;
 static uint64_t image_size;  /* the image's regions: counted against the limit from the start */
 static struct dj_range regions[DJ_IMAGE_MAX_REGIONS];
 static uint32_t region_count;
-static struct dj_range owned[4];
+#define OWNED_MAX (4 + DJ_PATCH_REGION_MAX)
+static struct dj_range owned[OWNED_MAX];
 static unsigned owned_count;
 
 void dj_memory_init(const struct dj_image *image, const struct dj_range *owned_ranges, unsigned count)
@@ -75,6 +80,25 @@ void dj_memory_init(const struct dj_image *image, const struct dj_range *owned_r
     }
     /* Above the user address space nothing is the workload's either. */
     owned[owned_count++] = (struct dj_range){ LX_TASK_SIZE, UINT64_MAX };
+}
+
+/* Adds [start, end) to the shim's ranges, in address order (the TASK_SIZE entry stays last). 0, or -1 when full. */
+static int add_owned(uint64_t start, uint64_t end)
+{
+    if (owned_count >= OWNED_MAX)
+        return -1;
+    unsigned j = owned_count++;
+    while (j > 0 && owned[j - 1].start > start) {
+        owned[j] = owned[j - 1];
+        j--;
+    }
+    owned[j] = (struct dj_range){ start, end };
+    return 0;
+}
+
+static int overlaps(uint64_t start, uint64_t end, uint64_t other_start, uint64_t other_end)
+{
+    return start < other_end && other_start < end;
 }
 
 /* ---- helpers ---- */
@@ -338,7 +362,7 @@ static long sys_munmap_locked(uint64_t address, uint64_t length)
     /* To the workload, what the shim owns is not mapped, and unmapping a hole is not an error: only the
        pieces around the shim's ranges are unmapped, and the answer is 0. Any other answer would let the
        workload find the shim by bisecting the address space with munmap. */
-    struct dj_range pieces[4];
+    struct dj_range pieces[OWNED_MAX + 1];
     unsigned count = 0;
     uint64_t at = start;
     for (unsigned i = 0; i < owned_count && at < end; i++) {
@@ -524,6 +548,73 @@ long dj_sys_mremap(uint64_t old_address, uint64_t old_length, uint64_t new_lengt
 {
     mm_begin();
     long result = sys_mremap_locked(old_address, old_length, new_length, flags, new_address);
+    mm_end();
+    return result;
+}
+
+/* ---- the shim's own mappings near the workload's code (patch.c's stubs) ---- */
+
+uint64_t dj_memory_map_shim_near(uint64_t near, uint64_t size, uint64_t reach)
+{
+    /* Candidates: just outside each range the workload has or may map; the first that is free wins. */
+    uint64_t candidates[2 * DJ_IMAGE_MAX_REGIONS + 4];
+    unsigned count = 0;
+    size = page_up(size);
+    for (uint32_t i = 0; i < region_count; i++) {
+        candidates[count++] = regions[i].start - size;
+        candidates[count++] = page_up(regions[i].end);
+    }
+    candidates[count++] = heap.base - size;
+    candidates[count++] = page_up(heap.limit);
+    candidates[count++] = mmap_space.base - size;
+    candidates[count++] = mmap_space.end;
+    mm_begin();
+    for (unsigned c = 0; c < count; c++) {
+        uint64_t start = candidates[c] & ~PAGE_MASK, end = start + size;
+        if (start < 0x10000 || end > LX_TASK_SIZE || end < start)
+            continue;
+        if ((start < near ? near - start : start - near) > reach || (end < near ? near - end : end - near) > reach)
+            continue;
+        int taken = overlaps(start, end, heap.base, heap.limit) ||
+                    overlaps(start, end, mmap_space.base, mmap_space.end);
+        for (uint32_t i = 0; i < region_count && !taken; i++)
+            taken = overlaps(start, end, regions[i].start, regions[i].end);
+        for (unsigned i = 0; i < owned_count && !taken; i++)
+            taken = overlaps(start, end, owned[i].start, owned[i].end);
+        if (taken || owned_count >= OWNED_MAX)
+            continue;
+        long mapped = dj_syscall6(LX_NR_MMAP, (long)start, (long)size, LX_PROT_READ | LX_PROT_WRITE,
+                                  LX_MAP_PRIVATE | LX_MAP_ANONYMOUS | LX_MAP_FIXED_NOREPLACE, -1, 0);
+        if (mapped != (long)start) {
+            if (!dj_is_error(mapped))
+                dj_syscall2(LX_NR_MUNMAP, mapped, size);   /* a kernel without MAP_FIXED_NOREPLACE: a hint */
+            continue;
+        }
+        add_owned(start, end);
+        mm_end();
+        return start;
+    }
+    mm_end();
+    return 0;
+}
+
+/* Writes `size` bytes at `address` of the workload's code, inside one page that is the workload's, and leaves the
+   page PROT_READ|PROT_EXEC: read-write only for the write (never writable and executable at once). Under the
+   memory lock, so that no workload mprotect or munmap of the page runs in between. 0, or -1 when the page is not
+   the workload's or a protection change failed (the page is then left as the kernel has it, and the caller
+   gives up). */
+int dj_memory_patch_code(uint64_t address, const uint8_t *bytes, uint64_t size)
+{
+    uint64_t page = address & ~PAGE_MASK;
+    if (size == 0 || size > LX_PAGE_SIZE || address + size < address || ((address + size - 1) & ~PAGE_MASK) != page)
+        return -1;
+    mm_begin();
+    int result = -1;
+    if (is_workload(page, LX_PAGE_SIZE) &&
+        dj_syscall3(LX_NR_MPROTECT, page, LX_PAGE_SIZE, LX_PROT_READ | LX_PROT_WRITE) == 0) {
+        memcpy((void *)address, bytes, size);
+        result = dj_syscall3(LX_NR_MPROTECT, page, LX_PAGE_SIZE, LX_PROT_READ | LX_PROT_EXEC) == 0 ? 0 : -1;
+    }
     mm_end();
     return result;
 }

@@ -16,6 +16,35 @@
    kernel's clear-tid word in the shim's record and the workload's TLS. */
 #define DJ_PROCESS_CLONE_FLAGS  0x2d0f00    /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|CHILD_CLEARTID */
 
+/* Syscall-site patching (patch.c, patch.S). Each thread block's record area ends with the thread's patch
+   record, at DJ_PATCH_AREA_OFFSET from the block's base; the thread's GS base is its block's base. */
+#define DJ_PATCH_AREA_OFFSET    0x3F00      /* inside the DJ_THREAD_STATE_SIZE record area, after struct dj_thread */
+#define DJ_PATCH_SELF           0           /* u64: the block's own base (what the entry checks GS against) */
+#define DJ_PATCH_RESULT         8           /* u64: a direct call's result, waiting for DJ_NR_PATCH_RESUME */
+#define DJ_PATCH_PENDING        16          /* u64: 1 while RESULT waits */
+#define DJ_PATCH_DIRECT_COUNT   24          /* u64: calls this thread made through the direct entry */
+#define DJ_PATCH_TRAP_COUNT     32          /* u64: SIGSYS traps this thread took */
+#define DJ_PATCH_RETRY_RIP      40          /* u64: the instruction fetch fault last retried (patch.c) */
+#define DJ_PATCH_RETRY_WINDOW   48          /* u64: the window generation it was retried in */
+#define DJ_PATCH_AREA_SIZE      64
+/* A stub slot (patch.c writes them, patch.S reads the data part of a checked one). */
+#define DJ_PATCH_SLOT_SIZE      64
+#define DJ_PATCH_SLOT_FALLBACK  18          /* `mov eax, imm32; syscall; jmp site + 7`: the trap, as before */
+#define DJ_PATCH_SLOT_TRAP      23          /* its `syscall` */
+#define DJ_PATCH_SLOT_RESUME    40          /* u64: site + 7 */
+#define DJ_PATCH_SLOT_ENTRY     48          /* u64: dj_patch_entry */
+#define DJ_PATCH_SLOT_NUMBER    56          /* u32: the site's syscall number */
+#define DJ_PATCH_REGION_MAX     4           /* stub regions, each DJ_PATCH_REGION_SIZE bytes */
+#define DJ_PATCH_REGION_SIZE    0x10000
+/* Shim-private syscall numbers, above every Linux number and below the x32 bit; never patched, always trapped.
+   DJ_NR_PATCH_RESUME: the direct entry's way back through the trap when a signal is to be delivered.
+   DJ_NR_PATCH_STATS (rdi = u64[5]): {enabled, sites patched, sites refused, this thread's traps, this thread's
+   direct calls}; 0, or -EFAULT. The VM keep and Linux answer -ENOSYS. */
+#define DJ_NR_PATCH_RESUME      0x3D0A0000
+#define DJ_NR_PATCH_STATS       0x3D0A0001
+#define DJ_ARCH_SET_GS          0x1001
+#define DJ_SEGV_ACCERR          2
+
 #ifndef __ASSEMBLER__
 
 /* The shim's own image, from shim.ld. */
@@ -87,6 +116,27 @@ DJ_NORETURN void dj_process_exit(uint64_t status, uint64_t whole_keep);
 /* futex.c */
 long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);
 long dj_sys_sched_yield(void);
+
+/* patch.c */
+extern int dj_patch_enabled;
+void dj_patch_configure(char **envp);           /* _start, on the kernel's stack: DONJON_PROCESS_PATCH=0 turns it off */
+void dj_patch_init(void);                       /* _start, before the filter: thread 0's GS and patch record */
+void dj_patch_consider(uint32_t number, const uint8_t *uc);     /* dj_sigsys, after each trapped call */
+long dj_patch_resume(void);                     /* dj_sigsys: DJ_NR_PATCH_RESUME */
+long dj_patch_stats(uint64_t buffer);           /* dj_sigsys: DJ_NR_PATCH_STATS */
+int dj_patch_fault(const uint8_t *siginfo, uint8_t *uc);        /* dj_fault: 1 when the fault was the patcher's */
+
+/* memory.c: `size` bytes mapped read-write at a page-aligned address within `reach` bytes of `near` (both
+   ends), outside every range the workload has or may map, and made the shim's (munmap skips it, no workload
+   pointer may point into it); 0 when there is none. */
+uint64_t dj_memory_map_shim_near(uint64_t near, uint64_t size, uint64_t reach);
+
+/* memory.c: writes `size` bytes of the workload's code at `address` (one page, the workload's), the page made
+   read-write for the write only and PROT_READ|PROT_EXEC after it; 0 or -1. */
+int dj_memory_patch_code(uint64_t address, const uint8_t *bytes, uint64_t size);
+
+/* threads.c: the thread blocks' reservation. */
+struct dj_range dj_threads_area(void);
 
 #endif /* __ASSEMBLER__ */
 #endif /* DJ_PROCESS_H */

@@ -20,6 +20,8 @@
  *     Its sa_mask is empty, so the fault signals stay deliverable inside it: that is what makes a bad
  *     workload pointer recoverable (below). The fault handlers block every fault signal, so a fault inside
  *     dj_fault kills the keep rather than recursing.
+ *   fault, of patching (patch.c, dj_patch_fault): an instruction fetch from a page that syscall-site patching made
+ *     read-write for a moment is retried; a fault of the direct entry's GS read resumes at its trap fallback.
  *   fault, from a copy routine (RIP in [dj_usercopy_start, dj_usercopy_end), usercopy.S): the workload gave a
  *     bad pointer to a syscall. Resume at dj_usercopy_fixup, which returns -EFAULT; the syscall fails, the
  *     workload goes on.
@@ -152,6 +154,22 @@ FUNC(dj_restorer)
 END(dj_restorer)
 
 FUNC(dj_fault)
+    /* A fetch from a page that is read-write for a patch, or the direct entry's GS read: retried or sent to the
+       trap (patch.c). Anything else goes on below. */
+    push    rbx                             /* rsp 16-byte aligned for the call; rsi, rdx kept */
+    push    rsi
+    push    rdx
+    mov     rdi, rsi
+    mov     rsi, rdx
+    call    dj_patch_fault
+    pop     rdx
+    pop     rsi
+    pop     rbx
+    test    eax, eax
+    jz      .Ldj_fault_not_patch
+    ret
+.Ldj_fault_not_patch:
+    mov     edi, [rsi + LX_SI_SIGNO]
     mov     rax, [rdx + LX_UC_RIP]
     lea     rcx, [rip + dj_usercopy_start]
     cmp     rax, rcx

@@ -19,6 +19,7 @@
  *     5. returns through dj_restorer (rt_sigreturn), which restores every workload register from the
  *        ucontext.
  *   The handler uses no TLS and never reads FS: FS is the workload's (arch_prctl(ARCH_SET_FS) is real).
+ *   The shim-private DJ_NR_PATCH_RESUME and DJ_NR_PATCH_STATS (process.h) are served before the host path.
  *   x32 numbers (bit 30 set) are above every table and go to the host as undeclared.
  *
  * Labels: .L<function>_<what>; dj_keep_<syscall> for the handlers in this file.
@@ -46,6 +47,9 @@ FUNC(dj_sigsys)
     jne     .Ldj_sigsys_return
     mov     rbx, rdx                        /* rbx = ucontext */
     mov     r12d, dword ptr [rsi + LX_SI_SYSCALL]   /* r12 = number, zero-extended */
+    mov     rax, rsp                        /* this thread's trap count (patch.c's record, in its block) */
+    and     rax, -DJ_THREAD_BLOCK_SIZE
+    inc     qword ptr [rax + DJ_PATCH_AREA_OFFSET + DJ_PATCH_TRAP_COUNT]
 
     mov     rdi, [rbx + LX_UC_RDI]
     mov     rsi, [rbx + LX_UC_RSI]
@@ -73,6 +77,10 @@ FUNC(dj_sigsys)
     jmp     .Ldj_sigsys_result
 
 .Ldj_sigsys_host:
+    cmp     r12d, DJ_NR_PATCH_RESUME
+    je      .Ldj_sigsys_patch_resume
+    cmp     r12d, DJ_NR_PATCH_STATS
+    je      .Ldj_sigsys_patch_stats
     sub     rsp, 48                         /* uint64_t args[6]; keeps the alignment */
     mov     [rsp], rdi
     mov     [rsp + 8], rsi
@@ -87,6 +95,9 @@ FUNC(dj_sigsys)
 
 .Ldj_sigsys_result:
     mov     [rbx + LX_UC_RAX], rax
+    mov     edi, r12d                       /* patch the site when the rule allows (patch.c) */
+    mov     rsi, rbx
+    call    dj_patch_consider
     call    dj_signal_deliverable           /* a signal for the workload: its frame, before it runs again */
     test    eax, eax
     jz      .Ldj_sigsys_return
@@ -97,6 +108,14 @@ FUNC(dj_sigsys)
     pop     r12
     pop     rbx
     ret
+
+/* The shim-private numbers of syscall-site patching (patch.c). */
+.Ldj_sigsys_patch_resume:
+    call    dj_patch_resume
+    jmp     .Ldj_sigsys_result
+.Ldj_sigsys_patch_stats:
+    call    dj_patch_stats
+    jmp     .Ldj_sigsys_result
 
 /* rt_sigreturn and sigaltstack need the workload's context itself (deliver.c). */
 .Ldj_sigsys_sigreturn:
@@ -204,7 +223,7 @@ END(dj_keep_rseq)
    used in increasing number order: it fills the gap before each entry with zeros. */
     .section .rodata
     .balign 4
-dj_keep_table:
+DATA(dj_keep_table)                         /* also the direct entry's (patch.S) */
 .macro KEEP number, handler
     .fill   (\number) - (. - dj_keep_table) / 4, 4, 0
     .long   \handler - dj_keep_table

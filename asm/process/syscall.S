@@ -15,6 +15,7 @@
  */
 #include "asm.h"
 #include "linux.h"
+#include "process.h"
 
 /* dj_syscall6: System V call in (rdi = number, rsi, rdx, rcx, r8, r9, [rsp + 8] = arguments 0-5); the
    kernel's convention out (rax = number, rdi, rsi, rdx, r10, r8, r9). Out: rax = result or -errno.
@@ -73,7 +74,7 @@ END(dj_fatal)
 
 /* dj_clone_thread(flags, child_stack, child_tid_word, tls) (threads.c): the real clone of a thread. In the parent:
    rax = the child's kernel id or -errno. The child returns from the syscall here with rsp = child_stack, which
-   points at a ucontext threads.c prepared, and leaves at once through rt_sigreturn into the workload (that call
+   points at a ucontext threads.c prepared, sets its GS base to its own thread block (patch.S), and leaves at once through rt_sigreturn into the workload (that call
    also sets its real mask and alternate stack). System V in, kernel order out: clone(flags, newsp, parent_tid,
    child_tid, tls). Clobbers rcx, rdx, r8, r10, r11. */
 FUNC(dj_clone_thread)
@@ -86,6 +87,13 @@ FUNC(dj_clone_thread)
     jz      .Ldj_clone_thread_child
     ret
 .Ldj_clone_thread_child:
+    /* The child's GS base: its own block (patch.c; the parent's was inherited), its record saying so. */
+    mov     rsi, rsp
+    and     rsi, -DJ_THREAD_BLOCK_SIZE
+    mov     [rsi + DJ_PATCH_AREA_OFFSET + DJ_PATCH_SELF], rsi
+    mov     edi, DJ_ARCH_SET_GS
+    mov     eax, LX_NR_ARCH_PRCTL
+    syscall
     mov     eax, LX_NR_RT_SIGRETURN
     syscall
     ud2

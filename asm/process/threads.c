@@ -73,6 +73,11 @@ struct dj_thread *dj_thread_self(void)
     return (struct dj_thread *)(sp & ~(uint64_t)(DJ_THREAD_BLOCK_SIZE - 1));
 }
 
+struct dj_range dj_threads_area(void)
+{
+    return (struct dj_range){ (uint64_t)area, (uint64_t)area + (uint64_t)area_count * DJ_THREAD_BLOCK_SIZE };
+}
+
 uint64_t dj_thread_stack_top(uint32_t index)
 {
     return (uint64_t)block(index) + DJ_THREAD_BLOCK_SIZE;

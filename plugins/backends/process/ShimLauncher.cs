@@ -29,8 +29,19 @@ internal static unsafe class ShimLauncher
         DescriptorSpawner.Spawn(
             shimPath,
             ["donjon-shim", Libc.Getpid().ToString(CultureInfo.InvariantCulture)],
-            [],
+            ShimEnvironment(),
             new Dictionary<int, int> { [2] = 2, [ImageDescriptor] = imageFd, [BlockDescriptor] = blockFd });
+
+    /// <summary>
+    /// The environment variable that turns the process keep's syscall-site patching off when it is <c>0</c>
+    /// (docs/process.md, "Syscall-site patching"): every system call then takes the SIGSYS trap, for debugging
+    /// and for comparing figures. Any other value, or none, leaves patching on.
+    /// </summary>
+    public const string PatchVariable = "DONJON_PROCESS_PATCH";
+
+    /// <summary>The shim's whole environment: <c>DONJON_PROCESS_PATCH=0</c> when the host's says so, else nothing.</summary>
+    private static string[] ShimEnvironment() =>
+        Environment.GetEnvironmentVariable(PatchVariable) == "0" ? [PatchVariable + "=0"] : [];
 
     /// <summary>
     /// Waits until the shim has ended, without reaping it (<c>waitid(WEXITED | WNOWAIT)</c>): until

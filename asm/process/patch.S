@@ -1,0 +1,207 @@
+/*
+ * asm/process/patch.S -- the direct entry of patched syscall sites: after a site has trapped once, its later calls
+ * reach the shim here, without SIGSYS and rt_sigreturn (about 1.6 us of the trap's cost). Process keep only; the
+ * measured image is never changed: the rewrite happens at run time, in the workload's memory (patch.c).
+ *
+ * Entry points
+ *   dj_patch_entry     reached only by `jmp [slot + 48]` from a stub slot (below); never called
+ *   dj_patch_gs_load   the one instruction that reads GS; dj_fault (through dj_patch_fault) sends a fault there
+ *                      to dj_patch_gs_bad, the trap fallback
+ *
+ * The rule (patch.c, dj_patch_consider): a site is patched only when
+ *   - it trapped (SIGSYS) with RIP = site + 7, and the 7 bytes at site are exactly `b8 imm32 0f 05`
+ *     (`mov eax, imm32; syscall`, what glibc, musl and compilers emit for a constant number), with imm32 the
+ *     number that trapped, all 7 in one page of the workload's memory;
+ *   - the number is not one that needs the trap's kernel context or ends a thread: rt_sigreturn, sigaltstack,
+ *     clone, clone3, fork, vfork, execve, execveat, exit, exit_group; nor x32 (bit 30) or shim-private;
+ *   - a stub slot within a rel32 jump of the site exists or can be mapped (memory.c, outside every range the
+ *     workload has or may map).
+ *   Only the first 5 bytes change: `mov eax, imm32` becomes `jmp rel32` to the slot; the `syscall` at site + 5
+ *   stays. Why that is safe although jump targets are unknown: the sequence has exactly three instruction
+ *   boundaries, site, site + 5 and site + 7. A jump to site runs the new `jmp` (the same call, directly); a jump to
+ *   site + 5 (code that loads eax itself and reuses the `syscall`) runs the untouched `syscall`, which traps as
+ *   before, with its own eax; site + 7 is after both. A jump into bytes 1-4 would be a jump into the middle of the
+ *   old `mov`'s immediate: overlapping instructions, which no compiler and no libc emits; such code is not
+ *   supported. Bare `syscall` sites (number set elsewhere, or computed) are never rewritten: 2 bytes hold no jump
+ *   that could reach a stub, and the instruction before them is unknown. They keep the trap, which stays the
+ *   fallback for everything.
+ *
+ * The stub (64-byte slot, in a stub region the shim mapped within reach of the site; read-only and executable)
+ *     +0   mov  eax, imm32               the site's number
+ *     +5   lea  rcx, [rip - 12]          rcx = the slot: the only thing the entry needs to find its site
+ *     +12  jmp  [rip + 30]               -> [slot + 48] = dj_patch_entry
+ *     +18  mov  eax, imm32               the fallback: the same call through the trap, as before patching
+ *     +23  syscall                       (also the way back for signal delivery: DJ_NR_PATCH_RESUME)
+ *     +25  jmp  site + 7
+ *     +40  .quad site + 7   +48 .quad dj_patch_entry   +56 .long imm32     (data, read by the entry)
+ *   No `call`: nothing is pushed on the workload's stack, so its red zone is untouched. rcx and r11 are the two
+ *   registers `syscall` itself destroys, so using rcx in the stub changes nothing the workload may rely on. Every
+ *   instruction of the stub may be interrupted and re-run from where it stopped: a signal delivered while RIP is in
+ *   the stub (the kick, which treats the stub as workload code) sees a consistent context, and its rt_sigreturn
+ *   resumes the stub.
+ *
+ * Register contract of dj_patch_entry
+ *   in:  rcx = a stub slot (untrusted: checked against the published slots), rdi, rsi, rdx, r10, r8, r9 = the
+ *        arguments, rsp = the workload's stack (never read or written), every other register the workload's;
+ *        GS base = this thread's block (untrusted: the workload may have changed it with wrgsbase or by jumping
+ *        to the shim's arch_prctl; checked: a block base inside the thread blocks whose record says so, a fault
+ *        while reading it goes to the trap). rax is ignored: the number is the slot's.
+ *   out: rax = the result, rcx = site + 7, r11 = the workload's rflags at entry (what `syscall` leaves in rcx and
+ *        r11), rsp and every other general register as they were, vector state untouched (the shim's C is
+ *        -mgeneral-regs-only), DF as it was (cleared inside, for the shim's C; restored by popfq); then at site + 7.
+ *   When a signal is deliverable after the call: the result is left in the thread's patch record, rax =
+ *        DJ_NR_PATCH_RESUME, and the entry jumps to the slot's `syscall` (+23) with every other register the
+ *        workload's: the trap hands the result back (dj_patch_resume) and delivers with the kernel's own context,
+ *        RIP = slot + 25, so a restart (SA_RESTART: RIP - 2, rax = the number) re-runs the call through the trap and
+ *        then returns to site + 7.
+ *   When rcx is not a published slot (a wild jump into the entry): jumps to address 0, a fault of the workload's
+ *        own, as a jump to a wild address gets. When GS is not acceptable: jumps to slot + 18, the trap.
+ *   The entry runs on the top of the thread's real alternate stack (the shim's handlers use it only while the
+ *   workload's code is not running): a signal arriving meanwhile (the kick, a usercopy fault) is delivered below,
+ *   on the same stack, as a nested one, and finds the entry's RIP in the shim's text.
+ *
+ * What a workload gains by jumping here with crafted registers and stack: only the calls a trapped `syscall`
+ *   would make with those arguments, served by the same handlers (dj_keep_table, dj_host_syscall). The seccomp
+ *   filter is the boundary and is unchanged in what it allows, but for arch_prctl(ARCH_SET_GS), which sets the
+ *   caller's own GS base (filter.c). A workload with a forged GS that names another thread's block can corrupt the
+ *   shim's state for its own threads, as it can by writing the shim's memory directly; the host treats the block
+ *   as untrusted either way.
+ *
+ * Labels: .L<function>_<what>.
+ *
+ * Untrusted inputs: rcx (checked), GS and the record it reaches (checked), the arguments (the handlers check them).
+ */
+#include "asm.h"
+#include "linux.h"
+#include "shim.h"
+#include "process.h"
+
+#define RECORD(field) (DJ_PATCH_AREA_OFFSET + (field))
+
+FUNC(dj_patch_entry)
+    /* 1. rcx must be a slot the shim published: inside one region's written part, slot-aligned. */
+    lea     r11, [rip + dj_patch_regions]
+    mov     eax, DJ_PATCH_REGION_MAX
+.Ldj_patch_entry_region:
+    cmp     rcx, [r11]
+    jb      .Ldj_patch_entry_next
+    cmp     rcx, [r11 + 8]
+    jb      .Ldj_patch_entry_slot
+.Ldj_patch_entry_next:
+    add     r11, 16
+    dec     eax
+    jnz     .Ldj_patch_entry_region
+    xor     ecx, ecx                        /* a wild jump here: a wild jump's fault, in the workload's code */
+    jmp     rcx
+.Ldj_patch_entry_slot:
+    test    ecx, DJ_PATCH_SLOT_SIZE - 1
+    jnz     .Ldj_patch_entry_wild
+
+    /* 2. GS: this thread's block, as the shim set it. A fault here resumes at dj_patch_gs_bad. */
+    .globl  dj_patch_gs_load
+    .hidden dj_patch_gs_load
+dj_patch_gs_load:
+    mov     r11, qword ptr gs:[RECORD(DJ_PATCH_SELF)]
+    test    r11d, DJ_THREAD_BLOCK_SIZE - 1
+    jnz     dj_patch_gs_bad
+    cmp     r11, [rip + dj_patch_blocks_start]
+    jb      dj_patch_gs_bad
+    cmp     r11, [rip + dj_patch_blocks_end]
+    jae     dj_patch_gs_bad
+    cmp     r11, [r11 + RECORD(DJ_PATCH_SELF)]
+    jne     dj_patch_gs_bad
+
+    /* 3. Onto the top of the block's stack; the workload's registers there. */
+    mov     eax, dword ptr [rcx + DJ_PATCH_SLOT_NUMBER]
+    add     r11, DJ_THREAD_BLOCK_SIZE
+    xchg    rsp, r11
+    push    r11                             /* +64: the workload's rsp */
+    pushfq                                  /* +56: its rflags */
+    push    rcx                             /* +48: the slot */
+    push    rdi                             /* +40 */
+    push    rsi                             /* +32 */
+    push    rdx                             /* +24 */
+    push    r10                             /* +16 */
+    push    r8                              /* +8 */
+    push    r9                              /* +0 */
+    cld
+    sub     rsp, 8                          /* 16-byte aligned for the calls; [rsp]: the result */
+    mov     rcx, r10
+    mov     r11, rsp
+    and     r11, -DJ_THREAD_BLOCK_SIZE
+    inc     qword ptr [r11 + RECORD(DJ_PATCH_DIRECT_COUNT)]
+
+    /* 4. The dispatch of dj_sigsys for these numbers: the keep's own handler, else the host. */
+    cmp     eax, DJ_KEEP_TABLE_COUNT
+    jae     .Ldj_patch_entry_host
+    lea     r10, [rip + dj_keep_table]
+    movsxd  r11, dword ptr [r10 + rax * 4]
+    test    r11, r11
+    jz      .Ldj_patch_entry_host
+    add     r11, r10
+    call    r11
+    jmp     .Ldj_patch_entry_result
+.Ldj_patch_entry_host:
+    sub     rsp, 48                         /* uint64_t args[6] */
+    mov     [rsp], rdi
+    mov     [rsp + 8], rsi
+    mov     [rsp + 16], rdx
+    mov     [rsp + 24], rcx
+    mov     [rsp + 32], r8
+    mov     [rsp + 40], r9
+    mov     edi, eax
+    mov     rsi, rsp
+    call    dj_host_syscall
+    add     rsp, 48
+
+    /* 5. Back to site + 7, or through the trap when a signal is to be delivered. */
+.Ldj_patch_entry_result:
+    mov     [rsp], rax
+    call    dj_signal_deliverable
+    test    eax, eax
+    jnz     .Ldj_patch_entry_signal
+    pop     rax
+    pop     r9
+    pop     r8
+    pop     r10
+    pop     rdx
+    pop     rsi
+    pop     rdi
+    pop     rcx
+    mov     rcx, [rcx + DJ_PATCH_SLOT_RESUME]
+    mov     r11, [rsp]                      /* rflags, as `syscall` leaves r11 */
+    popfq
+    pop     rsp
+    jmp     rcx
+
+.Ldj_patch_entry_signal:
+    mov     rax, [rsp]
+    mov     r11, rsp
+    and     r11, -DJ_THREAD_BLOCK_SIZE
+    mov     [r11 + RECORD(DJ_PATCH_RESULT)], rax
+    mov     qword ptr [r11 + RECORD(DJ_PATCH_PENDING)], 1
+    add     rsp, 8
+    pop     r9
+    pop     r8
+    pop     r10
+    pop     rdx
+    pop     rsi
+    pop     rdi
+    pop     rcx
+    add     rcx, DJ_PATCH_SLOT_TRAP
+    popfq
+    pop     rsp
+    mov     eax, DJ_NR_PATCH_RESUME
+    jmp     rcx
+
+.Ldj_patch_entry_wild:
+    xor     ecx, ecx
+    jmp     rcx
+
+    /* GS is not the shim's: the same call through the trap (rcx is a checked slot; only rax, r11 changed). */
+    .globl  dj_patch_gs_bad
+    .hidden dj_patch_gs_bad
+dj_patch_gs_bad:
+    add     rcx, DJ_PATCH_SLOT_FALLBACK
+    jmp     rcx
+END(dj_patch_entry)
