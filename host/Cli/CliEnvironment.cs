@@ -62,8 +62,11 @@ internal sealed class CliEnvironment : IDisposable
         _ => throw new UsageException($"unknown log level '{text}'; use trace, debug, info, warning, error, critical or none"),
     };
 
-    /// <summary>Loads and validates the configuration, then every plugin it lists. Throws <see cref="ConfigurationException"/>.</summary>
-    public PluginCatalog LoadPlugins()
+    /// <summary>
+    /// Loads and validates the configuration, then every plugin it lists, or with <paramref name="deferBackends"/> only
+    /// those a run needs at first (<see cref="PluginCatalog.LoadForRun"/>). Throws <see cref="ConfigurationException"/>.
+    /// </summary>
+    public PluginCatalog LoadPlugins(bool deferBackends = false)
     {
         if (_catalog is not null)
         {
@@ -74,7 +77,7 @@ internal sealed class CliEnvironment : IDisposable
         ConfigurationLocation = location;
         HostLog.ReadingConfiguration(Logger, location.Path, location.SourceText);
         Configuration = ConfigurationLoader.Load(location.Path);
-        _catalog = PluginCatalog.Load(Configuration, LoggerFactory);
+        _catalog = deferBackends ? PluginCatalog.LoadForRun(Configuration, LoggerFactory) : PluginCatalog.Load(Configuration, LoggerFactory);
         HostLog.LoadedPlugins(Logger, _catalog.Plugins.Count);
         return _catalog;
     }

@@ -147,7 +147,8 @@ internal static class RunCommand
             }
         }
 
-        PluginCatalog catalog = environment.LoadPlugins();
+        // Only the plugins the run needs: the handler sets now, a backend plugin when the run reaches it.
+        PluginCatalog catalog = environment.LoadPlugins(deferBackends: true);
         List<Abstractions.Sessions.FileGrant>? pinned = null;
         if (request.Manifest is { } manifest)
         {
@@ -182,8 +183,9 @@ internal static class RunCommand
             environment.UseConfiguration(granted);
         }
 
-        if (request.Backend is not null && !catalog.OrderedBackends.Any(b => b.Name == request.Backend))
+        if (request.Backend is not null && !catalog.TryLoadBackend(request.Backend))
         {
+            catalog.LoadAll();
             string known = string.Join(", ", catalog.OrderedBackends.Select(b => b.Name));
             throw new UsageException($"--backend '{request.Backend}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
         }
@@ -298,7 +300,7 @@ internal static class RunCommand
         }
 
         var unavailable = new List<BackendStatus>();
-        foreach (IBackend backend in catalog.OrderedBackends)
+        foreach (IBackend backend in catalog.BackendsToTry())
         {
             BackendStatus status = BackendStatus.Probe(backend);
             if (status.IsAvailable)

@@ -375,7 +375,10 @@ internal static class SyscallExecutor
         using var inCall = new CallScope(interrupter);
         try
         {
-            result = await entry.Set.HandleAsync(call.Request, session, callToken).ConfigureAwait(false);
+            // A direct-output set writes its outputs straight into the slot's block (no copy after it returns).
+            result = entry.Set is IDirectOutputSyscallHandlerSet direct
+                ? await direct.HandleAsync(call.Request, new BlockOutputRoom(port.SharedBlock, call.Reply), session, callToken).ConfigureAwait(false)
+                : await entry.Set.HandleAsync(call.Request, session, callToken).ConfigureAwait(false);
 
             // A handler that gives up when cancelled may return (a sleep answers EINTR): when Donjon is stopping the
             // keep, that answer must not reach it, or the workload could run on and race its own end.

@@ -29,31 +29,158 @@ internal sealed class PluginCatalog : IDisposable
     private const long MaxAssemblySize = 256L << 20;
 
     private readonly List<PluginLoader> _loaders = [];
+    private readonly List<LoadedPlugin> _plugins;
+    private readonly DonjonConfiguration _configuration;
+    private readonly ILoggerFactory _loggerFactory;
 
-    private PluginCatalog(IReadOnlyList<LoadedPlugin> plugins, IReadOnlyList<IBackend> orderedBackends)
+    /// <summary>The backend-only plugins not loaded yet (<see cref="LoadForRun"/>), in file order.</summary>
+    private readonly Queue<PluginReference> _deferred;
+
+    private PluginCatalog(DonjonConfiguration configuration, ILoggerFactory loggerFactory, List<LoadedPlugin> plugins, Queue<PluginReference> deferred)
     {
-        Plugins = plugins;
-        OrderedBackends = orderedBackends;
+        _configuration = configuration;
+        _loggerFactory = loggerFactory;
+        _plugins = plugins;
+        _deferred = deferred;
     }
 
-    /// <summary>Every loaded plugin, in file order.</summary>
-    public IReadOnlyList<LoadedPlugin> Plugins { get; }
+    /// <summary>Every loaded plugin, in file order (a plugin loaded later by <see cref="TryLoadBackend"/> comes last).</summary>
+    public IReadOnlyList<LoadedPlugin> Plugins => _plugins;
 
-    /// <summary>Every backend: first those in the admin's order, then the rest in load order.</summary>
-    public IReadOnlyList<IBackend> OrderedBackends { get; }
+    /// <summary>Every loaded backend: first those in the admin's order, then the rest in load order.</summary>
+    public IReadOnlyList<IBackend> OrderedBackends
+    {
+        get
+        {
+            var loaded = _plugins.SelectMany(p => p.Backends).ToList();
+            var ordered = new List<IBackend>();
+            foreach (string name in _configuration.BackendOrder)
+            {
+                if (loaded.FirstOrDefault(b => b.Name == name) is { } backend && !ordered.Contains(backend))
+                {
+                    ordered.Add(backend);
+                }
+            }
+
+            ordered.AddRange(loaded.Where(b => !ordered.Contains(b)));
+            return ordered;
+        }
+    }
+
+    /// <summary>Whether some backend-only plugin is not loaded yet.</summary>
+    public bool HasDeferredPlugins => _deferred.Count > 0;
+
+    /// <summary>
+    /// Loads the deferred backend-only plugins in file order until one provides backend <paramref name="name"/>.
+    /// Throws <see cref="ConfigurationException"/> when a plugin it loads is broken or repeats a backend name.
+    /// </summary>
+    /// <param name="name">The backend's name, for example <c>process</c>.</param>
+    /// <returns>Whether a loaded plugin provides it.</returns>
+    public bool TryLoadBackend(string name)
+    {
+        while (!_plugins.Any(p => p.Backends.Any(b => b.Name == name)) && _deferred.Count > 0)
+        {
+            LoadDeferred(_deferred.Dequeue());
+        }
+
+        return _plugins.Any(p => p.Backends.Any(b => b.Name == name));
+    }
+
+    /// <summary>Loads every deferred plugin. Throws <see cref="ConfigurationException"/> as <see cref="TryLoadBackend"/> does.</summary>
+    public void LoadAll()
+    {
+        while (_deferred.Count > 0)
+        {
+            LoadDeferred(_deferred.Dequeue());
+        }
+    }
+
+    /// <summary>
+    /// The backends to try for a run without <c>--backend</c>: those in the admin's order, each loaded only when it is
+    /// reached, then every other one. Lazy: a caller that stops at the first available backend loads no more.
+    /// </summary>
+    /// <returns>The backends, each once.</returns>
+    public IEnumerable<IBackend> BackendsToTry()
+    {
+        var given = new List<IBackend>();
+        foreach (string name in _configuration.BackendOrder)
+        {
+            if (TryLoadBackend(name) && OrderedBackends.FirstOrDefault(b => b.Name == name) is { } backend && !given.Contains(backend))
+            {
+                given.Add(backend);
+                yield return backend;
+            }
+        }
+
+        LoadAll();
+        foreach (IBackend backend in OrderedBackends.Where(b => !given.Contains(b)).ToList())
+        {
+            yield return backend;
+        }
+    }
+
+    private void LoadDeferred(PluginReference reference)
+    {
+        var errors = new List<ConfigurationError>();
+        LoadedPlugin? plugin = LoadOne(_configuration.FilePath, reference, _loggerFactory, _loaders, errors);
+        if (plugin is not null)
+        {
+            foreach (IBackend backend in plugin.Backends)
+            {
+                if (_plugins.FirstOrDefault(p => p.Backends.Any(b => b.Name == backend.Name)) is { } existing)
+                {
+                    errors.Add(new ConfigurationError(_configuration.FilePath, "$.plugins",
+                        $"two backends are named '{backend.Name}': one in {existing.AssemblyPath}, one in {plugin.AssemblyPath}",
+                        "Remove one of the two plugins from the list; backend names must be unique."));
+                }
+            }
+
+            if (plugin.SyscallSets.Count > 0)
+            {
+                // Only plugins whose metadata shows backends alone are deferred; a set found now would be missing from the
+                // keep's table, which is already built from the sets loaded at first.
+                errors.Add(new ConfigurationError(_configuration.FilePath, reference.JsonPath + ".path",
+                    $"plugin {plugin.AssemblyPath} provides a syscall-handler set its metadata does not show",
+                    "Make the handler-set class implement ISyscallHandlerSet itself, or report this bug."));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ConfigurationException(errors);
+        }
+
+        _plugins.Add(plugin!);
+    }
 
     /// <summary>Every syscall-handler set, in load order.</summary>
     public IEnumerable<ISyscallHandlerSet> SyscallSets => Plugins.SelectMany(p => p.SyscallSets);
 
     /// <summary>Loads every plugin of <paramref name="configuration"/>, reporting every failure at once.</summary>
-    public static PluginCatalog Load(DonjonConfiguration configuration, ILoggerFactory loggerFactory)
+    public static PluginCatalog Load(DonjonConfiguration configuration, ILoggerFactory loggerFactory) => Load(configuration, loggerFactory, deferBackends: false);
+
+    /// <summary>
+    /// Loads what a run needs at first: every plugin but those whose metadata shows backends and no handler set, which
+    /// are loaded only when the run reaches them (<see cref="TryLoadBackend"/>, <see cref="BackendsToTry"/>). Every
+    /// failure of the plugins loaded is reported at once; names in <c>backendOrder</c> are checked when reached.
+    /// </summary>
+    public static PluginCatalog LoadForRun(DonjonConfiguration configuration, ILoggerFactory loggerFactory) => Load(configuration, loggerFactory, deferBackends: true);
+
+    private static PluginCatalog Load(DonjonConfiguration configuration, ILoggerFactory loggerFactory, bool deferBackends)
     {
         var errors = new List<ConfigurationError>();
         var loaders = new List<PluginLoader>();
         var plugins = new List<LoadedPlugin>();
+        var deferred = new Queue<PluginReference>();
         var locations = new Dictionary<LoadedPlugin, string>(ReferenceEqualityComparer.Instance);
         foreach (PluginReference reference in configuration.Plugins)
         {
+            if (deferBackends && IsBackendOnly(reference.AssemblyPath))
+            {
+                deferred.Enqueue(reference);
+                continue;
+            }
+
             LoadedPlugin? plugin = LoadOne(configuration.FilePath, reference, loggerFactory, loaders, errors);
             if (plugin is not null)
             {
@@ -89,7 +216,7 @@ internal sealed class PluginCatalog : IDisposable
             {
                 ordered.Add(entry.Backend);
             }
-            else
+            else if (deferred.Count == 0)
             {
                 string known = byName.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", byName.Keys.Order(StringComparer.Ordinal));
                 errors.Add(new ConfigurationError(configuration.FilePath, $"$.backendOrder[{i}]",
@@ -110,7 +237,7 @@ internal sealed class PluginCatalog : IDisposable
             throw new ConfigurationException(errors);
         }
 
-        var catalog = new PluginCatalog(plugins, ordered);
+        var catalog = new PluginCatalog(configuration, loggerFactory, plugins, deferred);
         catalog._loaders.AddRange(loaders);
         return catalog;
     }
@@ -320,6 +447,53 @@ internal sealed class PluginCatalog : IDisposable
     }
 
     private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+    /// <summary>
+    /// Whether the plugin's metadata, read without loading it, shows a type implementing IBackend and none implementing
+    /// ISyscallHandlerSet (C# lists every interface a class implements, inherited ones too). Anything unreadable is not:
+    /// it is loaded at once, so that its error is reported as before.
+    /// </summary>
+    private static bool IsBackendOnly(string path)
+    {
+        try
+        {
+            byte[] bytes = RegularFile.ReadAll(path, MaxAssemblySize);
+            using var pe = new PEReader(ImmutableCollectionsMarshal.AsImmutableArray(bytes));
+            if (!pe.HasMetadata)
+            {
+                return false;
+            }
+
+            MetadataReader metadata = pe.GetMetadataReader();
+            bool backend = false;
+            foreach (TypeDefinitionHandle handle in metadata.TypeDefinitions)
+            {
+                TypeDefinition type = metadata.GetTypeDefinition(handle);
+                foreach (InterfaceImplementationHandle implementation in type.GetInterfaceImplementations())
+                {
+                    EntityHandle contract = metadata.GetInterfaceImplementation(implementation).Interface;
+                    if (contract.Kind != HandleKind.TypeReference)
+                    {
+                        continue;
+                    }
+
+                    TypeReference reference = metadata.GetTypeReference((TypeReferenceHandle)contract);
+                    if (metadata.StringComparer.Equals(reference.Namespace, "Donjon.Abstractions.Syscalls") && metadata.StringComparer.Equals(reference.Name, "ISyscallHandlerSet"))
+                    {
+                        return false;
+                    }
+
+                    backend |= metadata.StringComparer.Equals(reference.Namespace, "Donjon.Abstractions.Backends") && metadata.StringComparer.Equals(reference.Name, "IBackend");
+                }
+            }
+
+            return backend;
+        }
+        catch (Exception e) when (e is NotARegularFileException or BadImageFormatException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Reads the assembly's own name and the version of its contract reference without loading it.</summary>
     private static (string Name, Version Version, Version? Contract) ReadReferences(string path)

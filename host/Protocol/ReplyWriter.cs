@@ -76,7 +76,14 @@ internal static class ReplyWriter
         foreach (var output in result!.Outputs)
         {
             var data = output.Data.Span;
-            data.CopyTo(block.Slice(layout.OutputOffset(output.ArgumentIndex), data.Length));
+            Span<byte> target = block.Slice(layout.OutputOffset(output.ArgumentIndex), data.Length);
+
+            // An output a direct-output handler wrote into its room (IDirectOutputSyscallHandlerSet) is in place already.
+            if (!System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(data), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target)))
+            {
+                data.CopyTo(target);
+            }
+
             BinaryPrimitives.WriteUInt32LittleEndian(outputSizes[(4 * output.ArgumentIndex)..], (uint)data.Length);
         }
 

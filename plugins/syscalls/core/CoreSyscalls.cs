@@ -16,7 +16,7 @@ namespace Donjon.Syscalls.Core;
 /// serve several keeps, from several threads at once. It never throws for anything the keep sends: a bad
 /// descriptor, clock, size or flag is an errno.
 /// </remarks>
-public sealed class CoreSyscalls : ISyscallHandlerSet
+public sealed class CoreSyscalls : IDirectOutputSyscallHandlerSet
 {
     private readonly TimeCalls _time = new();
     private readonly IntervalTimerCalls _timers = new();
@@ -50,6 +50,33 @@ public sealed class CoreSyscalls : ISyscallHandlerSet
         return _handlers.TryGetValue(request.Number, out Handler? handler)
             ? handler(request, session, cancellationToken)
             : new ValueTask<SyscallResult>(SyscallResult.Error(Errno.ENOSYS));
+    }
+
+    /// <summary>
+    /// Handles one proxied syscall with room in the shared block for its outputs: <c>read</c> and <c>pread64</c> read
+    /// straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="request">The call.</param>
+    /// <param name="outputRoom">The call's output room.</param>
+    /// <param name="session">The keep's state.</param>
+    /// <param name="cancellationToken">Cancelled when the keep ends or a forwarded signal interrupts the call.</param>
+    /// <returns>The call's result and output bytes.</returns>
+    public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, ISyscallOutputRoom outputRoom, IKeepSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(outputRoom);
+        ArgumentNullException.ThrowIfNull(session);
+        switch (request.Number)
+        {
+            case 0:
+                _time.Observe(session);
+                return new ValueTask<SyscallResult>(DescriptorCalls.Read(request, session, outputRoom.For(1), cancellationToken));
+            case 17:
+                _time.Observe(session);
+                return new ValueTask<SyscallResult>(DescriptorCalls.PositionalRead(request, session, outputRoom.For(1)));
+            default:
+                return HandleAsync(request, session, cancellationToken);
+        }
     }
 
     private List<(SyscallSignature, Handler)> Table()

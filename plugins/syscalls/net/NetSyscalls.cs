@@ -19,7 +19,7 @@ namespace Donjon.Syscalls.Net;
 /// other keep thread, is interrupted by a forwarded signal (<c>EINTR</c>) and ends with the keep. It never throws for
 /// anything the keep sends.
 /// </remarks>
-public sealed class NetSyscalls : ISyscallHandlerSet
+public sealed class NetSyscalls : IDirectOutputSyscallHandlerSet
 {
     private readonly FrozenDictionary<int, Handler> _handlers;
 
@@ -47,6 +47,25 @@ public sealed class NetSyscalls : ISyscallHandlerSet
         return new ValueTask<SyscallResult>(_handlers.TryGetValue(request.Number, out Handler? handler)
             ? handler(request, session, cancellationToken)
             : SyscallResult.Error(Errno.ENOSYS));
+    }
+
+    /// <summary>
+    /// Handles one proxied syscall with room in the shared block for its outputs: <c>recvfrom</c> receives its data
+    /// straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="request">The call.</param>
+    /// <param name="outputRoom">The call's output room.</param>
+    /// <param name="session">The keep's state.</param>
+    /// <param name="cancellationToken">Cancelled when the keep ends or a forwarded signal interrupts the call.</param>
+    /// <returns>The call's result and output bytes.</returns>
+    public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, ISyscallOutputRoom outputRoom, IKeepSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(outputRoom);
+        ArgumentNullException.ThrowIfNull(session);
+        return request.Number == 45
+            ? new ValueTask<SyscallResult>(SocketCalls.ReceiveFrom(request, session, outputRoom.For(1), cancellationToken))
+            : HandleAsync(request, session, cancellationToken);
     }
 
     private static List<(SyscallSignature, Handler)> Table()

@@ -35,7 +35,11 @@ internal static class DescriptorCalls
     }
 
     /// <summary><c>read(fd, buf, count)</c>: a wait for data that a forwarded signal interrupts (<see cref="Readiness"/>), then the read.</summary>
-    public static SyscallResult Read(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    public static SyscallResult Read(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        Read(request, session, Memory<byte>.Empty, cancellationToken);
+
+    /// <summary><c>read(fd, buf, count)</c> into <paramref name="room"/>, the call's output room in the shared block (empty: a buffer of its own).</summary>
+    public static SyscallResult Read(SyscallRequest request, IKeepSession session, Memory<byte> room, CancellationToken cancellationToken)
     {
         if (!TryHost(session, request.Int32(0), out int host))
         {
@@ -43,7 +47,7 @@ internal static class DescriptorCalls
         }
 
         Readiness.WaitReadable(host, cancellationToken);
-        return ReadInto(request, host, 1, request.OutputCount(1, 2), offset: null);
+        return ReadInto(request, host, 1, request.OutputCount(1, 2), offset: null, room);
     }
 
     /// <summary><c>write(fd, buf, count)</c>: a wait for room (a full pipe) that a forwarded signal interrupts, then the write.</summary>
@@ -96,14 +100,18 @@ internal static class DescriptorCalls
     }
 
     /// <summary><c>pread64(fd, buf, count, offset)</c>.</summary>
-    public static SyscallResult PositionalRead(SyscallRequest request, IKeepSession session)
+    public static SyscallResult PositionalRead(SyscallRequest request, IKeepSession session) =>
+        PositionalRead(request, session, Memory<byte>.Empty);
+
+    /// <summary><c>pread64(fd, buf, count, offset)</c> into <paramref name="room"/>, the call's output room in the shared block (empty: a buffer of its own).</summary>
+    public static SyscallResult PositionalRead(SyscallRequest request, IKeepSession session, Memory<byte> room)
     {
         if (!TryHost(session, request.Int32(0), out int host))
         {
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        return ReadInto(request, host, 1, request.OutputCount(1, 2), request.Int64(3));
+        return ReadInto(request, host, 1, request.OutputCount(1, 2), request.Int64(3), room);
     }
 
     /// <summary><c>pwrite64(fd, buf, count, offset)</c>.</summary>
@@ -185,15 +193,16 @@ internal static class DescriptorCalls
             : SyscallResult.Error(Errno.EBADF);
     }
 
-    private static SyscallResult ReadInto(SyscallRequest request, int host, int outputIndex, int count, long? offset)
+    private static SyscallResult ReadInto(SyscallRequest request, int host, int outputIndex, int count, long? offset, Memory<byte> room = default)
     {
-        // One buffer per call: with protocol 2.0 several threads of one keep are served at once, and the host copies a
-        // result's outputs after the handler returns, so a buffer shared by a keep's calls could be overwritten first.
-        byte[] buffer = count > 0 ? GC.AllocateUninitializedArray<byte>(count) : [];
+        // Straight into the call's output room in the shared block when the host gave one (no copy, no allocation).
+        // Otherwise one buffer per call: with protocol 2.0 several threads of one keep are served at once, and the host
+        // copies a result's outputs after the handler returns, so a buffer shared by a keep's calls could be overwritten first.
+        Memory<byte> buffer = room.Length >= count ? room : count > 0 ? GC.AllocateUninitializedArray<byte>(count) : Memory<byte>.Empty;
 
-        long result = offset is long position ? LibC.PRead(host, buffer.AsSpan(0, count), position) : LibC.Read(host, buffer.AsSpan(0, count));
+        long result = offset is long position ? LibC.PRead(host, buffer.Span[..count], position) : LibC.Read(host, buffer.Span[..count]);
         return result < 0
             ? SyscallResult.Error((int)-result)
-            : request.Output(result, outputIndex, buffer.AsMemory(0, (int)Math.Min(result, count)));
+            : request.Output(result, outputIndex, buffer[..(int)Math.Min(result, count)]);
     }
 }

@@ -326,7 +326,14 @@ internal static class SocketCalls
     }
 
     /// <summary><c>recvfrom(fd, buf, len, flags, addr, addrlen)</c>.</summary>
-    public static SyscallResult ReceiveFrom(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    public static SyscallResult ReceiveFrom(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        ReceiveFrom(request, session, Memory<byte>.Empty, cancellationToken);
+
+    /// <summary>
+    /// <c>recvfrom</c> as above, receiving straight into <paramref name="room"/>, the call's output room for the data in
+    /// the shared block (empty: a buffer of its own).
+    /// </summary>
+    public static SyscallResult ReceiveFrom(SyscallRequest request, IKeepSession session, Memory<byte> room, CancellationToken cancellationToken)
     {
         if (!Descriptors.TryGetSocket(session, request.Int32(0), out KeepSocket socket, out SyscallResult error))
         {
@@ -336,7 +343,7 @@ internal static class SocketCalls
         int flags = request.Int32(3);
         int capacity = request.OutputCount(1, 2);
         bool wantAddress = request.Input(5).Length == 4;
-        byte[] data = new byte[capacity];
+        Memory<byte> data = room.Length >= capacity ? room[..capacity] : new byte[capacity];
         byte[] address = new byte[wantAddress ? SocketAddress.MaxSize : 0];
         int host = socket.HostDescriptor;
         bool blocking = (flags & Kernel.DontWait) == 0 && !Waiting.IsNonBlocking(host);
@@ -346,7 +353,7 @@ internal static class SocketCalls
         int addressLength = 0;
         while (true)
         {
-            long result = Kernel.ReceiveFrom(host, data.AsSpan((int)got), hostFlags, address, out int length);
+            long result = Kernel.ReceiveFrom(host, data.Span[(int)got..], hostFlags, address, out int length);
             if (result >= 0)
             {
                 addressLength = length;
@@ -504,12 +511,12 @@ internal static class SocketCalls
         return new SyscallResult(value, outputs);
     }
 
-    private static SyscallResult ReceiveResult(SyscallRequest request, long value, byte[] data, int dataLength, byte[] address, int addressLength, bool wantAddress)
+    private static SyscallResult ReceiveResult(SyscallRequest request, long value, Memory<byte> data, int dataLength, byte[] address, int addressLength, bool wantAddress)
     {
         var outputs = new List<SyscallOutput>(3);
         if (dataLength > 0)
         {
-            outputs.Add(new SyscallOutput(1, data.AsMemory(0, dataLength)));
+            outputs.Add(new SyscallOutput(1, data[..dataLength]));
         }
 
         return wantAddress ? AddressResult(request, value, 4, 5, address, addressLength, outputs) : new SyscallResult(value, outputs);
