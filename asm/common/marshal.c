@@ -6,7 +6,7 @@
  *   dj_table_load()       checks the configuration page and copies its table into the shim
  *   dj_marshal_syscall()  one workload syscall through the block: build, ring, wait, copy back
  *   dj_channel_slot()     a thread's slot, checked, before its first exchange
- *   dj_report_exit/fault/log/slot_open()  the other items
+ *   dj_report_exit/fault/log/slot_open/trace()  the other items
  *
  * Shared by every shim: no system call in here. Reaching the host is dj_doorbell_ring_wait(), touching
  * workload memory is dj_user_read/dj_user_write/dj_user_string, dying is dj_fatal(), all per shim.
@@ -190,6 +190,7 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
     /* 1.2: the most threads the workload may have; a page from before it (or a nonsense value) allows one. */
     uint32_t threads = load_u16(config + DJ_CONFIG_VERSION_MINOR_OFFSET) >= 2 ? load_u32(config + DJ_CONFIG_MAX_THREADS_OFFSET) : 1;
     table_max_threads = threads >= 1 && threads <= DJ_MAX_THREADS ? threads : 1;
+    dj_trace_configure(load_u32(config + DJ_CONFIG_FLAGS_OFFSET));     /* run --strace (trace.c) */
 
     /* From here on only the copy is used. */
     for (uint32_t n = 0; n < count; n++) {
@@ -909,6 +910,19 @@ long dj_report_slot_open(uint32_t index, uint32_t tid)
     long result = (long)get64(item + DJ_SLOT_OPEN_RESULT_OFFSET);
     release();
     return result == 0 ? 0 : -LX_EAGAIN;    /* the host says only yes or no */
+}
+
+void dj_report_trace(uint32_t number, uint32_t tid, const uint64_t args[DJ_MAX_ARGUMENTS], long result)
+{
+    volatile uint8_t *item = item_start();
+    put_item_header(item, DJ_TRACE_ITEM_SIZE, DJ_ITEM_KIND_TRACE);
+    put32(item + DJ_TRACE_NUMBER_OFFSET, number);
+    put32(item + DJ_TRACE_THREAD_ID_OFFSET, tid);
+    for (unsigned i = 0; i < DJ_MAX_ARGUMENTS; i++)
+        put64(item + DJ_TRACE_ARGUMENTS_OFFSET + 8 * i, args[i]);
+    put64(item + DJ_TRACE_RESULT_OFFSET, (uint64_t)result);
+    exchange(DJ_TRACE_ITEM_SIZE);           /* the host answers at once and writes nothing back */
+    release();
 }
 
 void dj_report_log(uint32_t level, const char *text, uint32_t length)

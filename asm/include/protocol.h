@@ -78,8 +78,10 @@
 #define DJ_CONFIG_MODULE_DIGEST_OFFSET           0x20             /* 32 bytes (1.4): SHA-256 of the module an exec layer runs, measured; zero otherwise. The shim does not read it. */
 #define DJ_CONFIG_MODULE_DIGEST_SIZE             32               /* The size of the module digest. */
 #define DJ_CONFIG_TRUSTED_MANIFEST_OFFSET        0x40             /* 32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim. */
-#define DJ_CONFIG_TAIL_RESERVED_OFFSET           0x60             /* The reserved, zero bytes at the end of the header (1.4). */
-#define DJ_CONFIG_TAIL_RESERVED_SIZE             32               /* The size of the header's closing reserved bytes. */
+#define DJ_CONFIG_FLAGS_OFFSET                   0x60             /* u32 keep flags (1.4, was reserved zero): DJ_CONFIG_FLAG_TRACE. */
+#define DJ_CONFIG_FLAG_TRACE                     1                /* Keep flag: run --strace; the shims report each call they serve themselves (TRACE items). */
+#define DJ_CONFIG_TAIL_RESERVED_OFFSET           0x64             /* The reserved, zero bytes at the end of the header (1.4). */
+#define DJ_CONFIG_TAIL_RESERVED_SIZE             28               /* The size of the header's closing reserved bytes. */
 #define DJ_DEFAULT_MAX_THREADS                   128              /* The max threads a keep gets when the policy names none. */
 #define DJ_MAX_THREADS                           1024             /* The most threads (and so slots) any keep may have. */
 #define DJ_MAX_CPUS                              8                /* The most vCPUs a policy may grant a keep (and the cap of the default, the host's cores). */
@@ -168,6 +170,7 @@
 #define DJ_ITEM_KIND_FAULT                       3                /* Item kind: the workload faulted. */
 #define DJ_ITEM_KIND_LOG                         4                /* Item kind: a log line from the shim. */
 #define DJ_ITEM_KIND_SLOT_OPEN                   5                /* Item kind: a new thread is about to use another slot (2.0). */
+#define DJ_ITEM_KIND_TRACE                       6                /* Item kind: a call the shim served itself, for run --strace (2.0, only when the page's DJ_CONFIG_FLAG_TRACE is set). */
 #define DJ_SYSCALL_NUMBER_OFFSET                 0x08             /* u32 syscall number. */
 #define DJ_SYSCALL_FLAGS_OFFSET                  0x0C             /* u32 syscall flags. */
 #define DJ_SYSCALL_ARGUMENTS_OFFSET              0x10             /* u64[6] argument values. */
@@ -190,6 +193,11 @@
 #define DJ_SLOT_OPEN_SLOT_OFFSET                 0x08             /* u32 the slot the new thread will use, 1 to slot count - 1. */
 #define DJ_SLOT_OPEN_THREAD_ID_OFFSET            0x0C             /* u32 the new thread's id inside the keep. */
 #define DJ_SLOT_OPEN_RESULT_OFFSET               0x10             /* i64 result (host): 0, or -EAGAIN when the slot cannot be served. */
+#define DJ_TRACE_ITEM_SIZE                       72               /* The size of a trace item. */
+#define DJ_TRACE_NUMBER_OFFSET                   0x08             /* u32 the syscall number the shim served. */
+#define DJ_TRACE_THREAD_ID_OFFSET                0x0C             /* u32 the calling thread's id inside the keep. */
+#define DJ_TRACE_ARGUMENTS_OFFSET                0x10             /* u64[6] the call's argument values, as the workload passed them. */
+#define DJ_TRACE_RESULT_OFFSET                   0x40             /* i64 the result the shim returned. */
 #define DJ_LOG_FIXED_SIZE                        16               /* The size of a log item before its text. */
 #define DJ_LOG_LEVEL_OFFSET                      0x08             /* u32 log level. */
 #define DJ_LOG_LENGTH_OFFSET                     0x0C             /* u32 text length. */

@@ -179,6 +179,15 @@ const char *dj_channel_slot(uint32_t index, struct dj_slot *slot);
 /* On the caller's slot: asks the host to serve slot `index` for thread `tid`. 0, or -EAGAIN. */
 long dj_report_slot_open(uint32_t index, uint32_t tid);
 
+/* On the caller's slot: a TRACE item (run --strace) for a call the shim served itself; the host answers at once. */
+void dj_report_trace(uint32_t number, uint32_t tid, const uint64_t args[DJ_MAX_ARGUMENTS], long result);
+
+/* trace.c: run --strace. dj_trace_on is set from the configuration page's DJ_CONFIG_FLAG_TRACE by dj_table_load; the
+   shims' hooks test it (one predictable branch) and, when set, call dj_trace_keep_call after a call they served. */
+extern uint8_t dj_trace_on;
+void dj_trace_configure(uint32_t flags);
+long dj_trace_keep_call(uint32_t number, long result, const uint64_t args[DJ_MAX_ARGUMENTS]);
+
 /* Checks the configuration page (§2) and copies its marshalling table into the shim. NULL or a message. */
 const char *dj_table_load(const uint8_t *config, uint64_t config_size);
 

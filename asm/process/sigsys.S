@@ -74,6 +74,8 @@ FUNC(dj_sigsys)
     jz      .Ldj_sigsys_host
     add     rax, r10
     call    rax
+    cmp     byte ptr [rip + dj_trace_on], 0 /* run --strace (trace.c): one predictable branch when off */
+    jne     .Ldj_sigsys_trace
     jmp     .Ldj_sigsys_result
 
 .Ldj_sigsys_host:
@@ -135,6 +137,29 @@ FUNC(dj_sigsys)
 .Ldj_sigsys_clone3:
     mov     rdx, rbx
     call    dj_process_clone3
+    jmp     .Ldj_sigsys_result
+
+/* run --strace: the call dj_keep_table served, reported (trace.c) with its arguments as the workload passed them
+   (the ucontext's), its number (r12) and its result (rax, which dj_trace_keep_call gives back). */
+.Ldj_sigsys_trace:
+    sub     rsp, 48                         /* uint64_t args[6]; keeps the alignment */
+    mov     rdi, [rbx + LX_UC_RDI]
+    mov     [rsp], rdi
+    mov     rdi, [rbx + LX_UC_RSI]
+    mov     [rsp + 8], rdi
+    mov     rdi, [rbx + LX_UC_RDX]
+    mov     [rsp + 16], rdi
+    mov     rdi, [rbx + LX_UC_R10]
+    mov     [rsp + 24], rdi
+    mov     rdi, [rbx + LX_UC_R8]
+    mov     [rsp + 32], rdi
+    mov     rdi, [rbx + LX_UC_R9]
+    mov     [rsp + 40], rdi
+    mov     edi, r12d
+    mov     rsi, rax
+    mov     rdx, rsp
+    call    dj_trace_keep_call
+    add     rsp, 48
     jmp     .Ldj_sigsys_result
 END(dj_sigsys)
 

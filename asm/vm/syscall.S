@@ -84,7 +84,36 @@ FUNC(dj_syscall_entry)
     jz      .Ldj_syscall_entry_host
     add     rax, rcx
     mov     rcx, r10
+    cmp     byte ptr [rip + dj_trace_on], 0 /* run --strace (trace.c): one predictable branch when off */
+    jne     .Ldj_syscall_entry_traced
     call    rax
+    jmp     .Ldj_syscall_entry_return
+
+/* run --strace: the same call, then its report (trace.c) with the number, the result and the arguments as the
+   workload passed them (the saved registers: [rsp + 48] rdi ... [rsp + 0] r9 after the two pushes below). */
+.Ldj_syscall_entry_traced:
+    push    r11
+    push    r11                             /* the number, twice: rsp stays 16-byte aligned */
+    call    rax
+    mov     rsi, rax
+    pop     rdi
+    pop     rdi                             /* edi = the number */
+    sub     rsp, 48                         /* uint64_t args[6] */
+    mov     rdx, [rsp + 48 + 40]
+    mov     [rsp], rdx                      /* rdi */
+    mov     rdx, [rsp + 48 + 32]
+    mov     [rsp + 8], rdx                  /* rsi */
+    mov     rdx, [rsp + 48 + 24]
+    mov     [rsp + 16], rdx                 /* rdx */
+    mov     rdx, [rsp + 48 + 16]
+    mov     [rsp + 24], rdx                 /* r10 */
+    mov     rdx, [rsp + 48 + 8]
+    mov     [rsp + 32], rdx                 /* r8 */
+    mov     rdx, [rsp + 48]
+    mov     [rsp + 40], rdx                 /* r9 */
+    mov     rdx, rsp
+    call    dj_trace_keep_call
+    add     rsp, 48
     jmp     .Ldj_syscall_entry_return
 
 .Ldj_syscall_entry_host:

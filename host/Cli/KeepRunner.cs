@@ -19,6 +19,10 @@ namespace Donjon.Host.Cli;
 /// </summary>
 internal static class KeepRunner
 {
+    /// <summary>The page with the trace flag set under <c>--strace</c>, so the shims report the calls they serve themselves.</summary>
+    private static ReadOnlyMemory<byte> TracedPage(RunRequest request, ReadOnlyMemory<byte> page) =>
+        request.Strace is null ? page : ConfigurationPageBuilder.WithTrace(page);
+
     public static async Task<int> RunAsync(RunRequest request, WorkloadFile workload, IBackend backend, PluginCatalog catalog, CliEnvironment environment, TextWriter stderr, CancellationToken cancellationToken)
     {
         KeepPolicy policy = environment.Configuration!.Policy;
@@ -60,7 +64,7 @@ internal static class KeepRunner
                 GetGroupId(),
                 policy.Limits,
                 request.Seed,
-                request.ManifestSha256 is { } manifestSha256 ? ConfigurationPageBuilder.WithTrustedManifest(table.ConfigurationPage, manifestSha256) : table.ConfigurationPage)
+                TracedPage(request, request.ManifestSha256 is { } manifestSha256 ? ConfigurationPageBuilder.WithTrustedManifest(table.ConfigurationPage, manifestSha256) : table.ConfigurationPage))
             {
                 Interpreter = interpreter,
             });

@@ -60,7 +60,7 @@ internal static class RunCommand
         };
         var straceOption = new Option<Execution.StraceMode?>(StraceOptionName)
         {
-            Description = "Print each syscall the host serves on stderr, strace-style, with the handler set that served it; --strace=summary prints a strace -c table at exit instead. Calls the shim serves itself (memory, futex, signals) are not shown.",
+            Description = "Print each syscall of the keep on stderr, strace-style, with where it was served: the handler set, or <shim> for the calls the shim serves itself (memory, futex, signals, arch_prctl, thread ids); --strace=summary prints a strace -c table at exit instead.",
             Arity = ArgumentArity.ZeroOrOne,
             CustomParser = ParseStrace,
         };

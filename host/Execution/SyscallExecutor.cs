@@ -263,6 +263,24 @@ internal static class SyscallExecutor
                             ReplyWriter.WriteReply(port.SharedBlock.Span, open, served ? 0 : -Errno.EAGAIN);
                             break;
 
+                        case ParsedRequest.Trace traced:
+                            // Only a keep whose page asked for it sends these (run --strace); from any other it is a
+                            // protocol violation, answered like any: the reply carries nothing but the doorbell.
+                            if (_trace is null)
+                            {
+                                lock (_lock)
+                                {
+                                    _violations.Report($"a trace item (syscall {traced.Number}) from a keep whose configuration page did not ask for tracing");
+                                }
+                            }
+                            else
+                            {
+                                _trace.ShimServed(slot, traced.Number, traced.Arguments, traced.Result);
+                            }
+
+                            ReplyWriter.WriteReply(port.SharedBlock.Span, traced, 0);
+                            break;
+
                         case ParsedRequest.Log log:
                             var level = ToLogLevel(log.Level);
                             if (_logger.IsEnabled(level))

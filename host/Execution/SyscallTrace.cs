@@ -16,9 +16,10 @@ internal enum StraceMode
 }
 
 /// <summary>
-/// <c>run --strace</c>: the syscalls the host serves (those that reach a handler set, and undeclared ones), one line
-/// each in strace's style — <c>[slot 0] write(1, "hi\n", 3) = 3 &lt;core&gt;</c> — or counted for a table at exit.
-/// Calls the shim serves itself (memory, futex, signals, thread ids) never reach the host and are not shown.
+/// <c>run --strace</c>: every syscall of the keep, one line each in strace's style —
+/// <c>[slot 0] write(1, "hi\n", 3) = 3 &lt;core&gt;</c> — or counted for a table at exit: those the host serves (those
+/// that reach a handler set, and undeclared ones), and those the shim serves itself (memory, futex, signals, thread
+/// ids, marked <c>&lt;shim&gt;</c>), which the shim reports in TRACE items when the configuration page asks it to.
 /// </summary>
 /// <remarks>
 /// The keep is untrusted: every byte it sent is shown escaped (no control character reaches the terminal), and a
@@ -60,6 +61,38 @@ internal sealed class SyscallTrace(TextWriter output, StraceMode mode)
         line.Append(") = ");
         AppendResult(line, value);
         line.Append(" <").Append(servedBy).Append('>');
+        Write(line.ToString());
+    }
+
+    /// <summary>
+    /// A call the shim served itself (a TRACE item): its number, arguments and result are the keep's word, shown as
+    /// values (the shim sends no memory), marked <c>&lt;shim&gt;</c>. The shim sends it after the call, on the
+    /// caller's slot, so it comes in order with that thread's proxied calls. Its time is not known, so the summary
+    /// counts it with no time.
+    /// </summary>
+    public void ShimServed(int slot, uint number, IReadOnlyList<ulong> arguments, long value)
+    {
+        if (mode == StraceMode.Summary)
+        {
+            string name = SyscallNames.Find(number) ?? string.Create(CultureInfo.InvariantCulture, $"syscall_{number}");
+            Count($"{name} (shim)", value, 0);
+            return;
+        }
+
+        var line = new StringBuilder(96);
+        line.Append(CultureInfo.InvariantCulture, $"[slot {slot}] ");
+        bool address = ShimCallFormat.AppendCall(line, number, arguments);
+        line.Append(" = ");
+        if (address && value is not (< 0 and >= -4095))
+        {
+            line.Append(CultureInfo.InvariantCulture, $"0x{(ulong)value:x}");
+        }
+        else
+        {
+            AppendResult(line, value);
+        }
+
+        line.Append(" <shim>");
         Write(line.ToString());
     }
 

@@ -87,6 +87,22 @@ internal static class ConfigurationPageBuilder
         return copy;
     }
 
+    /// <summary>
+    /// A copy of <paramref name="page"/> with the keep flag <see cref="ConfigFlagTrace"/> set (<c>run --strace</c>): the
+    /// shims then report each call they serve themselves in a TRACE item. The flag is measured with the image, so a
+    /// traced keep measures differently from an untraced one.
+    /// </summary>
+    /// <param name="page">A page <see cref="Build"/> made.</param>
+    /// <returns>The new page.</returns>
+    public static byte[] WithTrace(ReadOnlyMemory<byte> page)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page.Length, ConfigHeaderSize);
+        byte[] copy = page.ToArray();
+        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(copy.AsSpan(ConfigFlagsOffset));
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(ConfigFlagsOffset), flags | ConfigFlagTrace);
+        return copy;
+    }
+
     /// <summary>Checks <paramref name="syscalls"/> and builds the configuration page.</summary>
     /// <param name="syscalls">Every declaration of every loaded set.</param>
     /// <param name="maxThreads">The page's max-threads field, 1 to <see cref="MaxThreads"/>.</param>

@@ -44,6 +44,17 @@ internal abstract record ParsedRequest(uint RequestSequence)
     /// <param name="ItemOffset">Where the item starts in the slot, so its <c>result</c> can be written.</param>
     internal sealed record SlotOpen(uint RequestSequence, uint Slot, uint ThreadId, int ItemOffset) : ParsedRequest(RequestSequence);
 
+    /// <summary>
+    /// A call the shim served itself, reported for <c>run --strace</c> (a TRACE item, sent only when the configuration
+    /// page sets the trace flag). Every field is the keep's word, untrusted: it is shown, never acted on.
+    /// </summary>
+    /// <param name="RequestSequence">The request sequence number.</param>
+    /// <param name="Number">The syscall number (any u32).</param>
+    /// <param name="ThreadId">The calling thread's id inside the keep (any u32).</param>
+    /// <param name="Arguments">The six argument values, as the workload passed them.</param>
+    /// <param name="Result">The result the shim returned.</param>
+    internal sealed record Trace(uint RequestSequence, uint Number, uint ThreadId, IReadOnlyList<ulong> Arguments, long Result) : ParsedRequest(RequestSequence);
+
     /// <summary>A log line from the shim.</summary>
     /// <param name="RequestSequence">The request sequence number.</param>
     /// <param name="Level">0 debug … 4 error.</param>

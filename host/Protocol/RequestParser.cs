@@ -119,6 +119,9 @@ internal sealed class RequestParser
                 case ItemKindSlotOpen:
                     CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
                     return ParseSlotOpen(sequence, item, BlockItemsStart + position);
+                case ItemKindTrace:
+                    CopyOnce(untrustedBlock, position + ItemHeaderSize, size - ItemHeaderSize);
+                    return ParseTrace(sequence, item);
                 default:
                     position += size; // An unknown kind is skipped by its size.
                     break;
@@ -509,6 +512,25 @@ internal sealed class RequestParser
         uint untrustedSlot = BinaryPrimitives.ReadUInt32LittleEndian(item[SlotOpenSlotOffset..]);
         uint untrustedThreadId = BinaryPrimitives.ReadUInt32LittleEndian(item[SlotOpenThreadIdOffset..]);
         return new ParsedRequest.SlotOpen(sequence, untrustedSlot, untrustedThreadId, itemOffset);
+    }
+
+    private static ParsedRequest ParseTrace(uint sequence, ReadOnlySpan<byte> item)
+    {
+        if (item.Length != TraceItemSize)
+        {
+            return Violation(sequence, $"the trace item has size {item.Length}, not {TraceItemSize}");
+        }
+
+        uint untrustedNumber = BinaryPrimitives.ReadUInt32LittleEndian(item[TraceNumberOffset..]);
+        uint untrustedThreadId = BinaryPrimitives.ReadUInt32LittleEndian(item[TraceThreadIdOffset..]);
+        var arguments = new ulong[MaxArguments];
+        for (int i = 0; i < MaxArguments; i++)
+        {
+            arguments[i] = BinaryPrimitives.ReadUInt64LittleEndian(item[(TraceArgumentsOffset + (8 * i))..]);
+        }
+
+        long untrustedResult = BinaryPrimitives.ReadInt64LittleEndian(item[TraceResultOffset..]);
+        return new ParsedRequest.Trace(sequence, untrustedNumber, untrustedThreadId, arguments, untrustedResult);
     }
 
     private static ParsedRequest ParseFault(uint sequence, ReadOnlySpan<byte> item)

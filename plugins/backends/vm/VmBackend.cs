@@ -7,6 +7,7 @@ using Donjon.Abstractions.Backends;
 using Donjon.Abstractions.Images;
 using Donjon.Abstractions.Keeps;
 using Donjon.Abstractions.Plugins;
+using Donjon.Backends.Sdk.Memory;
 using Donjon.Backends.Vm.Interop;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -124,13 +125,13 @@ public sealed class VmBackend : IBackend
     private async ValueTask<IKeep> StartOnceAsync(string qemuPath, IReadOnlyList<string> arguments, byte[] blob, ulong ramSize, int slotCount, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        GuestMemory memory = GuestMemory.Create(ramSize);
+        GuestRamFile memory = GuestRamFile.Create(ramSize);
         VmKeep keep;
         try
         {
             // One slot per thread the workload may have; guest RAM is sparse, so unused slots cost nothing.
             memory.Write(VmLayout.BlobAddress(slotCount), blob);
-            memory.MapBlock(VmLayout.BlockSize(slotCount));
+            memory.MapWindow(VmLayout.BlockAddress, VmLayout.BlockSize(slotCount));
             SharedBlock.Initialize(memory.Memory, VmLayout.SlotSize, slotCount);
             keep = VmKeep.Start(_execPath, qemuPath, arguments, memory, slotCount, _logger);
         }

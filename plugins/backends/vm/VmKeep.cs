@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Donjon.Abstractions.Keeps;
+using Donjon.Backends.Sdk.Doorbells;
+using Donjon.Backends.Sdk.Memory;
+using Donjon.Backends.Sdk.Spawning;
 using Donjon.Backends.Vm.Interop;
 using Microsoft.Extensions.Logging;
 
@@ -34,7 +37,7 @@ internal sealed class VmKeep : IInterruptibleKeep, IThreadedKeep
     private const int MaxLineLength = 1024;
     private const int QemuLinesKept = 12;
 
-    private readonly GuestMemory _memory;
+    private readonly GuestRamFile _memory;
     private readonly SerialDoorbellLine _line;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<KeepExit> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,7 +52,7 @@ internal sealed class VmKeep : IInterruptibleKeep, IThreadedKeep
     private int _disposed;
     private bool _reaped;
 
-    private VmKeep(GuestMemory memory, int slotCount, int console, int doorbell, int qemuErrors, ILogger logger)
+    private VmKeep(GuestRamFile memory, int slotCount, int console, int doorbell, int qemuErrors, ILogger logger)
     {
         _memory = memory;
         _console = console;
@@ -97,7 +100,7 @@ internal sealed class VmKeep : IInterruptibleKeep, IThreadedKeep
     /// <param name="memory">The guest RAM, with the blob written and the block initialized.</param>
     /// <param name="slotCount">The block's slots (<see cref="VmLayout.SlotSize"/> each).</param>
     /// <param name="logger">Where QEMU's own messages go (debug).</param>
-    public static VmKeep Start(string execPath, string qemuPath, IReadOnlyList<string> arguments, GuestMemory memory, int slotCount, ILogger logger)
+    public static VmKeep Start(string execPath, string qemuPath, IReadOnlyList<string> arguments, GuestRamFile memory, int slotCount, ILogger logger)
     {
         (int consoleHost, int consoleQemu) = SocketPair("COM1");
         (int doorbellHost, int doorbellQemu) = SocketPair("COM2");
@@ -145,13 +148,13 @@ internal sealed class VmKeep : IInterruptibleKeep, IThreadedKeep
         CloseAll(qemuEnds);
         _memory.CloseDescriptor();
         started.SetResult(null);
-        QemuLauncher.WaitForEnd(_pid);
+        ProcessGroup.WaitForEnd(_pid);
         int status;
         lock (_reaping)
         {
             // Whatever ended QEMU, its whole process group goes with it, while the zombie still holds the pid.
-            QemuLauncher.KillGroup(_pid);
-            status = QemuLauncher.Reap(_pid);
+            ProcessGroup.Kill(_pid);
+            status = ProcessGroup.Reap(_pid);
             _reaped = true;
         }
 
@@ -208,7 +211,7 @@ internal sealed class VmKeep : IInterruptibleKeep, IThreadedKeep
             // Until it is reaped QEMU's pid cannot be reused, so the group kill reaches only the keep.
             if (_pid > 0 && !_reaped)
             {
-                QemuLauncher.KillGroup(_pid);
+                ProcessGroup.Kill(_pid);
             }
         }
     }

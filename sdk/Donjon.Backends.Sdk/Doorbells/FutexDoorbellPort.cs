@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Donjon.Abstractions.Keeps;
 using Donjon.Backends.Sdk.Interop;
 using Donjon.Backends.Sdk.Memory;
@@ -14,13 +13,13 @@ namespace Donjon.Backends.Sdk.Doorbells;
 public sealed unsafe class FutexDoorbellPort : ISyscallPort
 {
     private const long SysFutex = 202;
-    private const int FutexWait = 0;
     private const int FutexWake = 1;
 
     private readonly SharedMemory _block;
     private readonly int _slotOffset;
     private readonly int _slotSize;
     private readonly AdaptiveSpin _spin = new();
+    private readonly Func<bool> _hasKeepEnded;
     private volatile bool _keepEnded;
 
     /// <param name="block">The whole shared block.</param>
@@ -31,6 +30,7 @@ public sealed unsafe class FutexDoorbellPort : ISyscallPort
         _block = block;
         _slotOffset = slotOffset;
         _slotSize = slotSize;
+        _hasKeepEnded = () => _keepEnded;
     }
 
     /// <inheritdoc />
@@ -48,48 +48,12 @@ public sealed unsafe class FutexDoorbellPort : ISyscallPort
     public void MarkKeepEnded()
     {
         _keepEnded = true;
-        Libc.Syscall(SysFutex, (nint)Doorbell, FutexWake, int.MaxValue, 0, 0, 0);
+        DoorbellWait.Wake(Doorbell);
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken)
-    {
-        long started = Stopwatch.GetTimestamp();
-        long* timeout = stackalloc long[2] { 0, 100_000_000 }; // 100 ms: notice a keep that ended
-        // The doorbell is untrusted: any value other than "request" means "not yet". A request caught spinning leaves
-        // the window as it is (AdaptiveSpin).
-        if (_spin.Spin(Doorbell, (int)ProtocolLayout.DoorbellRequest, started))
-        {
-            return ValueTask.FromResult(true);
-        }
-
-        while (true)
-        {
-            int seen = Volatile.Read(ref *Doorbell);
-            if (seen == (int)ProtocolLayout.DoorbellRequest)
-            {
-                _spin.AfterSleep(started, Stopwatch.GetTimestamp());
-                return ValueTask.FromResult(true);
-            }
-
-            if (_keepEnded)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            // Announce the sleep, then check again, so that a ring between the check and the wait is not lost.
-            // 2: asleep, and no CPU to spare (docs/protocol.md §3, "Adaptive windows"); 1: asleep.
-            Interlocked.Exchange(ref *HostSleeping, AdaptiveSpin.SpinningUseful ? 1 : 2);
-            seen = Volatile.Read(ref *Doorbell);
-            if (seen != (int)ProtocolLayout.DoorbellRequest && !_keepEnded)
-            {
-                Libc.Syscall(SysFutex, (nint)Doorbell, FutexWait, seen, (nint)timeout, 0, 0);
-            }
-
-            Interlocked.Exchange(ref *HostSleeping, 0);
-        }
-    }
+    public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(DoorbellWait.ForRequest(Doorbell, HostSleeping, _spin, _hasKeepEnded, cancellationToken));
 
     /// <inheritdoc />
     public void CompleteRequest()

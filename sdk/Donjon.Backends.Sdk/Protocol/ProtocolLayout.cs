@@ -190,11 +190,17 @@ public static class ProtocolLayout
     /// <summary>32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim.</summary>
     public const int ConfigTrustedManifestOffset = 0x40;
 
+    /// <summary>u32 keep flags (1.4, reserved zero before): <see cref="ConfigFlagTrace"/>.</summary>
+    public const int ConfigFlagsOffset = 0x60;
+
+    /// <summary>Keep flag: <c>run --strace</c>; the shims report each call they serve themselves in a trace item.</summary>
+    public const uint ConfigFlagTrace = 1;
+
     /// <summary>The reserved, zero bytes at the end of the header (1.4).</summary>
-    public const int ConfigTailReservedOffset = 0x60;
+    public const int ConfigTailReservedOffset = 0x64;
 
     /// <summary>The size of the header's closing reserved bytes.</summary>
-    public const int ConfigTailReservedSize = 32;
+    public const int ConfigTailReservedSize = 28;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
     public const int DefaultMaxThreads = 128;
@@ -452,6 +458,9 @@ public static class ProtocolLayout
     /// <summary>Item kind: a new thread is about to use another slot (2.0).</summary>
     public const uint ItemKindSlotOpen = 5;
 
+    /// <summary>Item kind: a call the shim served itself, for <c>run --strace</c> (only when the page sets <see cref="ConfigFlagTrace"/>).</summary>
+    public const uint ItemKindTrace = 6;
+
     /// <summary>u32 syscall number.</summary>
     public const int SyscallNumberOffset = 0x08;
 
@@ -517,6 +526,21 @@ public static class ProtocolLayout
 
     /// <summary>i64 result (host): 0, or -EAGAIN when the slot cannot be served.</summary>
     public const int SlotOpenResultOffset = 0x10;
+
+    /// <summary>The size of a trace item.</summary>
+    public const int TraceItemSize = 72;
+
+    /// <summary>u32 the syscall number the shim served.</summary>
+    public const int TraceNumberOffset = 0x08;
+
+    /// <summary>u32 the calling thread's id inside the keep.</summary>
+    public const int TraceThreadIdOffset = 0x0C;
+
+    /// <summary>u64[6] the call's argument values, as the workload passed them.</summary>
+    public const int TraceArgumentsOffset = 0x10;
+
+    /// <summary>i64 the result the shim returned.</summary>
+    public const int TraceResultOffset = 0x40;
 
     /// <summary>The size of a log item before its text.</summary>
     public const int LogFixedSize = 16;

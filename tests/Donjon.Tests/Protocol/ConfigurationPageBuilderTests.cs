@@ -77,6 +77,19 @@ public sealed class ConfigurationPageBuilderTests
     }
 
     [Fact]
+    public void The_trace_flag_is_off_by_default_and_set_alone_by_WithTrace()
+    {
+        byte[] page = ConfigurationPageBuilder.Build([Core(TestShim.Signature("write"))]);
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x60)).Should().Be(0, "an untraced keep's flags are zero, as the reserved bytes were");
+
+        byte[] traced = ConfigurationPageBuilder.WithTrace(page);
+        BinaryPrimitives.ReadUInt32LittleEndian(traced.AsSpan(0x60)).Should().Be(1);
+        traced.AsSpan(0, 0x60).ToArray().Should().Equal(page.AsSpan(0, 0x60).ToArray());
+        traced.AsSpan(0x64).ToArray().Should().Equal(page.AsSpan(0x64).ToArray(), "only the flag changes");
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x60)).Should().Be(0, "the page given is not changed");
+    }
+
+    [Fact]
     public void No_declaration_gives_an_empty_table()
     {
         var (count, declared) = ReadPage(ConfigurationPageBuilder.Build([]));

@@ -72,6 +72,8 @@ public sealed partial class ProtocolLayoutTests
         ["ConfigCpusOffset"] = "DJ_CONFIG_CPUS_OFFSET",
         ["ConfigModuleDigestOffset"] = "DJ_CONFIG_MODULE_DIGEST_OFFSET",
         ["ConfigModuleDigestSize"] = "DJ_CONFIG_MODULE_DIGEST_SIZE",
+        ["ConfigFlagsOffset"] = "DJ_CONFIG_FLAGS_OFFSET",
+        ["ConfigFlagTrace"] = "DJ_CONFIG_FLAG_TRACE",
         ["ConfigTailReservedOffset"] = "DJ_CONFIG_TAIL_RESERVED_OFFSET",
         ["ConfigTailReservedSize"] = "DJ_CONFIG_TAIL_RESERVED_SIZE",
         ["ConfigMaxEntries"] = "DJ_CONFIG_MAX_ENTRIES",
@@ -162,6 +164,12 @@ public sealed partial class ProtocolLayoutTests
         ["SlotOpenSlotOffset"] = "DJ_SLOT_OPEN_SLOT_OFFSET",
         ["SlotOpenThreadIdOffset"] = "DJ_SLOT_OPEN_THREAD_ID_OFFSET",
         ["SlotOpenResultOffset"] = "DJ_SLOT_OPEN_RESULT_OFFSET",
+        ["ItemKindTrace"] = "DJ_ITEM_KIND_TRACE",
+        ["TraceItemSize"] = "DJ_TRACE_ITEM_SIZE",
+        ["TraceNumberOffset"] = "DJ_TRACE_NUMBER_OFFSET",
+        ["TraceThreadIdOffset"] = "DJ_TRACE_THREAD_ID_OFFSET",
+        ["TraceArgumentsOffset"] = "DJ_TRACE_ARGUMENTS_OFFSET",
+        ["TraceResultOffset"] = "DJ_TRACE_RESULT_OFFSET",
         ["SyscallNumberOffset"] = "DJ_SYSCALL_NUMBER_OFFSET",
         ["SyscallFlagsOffset"] = "DJ_SYSCALL_FLAGS_OFFSET",
         ["SyscallArgumentsOffset"] = "DJ_SYSCALL_ARGUMENTS_OFFSET",
@@ -286,7 +294,8 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.ImageReservedOffset + ProtocolLayout.ImageReservedSize).Should().Be(ProtocolLayout.ImageHeaderSize);
         (ProtocolLayout.RegionDataSizeOffset + 8).Should().Be(ProtocolLayout.RegionSize);
         (ProtocolLayout.ConfigModuleDigestOffset + ProtocolLayout.ConfigModuleDigestSize).Should().Be(ProtocolLayout.ConfigTrustedManifestOffset);
-        (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigTailReservedOffset);
+        (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigFlagsOffset);
+        (ProtocolLayout.ConfigFlagsOffset + 4).Should().Be(ProtocolLayout.ConfigTailReservedOffset);
         (ProtocolLayout.ConfigTailReservedOffset + ProtocolLayout.ConfigTailReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);
@@ -294,6 +303,8 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.ConfigMaxThreadsOffset + 4).Should().Be(ProtocolLayout.ConfigCpusOffset);
         (ProtocolLayout.ConfigCpusOffset + 4).Should().Be(ProtocolLayout.ConfigModuleDigestOffset);
         (ProtocolLayout.SlotOpenResultOffset + 8).Should().Be(ProtocolLayout.SlotOpenItemSize);
+        (ProtocolLayout.TraceArgumentsOffset + (8 * ProtocolLayout.MaxArguments)).Should().Be(ProtocolLayout.TraceResultOffset);
+        (ProtocolLayout.TraceResultOffset + 8).Should().Be(ProtocolLayout.TraceItemSize);
         (ProtocolLayout.BlockInterruptingOffset + 8).Should().Be(ProtocolLayout.BlockSignalsOffset);
         (ProtocolLayout.BlockSignalsOffset + 8).Should().Be(ProtocolLayout.BlockHeaderSize);
         (ProtocolLayout.SyscallArgumentsOffset + (8 * ProtocolLayout.MaxArguments)).Should().Be(ProtocolLayout.SyscallResultOffset);

@@ -156,7 +156,7 @@ public sealed class RequestParserFuzzTests
         }
 
         bool known = parsed is ParsedRequest.SyscallCall or ParsedRequest.Exit or ParsedRequest.Fault
-            or ParsedRequest.Log or ParsedRequest.Undeclared or ParsedRequest.ProtocolViolation or ParsedRequest.SlotOpen;
+            or ParsedRequest.Log or ParsedRequest.Undeclared or ParsedRequest.ProtocolViolation or ParsedRequest.SlotOpen or ParsedRequest.Trace;
         Require(known, () => $"iteration {iteration}: the parser returned {parsed.GetType().Name}");
 
         if (parsed is ParsedRequest.SyscallCall call)

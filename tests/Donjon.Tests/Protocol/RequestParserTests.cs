@@ -82,6 +82,48 @@ public sealed class RequestParserTests
     public void An_item_that_ends_beyond_the_request_is_a_violation() =>
         ShouldViolate(ParseWithItemField(Write([1]), 0, 4096), "ends beyond the request");
 
+    private static byte[] TraceItem(int size = 72)
+    {
+        var item = new byte[size];
+        BinaryPrimitives.WriteUInt32LittleEndian(item, (uint)size);
+        BinaryPrimitives.WriteUInt32LittleEndian(item.AsSpan(4), 6);
+        if (size >= 16)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(item.AsSpan(8), 9);      // mmap
+            BinaryPrimitives.WriteUInt32LittleEndian(item.AsSpan(12), 3);     // thread 3
+        }
+
+        for (int i = 0; i < 6 && 16 + (8 * i) + 8 <= size; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(item.AsSpan(16 + (8 * i)), (ulong)(100 + i));
+        }
+
+        if (size >= 72)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(item.AsSpan(64), -12);
+        }
+
+        return item;
+    }
+
+    [Fact]
+    public void A_trace_item_gives_the_number_thread_arguments_and_result_as_sent()
+    {
+        var trace = ParseItems(TraceItem()).Should().BeOfType<ParsedRequest.Trace>().Subject;
+        trace.RequestSequence.Should().Be(77);
+        trace.Number.Should().Be(9);
+        trace.ThreadId.Should().Be(3);
+        trace.Arguments.Should().Equal(100UL, 101UL, 102UL, 103UL, 104UL, 105UL);
+        trace.Result.Should().Be(-12);
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(64)]
+    [InlineData(80)]
+    public void A_trace_item_of_another_size_than_72_is_a_violation(int size) =>
+        ShouldViolate(ParseItems(TraceItem(size)), $"the trace item has size {size}, not 72");
+
     [Fact]
     public void Unknown_item_kinds_are_skipped_by_size()
     {

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Donjon.Backends.Vm.Interop;
+namespace Donjon.Backends.Sdk.Interop;
 
 internal static partial class Libc
 {
