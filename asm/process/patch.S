@@ -140,6 +140,8 @@ dj_patch_gs_load:
     jz      .Ldj_patch_entry_host
     add     r11, r10
     call    r11
+    cmp     byte ptr [rip + dj_trace_on], 0 /* run --strace (trace.c): one predictable branch when off */
+    jne     .Ldj_patch_entry_trace
     jmp     .Ldj_patch_entry_result
 .Ldj_patch_entry_host:
     sub     rsp, 48                         /* uint64_t args[6] */
@@ -193,6 +195,30 @@ dj_patch_gs_load:
     pop     rsp
     mov     eax, DJ_NR_PATCH_RESUME
     jmp     rcx
+
+/* run --strace: the call dj_keep_table served, reported as dj_sigsys reports it (trace.c), with the workload's
+   arguments as saved above ([rsp + 8] r9 ... [rsp + 48] rdi, [rsp + 56] the slot) and the slot's number. */
+.Ldj_patch_entry_trace:
+    sub     rsp, 48                         /* uint64_t args[6]; the saved registers are now 48 further */
+    mov     rdi, [rsp + 96]
+    mov     [rsp], rdi
+    mov     rdi, [rsp + 88]
+    mov     [rsp + 8], rdi
+    mov     rdi, [rsp + 80]
+    mov     [rsp + 16], rdi
+    mov     rdi, [rsp + 72]
+    mov     [rsp + 24], rdi
+    mov     rdi, [rsp + 64]
+    mov     [rsp + 32], rdi
+    mov     rdi, [rsp + 56]
+    mov     [rsp + 40], rdi
+    mov     rdi, [rsp + 104]
+    mov     edi, dword ptr [rdi + DJ_PATCH_SLOT_NUMBER]
+    mov     rsi, rax
+    mov     rdx, rsp
+    call    dj_trace_keep_call
+    add     rsp, 48
+    jmp     .Ldj_patch_entry_result
 
 .Ldj_patch_entry_wild:
     xor     ecx, ecx

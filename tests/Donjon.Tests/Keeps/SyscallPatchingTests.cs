@@ -127,6 +127,31 @@ public sealed partial class SyscallPatchingTests : IDisposable
         keep.Stderr.Should().NotContain("seccomp", "nothing reached the filter's kill").And.NotContain("internal fault");
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("0")]
+    public void Under_strace_every_call_of_a_patched_site_is_shown_as_the_trapped_ones_are(string? patch)
+    {
+        // gettid is served by the shim itself: only the shim's trace hooks (in dj_sigsys and in the direct entry)
+        // can report it, so a patched site's later calls are seen only if the direct entry reports them too.
+        string source = Path.Combine(_dir.Path, "gettid.c");
+        File.WriteAllText(source, "#define _GNU_SOURCE\n#include <stdio.h>\n#include <unistd.h>\n" +
+            "int main(void) { long same = 0; pid_t first = gettid(); for (int i = 0; i < 20; i++) same += gettid() == first; printf(\"%ld\\n\", same); return 0; }\n");
+        string program = Path.Combine(_dir.Path, "gettid");
+        ToolRunner.RunChecked("gcc", "-O2", "-static-pie", "-o", program, source);
+        Dictionary<string, string> environment = ChildProcess.DotnetEnvironment();
+        if (patch is not null)
+        {
+            environment["DONJON_PROCESS_PATCH"] = patch;
+        }
+
+        var keep = ChildProcess.Run("dotnet", [DonjonProcess.HostAssembly, "run", "--backend", "process", "--strace", program], environment);
+
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be("20\n");
+        keep.Stderr.Split('\n').Count(line => GettidLine().IsMatch(line)).Should().Be(21, "the first call and the loop's 20, each one line: {0}", keep.Stderr);
+    }
+
     private Stats RunWithStats(Toolchain toolchain, string? patch)
     {
         string program = SuiteWorkloads.Build("getppid", toolchain);
@@ -157,6 +182,9 @@ public sealed partial class SyscallPatchingTests : IDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(output);
         return output;
     }
+
+    [GeneratedRegex(@"^\[slot 0\] gettid\(\) = \d+ <shim>$")]
+    private static partial Regex GettidLine();
 
     [GeneratedRegex(@"patch stats: enabled=(?<enabled>\d+) patched=(?<patched>\d+) refused=(?<refused>\d+) traps=(?<traps>\d+) direct=(?<direct>\d+)")]
     private static partial Regex StatsLine();
