@@ -74,6 +74,7 @@ FUNC(dj_sigsys)
     jz      .Ldj_sigsys_host
     add     rax, r10
     call    rax
+.Ldj_sigsys_served:                         /* a call the shim served itself (the table, sigaltstack, clone, clone3) */
     cmp     byte ptr [rip + dj_trace_on], 0 /* run --strace (trace.c): one predictable branch when off */
     jne     .Ldj_sigsys_trace
     jmp     .Ldj_sigsys_result
@@ -127,17 +128,17 @@ FUNC(dj_sigsys)
 .Ldj_sigsys_sigaltstack:
     mov     rdx, rbx
     call    dj_process_sigaltstack
-    jmp     .Ldj_sigsys_result
+    jmp     .Ldj_sigsys_served
 /* clone and clone3 copy the caller's context into the child's first frame (threads.c). Linux's x86-64 clone
    takes (flags, newsp, parent_tid, child_tid, tls): rdi, rsi, rdx, r10 (rcx here), r8. */
 .Ldj_sigsys_clone:
     mov     r9, rbx
     call    dj_process_clone
-    jmp     .Ldj_sigsys_result
+    jmp     .Ldj_sigsys_served
 .Ldj_sigsys_clone3:
     mov     rdx, rbx
     call    dj_process_clone3
-    jmp     .Ldj_sigsys_result
+    jmp     .Ldj_sigsys_served
 
 /* run --strace: the call dj_keep_table served, reported (trace.c) with its arguments as the workload passed them
    (the ucontext's), its number (r12) and its result (rax, which dj_trace_keep_call gives back). */

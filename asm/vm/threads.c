@@ -581,7 +581,12 @@ static long clone_any(struct dj_trap_frame *frame);
    often done before its parent makes the next, as it would be on a machine with more cores. */
 void dj_vm_clone(struct dj_trap_frame *frame)
 {
+    uint32_t number = (uint32_t)frame->rax;
     long result = clone_any(frame);
+    if (dj_trace_on) {   /* run --strace: reported in the parent, as syscall.S's hook reports the table's calls */
+        const uint64_t args[DJ_MAX_ARGUMENTS] = { frame->rdi, frame->rsi, frame->rdx, frame->r10, frame->r8, frame->r9 };
+        result = dj_trace_keep_call(number, result, args);
+    }
     frame->rax = (uint64_t)result;
     if (result > 0)
         dj_vm_yield();

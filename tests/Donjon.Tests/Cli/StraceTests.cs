@@ -95,6 +95,31 @@ public sealed partial class StraceTests
         lines[10].Should().MatchRegex(@"^100\.00 +\d+\.\d{6} +\d+ +7 +2 total$");
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_thread_start_is_traced_as_the_shims_clone_with_the_new_threads_id_and_the_program_runs_the_same(string backend)
+    {
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        foreach (Toolchain toolchain in new[] { Toolchain.Glibc, Toolchain.Musl })
+        {
+            string program = SuiteWorkloads.Build("threads", toolchain);
+            var plain = DonjonProcess.Run(["run", "--backend", backend, program, "3"]);
+            var traced = DonjonProcess.Run(["run", "--backend", backend, "--strace", program, "3"]);
+
+            traced.ExitCode.Should().Be(plain.ExitCode, traced.Stderr);
+            traced.Stdout.Should().Be(plain.Stdout);
+            string clone = toolchain == Toolchain.Glibc ? "clone3" : "clone";
+            var starts = TraceFields(traced.Stderr).Where(f => f.Name == clone).ToList();
+            starts.Should().HaveCount(3, $"{toolchain} starts each of the 3 workers with {clone}: {traced.Stderr}");
+            starts.Should().OnlyContain(f => f.Server == "shim" && int.Parse(f.Result, System.Globalization.CultureInfo.InvariantCulture) > 1, "the parent gets the new thread's id");
+            starts.Select(f => f.Result).Should().OnlyHaveUniqueItems();
+        }
+    }
+
     private static List<(string Slot, string Name, string Arguments, string Result, string Server)> TraceFields(string stderr) =>
         stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => line.StartsWith("[slot", StringComparison.Ordinal)).Select(line =>
         {
