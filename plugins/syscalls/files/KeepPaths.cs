@@ -32,46 +32,10 @@ internal static class KeepPaths
         var parts = new List<string>();
         if (path.IsEmpty || path[0] != (byte)'/')
         {
-            foreach (string part in baseDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries))
-            {
-                parts.Add(part);
-            }
+            parts.AddRange(baseDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries));
         }
 
-        mustBeDirectory = false;
-        int start = 0;
-        while (start <= path.Length)
-        {
-            int slash = path[start..].IndexOf((byte)'/');
-            int end = slash < 0 ? path.Length : start + slash;
-            ReadOnlySpan<byte> part = path[start..end];
-            bool last = slash < 0;
-            if (part.SequenceEqual(".."u8))
-            {
-                if (parts.Count > 0)
-                {
-                    parts.RemoveAt(parts.Count - 1);
-                }
-
-                mustBeDirectory = last;
-            }
-            else if (part.SequenceEqual("."u8))
-            {
-                mustBeDirectory = last;
-            }
-            else if (!part.IsEmpty)
-            {
-                parts.Add(Encoding.Latin1.GetString(part));
-                mustBeDirectory = false;
-            }
-            else if (last)
-            {
-                mustBeDirectory = path.Length > 0;
-            }
-
-            start = end + 1;
-        }
-
+        Walk(path, parts, out mustBeDirectory);
         string normalised = "/" + string.Join('/', parts);
         return normalised.Length >= MaxPath ? null : normalised;
     }
@@ -88,8 +52,23 @@ internal static class KeepPaths
     /// <returns>The components beneath the starting directory joined by <c>/</c> (empty for the directory itself).</returns>
     public static string Beneath(ReadOnlySpan<byte> path, bool inRoot, out bool mustBeDirectory, out bool escapes)
     {
-        escapes = !inRoot && !path.IsEmpty && path[0] == (byte)'/';
         var parts = new List<string>();
+        bool climbedAbove = Walk(path, parts, out mustBeDirectory);
+        escapes = !inRoot && ((!path.IsEmpty && path[0] == (byte)'/') || climbedAbove);
+        return string.Join('/', parts);
+    }
+
+    /// <summary>
+    /// The lexical walk both normalisations share: appends <paramref name="path"/>'s components to
+    /// <paramref name="parts"/>, dropping <c>.</c> and empty ones, and letting <c>..</c> remove the last part.
+    /// </summary>
+    /// <param name="path">The keep's bytes, without their NUL.</param>
+    /// <param name="parts">The components so far (a base directory's, or none); the walk's result.</param>
+    /// <param name="mustBeDirectory">Whether the path ended in <c>/</c>, <c>/.</c> or <c>/..</c>.</param>
+    /// <returns>Whether some <c>..</c> found no part to remove (it would climb above where the walk started).</returns>
+    private static bool Walk(ReadOnlySpan<byte> path, List<string> parts, out bool mustBeDirectory)
+    {
+        bool climbedAbove = false;
         mustBeDirectory = false;
         int start = 0;
         while (start <= path.Length)
@@ -106,7 +85,7 @@ internal static class KeepPaths
                 }
                 else
                 {
-                    escapes |= !inRoot;
+                    climbedAbove = true;
                 }
 
                 mustBeDirectory = last;
@@ -128,7 +107,7 @@ internal static class KeepPaths
             start = end + 1;
         }
 
-        return string.Join('/', parts);
+        return climbedAbove;
     }
 
     /// <summary>Whether keep path <paramref name="path"/> is <paramref name="mount"/> or beneath it.</summary>
