@@ -7,6 +7,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        StartupClock.Start();
         using var cancellation = new CancellationTokenSource();
 
         // While a keep runs, its workload gets the signals first (SignalRouting). Otherwise, and for a second Ctrl-C

@@ -77,7 +77,9 @@ internal sealed class CliEnvironment : IDisposable
         ConfigurationLocation = location;
         HostLog.ReadingConfiguration(Logger, location.Path, location.SourceText);
         Configuration = ConfigurationLoader.Load(location.Path);
+        StartupClock.Mark("configuration");
         _catalog = deferBackends ? PluginCatalog.LoadForRun(Configuration, LoggerFactory) : PluginCatalog.Load(Configuration, LoggerFactory);
+        StartupClock.Mark("plugins");
         HostLog.LoadedPlugins(Logger, _catalog.Plugins.Count);
         return _catalog;
     }

@@ -74,6 +74,7 @@ internal static class DonjonCli
         }
 
         _logTimestamps = parse.GetValue(LogTimestampsOption);
+        StartupClock.Mark("command line");
 
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken)
             .ConfigureAwait(false);

@@ -76,10 +76,12 @@ internal static class KeepRunner
         }
 
         HostLog.Workload(environment.Logger, image.Workload.Path, image.Workload.Sha256);
+        StartupClock.Mark("image");
         IKeep keep;
         try
         {
             keep = await backend.LaunchAsync(image, cancellationToken).ConfigureAwait(false);
+            StartupClock.Mark("keep launch");
         }
         catch (BackendUnavailableException e)
         {
@@ -190,6 +192,8 @@ internal static class KeepRunner
             // it is killed (a workload that forged the item, or a shim that hangs).
             bool killedAfterReport = outcome is { EndReported: true } && !await KeepGrace.EndAsync(keep, KeepGrace.Period).ConfigureAwait(false);
             KeepExit exit = await keep.Exit.ConfigureAwait(false);
+            StartupClock.Mark("workload until exit");
+            StartupClock.Report(environment.Logger);
             int? interruptedBy = cancellationToken.IsCancellationRequested ? (Interruption.Signal == 0 ? 2 : Interruption.Signal) : null;
             ulong loadBase = image.Layout.LoadBase;
             ulong imageEnd = workload.Report.ProgramHeaders.Where(ph => ph.Type == "PT_LOAD").Select(ph => ph.VirtualAddress + ph.MemorySize).DefaultIfEmpty(0UL).Max();

@@ -190,6 +190,8 @@ internal static class RunCommand
             throw new UsageException($"--backend '{request.Backend}': no such backend (loaded: {(known.Length == 0 ? "none" : known)}). Run 'donjon platform info' to see them.");
         }
 
+        StartupClock.Mark("backend plugin");
+
         if (ProgramSearch.IsBareName(request.ElfPath) && IsModuleInCurrentDirectory(request.ElfPath))
         {
             // A WebAssembly module is not a program on PATH: `donjon run hello.wasm` runs ./hello.wasm (docs/wasm.md).
@@ -211,6 +213,7 @@ internal static class RunCommand
         }
 
         (WorkloadFile? workload, int status) = await WorkloadLocator.LoadAsync(request.ElfPath, stderr).ConfigureAwait(false);
+        StartupClock.Mark("workload read");
         if (workload is null)
         {
             return status;
@@ -247,6 +250,7 @@ internal static class RunCommand
 
 
         BackendStatus? selected = await SelectBackendAsync(catalog, request.Backend, stderr).ConfigureAwait(false);
+        StartupClock.Mark("backend probes");
         if (selected is null)
         {
             return ExitCodes.DonjonError;
