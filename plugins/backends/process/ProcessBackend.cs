@@ -78,7 +78,7 @@ public sealed class ProcessBackend : IBackend
 
         try
         {
-            SharedBlock.Initialize(block.Memory, slotSize, slotCount);
+            SharedBlock.InitializeZeroed(block.Memory, slotSize, slotCount);   // a new memfd: zero until written
             ProcessKeep keep = ProcessKeep.Start(_shimPath, imageFd, block, slotSize, slotCount);
             return Task.FromResult<IKeep>(keep);
         }

@@ -132,7 +132,7 @@ public sealed class VmBackend : IBackend
             // One slot per thread the workload may have; guest RAM is sparse, so unused slots cost nothing.
             memory.Write(VmLayout.BlobAddress(slotCount), blob);
             memory.MapWindow(VmLayout.BlockAddress, VmLayout.BlockSize(slotCount));
-            SharedBlock.Initialize(memory.Memory, VmLayout.SlotSize, slotCount);
+            SharedBlock.InitializeZeroed(memory.Memory, VmLayout.SlotSize, slotCount);   // new guest RAM: zero until written
             keep = VmKeep.Start(_execPath, qemuPath, arguments, memory, slotCount, _logger);
         }
         catch

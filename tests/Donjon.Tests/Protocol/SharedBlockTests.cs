@@ -29,6 +29,21 @@ public sealed class SharedBlockTests
         }
     }
 
+    [Fact]
+    public void InitializeZeroed_of_a_zero_block_writes_what_Initialize_writes()
+    {
+        const int slotSize = 1024 * 1024 + 4096;
+        var cleared = new byte[SharedBlock.Size(slotSize, 4)];
+        cleared.AsSpan().Fill(0x5C);
+        SharedBlock.Initialize(cleared.AsMemory(), slotSize, 4);
+        var zeroed = new byte[cleared.Length];
+        SharedBlock.InitializeZeroed(zeroed.AsMemory(), slotSize, 4);
+        zeroed.AsSpan().SequenceEqual(cleared).Should().BeTrue("only the headers differ from zero, and they are the same");
+
+        var act = () => SharedBlock.InitializeZeroed(new byte[cleared.Length - 4096].AsMemory(), slotSize, 4);
+        act.Should().Throw<ArgumentException>().WithMessage("*4 slots*");
+    }
+
     [Theory]
     [InlineData(4096 * 17 - 8, 1)]
     [InlineData(4096, 1)]
