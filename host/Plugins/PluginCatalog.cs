@@ -8,7 +8,6 @@ using Donjon.Abstractions.Syscalls;
 using Donjon.Host.Configuration;
 using Donjon.Host.Files;
 using Donjon.Host.Protocol;
-using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 
 namespace Donjon.Host.Plugins;
@@ -28,7 +27,7 @@ internal sealed class PluginCatalog : IDisposable
     /// <summary>The largest plugin assembly read, in bytes.</summary>
     private const long MaxAssemblySize = 256L << 20;
 
-    private readonly List<PluginLoader> _loaders = [];
+    private readonly List<PluginLoadContext> _loaders = [];
     private readonly List<LoadedPlugin> _plugins;
     private readonly DonjonConfiguration _configuration;
     private readonly ILoggerFactory _loggerFactory;
@@ -169,7 +168,7 @@ internal sealed class PluginCatalog : IDisposable
     private static PluginCatalog Load(DonjonConfiguration configuration, ILoggerFactory loggerFactory, bool deferBackends)
     {
         var errors = new List<ConfigurationError>();
-        var loaders = new List<PluginLoader>();
+        var loaders = new List<PluginLoadContext>();
         var plugins = new List<LoadedPlugin>();
         var deferred = new Queue<PluginReference>();
         var locations = new Dictionary<LoadedPlugin, string>(ReferenceEqualityComparer.Instance);
@@ -229,11 +228,6 @@ internal sealed class PluginCatalog : IDisposable
 
         if (errors.Count > 0)
         {
-            foreach (PluginLoader loader in loaders)
-            {
-                loader.Dispose();
-            }
-
             throw new ConfigurationException(errors);
         }
 
@@ -320,7 +314,7 @@ internal sealed class PluginCatalog : IDisposable
         }
     }
 
-    private static LoadedPlugin? LoadOne(string file, PluginReference reference, ILoggerFactory loggerFactory, List<PluginLoader> loaders, List<ConfigurationError> errors)
+    private static LoadedPlugin? LoadOne(string file, PluginReference reference, ILoggerFactory loggerFactory, List<PluginLoadContext> loaders, List<ConfigurationError> errors)
     {
         string location = reference.JsonPath + ".path";
         void Fail(string problem, string remedy) => errors.Add(new ConfigurationError(file, location, problem, remedy));
@@ -357,7 +351,7 @@ internal sealed class PluginCatalog : IDisposable
             return null;
         }
 
-        // McMaster opens the assembly by path; that path was read as a regular file just above, and is checked
+        // The load context opens the assembly by path; that path was read as a regular file just above, and is checked
         // again here (stat, without opening it) so that a file swapped for a FIFO cannot hang the load.
         if (RegularFile.KindOf(reference.AssemblyPath) is { } kind && kind != FileKind.Regular)
         {
@@ -365,16 +359,15 @@ internal sealed class PluginCatalog : IDisposable
             return null;
         }
 
-        PluginLoader loader;
         Assembly assembly;
         Type[] types;
         try
         {
             // Only the contract (and what it references) is shared; every other dependency resolves from the
-            // plugin's own folder first, so a plugin may carry a private version of it.
-            loader = PluginLoader.CreateFromAssemblyFile(reference.AssemblyPath, sharedTypes: [typeof(IBackend), typeof(ILogger)]);
+            // plugin's own folder first, so a plugin may carry a private version of it (PluginLoadContext).
+            var loader = new PluginLoadContext(Path.GetFullPath(reference.AssemblyPath));
             loaders.Add(loader);
-            assembly = loader.LoadDefaultAssembly();
+            assembly = loader.LoadMain(reference.AssemblyPath);
             types = assembly.GetExportedTypes();
         }
         catch (Exception e)
@@ -521,15 +514,8 @@ internal sealed class PluginCatalog : IDisposable
         return (metadata.GetString(definition.Name), definition.Version, contract);
     }
 
-    public void Dispose()
-    {
-        foreach (PluginLoader loader in _loaders)
-        {
-            loader.Dispose();
-        }
-
-        _loaders.Clear();
-    }
+    /// <summary>Lets go of the load contexts (they are not collectible: a plugin's code stays loaded until the host ends).</summary>
+    public void Dispose() => _loaders.Clear();
 
     private sealed record PluginContext(string PluginDirectory, ILoggerFactory LoggerFactory) : IPluginContext;
 }
