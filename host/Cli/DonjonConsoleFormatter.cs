@@ -1,40 +1,15 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Logging.Console;
-using Microsoft.Extensions.Options;
 
 namespace Donjon.Host.Cli;
-
-/// <summary>The options of <see cref="DonjonConsoleFormatter"/>.</summary>
-internal sealed class DonjonConsoleFormatterOptions : ConsoleFormatterOptions
-{
-    /// <summary>Whether the level word is coloured (only when stderr is a terminal and NO_COLOR is unset).</summary>
-    public bool UseColor { get; set; }
-
-    /// <summary>Whether each line starts with its UTC time (<c>--log-timestamps</c>).</summary>
-    public bool Timestamps { get; set; }
-}
 
 /// <summary>
 /// Donjon's log line: <c>donjon: warning: message</c>, one line (an exception follows, indented), no category and
 /// no event id; a UTC timestamp first only under <c>--log-timestamps</c>; the level coloured only on a terminal.
+/// <see cref="StderrLoggerFactory"/> writes it.
 /// </summary>
-internal sealed class DonjonConsoleFormatter : ConsoleFormatter, IDisposable
+internal static class DonjonConsoleFormatter
 {
-    public const string FormatterName = "donjon";
-
-    private readonly IDisposable? _reload;
-    private DonjonConsoleFormatterOptions _options;
-
-    public DonjonConsoleFormatter(IOptionsMonitor<DonjonConsoleFormatterOptions> options)
-        : base(FormatterName)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        _options = options.CurrentValue;
-        _reload = options.OnChange(o => _options = o);
-    }
-
     /// <summary>Whether colour may be used on stderr: it is a terminal and NO_COLOR is unset or empty (no-color.org).</summary>
     public static bool ColorAllowed() =>
         !Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
@@ -58,19 +33,6 @@ internal sealed class DonjonConsoleFormatter : ConsoleFormatter, IDisposable
         LogLevel.Error or LogLevel.Critical => "\u001b[1;31m",
         _ => null,
     };
-
-    public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
-    {
-        ArgumentNullException.ThrowIfNull(textWriter);
-        string? message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception);
-        if (message is null && logEntry.Exception is null)
-        {
-            return;
-        }
-
-        DonjonConsoleFormatterOptions options = _options;
-        textWriter.Write(Format(logEntry.LogLevel, message, logEntry.Exception, options.Timestamps ? DateTimeOffset.UtcNow : null, options.UseColor));
-    }
 
     /// <summary>The text of one entry, newline included.</summary>
     internal static string Format(LogLevel level, string? message, Exception? exception, DateTimeOffset? timestamp, bool useColor)
@@ -108,6 +70,4 @@ internal sealed class DonjonConsoleFormatter : ConsoleFormatter, IDisposable
     /// <summary>A message's line breaks become spaces, so one entry is one line.</summary>
     private static string OneLine(string message) =>
         message.Contains('\n', StringComparison.Ordinal) ? message.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\n', ' ') : message;
-
-    public void Dispose() => _reload?.Dispose();
 }
