@@ -14,6 +14,13 @@ namespace Donjon.Backends.Vm;
 /// cannot be read, is malformed or belongs to another key is ignored and rewritten; writes go to a temporary file that
 /// replaces the old one, so that a reader never sees half a file. Only complete sets of answers are kept.
 /// </summary>
+/// <remarks>
+/// The file is not trusted further than the binary's own answers would be, and less where it matters: an answer that
+/// would turn a protection off (no <c>-sandbox</c>) is never kept and never believed from a file
+/// (<see cref="QemuInstallation"/> asks QEMU itself then), so that a forged or stale file can only make a run fail,
+/// never run a keep with less isolation. The temporary file is made with <c>O_CREAT | O_EXCL</c> under a random
+/// name (never through a link planted there), and the folder is made private to its owner (mode 0700).
+/// </remarks>
 internal static class QemuFactsCache
 {
     /// <summary>The file's format; a file of another is ignored.</summary>
@@ -116,6 +123,7 @@ internal static class QemuFactsCache
     /// <summary>Keeps the answers for the binary as it is now; failures are ignored (the next run asks QEMU again).</summary>
     /// <param name="qemuPath">The binary's full path.</param>
     /// <param name="answers">The answers, in the order the reader expects them.</param>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public static void Write(string qemuPath, IReadOnlyList<(string Output, string? Problem)> answers)
     {
         string? file = FileOf(qemuPath);
@@ -125,13 +133,17 @@ internal static class QemuFactsCache
             return;
         }
 
-        string temporary = file + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
+        // A name no other writer can have guessed, made only if nothing is there (O_EXCL): a link or a file planted
+        // at it makes this write fail, never write through it.
+        string temporary = file + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + ".tmp";
+        bool made = false;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
             using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
             {
+                made = true;
                 writer.WriteStartObject();
                 writer.WriteNumber("format", Format);
                 writer.WriteString("key", key);
@@ -160,6 +172,11 @@ internal static class QemuFactsCache
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            if (!made)
+            {
+                return;   // nothing of ours to remove: whatever is at that name is not this writer's
+            }
+
             try
             {
                 File.Delete(temporary);

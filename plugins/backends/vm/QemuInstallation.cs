@@ -59,8 +59,15 @@ internal sealed partial class QemuInstallation
             return new QemuInstallation { Checks = [binary, ProbeAccelerator(out _)], Accelerator = Accelerator.Tcg };
         }
 
-        // The answers depend on the binary only: kept per binary (path, size, mtime) by QemuFactsCache.
+        // The answers depend on the binary only: kept per binary (path, size, mtime) by QemuFactsCache. A kept
+        // "no -sandbox" is never believed (a forged or stale file must not turn QEMU's seccomp filter off): QEMU is
+        // asked again, and such an answer is never kept either.
         (string Output, string? Problem)[]? answers = QemuFactsCache.TryRead(path, 4);
+        if (answers is not null && !SaysSandbox(answers[3]))
+        {
+            answers = null;
+        }
+
         if (answers is null)
         {
             Task<(string Output, string? Problem)> versionQuery = Task.Run(() => Query(path, "--version"));
@@ -72,7 +79,8 @@ internal sealed partial class QemuInstallation
             // Only a complete set is kept: the first three answered, and -sandbox (an error status either way) said
             // something, so that a QEMU that did not start or answer in time is asked again next run.
             if (answers[0].Problem is null && answers[1].Problem is null && answers[2].Problem is null
-                && !string.IsNullOrEmpty(answers[3].Problem) && !answers[3].Problem!.Contains("did not", StringComparison.Ordinal))
+                && !string.IsNullOrEmpty(answers[3].Problem) && !answers[3].Problem!.Contains("did not", StringComparison.Ordinal)
+                && SaysSandbox(answers[3]) && OperatingSystem.IsLinux())
             {
                 QemuFactsCache.Write(path, answers);
             }
@@ -81,9 +89,7 @@ internal sealed partial class QemuInstallation
         (string Output, string? Problem) version = answers[0], backend = answers[1], machine = answers[2], sandbox = answers[3];
 
         Probe accelerator = ProbeAccelerator(out Accelerator chosen);
-        // QEMU answers "-sandbox help" with an error in both cases; only a QEMU without seccomp support does not
-        // know the option at all.
-        bool hasSandbox = !sandbox.Problem?.Contains("invalid option", StringComparison.Ordinal) ?? true;
+        bool hasSandbox = SaysSandbox(sandbox);
         return new QemuInstallation
         {
             Path = path,
@@ -105,6 +111,13 @@ internal sealed partial class QemuInstallation
             ],
         };
     }
+
+    /// <summary>
+    /// Whether QEMU's answer to <c>-sandbox help</c> shows the seccomp sandbox: QEMU answers it with an error in both
+    /// cases, and only a QEMU without seccomp support does not know the option at all.
+    /// </summary>
+    private static bool SaysSandbox((string Output, string? Problem) answer) =>
+        !answer.Problem?.Contains("invalid option", StringComparison.Ordinal) ?? true;
 
     private static string? FindBinary(out Probe probe)
     {

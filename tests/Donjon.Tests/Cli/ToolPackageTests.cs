@@ -42,7 +42,7 @@ public sealed class ToolPackageTests
         // The configuration in force is the one packaged beside the installed program, not the repository's.
         ChildProcess.Result info = ChildProcess.Run(donjon, ["platform", "info"], environment);
         info.ExitCode.Should().Be(0, info.Stderr);
-        string packaged = Path.Combine(toolPath, ".store", "donjon", "0.1.0", "donjon", "0.1.0", "tools", "net10.0", "any", "plugins.json");
+        string packaged = Path.Combine(toolPath, ".store", "donjon", "0.1.0", "donjon", "0.1.0", "tools", "net10.0", "linux-x64", "plugins.json");   // RID-specific: the build is ReadyToRun for linux-x64
         info.StdoutText.Split('\n')[..2].Should().Equal($"configuration: {packaged}", "  from the nearest plugins.json above the donjon program");
     }
 

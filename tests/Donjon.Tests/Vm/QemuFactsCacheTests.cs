@@ -63,6 +63,49 @@ public sealed class QemuFactsCacheTests : IDisposable
         JsonNode.Parse(File.ReadAllText(file))!["answers"]!.AsArray().Should().HaveCount(4);
     }
 
+    [Fact]
+    public void A_kept_answer_of_no_sandbox_is_never_believed_and_never_kept()
+    {
+        VmPrerequisite.Require();
+        string cache = Path.Combine(_dir.Path, "cache");
+        var environment = new Dictionary<string, string> { ["DONJON_QEMU"] = RealQemu(), ["DONJON_CACHE_DIR"] = cache };
+        DonjonProcess.Result first = DonjonProcess.Run(["platform", "info", "--json"], environment: environment);
+        first.ExitCode.Should().Be(0, first.Stderr);
+        first.Stdout.Should().Contain("-sandbox on", "this machine's QEMU has its seccomp sandbox (Debian's is built with it)");
+        string file = Directory.GetFiles(cache, "qemu-*.json").Single();
+
+        // A forged (or stale) file says this QEMU has no -sandbox: believed, it would run keeps without the filter.
+        JsonNode kept = JsonNode.Parse(File.ReadAllText(file))!;
+        kept["answers"]![3]!["problem"] = "qemu-system-x86_64: -sandbox: invalid option";
+        File.WriteAllText(file, kept.ToJsonString());
+
+        DonjonProcess.Result info = DonjonProcess.Run(["platform", "info", "--json"], environment: environment);
+        info.ExitCode.Should().Be(0, info.Stderr);
+        info.Stdout.Should().Contain("-sandbox on", "QEMU itself was asked again").And.NotContain("has no -sandbox");
+        File.ReadAllText(file).Should().NotContain("invalid option", "the file was rewritten from QEMU's own answers");
+    }
+
+    [Fact]
+    public void A_link_planted_at_the_cache_file_is_replaced_not_written_through()
+    {
+        VmPrerequisite.Require();
+        string cache = Path.Combine(_dir.Path, "cache");
+        var environment = new Dictionary<string, string> { ["DONJON_QEMU"] = RealQemu(), ["DONJON_CACHE_DIR"] = cache };
+        DonjonProcess.Run(["platform", "info", "--json"], environment: environment).ExitCode.Should().Be(0);
+        string file = Directory.GetFiles(cache, "qemu-*.json").Single();
+        ((int)File.GetUnixFileMode(cache) & 0x1FF).Should().Be(0x1C0, "the cache folder is its owner's alone (0700)");
+
+        string victim = _dir.Write("victim", "untouched\n");
+        File.Delete(file);
+        File.CreateSymbolicLink(file, victim);
+        DonjonProcess.Result info = DonjonProcess.Run(["platform", "info", "--json"], environment: environment);
+        info.ExitCode.Should().Be(0, info.Stderr);
+        File.ReadAllText(victim).Should().Be("untouched\n");
+        new FileInfo(file).LinkTarget.Should().BeNull("the link was replaced by the new file (rename), not followed");
+        JsonNode.Parse(File.ReadAllText(file))!["answers"]!.AsArray().Should().HaveCount(4);
+        Directory.GetFiles(cache, "*.tmp").Should().BeEmpty("no temporary file is left behind");
+    }
+
     private static string RealQemu()
     {
         string? configured = Environment.GetEnvironmentVariable("DONJON_QEMU");
