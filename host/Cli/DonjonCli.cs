@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Donjon.Host.Configuration;
 
 namespace Donjon.Host.Cli;
@@ -30,8 +31,11 @@ internal static class DonjonCli
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        // The tree is built once to check the line (and find run's program path), then again with the program's arguments.
-        CommandLineChecker.Outcome outcome = CommandLineChecker.Check(Build([], stdout, stderr), args);
+        // The tree is built once: checked against the line (which finds run's program path), then given the program's
+        // arguments (which run's action reads when it runs) and parsed.
+        var workloadArgs = new StrongBox<string[]>([]);
+        RootCommand root = Build(workloadArgs, stdout, stderr);
+        CommandLineChecker.Outcome outcome = CommandLineChecker.Check(root, args);
         if (outcome.Error is not null)
         {
             return await UsageErrorAsync(stderr, [outcome.Error], outcome.CommandPath).ConfigureAwait(false);
@@ -44,7 +48,6 @@ internal static class DonjonCli
         }
 
         string[] donjonArgs = args;
-        string[] workloadArgs = [];
         if (outcome.ProgramIndex >= 0)
         {
             int program = outcome.ProgramIndex;
@@ -63,10 +66,9 @@ internal static class DonjonCli
                     return await UsageErrorAsync(stderr, [RunCommand.StraceValueError(string.Empty)], outcome.CommandPath).ConfigureAwait(false);
                 }
             }
-            workloadArgs = args[(program + 1)..];
+            workloadArgs.Value = args[(program + 1)..];
         }
 
-        RootCommand root = Build(workloadArgs, stdout, stderr);
         ParseResult parse = root.Parse(donjonArgs, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
@@ -94,7 +96,7 @@ internal static class DonjonCli
     public static string Version =>
         typeof(DonjonCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    private static RootCommand Build(string[] workloadArgs, TextWriter stdout, TextWriter stderr)
+    private static RootCommand Build(StrongBox<string[]> workloadArgs, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Donjon runs one unmodified static-PIE x86-64 Linux program inside an isolated keep.");
         root.Add(ConfigOption);

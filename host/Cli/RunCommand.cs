@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using Donjon.Abstractions.Backends;
 using Donjon.Host.Elf;
 using Donjon.Host.Plugins;
@@ -16,7 +17,7 @@ internal static class RunCommand
     /// <summary>The value a bare <c>--strace</c> stands for.</summary>
     public const string StraceLines = "lines";
 
-    public static Command Create(string[] workloadArgs, TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
+    public static Command Create(StrongBox<string[]> workloadArgs, TextWriter stdout, TextWriter stderr, Option<string?> configOption, Option<string?> logLevelOption)
     {
         var backendOption = new Option<string?>("--backend") { Description = "The backend to use (default: the first available one in plugins.json's backendOrder)." };
         var envOption = new Option<string[]>("--env")
@@ -73,7 +74,7 @@ internal static class RunCommand
         {
             var request = new RunRequest(
                 parse.GetValue(elf)!,
-                workloadArgs,
+                workloadArgs.Value!,
                 parse.GetValue(envOption) ?? [],
                 parse.GetValue(backendOption),
                 parse.GetValue(seedOption))
