@@ -37,7 +37,6 @@
 #include "linux.h"
 #include "process.h"
 
-#define LX_NR_NANOSLEEP 35
 #define HOSTILE_BAD_DOORBELL 7
 #define HOSTILE_TEXT_MAX 256
 
@@ -231,8 +230,10 @@ DJ_NORETURN void dj_hostile_run(void)
         put32(b + DJ_BLOCK_REQUEST_SIZE_OFFSET, DJ_SYSCALL_FIXED_SIZE + 8);
         __atomic_exchange_n((volatile uint32_t *)(b + DJ_BLOCK_DOORBELL_OFFSET), HOSTILE_BAD_DOORBELL, __ATOMIC_SEQ_CST);
         dj_syscall3(LX_NR_FUTEX, b + DJ_BLOCK_DOORBELL_OFFSET, LX_FUTEX_WAKE, 1);
+        /* 300 ms in FUTEX_WAIT on the doorbell while it still reads 7 (the seccomp filter lets the shim make no
+           nanosleep); a host that wrongly answered would change it and wake this wait early. */
         struct { int64_t seconds, nanoseconds; } wait = { 0, 300 * 1000 * 1000 };
-        dj_syscall2(LX_NR_NANOSLEEP, &wait, 0);
+        dj_syscall4(LX_NR_FUTEX, b + DJ_BLOCK_DOORBELL_OFFSET, LX_FUTEX_WAIT, HOSTILE_BAD_DOORBELL, &wait);
         doorbell = __atomic_exchange_n((volatile uint32_t *)(b + DJ_BLOCK_DOORBELL_OFFSET), DJ_DOORBELL_IDLE, __ATOMIC_SEQ_CST);
         struct line l = { .length = 0 };
         add(&l, name);
