@@ -166,7 +166,11 @@ FUNC(_start)
     call    dj_patch_init                   /* thread 0's GS base: its block (patch.c) */
     call    dj_seccomp_install
     call    dj_threads_first_running
+#ifdef DJ_HOSTILE
+    call    dj_hostile_run                  /* donjon-shim-hostile only: malformed requests, never the workload */
+#else
     jmp     dj_enter_workload
+#endif
 
 .L_start_bad_arguments:
     mov     edi, DJ_SHIM_EXIT_BAD_ARGUMENTS

@@ -80,35 +80,5 @@ public abstract class BackendConformanceSuite
     /// <summary>Waits up to 10 s for every process of <paramref name="processes"/> to be gone, then asserts it.</summary>
     /// <param name="processes">Process ids.</param>
     /// <param name="when">When, for the message.</param>
-    protected static void AssertAllGone(IEnumerable<int> processes, string when)
-    {
-        ArgumentNullException.ThrowIfNull(processes);
-        var clock = Stopwatch.StartNew();
-        List<int> alive;
-        do
-        {
-            alive = processes.Where(ProcessTree.IsAlive).ToList();
-            if (alive.Count == 0)
-            {
-                return;
-            }
-
-            Thread.Sleep(50);
-        }
-        while (clock.Elapsed < TimeSpan.FromSeconds(10));
-        string names = string.Join(", ", alive.Select(p => $"{p} ({Command(p)})"));
-        Assert.Fail($"{alive.Count} keep processes are still alive 10 s {when}: {names}");
-    }
-
-    private static string Command(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
-        }
-        catch (IOException)
-        {
-            return "gone";
-        }
-    }
+    protected static void AssertAllGone(IEnumerable<int> processes, string when) => ProcessTree.AssertAllGone(processes, when);
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using Xunit;
 
 namespace Donjon.Conformance;
 
@@ -40,6 +42,39 @@ public static class ProcessTree
     /// <param name="pid">The process.</param>
     /// <returns>True while it runs or sleeps.</returns>
     public static bool IsAlive(int pid) => Stat(pid) is string stat && StateOf(stat) is not ('Z' or 'X');
+
+    /// <summary>Waits up to 10 s for every process of <paramref name="processes"/> to be gone, then asserts it.</summary>
+    internal static void AssertAllGone(IEnumerable<int> processes, string when)
+    {
+        ArgumentNullException.ThrowIfNull(processes);
+        var clock = Stopwatch.StartNew();
+        List<int> alive;
+        do
+        {
+            alive = processes.Where(IsAlive).ToList();
+            if (alive.Count == 0)
+            {
+                return;
+            }
+
+            Thread.Sleep(50);
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(10));
+        string names = string.Join(", ", alive.Select(p => $"{p} ({Command(p)})"));
+        Assert.Fail($"{alive.Count} keep processes are still alive 10 s {when}: {names}");
+    }
+
+    private static string Command(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return "gone";
+        }
+    }
 
     private static int? ParentOf(int pid)
     {

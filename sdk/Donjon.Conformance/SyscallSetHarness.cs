@@ -123,6 +123,20 @@ public static class SyscallSetHarness
                     : null;
             case ArgumentKind.ValueResultLength:
                 return hasLength || argument.FixedSize is not (4 or 8) ? "takes no length argument and a width of 4 or 8" : null;
+            case ArgumentKind.SendMessage:
+            case ArgumentKind.ReceiveMessage:
+                // One struct msghdr (no length argument), or a struct mmsghdr array whose count a Value argument gives.
+                return argument.FixedSize != 0 || (hasLength && lengthKind != ArgumentKind.Value)
+                    ? "takes no fixed size, and a length argument only as a Value (the count of a struct mmsghdr array)"
+                    : signature.Arguments.Count(a => a.Kind is ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage) > 1
+                    ? "is one of several message arguments; a syscall has at most one" : null;
+            case ArgumentKind.Opaque:
+                return hasLength || argument.FixedSize != 0 ? "takes neither a length argument nor a fixed size" : null;
+            case ArgumentKind.SignalMask:
+                return hasLength == (argument.FixedSize != 0) || (hasLength && lengthKind != ArgumentKind.Value) || (!hasLength && argument.FixedSize != 16)
+                    ? "needs either a Value length argument (its sigsetsize) or the fixed size 16 of pselect6's { sigset_t *, size_t } pair"
+                    : signature.Arguments.Count(a => a.Kind == ArgumentKind.SignalMask) > 1
+                    ? "is one of several signal masks; a syscall has at most one" : null;
             default:
                 return "is not a kind of this contract";
         }
@@ -209,7 +223,8 @@ public static class SyscallSetHarness
             }
 
             ArgumentKind kind = request.Signature.Arguments[output.ArgumentIndex].Kind;
-            if (kind is not (ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength))
+            // A message's records come back (recvmsg's, and sendmmsg's msg_len); opaque pointers and masks never cross.
+            if (kind is not (ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength or ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage))
             {
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"an output names argument {output.ArgumentIndex}, of kind {kind}, which carries nothing back"));
             }

@@ -1,6 +1,7 @@
 using Donjon.Abstractions.Keeps;
 using Donjon.Backends.Sdk.Doorbells;
 using Donjon.Backends.Sdk.Memory;
+using Donjon.Backends.Sdk.Spawning;
 
 namespace Donjon.Backends.Process;
 
@@ -76,13 +77,13 @@ internal sealed class ProcessKeep : IInterruptibleKeep, IThreadedKeep
         }
 
         started.SetResult(null);
-        ShimLauncher.WaitForEnd(_pid);
+        ProcessGroup.WaitForEnd(_pid);
         int status;
         lock (_reaping)
         {
             // Whatever ended the shim, its whole process group goes with it, while the zombie still holds the pid.
-            ShimLauncher.KillGroup(_pid);
-            status = ShimLauncher.Reap(_pid);
+            ProcessGroup.Kill(_pid);
+            status = ProcessGroup.Reap(_pid);
             _reaped = true;
         }
 
@@ -122,7 +123,7 @@ internal sealed class ProcessKeep : IInterruptibleKeep, IThreadedKeep
             // Until it is reaped the shim's pid cannot be reused, so the group kill reaches only the keep.
             if (_pid > 0 && !_reaped)
             {
-                ShimLauncher.KillGroup(_pid);
+                ProcessGroup.Kill(_pid);
             }
         }
     }

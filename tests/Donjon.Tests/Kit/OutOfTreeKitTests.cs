@@ -90,15 +90,37 @@ public sealed class OutOfTreeKitTests
                 {
                     protected override ConformanceTarget Target { get; } = ConformanceTarget.FromEnvironment("vm");
                 }
+
+                // The protocol-violation checks: the process plugin's folder, copied with its shim replaced by the
+                // hostile stand-in shim the test names.
+                public sealed class ProcessProtocolViolationTests : ProtocolViolationSuite, System.IDisposable
+                {
+                    private readonly string _dir = System.IO.Directory.CreateTempSubdirectory("contoso-hostile-").FullName;
+
+                    public ProcessProtocolViolationTests()
+                    {
+                        var target = ConformanceTarget.FromEnvironment("process");
+                        string config = ConfigurationWithShim(target.Configuration,
+                            System.Environment.GetEnvironmentVariable("CONTOSO_PROCESS_PLUGIN")!, "donjon-shim",
+                            System.Environment.GetEnvironmentVariable("CONTOSO_HOSTILE_SHIM")!, _dir);
+                        Target = target with { Configuration = config };
+                    }
+
+                    protected override ConformanceTarget Target { get; }
+
+                    public void Dispose() => System.IO.Directory.Delete(_dir, recursive: true);
+                }
                 """);
             VmPrerequisite.Require();
             var conformance = new Dictionary<string, string>
             {
                 ["DONJON_CONFORMANCE_DONJON"] = DonjonProcess.HostAssembly,
                 ["DONJON_CONFORMANCE_CONFIG"] = config,
+                ["CONTOSO_PROCESS_PLUGIN"] = Repository.PathOf("plugins/backends/process/bin/Donjon.Backends.Process.dll"),
+                ["CONTOSO_HOSTILE_SHIM"] = ProcessProtocolViolationTests.HostileShim,
             };
             string backendTests = Dotnet(["test", Path.Combine(work, "contoso/tests"), "-nologo"], work, conformance);
-            backendTests.Should().MatchRegex(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+34\b", "4 backend checks for contoso, 4 + 11 keep checks for each of process and vm");
+            backendTests.Should().MatchRegex(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+46\b", "4 backend checks for contoso, 4 + 11 keep checks for each of process and vm, 12 protocol-violation checks for process");
             string setTests = Dotnet(["test", Path.Combine(work, "hello/tests"), "-nologo"], work);
             setTests.Should().MatchRegex(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+3\b");
 
