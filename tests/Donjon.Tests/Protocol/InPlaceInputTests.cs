@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Donjon.Abstractions.Syscalls;
 using Donjon.Host.Protocol;
 
 namespace Donjon.Tests.Protocol;
