@@ -425,7 +425,7 @@ public sealed class FileTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CToolchains))]
-    public void Vector_reads_and_writes_getdents64_and_recvmsg_are_byte_exact_as_natively(string backend, Toolchain toolchain)
+    public void Vector_reads_and_writes_and_getdents64_are_byte_exact_as_natively(string backend, Toolchain toolchain)
     {
         // The calls whose outputs the host writes straight into the block, and whose plain inputs it serves from it.
         string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
@@ -444,11 +444,7 @@ public sealed class FileTests : IDisposable
             .And.Contain("  rest fnv 0d8511d8\n  last b6 bd c4 then [world]\npreadv of 10 at size - 4: 4\n  head [orld...]\n  mid [...]\npreadv at the end: 0\n")
             .And.Contain("preadv with a bad first element: -1 Bad address\n")
             .And.Contain("getdents64 in 96-byte buffers: 32 names, more than 10 calls 1, bytes after each answer untouched 1\n  . .. entry-00 entry-01 ")
-            .And.Contain(" entry-29\ngetdents64 into 10 bytes: -1 Invalid argument\n")
-            .And.Contain("recvmsg into 3+0+5+100: 26\n  a [abc]\n  c [defgh]\n  d [ijklmnopqrstuvwxyz..]\n  flags 0\n")
-            .And.Contain("recvmsg into 32 one-byte iovecs: 32\n  ones [01234567890123456789012345678901]\nrecv the rest: 8\n  rest [23456789]\n")
-            .And.Contain("recvmsg of it into 4+4: 8\n  x [data]\n  y [gram]\n  MSG_TRUNC 1\n")
-            .And.EndWith("sendto of 60000: 60000\nrecv of it: 60000\n  the same bytes 1, fnv 38942b28\n");
+            .And.EndWith(" entry-29\ngetdents64 into 10 bytes: -1 Invalid argument\n");
         Directory.EnumerateFileSystemEntries(data).Should().BeEmpty("the program removes what it made");
     }
 

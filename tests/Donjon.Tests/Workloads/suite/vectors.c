@@ -1,8 +1,9 @@
 /* The data path's vector and directory calls, byte for byte (FileTests): writev of many pieces, readv into many and
    partial iovecs with short reads, pwritev and preadv at offsets (a short read at the end of the file), getdents64 with
    small buffers, recvmsg into many and partial iovecs (stream and datagram, MSG_TRUNC), sendto of a large datagram, and
-   EFAULT for a bad first iovec element. argv[1] is a read-write directory; the program removes what it makes there.
-   Everything it prints is the same natively and in a keep. */
+   EFAULT for a bad first iovec element. `vectors DIR` (FileTests): the pipe, positional and directory parts, in DIR, a
+   read-write directory (the program removes what it makes there); `vectors --messages` (KeepSuiteTests, with the net
+   set): the socket part. Everything it prints is the same natively and in a keep. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -281,9 +282,12 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     if (argc < 2)
         return 2;
+    if (strcmp(argv[1], "--messages") == 0) {
+        messages();
+        return 0;
+    }
     many_pieces_through_a_pipe();
     positional_vectors(argv[1]);
     directory_entries(argv[1]);
-    messages();
     return 0;
 }
