@@ -42,7 +42,11 @@ public sealed class SyscallRequest
 
     /// <summary>The bytes the shim copied in for argument <paramref name="index"/>; empty when it carries none.</summary>
     /// <param name="index">The argument index, 0-5.</param>
-    /// <returns>The bytes, which the handler must not keep beyond the call.</returns>
+    /// <returns>
+    /// The bytes, which the handler must not keep beyond the call: the host's private copy, or, for an argument its set
+    /// names in <see cref="IInPlaceInputSyscallHandlerSet.ReadsInputInPlace"/>, the shared block's own bytes, which the
+    /// keep may change while the handler reads them.
+    /// </returns>
     public ReadOnlyMemory<byte> Input(int index) => _inputs[index];
 
     /// <summary>How many bytes the handler may return for argument <paramref name="index"/>.</summary>

@@ -100,6 +100,7 @@ internal static class SyscallExecutor
         private readonly int _slotCount;
         private readonly Func<int, ISyscallPort> _slotPort;
         private readonly IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> _dispatch;
+        private readonly Dictionary<int, int> _inPlaceInputs;
         private readonly IKeepSession _session;
         private readonly ILogger _logger;
         private readonly CancellationToken _stop;
@@ -132,6 +133,7 @@ internal static class SyscallExecutor
             _slotCount = slotCount;
             _slotPort = slotPort;
             _dispatch = dispatch;
+            _inPlaceInputs = InPlaceInputs(dispatch);
             _session = session;
             _logger = logger;
             _stop = stop;
@@ -209,18 +211,53 @@ internal static class SyscallExecutor
             }
         }
 
+        /// <summary>
+        /// Per syscall number, the mask of arguments (bit i: argument i) whose plain bytes its set reads in place: asked
+        /// once per keep of each <see cref="IInPlaceInputSyscallHandlerSet"/>, for the arguments the parser may serve so.
+        /// </summary>
+        private static Dictionary<int, int> InPlaceInputs(IReadOnlyDictionary<int, (ISyscallHandlerSet Set, SyscallSignature Signature)> dispatch)
+        {
+            var masks = new Dictionary<int, int>();
+            foreach ((int number, (ISyscallHandlerSet set, SyscallSignature signature)) in dispatch)
+            {
+                if (set is not IInPlaceInputSyscallHandlerSet inPlace)
+                {
+                    continue;
+                }
+
+                int mask = 0;
+                for (int i = 0; i < signature.Arguments.Count && i < SyscallRequest.MaxArguments; i++)
+                {
+                    if (signature.Arguments[i] is { Kind: ArgumentKind.InputBuffer or ArgumentKind.InputIovec } && inPlace.ReadsInputInPlace(number, i))
+                    {
+                        mask |= 1 << i;
+                    }
+                }
+
+                if (mask != 0)
+                {
+                    masks[number] = mask;
+                }
+            }
+
+            return masks;
+        }
+
         /// <summary>A slot's loop, on its own thread: the waits and handlers block it, never the thread pool.</summary>
         private void Serve(int slot)
         {
             try
             {
                 ISyscallPort port = _slotPort(slot);
-                var parser = new RequestParser(number => _dispatch.TryGetValue(number, out var entry) ? entry.Signature : null);
+                var parser = new RequestParser(
+                    number => _dispatch.TryGetValue(number, out var entry) ? entry.Signature : null,
+                    number => _inPlaceInputs.GetValueOrDefault(number));
                 CallInterrupter? interrupter = _interrupter?.Invoke(slot);
                 CancellationToken ended = _ended.Token;
                 while (!ended.IsCancellationRequested && Block(port.WaitForRequestAsync(ended)))
                 {
-                    var request = parser.Parse(port.SharedBlock.Span);
+                    // Plain-byte inputs of in-place sets are served from the block itself (IInPlaceInputSyscallHandlerSet).
+                    var request = parser.ParseFromBlock(port.SharedBlock);
                     bool last = false;
                     switch (request)
                     {

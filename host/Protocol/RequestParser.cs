@@ -20,14 +20,23 @@ namespace Donjon.Host.Protocol;
 internal sealed class RequestParser
 {
     private readonly Func<int, SyscallSignature?> _lookup;
+    private readonly Func<int, int>? _inPlaceInputs;
     private byte[] _copy = [];
+
+    /// <summary>The block being parsed by <see cref="ParseFromBlock"/>, whose plain-byte inputs may be served in place; empty otherwise.</summary>
+    private ReadOnlyMemory<byte> _inPlaceBlock;
 
     /// <summary>Creates a parser that checks syscalls against <paramref name="lookup"/>.</summary>
     /// <param name="lookup">The declaration of a syscall number, or <see langword="null"/> when no loaded set declares it.</param>
-    public RequestParser(Func<int, SyscallSignature?> lookup)
+    /// <param name="inPlaceInputs">
+    /// Per syscall number, a mask of the arguments (bit i: argument i) whose plain bytes its handler set reads in place
+    /// (<see cref="IInPlaceInputSyscallHandlerSet"/>); <see langword="null"/>: none. Used by <see cref="ParseFromBlock"/> only.
+    /// </param>
+    public RequestParser(Func<int, SyscallSignature?> lookup, Func<int, int>? inPlaceInputs = null)
     {
         ArgumentNullException.ThrowIfNull(lookup);
         _lookup = lookup;
+        _inPlaceInputs = inPlaceInputs;
     }
 
     /// <summary>Creates a parser that checks syscalls against <paramref name="signatures"/>, keyed by number.</summary>
@@ -73,6 +82,29 @@ internal sealed class RequestParser
         // item headers and fixed parts, and the bytes of input buffers, but never the room reserved for outputs
         // (a 1 MiB read reserves 1 MiB that the host has no reason to copy).
         return ParseItems(untrustedBlock, untrustedSequence, requestSize);
+    }
+
+    /// <summary>
+    /// Like <see cref="Parse"/>, but the inputs of kind <see cref="ArgumentKind.InputBuffer"/> and
+    /// <see cref="ArgumentKind.InputIovec"/> that the parser's in-place mask names are not copied: the request's
+    /// <see cref="SyscallRequest.Input"/> for them is memory over <paramref name="untrustedBlock"/> itself, which the keep
+    /// may change while the handler reads it (the handler only passes those bytes on). Every other field, and every
+    /// other input, is read from the private copy as with <see cref="Parse"/>; the checks are the same, and none of them
+    /// reads the bytes of an in-place input (only its offset and size, from the copy).
+    /// </summary>
+    /// <param name="untrustedBlock">The whole shared block, which the keep may be changing; it must outlive the call's handling.</param>
+    /// <returns>What the request is; a <see cref="ParsedRequest.ProtocolViolation"/> when it breaks the protocol.</returns>
+    public ParsedRequest ParseFromBlock(ReadOnlyMemory<byte> untrustedBlock)
+    {
+        _inPlaceBlock = _inPlaceInputs is null ? ReadOnlyMemory<byte>.Empty : untrustedBlock;
+        try
+        {
+            return Parse(untrustedBlock.Span);
+        }
+        finally
+        {
+            _inPlaceBlock = ReadOnlyMemory<byte>.Empty;
+        }
     }
 
     /// <summary>Walks the items of the private copy; every field in it was written by the keep and is checked before use.</summary>
@@ -173,6 +205,9 @@ internal sealed class RequestParser
         int itemStartInCopy = itemPosition;
         Span<(int Offset, int Size)> placed = stackalloc (int, int)[MaxArguments];
         int placedCount = 0;
+
+        // The arguments served in place (IInPlaceInputSyscallHandlerSet), when ParseFromBlock gave the block's memory.
+        int inPlaceMask = _inPlaceBlock.Length == untrustedBlock.Length && _inPlaceBlock.Length > 0 ? _inPlaceInputs!(signature.Number) : 0;
         for (int i = 0; i < MaxArguments; i++)
         {
             outputOffsets[i] = -1;
@@ -237,7 +272,10 @@ internal sealed class RequestParser
             }
 
             placed[placedCount++] = (bufferOffset, bufferSize);
-            if (IsInputKind(declaration.Kind))
+            // Plain bytes the handler only passes on are not copied: its input is the block itself (see ParseFromBlock).
+            // Their checks below use the buffer's size only, never its bytes (CheckBuffer for these two kinds).
+            bool inPlace = (inPlaceMask & (1 << i)) != 0 && declaration.Kind is ArgumentKind.InputBuffer or ArgumentKind.InputIovec;
+            if (IsInputKind(declaration.Kind) && !inPlace)
             {
                 CopyOnce(untrustedBlock, itemStartInCopy + bufferOffset, bufferSize);
             }
@@ -254,7 +292,11 @@ internal sealed class RequestParser
             }
 
             var kind = declaration.Kind;
-            if (IsInputKind(kind) || IsHeaderInputKind(kind))
+            if (inPlace)
+            {
+                inputs[i] = _inPlaceBlock.Slice(BlockItemsStart + itemStartInCopy + bufferOffset, bufferSize);
+            }
+            else if (IsInputKind(kind) || IsHeaderInputKind(kind))
             {
                 inputs[i] = new ReadOnlyMemory<byte>(_copy, itemStartInCopy + bufferOffset, bufferSize);
             }

@@ -16,7 +16,7 @@ namespace Donjon.Syscalls.Core;
 /// serve several keeps, from several threads at once. It never throws for anything the keep sends: a bad
 /// descriptor, clock, size or flag is an errno.
 /// </remarks>
-public sealed class CoreSyscalls : IDirectOutputSyscallHandlerSet
+public sealed class CoreSyscalls : IDirectOutputSyscallHandlerSet, IInPlaceInputSyscallHandlerSet
 {
     private readonly TimeCalls _time = new();
     private readonly IntervalTimerCalls _timers = new();
@@ -53,8 +53,8 @@ public sealed class CoreSyscalls : IDirectOutputSyscallHandlerSet
     }
 
     /// <summary>
-    /// Handles one proxied syscall with room in the shared block for its outputs: <c>read</c> and <c>pread64</c> read
-    /// straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
+    /// Handles one proxied syscall with room in the shared block for its outputs: <c>read</c>, <c>pread64</c> and
+    /// <c>readv</c> read straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
     /// </summary>
     /// <param name="request">The call.</param>
     /// <param name="outputRoom">The call's output room.</param>
@@ -74,10 +74,22 @@ public sealed class CoreSyscalls : IDirectOutputSyscallHandlerSet
             case 17:
                 _time.Observe(session);
                 return new ValueTask<SyscallResult>(DescriptorCalls.PositionalRead(request, session, outputRoom.For(1)));
+            case 19:
+                _time.Observe(session);
+                return new ValueTask<SyscallResult>(DescriptorCalls.ReadVector(request, session, outputRoom.For(1), cancellationToken));
             default:
                 return HandleAsync(request, session, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The data of <c>write</c>, <c>pwrite64</c> and <c>writev</c> (argument 1): bytes handed to the host call as they
+    /// are, never parsed, so the host may serve them from the shared block without copying them first.
+    /// </summary>
+    /// <param name="number">A declared syscall number.</param>
+    /// <param name="argumentIndex">The argument index.</param>
+    /// <returns>Whether that argument is plain bytes this set only passes on.</returns>
+    public bool ReadsInputInPlace(int number, int argumentIndex) => argumentIndex == 1 && number is 1 or 18 or 20;
 
     private List<(SyscallSignature, Handler)> Table()
     {

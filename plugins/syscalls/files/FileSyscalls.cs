@@ -18,7 +18,7 @@ namespace Donjon.Syscalls.Files;
 /// and file system are thread-safe. One instance may therefore serve several keeps and several threads of one keep at
 /// once. It never throws for anything the keep sends: a bad descriptor, path, flag or size is an errno.
 /// </remarks>
-public sealed class FileSyscalls : ISyscallHandlerSet
+public sealed class FileSyscalls : IDirectOutputSyscallHandlerSet, IInPlaceInputSyscallHandlerSet
 {
     private readonly FrozenDictionary<int, Handler> _handlers;
 
@@ -46,6 +46,37 @@ public sealed class FileSyscalls : ISyscallHandlerSet
         ArgumentNullException.ThrowIfNull(session);
         return new ValueTask<SyscallResult>(_handlers.TryGetValue(request.Number, out var handler) ? handler(request, session, cancellationToken) : SyscallResult.Error(Errno.ENOSYS));
     }
+
+    /// <summary>
+    /// Handles one proxied syscall with room in the shared block for its outputs: <c>getdents64</c> and <c>preadv</c>
+    /// read straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="request">The call.</param>
+    /// <param name="outputRoom">The call's output room.</param>
+    /// <param name="session">The keep's state.</param>
+    /// <param name="cancellationToken">Cancelled when the keep ends or a forwarded signal interrupts the call.</param>
+    /// <returns>The call's result and output bytes.</returns>
+    public ValueTask<SyscallResult> HandleAsync(SyscallRequest request, ISyscallOutputRoom outputRoom, IKeepSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(outputRoom);
+        ArgumentNullException.ThrowIfNull(session);
+        return request.Number switch
+        {
+            217 => new ValueTask<SyscallResult>(DescriptorCalls.GetDents64(request, session, outputRoom.For(1))),
+            295 => new ValueTask<SyscallResult>(DescriptorCalls.PReadVector(request, session, outputRoom.For(1))),
+            _ => HandleAsync(request, session, cancellationToken),
+        };
+    }
+
+    /// <summary>
+    /// The data of <c>pwritev</c> (argument 1): bytes handed to the host's <c>pwrite64</c> as they are, never parsed, so
+    /// the host may serve them from the shared block without copying them first.
+    /// </summary>
+    /// <param name="number">A declared syscall number.</param>
+    /// <param name="argumentIndex">The argument index.</param>
+    /// <returns>Whether that argument is plain bytes this set only passes on.</returns>
+    public bool ReadsInputInPlace(int number, int argumentIndex) => number == 296 && argumentIndex == 1;
 
     private static List<(SyscallSignature, Handler)> Table()
     {

@@ -19,7 +19,7 @@ namespace Donjon.Syscalls.Net;
 /// other keep thread, is interrupted by a forwarded signal (<c>EINTR</c>) and ends with the keep. It never throws for
 /// anything the keep sends.
 /// </remarks>
-public sealed class NetSyscalls : IDirectOutputSyscallHandlerSet
+public sealed class NetSyscalls : IDirectOutputSyscallHandlerSet, IInPlaceInputSyscallHandlerSet
 {
     private readonly FrozenDictionary<int, Handler> _handlers;
 
@@ -50,8 +50,8 @@ public sealed class NetSyscalls : IDirectOutputSyscallHandlerSet
     }
 
     /// <summary>
-    /// Handles one proxied syscall with room in the shared block for its outputs: <c>recvfrom</c> receives its data
-    /// straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
+    /// Handles one proxied syscall with room in the shared block for its outputs: <c>recvfrom</c> and <c>recvmsg</c>
+    /// receive their data straight into it; every other call is served as by <see cref="HandleAsync(SyscallRequest, IKeepSession, CancellationToken)"/>.
     /// </summary>
     /// <param name="request">The call.</param>
     /// <param name="outputRoom">The call's output room.</param>
@@ -63,10 +63,23 @@ public sealed class NetSyscalls : IDirectOutputSyscallHandlerSet
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(outputRoom);
         ArgumentNullException.ThrowIfNull(session);
-        return request.Number == 45
-            ? new ValueTask<SyscallResult>(SocketCalls.ReceiveFrom(request, session, outputRoom.For(1), cancellationToken))
-            : HandleAsync(request, session, cancellationToken);
+        return request.Number switch
+        {
+            45 => new ValueTask<SyscallResult>(SocketCalls.ReceiveFrom(request, session, outputRoom.For(1), cancellationToken)),
+            47 => new ValueTask<SyscallResult>(MessageCalls.Receive(request, session, outputRoom.For(1), cancellationToken)),
+            _ => HandleAsync(request, session, cancellationToken),
+        };
     }
+
+    /// <summary>
+    /// The data of <c>sendto</c> (argument 1): bytes handed to the host's <c>sendto</c> as they are, never parsed, so the
+    /// host may serve them from the shared block without copying them first. The destination address (argument 4) is
+    /// checked against the policy, so it is always the host's private copy.
+    /// </summary>
+    /// <param name="number">A declared syscall number.</param>
+    /// <param name="argumentIndex">The argument index.</param>
+    /// <returns>Whether that argument is plain bytes this set only passes on.</returns>
+    public bool ReadsInputInPlace(int number, int argumentIndex) => number == 44 && argumentIndex == 1;
 
     private static List<(SyscallSignature, Handler)> Table()
     {

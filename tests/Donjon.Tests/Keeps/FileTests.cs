@@ -423,6 +423,31 @@ public sealed class FileTests : IDisposable
         File.Exists(file).Should().BeFalse();
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Vector_reads_and_writes_and_getdents64_are_byte_exact_as_natively(string backend, Toolchain toolchain)
+    {
+        // The calls whose outputs the host writes straight into the block, and whose plain inputs it serves from it.
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string program = SuiteWorkloads.Build("vectors", toolchain);
+
+        var native = ChildProcess.Run(program, [data], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [data]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().StartWith("writev of 64 pieces: 189\n  total 189\nreadv into 9 iovecs of 253 bytes: 189\n  iov 0 [B]\n  iov 1 []\n")
+            .And.Contain("  iov 7 [MMMMNNNNNNPQQRRRSSSST]\n  iov 8 [TTTTUUUUUUWXXYYYZZZZAAAAABBBBBBDEEFFFGGG]\n  the last iovec's bytes after the data untouched: 1\n")
+            .And.Contain("readv of 10 into 4+4+4: 10\n  a [0123]\n  b [4567]\n  c [89..]\nwritev with a bad first element: -1 Bad address\nreadv at end of pipe: 0\n")
+            .And.Contain("pwritev of 5+1+300000+5 at 5: 300011\n  size 300016\npreadv into 7+3+299998+8 from 0: 300016\n  head zeros 0 0 0 0 0 then [he]\n  mid [llo]\n")
+            .And.Contain("  rest fnv 0d8511d8\n  last b6 bd c4 then [world]\npreadv of 10 at size - 4: 4\n  head [orld...]\n  mid [...]\npreadv at the end: 0\n")
+            .And.Contain("preadv with a bad first element: -1 Bad address\n")
+            .And.Contain("getdents64 in 96-byte buffers: 32 names, more than 10 calls 1, bytes after each answer untouched 1\n  . .. entry-00 entry-01 ")
+            .And.EndWith(" entry-29\ngetdents64 into 10 bytes: -1 Invalid argument\n");
+        Directory.EnumerateFileSystemEntries(data).Should().BeEmpty("the program removes what it made");
+    }
+
     private static string MakeFifo(string path)
     {
         using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;

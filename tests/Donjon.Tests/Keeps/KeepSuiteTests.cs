@@ -167,6 +167,15 @@ public sealed class KeepSuiteTests
 
     [Theory]
     [MemberData(nameof(CToolchains))]
+    public void Recvmsg_into_many_and_partial_iovecs_and_a_large_sendto_are_byte_exact(string backend, Toolchain toolchain) =>
+        SameAsNative(backend, "vectors", toolchain, ["--messages"]).StdoutText.Should().Be(
+            "send 26 on a stream: 26\nrecvmsg into 3+0+5+100: 26\n  a [abc]\n  c [defgh]\n  d [ijklmnopqrstuvwxyz..]\n  flags 0\n" +
+            "send 40 on a stream: 40\nrecvmsg into 32 one-byte iovecs: 32\n  ones [01234567890123456789012345678901]\nrecv the rest: 8\n  rest [23456789]\n" +
+            "send a 20-byte datagram: 20\nrecvmsg of it into 4+4: 8\n  x [data]\n  y [gram]\n  MSG_TRUNC 1\n" +
+            "sendto of 60000: 60000\nrecv of it: 60000\n  the same bytes 1, fnv 38942b28\n");
+
+    [Theory]
+    [MemberData(nameof(CToolchains))]
     public void Thread_local_storage_and_errno(string backend, Toolchain toolchain) =>
         SameAsNative(backend, "tls", toolchain).StdoutText.Should().Be("counter=42 label=tls-initial\nwrite(99) = -1, errno = 9 (Bad file descriptor)\n");
 

@@ -52,6 +52,56 @@ public sealed class RequestParserFuzzTests
     }
 
     [Fact]
+    public void Mutated_valid_requests_parsed_in_place_never_throw_and_serve_only_plain_bytes_inside_the_request()
+    {
+        // Every argument of every number named in place: only input buffers and gathered iovec bytes may be served from
+        // the block, and each lies inside the request the shim sent.
+        var random = new Random(0x0D3);
+        var parser = new RequestParser(number => TestShim.ByNumber.GetValueOrDefault(number), _ => 0b111111);
+        int inPlace = 0;
+        for (int iteration = 0; iteration < Iterations / 4; iteration++)
+        {
+            var block = TestShim.NewBlock(4096);
+            var (items, _) = RandomValidRequest(random, 4096 - 64);
+            TestShim.Send(block, items, (uint)iteration);
+            for (int m = random.Next(0, 3); m > 0; m--)
+            {
+                Mutate(block, items.Length, random);
+            }
+
+            ParsedRequest parsed;
+            try
+            {
+                parsed = parser.ParseFromBlock(block);
+            }
+            catch (Exception exception)
+            {
+                throw new InvalidOperationException($"iteration {iteration}: the parser threw on block {Convert.ToHexString(block.AsSpan(0, 512))}", exception);
+            }
+
+            if (parsed is not ParsedRequest.SyscallCall call)
+            {
+                continue;
+            }
+
+            for (int i = 0; i < SyscallRequest.MaxArguments; i++)
+            {
+                if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(call.Request.Input(i), out ArraySegment<byte> segment) || segment.Array != block)
+                {
+                    continue;
+                }
+
+                inPlace++;
+                var kind = call.Signature.Arguments[i].Kind;
+                Require(kind is ArgumentKind.InputBuffer or ArgumentKind.InputIovec, () => $"iteration {iteration}: argument {i} of kind {kind} was served in place");
+                Require(segment.Offset >= 64 + 152 && segment.Offset + segment.Count <= call.Reply.End, () => $"iteration {iteration}: argument {i} in place at [{segment.Offset}, {segment.Offset + segment.Count}) outside the request (end {call.Reply.End})");
+            }
+        }
+
+        inPlace.Should().BeGreaterThan(Iterations / 100, "enough requests carry plain inputs to exercise the in-place path");
+    }
+
+    [Fact]
     public void Mutated_valid_requests_never_throw_and_replies_stay_in_bounds()
     {
         var random = new Random(0x0D2);

@@ -63,7 +63,11 @@ internal static class DescriptorCalls
     }
 
     /// <summary><c>readv(fd, iov, iovcnt)</c>: one host read of the elements' total length; the shim scatters the bytes.</summary>
-    public static SyscallResult ReadVector(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    public static SyscallResult ReadVector(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        ReadVector(request, session, Memory<byte>.Empty, cancellationToken);
+
+    /// <summary><c>readv(fd, iov, iovcnt)</c> into <paramref name="room"/>, the call's output room in the shared block (empty: a buffer of its own).</summary>
+    public static SyscallResult ReadVector(SyscallRequest request, IKeepSession session, Memory<byte> room, CancellationToken cancellationToken)
     {
         if (!TryHost(session, request.Int32(0), out int host))
         {
@@ -76,7 +80,7 @@ internal static class DescriptorCalls
         }
 
         Readiness.WaitReadable(host, cancellationToken);
-        return ReadInto(request, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null);
+        return ReadInto(request, host, 1, Math.Max(0, request.OutputCapacity(1)), offset: null, room);
     }
 
     /// <summary>

@@ -26,17 +26,30 @@ internal static class DescriptorCalls
     private const int CloseRangeUnshare = 2, CloseRangeCloseOnExec = 4;
 
     /// <summary><c>getdents64(fd, dirp, count)</c>.</summary>
-    public static SyscallResult GetDents64(SyscallRequest request, IKeepSession session)
+    public static SyscallResult GetDents64(SyscallRequest request, IKeepSession session) =>
+        GetDents64(request, session, Memory<byte>.Empty);
+
+    /// <summary><c>getdents64(fd, dirp, count)</c> into <paramref name="room"/>, the call's output room in the shared block (empty: a buffer of its own).</summary>
+    public static SyscallResult GetDents64(SyscallRequest request, IKeepSession session, Memory<byte> room)
     {
         if (!TryHost(session, request.Int32(0), out int host, out _))
         {
             return SyscallResult.Error(Errno.EBADF);
         }
 
-        byte[] buffer = new byte[request.OutputCount(1, 2)];
-        long result = Kernel.GetDents64(host, buffer);
-        return result < 0 ? SyscallResult.Error((int)-result) : request.Output(result, 1, buffer.AsMemory(0, (int)result));
+        int count = request.OutputCount(1, 2);
+        Memory<byte> buffer = OwnOrRoom(room, count);
+        long result = Kernel.GetDents64(host, buffer.Span);
+        return result < 0 ? SyscallResult.Error((int)-result) : request.Output(result, 1, buffer[..(int)Math.Min(result, count)]);
     }
+
+    /// <summary>
+    /// The first <paramref name="count"/> bytes of the call's output room when the host gave one (the kernel writes
+    /// straight into the shared block, no copy after), else a buffer of the call's own: with several keep threads served
+    /// at once, a buffer shared between calls could be overwritten before the host copies it.
+    /// </summary>
+    private static Memory<byte> OwnOrRoom(Memory<byte> room, int count) =>
+        room.Length >= count ? room[..count] : new byte[count];
 
     /// <summary>
     /// <c>fcntl(fd, cmd, arg)</c>: <c>F_DUPFD</c>, <c>F_DUPFD_CLOEXEC</c>, <c>F_GETFD</c>, <c>F_SETFD</c>, <c>F_GETFL</c>,
@@ -178,7 +191,11 @@ internal static class DescriptorCalls
     }
 
     /// <summary><c>preadv(fd, iov, iovcnt, pos_l, pos_h)</c>: one host <c>pread64</c> of the elements' total length.</summary>
-    public static SyscallResult PReadVector(SyscallRequest request, IKeepSession session)
+    public static SyscallResult PReadVector(SyscallRequest request, IKeepSession session) =>
+        PReadVector(request, session, Memory<byte>.Empty);
+
+    /// <summary><c>preadv</c> as above, into <paramref name="room"/>, the call's output room in the shared block (empty: a buffer of its own).</summary>
+    public static SyscallResult PReadVector(SyscallRequest request, IKeepSession session, Memory<byte> room)
     {
         if (!TryHost(session, request.Int32(0), out int host, out _))
         {
@@ -191,9 +208,10 @@ internal static class DescriptorCalls
             return SyscallResult.Error(Errno.EINVAL);
         }
 
-        byte[] buffer = new byte[Math.Max(0, request.OutputCapacity(1))];
-        long result = Kernel.PRead(host, buffer, offset);
-        return result < 0 ? SyscallResult.Error((int)-result) : request.Output(result, 1, buffer.AsMemory(0, (int)result));
+        int count = Math.Max(0, request.OutputCapacity(1));
+        Memory<byte> buffer = OwnOrRoom(room, count);
+        long result = Kernel.PRead(host, buffer.Span, offset);
+        return result < 0 ? SyscallResult.Error((int)-result) : request.Output(result, 1, buffer[..(int)Math.Min(result, count)]);
     }
 
     /// <summary><c>pwritev(fd, iov, iovcnt, pos_l, pos_h)</c>: one host <c>pwrite64</c> of the concatenated elements.</summary>

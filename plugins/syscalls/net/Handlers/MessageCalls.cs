@@ -85,7 +85,15 @@ internal static class MessageCalls
     }
 
     /// <summary><c>recvmsg(fd, msg, flags)</c>.</summary>
-    public static SyscallResult Receive(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
+    public static SyscallResult Receive(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken) =>
+        Receive(request, session, Memory<byte>.Empty, cancellationToken);
+
+    /// <summary>
+    /// <c>recvmsg(fd, msg, flags)</c>, the record written straight into <paramref name="room"/>, the call's output room in
+    /// the shared block (empty: a buffer of its own). The data is received into the room; the name and the control data
+    /// are received into private buffers first, since the control data is read again to translate descriptors.
+    /// </summary>
+    public static SyscallResult Receive(SyscallRequest request, IKeepSession session, Memory<byte> room, CancellationToken cancellationToken)
     {
         if (!Descriptors.TryGetSocket(session, request.Int32(0), out KeepSocket socket, out SyscallResult error))
         {
@@ -97,9 +105,10 @@ internal static class MessageCalls
             return SyscallResult.Error(Errno.EFAULT);
         }
 
-        byte[] reply = new byte[request.OutputCapacity(1)];
-        request.Input(1).Span[..MessageRecord.HeaderSize].CopyTo(reply);
-        long received = ReceiveOne(session, socket, messages[0], reply, request.Int32(2), cancellationToken);
+        int capacity = request.OutputCapacity(1);
+        Memory<byte> reply = room.Length == capacity ? room : new byte[capacity];
+        request.Input(1).Span[..MessageRecord.HeaderSize].CopyTo(reply.Span);
+        long received = ReceiveOne(session, socket, messages[0], reply.Span, request.Int32(2), cancellationToken);
         return received < 0 ? RequestReader.FromHost(received) : new SyscallResult(received, [new SyscallOutput(1, reply)]);
     }
 
@@ -200,11 +209,15 @@ internal static class MessageCalls
     }
 
     /// <summary>Receives one message into its record in <paramref name="reply"/>: the bytes received, or minus errno.</summary>
-    private static long ReceiveOne(IKeepSession session, KeepSocket socket, MessageRecord message, byte[] reply, int flags, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="reply"/> may be the call's output room in the shared block, which the keep can change: the data is
+    /// received straight into its record's data area and only written there, never read back.
+    /// </remarks>
+    private static long ReceiveOne(IKeepSession session, KeepSocket socket, MessageRecord message, Span<byte> reply, int flags, CancellationToken cancellationToken)
     {
         int host = socket.HostDescriptor;
         bool blocking = (flags & Kernel.DontWait) == 0 && !Waiting.IsNonBlocking(host);
-        byte[] data = new byte[message.DataSize];
+        Span<byte> data = reply.Slice(message.DataOffset, message.DataSize);
         byte[] name = new byte[message.NamePresent ? SocketAddress.MaxSize : 0];
         byte[] control = new byte[message.ControlSize];
         int hostFlags = (flags & ~(Kernel.WaitAll | MsgCmsgCloseOnExec)) | Kernel.DontWait | MsgCmsgCloseOnExec;
@@ -213,7 +226,7 @@ internal static class MessageCalls
         int nameLength = 0, controlLength = 0, messageFlags = 0;
         while (true)
         {
-            long result = Kernel.ReceiveMessage(host, name, got == 0 ? control : [], data.AsSpan((int)got), hostFlags, out int n, out int c, out int f);
+            long result = Kernel.ReceiveMessage(host, name, got == 0 ? control : [], data[(int)got..], hostFlags, out int n, out int c, out int f);
             if (result >= 0)
             {
                 if (got == 0)
@@ -262,16 +275,15 @@ internal static class MessageCalls
             controlLength = TranslateIncoming(session, control.AsSpan(0, controlLength), (flags & MsgCmsgCloseOnExec) != 0, ref messageFlags);
         }
 
-        Span<byte> record = reply.AsSpan(message.Offset);
+        Span<byte> record = reply[message.Offset..];
         int dataWritten = (int)Math.Min(got, data.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(record[MessageRecord.NameSizeOffset..], message.NamePresent ? (uint)nameLength : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(record[MessageRecord.ControlSizeOffset..], (uint)controlLength);
         BinaryPrimitives.WriteUInt32LittleEndian(record[MessageRecord.DataSizeOffset..], (uint)dataWritten);
         BinaryPrimitives.WriteUInt32LittleEndian(record[MessageRecord.FlagsOffset..], (uint)messageFlags);
-        name.AsSpan(0, Math.Min(Math.Min(nameLength, message.NameSize), name.Length)).CopyTo(reply.AsSpan(message.NameOffset));
-        control.AsSpan(0, controlLength).CopyTo(reply.AsSpan(message.ControlOffset));
-        data.AsSpan(0, dataWritten).CopyTo(reply.AsSpan(message.DataOffset));
-        return got;
+        name.AsSpan(0, Math.Min(Math.Min(nameLength, message.NameSize), name.Length)).CopyTo(reply[message.NameOffset..]);
+        control.AsSpan(0, controlLength).CopyTo(reply[message.ControlOffset..]);
+        return got; // the data is in place already
     }
 
     /// <summary>
