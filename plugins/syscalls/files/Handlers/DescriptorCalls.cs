@@ -24,6 +24,9 @@ internal static class DescriptorCalls
     /// <summary>The size of <c>struct flock</c> on x86-64, and where its <c>l_pid</c> is.</summary>
     internal const int FlockSize = 32, FlockPidOffset = 24;
 
+    /// <summary>The pid the keep sees as its own (<c>getpid</c> in the core set).</summary>
+    private const int KeepProcessId = 1;
+
     /// <summary>The longest pause between two tries of a waiting lock.</summary>
     private static readonly TimeSpan MaxLockPause = TimeSpan.FromMilliseconds(20);
 
@@ -117,8 +120,9 @@ internal static class DescriptorCalls
     /// description forms <c>F_OFD_GETLK</c>, <c>F_OFD_SETLK</c>, <c>F_OFD_SETLKW</c>, made on the host descriptor, so the
     /// keep's locks are the kernel's and contend with every other process's; the kernel checks <c>l_type</c>,
     /// <c>l_whence</c>, <c>l_start</c>, <c>l_len</c> and (OFD) <c>l_pid</c> as it always does. A NULL pointer is
-    /// <c>EFAULT</c>. <c>F_GETLK</c> reports a holder outside the keep with <c>l_pid</c> 0, as Linux reports a holder
-    /// outside the caller's pid namespace (an OFD lock's is -1, as on Linux). A waiting lock (<c>F_SETLKW</c>,
+    /// <c>EFAULT</c>. <c>F_GETLK</c> reports a POSIX lock of the keep itself with <c>l_pid</c> 1 (the keep's <c>getpid</c>)
+    /// and a holder outside the keep with 0, as Linux reports a holder outside the caller's pid namespace (an OFD lock's
+    /// is -1, as on Linux). A waiting lock (<c>F_SETLKW</c>,
     /// <c>F_OFD_SETLKW</c>) is retried without blocking the host thread for long, so a forwarded signal interrupts it
     /// (<c>EINTR</c>, or a restart under <c>SA_RESTART</c>); it never answers <c>EDEADLK</c> and does not queue.
     /// </summary>
@@ -139,9 +143,12 @@ internal static class DescriptorCalls
                 return SyscallResult.Error((int)-got);
             }
 
-            if (BinaryPrimitives.ReadInt32LittleEndian(flock.AsSpan(FlockPidOffset)) > 0)
+            int holder = BinaryPrimitives.ReadInt32LittleEndian(flock.AsSpan(FlockPidOffset));
+            if (holder > 0)
             {
-                BinaryPrimitives.WriteInt32LittleEndian(flock.AsSpan(FlockPidOffset), 0); // a process outside the keep
+                // The host process is the keep (its POSIX locks are the keep's): the keep's own pid, 1. Any other holder is
+                // outside the keep: 0, as Linux reports a holder outside the caller's pid namespace.
+                BinaryPrimitives.WriteInt32LittleEndian(flock.AsSpan(FlockPidOffset), holder == Environment.ProcessId ? KeepProcessId : 0);
             }
 
             return request.Output(0, 2, flock);
