@@ -287,6 +287,7 @@ public sealed partial class ProtocolLayoutTests
             [Donjon.Abstractions.Syscalls.ArgumentKind.ReceiveMessage] = ProtocolLayout.ArgumentKindReceiveMessage,
             [Donjon.Abstractions.Syscalls.ArgumentKind.Opaque] = ProtocolLayout.ArgumentKindOpaque,
             [Donjon.Abstractions.Syscalls.ArgumentKind.SignalMask] = ProtocolLayout.ArgumentKindSignalMask,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.Selected] = ProtocolLayout.ArgumentKindSelected,
         };
         wire.Keys.Should().BeEquivalentTo(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>(), "every kind has a wire value");
         foreach ((var kind, int value) in wire)
