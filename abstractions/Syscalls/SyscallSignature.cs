@@ -21,6 +21,25 @@ public sealed record SyscallSignature(int Number, string Name, IReadOnlyList<Sys
 /// </param>
 public sealed record SyscallArgument(ArgumentKind Kind, int LengthArgument = -1, int FixedSize = 0)
 {
+    /// <summary>
+    /// For a <see cref="ArgumentKind.Selected"/> argument (configuration page 1.5): the shapes the argument takes, one per
+    /// value of its selector argument (<see cref="LengthArgument"/>); <see langword="null"/> for every other kind.
+    /// </summary>
+    public IReadOnlyList<ArgumentChoice>? Choices { get; init; }
+
+    /// <summary>
+    /// An argument whose shape the value of another argument picks (configuration page 1.5), such as <c>fcntl</c>'s third
+    /// argument, a <c>struct flock *</c> for <c>F_GETLK</c> and a plain value for <c>F_GETFL</c>. The shim and the host
+    /// compare the selector's low 32 bits (an <c>int</c> or <c>unsigned int</c> command, as Linux reads it) with each
+    /// choice's <see cref="ArgumentChoice.SelectorValue"/>; a value no choice names makes the argument a
+    /// <see cref="ArgumentKind.Value"/>.
+    /// </summary>
+    /// <param name="selectorArgument">The index of the selector, a <see cref="ArgumentKind.Value"/> argument.</param>
+    /// <param name="choices">The shapes by selector value: 1-64 of them, each value once.</param>
+    /// <returns>The argument declaration.</returns>
+    public static SyscallArgument Selected(int selectorArgument, params IReadOnlyList<ArgumentChoice> choices) =>
+        new(ArgumentKind.Selected, selectorArgument) { Choices = choices };
+
     /// <summary>A plain value, passed as it is.</summary>
     public static SyscallArgument Value { get; } = new(ArgumentKind.Value);
 
@@ -208,4 +227,18 @@ public enum ArgumentKind
     /// Never sent: its argument value is 1 when a mask is given, else 0.
     /// </summary>
     SignalMask = 14,
+
+    /// <summary>
+    /// An argument whose shape another argument picks (configuration page 1.5): <see cref="SyscallArgument.LengthArgument"/>
+    /// is the selector (a <see cref="Value"/> argument) and <see cref="SyscallArgument.Choices"/> give, per selector value, a
+    /// fixed-size <see cref="InputBuffer"/>, <see cref="OutputBuffer"/> or <see cref="InOutBuffer"/>, or a
+    /// <see cref="Value"/>. A selector value no choice names makes it a <see cref="Value"/>. At most one per syscall.
+    /// </summary>
+    Selected = 15,
 }
+
+/// <summary>One shape of a <see cref="ArgumentKind.Selected"/> argument (configuration page 1.5).</summary>
+/// <param name="SelectorValue">The value of the selector's low 32 bits that picks this shape (for <c>fcntl</c>: the command, <c>F_GETLK</c> = 5).</param>
+/// <param name="Kind">The shape: <see cref="ArgumentKind.Value"/>, or a buffer of kind <see cref="ArgumentKind.InputBuffer"/>, <see cref="ArgumentKind.OutputBuffer"/> or <see cref="ArgumentKind.InOutBuffer"/>.</param>
+/// <param name="FixedSize">A buffer's size in bytes (1-65535); 0 for a <see cref="ArgumentKind.Value"/>.</param>
+public sealed record ArgumentChoice(uint SelectorValue, ArgumentKind Kind, int FixedSize = 0);

@@ -36,6 +36,16 @@ static struct dj_config_entry table[DJ_CONFIG_MAX_ENTRIES];
 static uint32_t table_count;
 static uint32_t table_max_threads = 1;
 
+/* 1.5: the choice table, the shapes of the selected arguments (kind 15). Copied and checked like the table. */
+struct choice {
+    uint32_t selector;        /* compared with the selector argument's low 32 bits */
+    uint8_t kind;             /* 0-3 */
+    uint8_t reserved;
+    uint16_t fixed_size;      /* bytes; 0 for a value */
+};
+static struct choice choices[DJ_CONFIG_MAX_CHOICES];
+static uint32_t choice_count;
+
 #define iovec64 dj_iovec64
 
 /* The iovec arrays of the call in progress are kept for the scatter after the reply, in the calling thread's own
@@ -185,8 +195,23 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
     if (offset < DJ_CONFIG_HEADER_SIZE || offset > config_size || bytes > config_size - offset)
         return "configuration page: the table overlaps the header or runs past the page";
 
+    /* 1.5: the choice table, after the header and clear of the syscall table; before 1.5 these bytes were reserved. */
+    uint32_t ccount = 0, coffset = 0;
+    if (load_u16(config + DJ_CONFIG_VERSION_MINOR_OFFSET) >= 5) {
+        ccount = load_u32(config + DJ_CONFIG_CHOICE_COUNT_OFFSET);
+        coffset = load_u32(config + DJ_CONFIG_CHOICE_TABLE_OFFSET_OFFSET);
+    }
+    if (ccount > DJ_CONFIG_MAX_CHOICES)
+        return "configuration page: more than 256 choices";
+    uint64_t cbytes = (uint64_t)ccount * DJ_CONFIG_CHOICE_SIZE;
+    if (ccount && (coffset < DJ_CONFIG_HEADER_SIZE || coffset > config_size || cbytes > config_size - coffset ||
+                   ((uint64_t)coffset < (uint64_t)offset + bytes && (uint64_t)offset < (uint64_t)coffset + cbytes)))
+        return "configuration page: the choice table overlaps the header or the syscall table, or runs past the page";
+
     memcpy(table, config + offset, bytes);
     table_count = count;
+    memcpy(choices, config + coffset, cbytes);
+    choice_count = ccount;
     /* 1.2: the most threads the workload may have; a page from before it (or a nonsense value) allows one. */
     uint32_t threads = load_u16(config + DJ_CONFIG_VERSION_MINOR_OFFSET) >= 2 ? load_u32(config + DJ_CONFIG_MAX_THREADS_OFFSET) : 1;
     table_max_threads = threads >= 1 && threads <= DJ_MAX_THREADS ? threads : 1;
@@ -197,7 +222,7 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
         const struct dj_config_entry *e = &table[n];
         if (!(e->flags & DJ_CONFIG_FLAG_DECLARED))
             continue;
-        unsigned messages = 0, masks = 0;
+        unsigned messages = 0, masks = 0, selected = 0;
         for (unsigned i = 0; i < DJ_MAX_ARGUMENTS; i++) {
             const struct dj_config_argument *a = &e->args[i];
             int has_length = a->length_argument != DJ_CONFIG_NO_LENGTH_ARGUMENT;
@@ -253,6 +278,31 @@ const char *dj_table_load(const uint8_t *config, uint64_t config_size)
                 if (++masks > 1)
                     return "configuration page: a syscall has more than one signal mask";
                 break;
+            case DJ_ARGUMENT_KIND_SELECTED: {
+                /* 1.5: the selector is another, value, argument that sizes nothing; the fixed size is the choice count;
+                   the entry's first_choice says where they start; they are sorted by selector value, each once, and
+                   each is a value or a fixed-size buffer (kinds 1-3). */
+                if (!has_length || !valid_length_argument(e, i, a->length_argument))
+                    return "configuration page: a selected argument's selector is not another, value, argument";
+                for (unsigned j = 0; j < DJ_MAX_ARGUMENTS; j++)
+                    if (j != i && e->args[j].kind != DJ_ARGUMENT_KIND_VALUE &&
+                        e->args[j].length_argument == a->length_argument)
+                        return "configuration page: a selected argument's selector is also another argument's length";
+                if (a->fixed_size < 1 || a->fixed_size > DJ_CONFIG_MAX_CHOICES_PER_ARGUMENT ||
+                    (uint32_t)e->first_choice + a->fixed_size > choice_count)
+                    return "configuration page: a selected argument's choices are not 1-64 entries inside the choice table";
+                for (unsigned c = e->first_choice; c < (unsigned)e->first_choice + a->fixed_size; c++) {
+                    const struct choice *k = &choices[c];
+                    if (c > e->first_choice && k->selector <= choices[c - 1].selector)
+                        return "configuration page: a selected argument's choices are not sorted by selector value, or repeat one";
+                    if (k->kind == DJ_ARGUMENT_KIND_VALUE ? k->fixed_size != 0
+                                                          : !is_sized_buffer(k->kind) || k->fixed_size == 0)
+                        return "configuration page: a choice is neither a value nor a fixed-size buffer";
+                }
+                if (++selected > 1)
+                    return "configuration page: a syscall has more than one selected argument";
+                break;
+            }
             default:
                 return "configuration page: a declared syscall has an unknown argument kind";
             }
@@ -617,12 +667,37 @@ long dj_marshal_signal_mask(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENT
     return 0;
 }
 
+/* 1.5: the entry as this call sees it: a selected argument takes the shape its selector's low 32 bits choose (a fixed-size
+   buffer or a value); a value no choice names makes it a value. The table was checked at load, so the choices exist. */
+static const struct dj_config_entry *resolve(const struct dj_config_entry *e, const uint64_t args[DJ_MAX_ARGUMENTS],
+                                             struct dj_config_entry *resolved)
+{
+    for (int i = 0; i < DJ_MAX_ARGUMENTS; i++) {
+        const struct dj_config_argument *a = &e->args[i];
+        if (a->kind != DJ_ARGUMENT_KIND_SELECTED)
+            continue;
+        uint32_t selector = (uint32_t)args[a->length_argument];
+        *resolved = *e;
+        resolved->args[i] = (struct dj_config_argument){ DJ_ARGUMENT_KIND_VALUE, DJ_CONFIG_NO_LENGTH_ARGUMENT, 0 };
+        for (unsigned c = e->first_choice; c < (unsigned)e->first_choice + a->fixed_size; c++) {
+            if (choices[c].selector == selector) {
+                resolved->args[i].kind = choices[c].kind;
+                resolved->args[i].fixed_size = choices[c].fixed_size;
+                break;
+            }
+        }
+        return resolved;
+    }
+    return e;
+}
+
 long dj_marshal_syscall(uint32_t number, const uint64_t args[DJ_MAX_ARGUMENTS])
 {
     if (number >= table_count || !(table[number].flags & DJ_CONFIG_FLAG_DECLARED))
         return undeclared(number);
 
-    const struct dj_config_entry *e = &table[number];
+    struct dj_config_entry resolved;
+    const struct dj_config_entry *e = resolve(&table[number], args, &resolved);
     volatile uint8_t *item = item_start();
     uint64_t values[DJ_MAX_ARGUMENTS];
     struct buffer buf[DJ_MAX_ARGUMENTS];

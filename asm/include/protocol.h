@@ -64,7 +64,7 @@
 /* ---- §2 Configuration page (DJNC) ---- */
 #define DJ_CONFIG_MAGIC                          0x434E4A44       /* "DJNC" read as a little-endian u32. */
 #define DJ_CONFIG_VERSION_MAJOR                  1                /* The configuration page's major version. */
-#define DJ_CONFIG_VERSION_MINOR                  4                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: cpus, the module digest and the trusted-library manifest's digest, the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14). */
+#define DJ_CONFIG_VERSION_MINOR                  5                /* The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: cpus, the module digest and the trusted-library manifest's digest, the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14; 5: selected arguments, kind 15, and the choice table). */
 #define DJ_CONFIG_HEADER_SIZE                    128              /* The size of the configuration page header (64 before 1.4). */
 #define DJ_CONFIG_MAGIC_OFFSET                   0x00             /* u32 magic. */
 #define DJ_CONFIG_VERSION_MAJOR_OFFSET           0x04             /* u16 major version. */
@@ -80,8 +80,17 @@
 #define DJ_CONFIG_TRUSTED_MANIFEST_OFFSET        0x40             /* 32 bytes: the SHA-256 of the trusted-library manifest the keep runs with, or zero (1.4); measured, read by no shim. */
 #define DJ_CONFIG_FLAGS_OFFSET                   0x60             /* u32 keep flags (1.4, was reserved zero): DJ_CONFIG_FLAG_TRACE. */
 #define DJ_CONFIG_FLAG_TRACE                     1                /* Keep flag: run --strace; the shims report each call they serve themselves (TRACE items). */
-#define DJ_CONFIG_TAIL_RESERVED_OFFSET           0x64             /* The reserved, zero bytes at the end of the header (1.4). */
-#define DJ_CONFIG_TAIL_RESERVED_SIZE             28               /* The size of the header's closing reserved bytes. */
+#define DJ_CONFIG_CHOICE_TABLE_OFFSET_OFFSET     0x64             /* u32 choice table offset from the page start (1.5, was reserved zero); 0 when there are none. */
+#define DJ_CONFIG_CHOICE_COUNT_OFFSET            0x68             /* u32 choice table entry count (1.5, was reserved zero), at most DJ_CONFIG_MAX_CHOICES. */
+#define DJ_CONFIG_TAIL_RESERVED_OFFSET           0x6C             /* The reserved, zero bytes at the end of the header (1.4; from 0x64 before 1.5). */
+#define DJ_CONFIG_TAIL_RESERVED_SIZE             20               /* The size of the header's closing reserved bytes. */
+#define DJ_CONFIG_CHOICE_SIZE                    8                /* The size of one choice (1.5): u32 selector value, u8 kind, u8 reserved, u16 fixed size. */
+#define DJ_CONFIG_CHOICE_SELECTOR_OFFSET         0x00             /* u32 selector value, compared with the selector argument's low 32 bits. */
+#define DJ_CONFIG_CHOICE_KIND_OFFSET             0x04             /* u8 kind (0-3) the choice gives the selected argument. */
+#define DJ_CONFIG_CHOICE_FIXED_SIZE_OFFSET       0x06             /* u16 fixed size in bytes (0 for a value). */
+#define DJ_CONFIG_MAX_CHOICES_PER_ARGUMENT       64               /* The most choices one selected argument may have. */
+#define DJ_CONFIG_MAX_CHOICES                    256              /* The most choices a page may have in all. */
+#define DJ_CONFIG_ENTRY_FIRST_CHOICE_OFFSET      0x02             /* u16 in an entry (1.5, was reserved): the index of the first choice of its selected argument. */
 #define DJ_DEFAULT_MAX_THREADS                   128              /* The max threads a keep gets when the policy names none. */
 #define DJ_MAX_THREADS                           1024             /* The most threads (and so slots) any keep may have. */
 #define DJ_MAX_CPUS                              8                /* The most vCPUs a policy may grant a keep (and the cap of the default, the host's cores). */
@@ -112,6 +121,7 @@
 #define DJ_ARGUMENT_KIND_RECEIVE_MESSAGE         12               /* Argument kind: a struct msghdr the call fills (or, with a count argument, a struct mmsghdr array) (1.4). */
 #define DJ_ARGUMENT_KIND_OPAQUE                  13               /* Argument kind: a pointer that never crosses; its value is sent as 1 (non-NULL) or 0 (1.4). */
 #define DJ_ARGUMENT_KIND_SIGNAL_MASK             14               /* Argument kind: a sigset_t the shim applies around the call; sent as 1 or 0 (1.4). */
+#define DJ_ARGUMENT_KIND_SELECTED                15               /* Argument kind: a shape another argument picks from the choice table (1.5). */
 #define DJ_MAX_MESSAGES                          64               /* The most messages of one sendmmsg/recvmmsg call; the shim lowers a larger count. */
 #define DJ_MAX_MESSAGE_NAME_SIZE                 128              /* The most bytes of a message's name (struct sockaddr_storage); a larger msg_namelen is clamped. */
 #define DJ_MAX_MESSAGE_CONTROL_SIZE              65536            /* The most bytes of a message's control data: more is -ENOBUFS on send and clamped on receive. */

@@ -47,7 +47,7 @@ struct dj_config_argument {
 /* One configuration page table entry (§2): the marshalling of syscall number n. */
 struct dj_config_entry {
     uint16_t flags;           /* DJ_CONFIG_FLAG_DECLARED */
-    uint16_t reserved;
+    uint16_t first_choice;    /* 1.5: the first choice of its selected argument, in the choice table */
     struct dj_config_argument args[DJ_MAX_ARGUMENTS];
     uint32_t reserved2;
 };

@@ -318,6 +318,7 @@ SAME(LX_ROBUST_LIST_HEAD_SIZE, 3 * sizeof(void *)); /* struct robust_list_head: 
 SAME(sizeof(struct dj_config_entry), DJ_CONFIG_ENTRY_SIZE);
 SAME(offsetof(struct dj_config_entry, flags), DJ_CONFIG_ENTRY_FLAGS_OFFSET);
 SAME(offsetof(struct dj_config_entry, args), DJ_CONFIG_ENTRY_ARGUMENTS_OFFSET);
+SAME(offsetof(struct dj_config_entry, first_choice), DJ_CONFIG_ENTRY_FIRST_CHOICE_OFFSET);
 SAME(sizeof(struct dj_config_argument), DJ_CONFIG_ARGUMENT_SIZE);
 SAME(offsetof(struct dj_config_argument, kind), DJ_CONFIG_ARGUMENT_KIND_OFFSET);
 SAME(offsetof(struct dj_config_argument, length_argument), DJ_CONFIG_ARGUMENT_LENGTH_OFFSET);

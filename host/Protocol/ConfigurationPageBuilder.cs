@@ -107,7 +107,7 @@ internal static class ConfigurationPageBuilder
     /// <param name="syscalls">Every declaration of every loaded set.</param>
     /// <param name="maxThreads">The page's max-threads field, 1 to <see cref="MaxThreads"/>.</param>
     /// <param name="cpus">The page's cpus field, 1 to <see cref="MaxCpus"/>.</param>
-    /// <returns>The page: a 64-byte header and one 32-byte entry per number from 0 to the highest declared.</returns>
+    /// <returns>The page: a 128-byte header, one 32-byte entry per number from 0 to the highest declared, then the choice table (1.5).</returns>
     /// <exception cref="ArgumentException">A declaration is invalid or declared twice; the message names the set and the syscall.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxThreads"/> is outside 1 to <see cref="MaxThreads"/>, or <paramref name="cpus"/> outside 1 to <see cref="MaxCpus"/>.</exception>
     public static byte[] Build(IReadOnlyList<DeclaredSyscall> syscalls, int maxThreads = DefaultMaxThreads, int cpus = 1)
@@ -133,7 +133,21 @@ internal static class ConfigurationPageBuilder
         }
 
         int entryCount = byNumber.Count == 0 ? 0 : byNumber.Keys.Max() + 1;
-        var page = new byte[ConfigHeaderSize + (entryCount * ConfigEntrySize)];
+
+        // 1.5: the choices of the selected arguments, each argument's sorted by selector value, after the syscall table.
+        int choiceCount = 0;
+        foreach (var declared in byNumber.Values)
+        {
+            choiceCount += declared.Signature.Arguments.Where(a => a.Kind == ArgumentKind.Selected).Sum(a => a.Choices!.Count);
+        }
+
+        if (choiceCount > ConfigMaxChoices)
+        {
+            throw new ArgumentException($"the loaded handler sets declare {choiceCount} choices of selected arguments in all; a configuration page holds at most {ConfigMaxChoices}", nameof(syscalls));
+        }
+
+        int choiceTableOffset = ConfigHeaderSize + (entryCount * ConfigEntrySize);
+        var page = new byte[choiceTableOffset + (choiceCount * ConfigChoiceSize)];
         var span = page.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigMagicOffset..], ConfigMagic);
         BinaryPrimitives.WriteUInt16LittleEndian(span[ConfigVersionMajorOffset..], ConfigVersionMajor);
@@ -144,8 +158,11 @@ internal static class ConfigurationPageBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigEntrySizeOffset..], ConfigEntrySize);
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigMaxThreadsOffset..], (uint)maxThreads);
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigCpusOffset..], (uint)cpus);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigChoiceTableOffsetOffset..], choiceCount == 0 ? 0u : (uint)choiceTableOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigChoiceCountOffset..], (uint)choiceCount);
 
-        foreach (var (number, declared) in byNumber)
+        int nextChoice = 0;
+        foreach (var (number, declared) in byNumber.OrderBy(pair => pair.Key))
         {
             var entry = span.Slice(ConfigHeaderSize + (number * ConfigEntrySize), ConfigEntrySize);
             BinaryPrimitives.WriteUInt16LittleEndian(entry[ConfigEntryFlagsOffset..], ConfigFlagDeclared);
@@ -156,6 +173,23 @@ internal static class ConfigurationPageBuilder
                 var argument = i < arguments.Count ? arguments[i] : SyscallArgument.Value;
                 descriptor[ConfigArgumentKindOffset] = (byte)argument.Kind;
                 descriptor[ConfigArgumentLengthOffset] = argument.LengthArgument >= 0 ? (byte)argument.LengthArgument : (byte)ConfigNoLengthArgument;
+                if (argument.Kind == ArgumentKind.Selected)
+                {
+                    // 1.5: the descriptor's fixed size is the choice count; the entry says where its choices start.
+                    var choices = argument.Choices!.OrderBy(c => c.SelectorValue).ToArray();
+                    BinaryPrimitives.WriteUInt16LittleEndian(descriptor[ConfigArgumentFixedSizeOffset..], (ushort)choices.Length);
+                    BinaryPrimitives.WriteUInt16LittleEndian(entry[ConfigEntryFirstChoiceOffset..], (ushort)nextChoice);
+                    foreach (var choice in choices)
+                    {
+                        var slot = span.Slice(choiceTableOffset + (nextChoice++ * ConfigChoiceSize), ConfigChoiceSize);
+                        BinaryPrimitives.WriteUInt32LittleEndian(slot[ConfigChoiceSelectorOffset..], choice.SelectorValue);
+                        slot[ConfigChoiceKindOffset] = (byte)choice.Kind;
+                        BinaryPrimitives.WriteUInt16LittleEndian(slot[ConfigChoiceFixedSizeOffset..], (ushort)choice.FixedSize);
+                    }
+
+                    continue;
+                }
+
                 BinaryPrimitives.WriteUInt16LittleEndian(descriptor[ConfigArgumentFixedSizeOffset..], (ushort)argument.FixedSize);
             }
         }
@@ -176,7 +210,7 @@ internal static class ConfigurationPageBuilder
             throw new ArgumentException($"handler set '{setName}': syscall {signature.Number} ({signature.Name}) has no argument list");
         }
 
-        return signature with { Arguments = signature.Arguments.ToArray() };
+        return signature with { Arguments = signature.Arguments.Select(a => a?.Choices is { } choices ? a with { Choices = choices.ToArray() } : a!).ToArray() };
     }
 
     private static void Validate(DeclaredSyscall declared)

@@ -214,7 +214,9 @@ internal sealed class RequestParser
             int descriptor = SyscallBuffersOffset + (SyscallBufferSize * i);
             uint untrustedBufferOffset = BinaryPrimitives.ReadUInt32LittleEndian(item[descriptor..]);
             uint untrustedBufferSize = BinaryPrimitives.ReadUInt32LittleEndian(item[(descriptor + 4)..]);
-            var declaration = i < signature.Arguments.Count ? signature.Arguments[i] : SyscallArgument.Value;
+            // 1.5: a selected argument's shape is re-derived here from the request's own (untrusted) selector value, and
+            // the buffer the shim sent must then fit that shape like any other.
+            var declaration = SignatureValidator.Effective(signature, i, arguments);
             if (declaration is null)
             {
                 return Violation(sequence, $"{Where(signature, i)} has no declaration", itemOffset);

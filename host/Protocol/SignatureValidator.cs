@@ -12,7 +12,7 @@ namespace Donjon.Host.Protocol;
 internal static class SignatureValidator
 {
     /// <summary>The highest argument kind this host knows.</summary>
-    public const ArgumentKind HighestKnownKind = ArgumentKind.SignalMask;
+    public const ArgumentKind HighestKnownKind = ArgumentKind.Selected;
 
     /// <summary>What is wrong with <paramref name="signature"/>, or <see langword="null"/> when the shims can carry it out.</summary>
     /// <param name="signature">A declaration, as a plugin made it (any field may be out of range or null).</param>
@@ -64,6 +64,17 @@ internal static class SignatureValidator
             return "more than one SignalMask argument; a syscall has at most one";
         }
 
+        if (arguments.Count(a => a.Kind == ArgumentKind.Selected) > 1)
+        {
+            return "more than one Selected argument; a syscall has at most one";
+        }
+
+        if (arguments.FirstOrDefault(a => a.Kind == ArgumentKind.Selected) is { } selected &&
+            arguments.Any(a => a.Kind is not (ArgumentKind.Value or ArgumentKind.Selected) && a.LengthArgument == selected.LengthArgument))
+        {
+            return $"the selector (argument {selected.LengthArgument}) of the Selected argument is also another argument's length; a selector sizes nothing";
+        }
+
         return null;
     }
 
@@ -90,6 +101,79 @@ internal static class SignatureValidator
         index < arguments.Count && arguments[index] is { Kind: ArgumentKind.OutputBuffer, LengthArgument: >= 0 } buffer &&
         buffer.LengthArgument < arguments.Count && arguments[buffer.LengthArgument]?.Kind == ArgumentKind.ValueResultLength;
 
+    /// <summary>What is wrong with the choices of a selected argument (1.5), or <see langword="null"/>.</summary>
+    private static string? ChoicesProblem(string at, IReadOnlyList<ArgumentChoice>? choices)
+    {
+        if (choices is null || choices.Count is 0 or > ConfigMaxChoicesPerArgument)
+        {
+            return $"{at}: a selected argument needs 1-{ConfigMaxChoicesPerArgument} choices, and has {choices?.Count ?? 0}";
+        }
+
+        var seen = new HashSet<uint>();
+        for (int c = 0; c < choices.Count; c++)
+        {
+            ArgumentChoice? choice = choices[c];
+            if (choice is null)
+            {
+                return $"{at}: choice {c} is null";
+            }
+
+            string which = $"{at}: the choice for selector value {choice.SelectorValue}";
+            if (!seen.Add(choice.SelectorValue))
+            {
+                return $"{which} is given twice";
+            }
+
+            if (choice.Kind == ArgumentKind.Value)
+            {
+                if (choice.FixedSize != 0)
+                {
+                    return $"{which} is a Value and takes no fixed size";
+                }
+            }
+            else if (!IsBuffer(choice.Kind))
+            {
+                return $"{which} has kind {choice.Kind}; a choice is a Value or a fixed-size InputBuffer, OutputBuffer or InOutBuffer";
+            }
+            else if (choice.FixedSize is < 1 or > ConfigMaxFixedSize)
+            {
+                return $"{which} is a buffer of fixed size {choice.FixedSize}, not 1-{ConfigMaxFixedSize}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The declaration argument <paramref name="index"/> of <paramref name="signature"/> has for one request: itself, or for
+    /// a <see cref="ArgumentKind.Selected"/> argument the shape its selector's untrusted value picks (1.5): the choice whose
+    /// selector value equals the selector's low 32 bits, as a fixed-size buffer or a value; a <see cref="SyscallArgument.Value"/>
+    /// when no choice names it.
+    /// </summary>
+    /// <param name="signature">A validated declaration.</param>
+    /// <param name="index">An argument index, 0-5.</param>
+    /// <param name="untrustedArguments">The request's six argument values.</param>
+    /// <returns>The effective declaration.</returns>
+    public static SyscallArgument Effective(SyscallSignature signature, int index, ReadOnlySpan<ulong> untrustedArguments)
+    {
+        var declaration = index < signature.Arguments.Count ? signature.Arguments[index] : SyscallArgument.Value;
+        if (declaration is not { Kind: ArgumentKind.Selected, Choices: { } choices, LengthArgument: >= 0 and < MaxArguments })
+        {
+            return declaration;
+        }
+
+        uint selector = (uint)untrustedArguments[declaration.LengthArgument];
+        foreach (var choice in choices)
+        {
+            if (choice.SelectorValue == selector)
+            {
+                return choice.Kind == ArgumentKind.Value ? SyscallArgument.Value : new SyscallArgument(choice.Kind, -1, choice.FixedSize);
+            }
+        }
+
+        return SyscallArgument.Value;
+    }
+
     private static string? ArgumentProblem(IReadOnlyList<SyscallArgument> arguments, int i)
     {
         SyscallArgument? argument = arguments[i];
@@ -104,6 +188,11 @@ internal static class SignatureValidator
         }
 
         string at = $"argument {i} ({argument.Kind})";
+        if (argument.Kind != ArgumentKind.Selected && argument.Choices is not null)
+        {
+            return $"{at}: only a Selected argument has choices";
+        }
+
         if (argument.FixedSize is < 0 or > ConfigMaxFixedSize)
         {
             return $"{at}: fixed size {argument.FixedSize} is not 0-{ConfigMaxFixedSize}";
@@ -161,6 +250,10 @@ internal static class SignatureValidator
                 return hasFixed ? $"{at}: a message takes no fixed size (a count argument makes it a struct mmsghdr array)" : null;
             case ArgumentKind.Opaque:
                 return hasLength || hasFixed ? $"{at}: an opaque pointer takes neither a length argument nor a fixed size" : null;
+            case ArgumentKind.Selected:
+                return !hasLength || hasFixed
+                    ? $"{at}: a selected argument needs a selector argument (another, Value, argument) and no fixed size"
+                    : ChoicesProblem(at, argument.Choices);
             case ArgumentKind.SignalMask:
                 return hasLength == hasFixed || (hasFixed && argument.FixedSize != SigsetPairSize)
                     ? $"{at}: a signal mask needs either a length argument (its sigsetsize) or the fixed size {SigsetPairSize} of pselect6's {{ sigset_t *, size_t }} pair"

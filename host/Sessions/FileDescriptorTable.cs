@@ -108,7 +108,7 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDescriptorFla
             return false;
         }
 
-        IOpenFile? released;
+        IOpenFile? released, stillOpen;
         lock (_gate)
         {
             if (_disposed || _released.TryGetValue(file, out _))
@@ -123,29 +123,60 @@ internal sealed class FileDescriptorTable : IFileDescriptorTable, IDescriptorFla
             }
 
             released = previous is null ? null : Remove(descriptor);
+            stillOpen = released is null ? previous : null;
             Place(descriptor, file);
         }
 
         released?.Dispose();
+        ReleaseRecordLocks(stillOpen);
         return true;
     }
 
     /// <inheritdoc/>
     public bool Close(int descriptor)
     {
-        IOpenFile? released;
+        IOpenFile? released, stillOpen;
         lock (_gate)
         {
-            if ((uint)descriptor >= (uint)_slots.Length || _slots[descriptor] is null)
+            if ((uint)descriptor >= (uint)_slots.Length || _slots[descriptor] is not { } file)
             {
                 return false;
             }
 
             released = Remove(descriptor);
+            stillOpen = released is null ? file : null;
         }
 
         released?.Dispose();
+        ReleaseRecordLocks(stillOpen);
         return true;
+    }
+
+    /// <summary>
+    /// Releases the POSIX record locks (<c>fcntl</c> <c>F_SETLK</c>) the host process holds on <paramref name="file"/>
+    /// when one of its numbers closes but others still refer to it: Linux releases a process's POSIX locks on a file
+    /// whenever it closes any descriptor of it, and the keep's other numbers keep the host descriptor open, so the host
+    /// kernel would not. (When the last number closes, closing the host descriptor releases them.) OFD locks stay, as on
+    /// Linux.
+    /// </summary>
+    private static unsafe void ReleaseRecordLocks(IOpenFile? file)
+    {
+        if (file is null || file.HostDescriptor < 0)
+        {
+            return;
+        }
+
+        const int SetLock = 6, Unlock = 2;
+        Span<byte> flock = stackalloc byte[32]; // { l_type F_UNLCK, l_whence SEEK_SET, l_start 0, l_len 0: the whole file }
+        flock.Clear();
+        flock[0] = Unlock;
+
+        // SAFETY: `flock` is a 32-byte struct flock on the stack, pinned for the call, which only reads it. A descriptor
+        // that is no regular file answers an error, which changes nothing and is ignored.
+        fixed (byte* p = flock)
+        {
+            _ = Interop.FileCalls.Syscall4(72, file.HostDescriptor, SetLock, (long)p, 0);
+        }
     }
 
     /// <inheritdoc/>

@@ -146,7 +146,7 @@ public static class ProtocolLayout
     public const int ConfigVersionMajor = 1;
 
     /// <summary>The configuration page's minor version (1: the array kinds 7-9; 2: max threads; 3: value-result lengths; 4: cpus, the module digest and the trusted-library manifest's digest; the header grows to 128 bytes; messages, opaque pointers, signal masks, kinds 11-14).</summary>
-    public const int ConfigVersionMinor = 4;
+    public const int ConfigVersionMinor = 5;
 
     /// <summary>The size of the configuration page header.</summary>
     public const int ConfigHeaderSize = 128;
@@ -196,11 +196,38 @@ public static class ProtocolLayout
     /// <summary>Keep flag: <c>run --strace</c>; the shims report each call they serve themselves in a trace item.</summary>
     public const uint ConfigFlagTrace = 1;
 
-    /// <summary>The reserved, zero bytes at the end of the header (1.4).</summary>
-    public const int ConfigTailReservedOffset = 0x64;
+    /// <summary>u32 choice table offset from the page start (1.5, was reserved zero): the shapes of the selected arguments; 0 when there are none.</summary>
+    public const int ConfigChoiceTableOffsetOffset = 0x64;
+
+    /// <summary>u32 choice table entry count (1.5, was reserved zero), at most <see cref="ConfigMaxChoices"/>.</summary>
+    public const int ConfigChoiceCountOffset = 0x68;
+
+    /// <summary>The reserved, zero bytes at the end of the header (1.4; from 0x64 before 1.5).</summary>
+    public const int ConfigTailReservedOffset = 0x6C;
 
     /// <summary>The size of the header's closing reserved bytes.</summary>
-    public const int ConfigTailReservedSize = 28;
+    public const int ConfigTailReservedSize = 20;
+
+    /// <summary>The size of one choice table entry (1.5): u32 selector value, u8 kind, u8 reserved, u16 fixed size.</summary>
+    public const int ConfigChoiceSize = 8;
+
+    /// <summary>u32 selector value (compared with the selector argument's low 32 bits), inside a choice.</summary>
+    public const int ConfigChoiceSelectorOffset = 0x00;
+
+    /// <summary>u8 kind (0-3) the choice gives the selected argument, inside a choice.</summary>
+    public const int ConfigChoiceKindOffset = 0x04;
+
+    /// <summary>u16 fixed size in bytes (0 for a value), inside a choice.</summary>
+    public const int ConfigChoiceFixedSizeOffset = 0x06;
+
+    /// <summary>The most choices one selected argument may have.</summary>
+    public const int ConfigMaxChoicesPerArgument = 64;
+
+    /// <summary>The most choices a page may have in all.</summary>
+    public const int ConfigMaxChoices = 256;
+
+    /// <summary>u16 in an entry (1.5, was reserved): the index of the first choice of the entry's selected argument.</summary>
+    public const int ConfigEntryFirstChoiceOffset = 0x02;
 
     /// <summary>The max threads a keep gets when the policy names none.</summary>
     public const int DefaultMaxThreads = 128;
@@ -291,6 +318,9 @@ public static class ProtocolLayout
 
     /// <summary>Argument kind: a signal mask the shim applies around the call, sent as 1 or 0 (1.4).</summary>
     public const int ArgumentKindSignalMask = 14;
+
+    /// <summary>Argument kind: a shape another argument picks from the choice table (1.5).</summary>
+    public const int ArgumentKindSelected = 15;
 
     /// <summary>The most messages of one <c>sendmmsg</c>/<c>recvmmsg</c> call; the shim lowers a larger count.</summary>
     public const int MaxMessages = 64;

@@ -55,4 +55,19 @@ public sealed class SignatureValidationCliTests : IDisposable
             .And.Contain("argument 1 (OutputBuffer): a buffer needs a length argument or a fixed size, and has neither")
             .And.NotContain("Unhandled exception");
     }
+
+    [Fact]
+    public void A_selected_argument_with_a_repeated_choice_is_refused_at_start_up()
+    {
+        string program = WorkloadBuilder.Build(Workload.GlibcStaticPieHello);
+        var result = DonjonProcess.Run(["run", "--config", ConfigWith("MalformedSelection"), program]);
+
+        result.ExitCode.Should().Be(125, result.Stderr);
+        result.Stdout.Should().BeEmpty("the workload never ran");
+        result.Stderr.Should().Contain(Repository.FixturePlugin("MalformedSelection"))
+            .And.Contain("handler set 'twice-chosen'")
+            .And.Contain("syscall 72 (fcntl)")
+            .And.Contain("argument 2 (Selected): the choice for selector value 6 is given twice")
+            .And.NotContain("Unhandled exception");
+    }
 }

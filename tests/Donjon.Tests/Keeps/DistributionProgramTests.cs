@@ -117,6 +117,37 @@ public sealed class DistributionProgramTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Sqlite3_on_a_file_database_in_a_read_write_mount_behaves_as_natively(string backend)
+    {
+        // A file database takes fcntl record locks (F_SETLK, F_GETLK) on the database and its journal.
+        string sqlite = Require("/usr/bin/sqlite3", "sqlite3");
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "sqlite-" + backend)).FullName;
+        string database = Path.Combine(data, "db");
+        byte[] sql = Encoding.UTF8.GetBytes(
+            "create table if not exists t(n integer);\n" +
+            "begin; insert into t values (1), (2), (3); commit;\n" +
+            "select count(*), sum(n) from t;\n");
+
+        if (backend == "vm")
+        {
+            VmPrerequisite.Require();
+        }
+
+        // Twice each, natively and in the keep, on a database of its own: the second run finds the first one's rows.
+        string nativeDatabase = Path.Combine(data, "native.db");
+        string[] options = ["--libraries", "system", "--mount", $"{data}:{data}:rw"];
+        foreach (string expected in new[] { "3|6\n", "6|12\n" })
+        {
+            var native = ChildProcess.Run(sqlite, [nativeDatabase], KeepSuiteTests.NativeEnvironment(), sql);
+            var keep = KeepSuiteTests.RunInKeep(backend, sqlite, [database], sql, options);
+            native.StdoutText.Should().Be(expected, native.Stderr);
+            keep.ExitCode.Should().Be(native.ExitCode, keep.Stderr);
+            keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Python3_runs_a_small_computation_as_natively(string backend)
     {
         string python = Require("/usr/bin/python3", "python3-minimal");

@@ -448,6 +448,140 @@ public sealed class FileTests : IDisposable
         Directory.EnumerateFileSystemEntries(data).Should().BeEmpty("the program removes what it made");
     }
 
+    [Theory]
+    [MemberData(nameof(CToolchains))]
+    public void Record_locks_POSIX_and_OFD_with_a_waiting_thread_lockf_and_bad_arguments_as_natively(string backend, Toolchain toolchain)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string file = Path.Combine(data, "locked");
+        string program = SuiteWorkloads.Build("locks", toolchain);
+
+        var native = ChildProcess.Run(program, [file], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [file]);
+
+        native.ExitCode.Should().Be(0, native.StdoutText);
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+        keep.StdoutText.Should().Contain("F_OFD_GETLK write 0-19 from b: F_WRLCK start 0 len 15 pid mine\n")
+            .And.Contain("F_OFD_GETLK read 20-39 from b: F_WRLCK start 20 len 10 pid -1\n")
+            .And.Contain("thread still waiting: 1\nF_OFD_SETLK unlock 0-9 on a: 0\nthread F_OFD_SETLKW: 0\n")
+            .And.Contain("F_OFD_GETLK write 0-9 from b after closing a dup: F_UNLCK\n")
+            .And.Contain("F_SETLK l_whence 9: -1 EINVAL\n").And.Contain("F_SETLK on a closed descriptor: -1 EBADF\n")
+            .And.Contain("F_SETLK NULL: -1 EFAULT\n").And.EndWith("F_OFD_SETLKW bad pointer: -1 EFAULT\nF_GETFL still a value: 2\n");
+        File.Exists(file).Should().BeFalse();
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_lock_another_process_holds_refuses_the_keeps_lock_and_F_GETLK_reports_it(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string file = Path.Combine(data, "locked");
+        string program = SuiteWorkloads.Build("locks", Toolchain.Glibc);
+        using var holder = Hold(program, file);
+
+        var native = ChildProcess.Run(program, [file, "probe"], KeepSuiteTests.NativeEnvironment());
+        var keep = RunInKeep(backend, Config(backend, [new { path = data, access = "read-write" }]), program, [file, "probe"]);
+
+        const string Refused = "F_SETLK write 10-19: EAGAIN or EACCES\nF_OFD_SETLK read 0-0: EAGAIN\n";
+        native.StdoutText.Should().Be(Refused + "F_GETLK read 50-149: F_WRLCK start 0 len 100 pid other\n" +
+            "F_OFD_GETLK write 100-199: F_UNLCK\nF_SETLK write 100-199: 0\n");
+        keep.ExitCode.Should().Be(0, keep.Stderr);
+        keep.StdoutText.Should().Be(
+            Refused + "F_GETLK read 50-149: F_WRLCK start 0 len 100 pid 0\n" + "F_OFD_GETLK write 100-199: F_UNLCK\nF_SETLK write 100-199: 0\n",
+            "the holder is outside the keep, so its pid is 0, as for a holder outside a pid namespace");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_waiting_F_SETLKW_is_EINTR_after_a_forwarded_signal_as_natively(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string file = Path.Combine(data, "locked");
+        string program = SuiteWorkloads.Build("locks", Toolchain.Glibc);
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+        using var holder = Hold(program, file);
+
+        string native = InterruptedLock(StartReady(program, [file, "signal"]), release: null);
+        string keep = InterruptedLock(StartInKeep(backend, config, program, [file, "signal"]), release: null);
+
+        native.Should().Be("F_SETLKW: EINTR, signal 10\n");
+        keep.Should().Be(native);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Under_SA_RESTART_a_waiting_F_SETLKW_goes_on_after_the_handler_and_is_granted_as_natively(string backend)
+    {
+        string data = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
+        string file = Path.Combine(data, "locked");
+        string program = SuiteWorkloads.Build("locks", Toolchain.Glibc);
+        string config = Config(backend, [new { path = data, access = "read-write" }]);
+
+        string native, keep;
+        using (var holder = Hold(program, file))
+        {
+            native = InterruptedLock(StartReady(program, [file, "restart"]), release: holder);
+        }
+
+        using (var holder = Hold(program, file))
+        {
+            keep = InterruptedLock(StartInKeep(backend, config, program, [file, "restart"]), release: holder);
+        }
+
+        native.Should().Be("F_SETLKW: granted, signal 10\n");
+        keep.Should().Be(native);
+    }
+
+    /// <summary>A native process that holds a POSIX write lock on bytes 0-99 of <paramref name="file"/> until it is disposed.</summary>
+    private static System.Diagnostics.Process Hold(string program, string file)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(file);
+        start.ArgumentList.Add("hold");
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardOutput.ReadLine().Should().Be("held");
+        return process;
+    }
+
+    /// <summary>
+    /// Signals a program waiting in F_SETLKW until it answers (without SA_RESTART: a signal every 3 s, as one that comes
+    /// before the wait only runs the handler), or twice and then ends <paramref name="release"/>'s lock (under SA_RESTART).
+    /// </summary>
+    private static string InterruptedLock(System.Diagnostics.Process process, System.Diagnostics.Process? release)
+    {
+        using (process)
+        {
+            string pid = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Task<string?> answer = process.StandardOutput.ReadLineAsync();
+            for (int sent = 0; sent < (release is null ? 40 : 2); sent++)
+            {
+                using (var kill = System.Diagnostics.Process.Start("kill", ["-10", pid])!)
+                {
+                    kill.WaitForExit();
+                }
+
+                if (answer.Wait(release is null ? 3000 : 500))
+                {
+                    break;
+                }
+            }
+
+            if (release is not null)
+            {
+                process.HasExited.Should().BeFalse("under SA_RESTART the lock waits again");
+                release.StandardInput.Close();
+                release.WaitForExit(10_000).Should().BeTrue();
+            }
+
+            process.WaitForExit(60_000).Should().BeTrue("the wait returns once the handler ran");
+            answer.Wait(10_000).Should().BeTrue();
+            string rest = answer.Result + "\n" + process.StandardOutput.ReadToEnd();
+            process.ExitCode.Should().Be(0, rest);
+            return rest;
+        }
+    }
+
     private static string MakeFifo(string path)
     {
         using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;

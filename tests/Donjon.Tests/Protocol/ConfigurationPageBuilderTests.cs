@@ -22,22 +22,35 @@ public sealed class ConfigurationPageBuilderTests
     {
         BinaryPrimitives.ReadUInt32LittleEndian(page).Should().Be(0x434E4A44);
         BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(4)).Should().Be(1);
-        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(4, "configuration page 1.4: cpus, the module digest and the trusted-library manifest's digest, messages, opaque pointers and signal masks");
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(6)).Should().Be(5, "configuration page 1.5: selected arguments and the choice table");
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(8)).Should().Be(128);
         int table = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x0C));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x10));
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x14)).Should().Be(32);
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x18)).Should().BeInRange(1u, 1024u, "max threads");
         BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x1C)).Should().BeInRange(1u, 8u, "cpus");
-        page.AsSpan(0x20, 96).ToArray().Should().OnlyContain(b => b == 0, "no module digest (0x20) and no manifest digest (0x40) for a program, then reserved");
-        page.Length.Should().Be(table + (32 * count));
+        page.AsSpan(0x20, 0x44).ToArray().Should().OnlyContain(b => b == 0, "no module digest (0x20), no manifest digest (0x40) and no flags (0x60) for a program");
+        int choices = (int)BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x68));
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x64)).Should().Be(choices == 0 ? 0u : (uint)(table + (32 * count)), "the choice table follows the syscall table");
+        page.AsSpan(0x6C, 20).ToArray().Should().OnlyContain(b => b == 0, "reserved");
+        page.Length.Should().Be(table + (32 * count) + (8 * choices));
 
         var declared = new Dictionary<int, (ArgumentKind, int, int)[]>();
         for (int n = 0; n < count; n++)
         {
             var entry = page.AsSpan(table + (32 * n), 32);
             ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(entry);
-            BinaryPrimitives.ReadUInt16LittleEndian(entry[2..]).Should().Be(0);
+            bool hasSelected = false;
+            for (int i = 0; i < 6; i++)
+            {
+                hasSelected |= entry[4 + (4 * i)] == (byte)ArgumentKind.Selected;
+            }
+
+            if (!hasSelected)
+            {
+                BinaryPrimitives.ReadUInt16LittleEndian(entry[2..]).Should().Be(0, "only an entry with a selected argument has a first choice");
+            }
+
             BinaryPrimitives.ReadUInt32LittleEndian(entry[0x1C..]).Should().Be(0);
             if ((flags & 1) == 0)
             {
@@ -70,7 +83,8 @@ public sealed class ConfigurationPageBuilderTests
             for (int i = 0; i < 6; i++)
             {
                 var expected = i < signature.Arguments.Count ? signature.Arguments[i] : SyscallArgument.Value;
-                declared[signature.Number][i].Should().Be((expected.Kind, expected.LengthArgument < 0 ? 0xFF : expected.LengthArgument, expected.FixedSize),
+                int size = expected.Kind == ArgumentKind.Selected ? expected.Choices!.Count : expected.FixedSize; // 1.5: a selected argument's is its choice count
+                declared[signature.Number][i].Should().Be((expected.Kind, expected.LengthArgument < 0 ? 0xFF : expected.LengthArgument, size),
                     $"syscall {signature.Name} argument {i}");
             }
         }
@@ -130,7 +144,7 @@ public sealed class ConfigurationPageBuilderTests
 
     [Fact]
     public void An_unknown_argument_kind_is_refused() =>
-        ShouldRefuse(new SyscallSignature(5, "future", [new SyscallArgument((ArgumentKind)15)]), "unknown argument kind 15");
+        ShouldRefuse(new SyscallSignature(5, "future", [new SyscallArgument((ArgumentKind)16)]), "unknown argument kind 16; this host knows kinds 0-15");
 
     [Theory]
     [InlineData(ArgumentKind.InputArray)]
@@ -213,6 +227,96 @@ public sealed class ConfigurationPageBuilderTests
     [Fact]
     public void A_value_with_a_size_is_refused() =>
         ShouldRefuse(new SyscallSignature(5, "sized", [new SyscallArgument(ArgumentKind.Value, -1, 8)]), "takes neither");
+
+    private static SyscallSignature Fcntl(params ArgumentChoice[] choices) =>
+        new(72, "fcntl", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Selected(1, choices)]);
+
+    [Fact]
+    public void A_selected_argument_is_kind_15_with_its_choices_sorted_in_the_choice_table_after_the_syscall_table()
+    {
+        var ioctl = new SyscallSignature(16, "ioctl", [SyscallArgument.Value, SyscallArgument.Selected(2, new ArgumentChoice(0x5401, ArgumentKind.OutputBuffer, 60)), SyscallArgument.Value]);
+        var fcntl = Fcntl(new ArgumentChoice(38, ArgumentKind.InputBuffer, 32), new ArgumentChoice(5, ArgumentKind.InOutBuffer, 32),
+            new ArgumentChoice(1, ArgumentKind.Value), new ArgumentChoice(6, ArgumentKind.InputBuffer, 32));
+        byte[] page = ConfigurationPageBuilder.Build([Core(fcntl), Core(ioctl)]);
+        var (count, declared) = ReadPage(page);
+
+        count.Should().Be(73);
+        declared[72][2].Should().Be((ArgumentKind.Selected, 1, 4), "the fixed size of a selected argument is its choice count");
+        declared[16][1].Should().Be((ArgumentKind.Selected, 2, 1));
+        int table = 128 + (73 * 32);
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x64)).Should().Be((uint)table);
+        BinaryPrimitives.ReadUInt32LittleEndian(page.AsSpan(0x68)).Should().Be(5);
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(128 + (16 * 32) + 2)).Should().Be(0, "ioctl's choice comes first, in number order");
+        BinaryPrimitives.ReadUInt16LittleEndian(page.AsSpan(128 + (72 * 32) + 2)).Should().Be(1);
+
+        var written = Enumerable.Range(0, 5).Select(c => page.AsSpan(table + (8 * c), 8).ToArray())
+            .Select(c => (BinaryPrimitives.ReadUInt32LittleEndian(c), (ArgumentKind)c[4], c[5], BinaryPrimitives.ReadUInt16LittleEndian(c.AsSpan(6)))).ToArray();
+        written.Should().Equal(
+            (0x5401u, ArgumentKind.OutputBuffer, (byte)0, (ushort)60),
+            (1u, ArgumentKind.Value, (byte)0, (ushort)0),
+            (5u, ArgumentKind.InOutBuffer, (byte)0, (ushort)32),
+            (6u, ArgumentKind.InputBuffer, (byte)0, (ushort)32),
+            (38u, ArgumentKind.InputBuffer, (byte)0, (ushort)32));
+    }
+
+    [Fact]
+    public void A_selected_argument_needs_a_choice() => ShouldRefuse(Fcntl(), "a selected argument needs 1-64 choices, and has 0");
+
+    [Fact]
+    public void More_than_64_choices_are_refused() =>
+        ShouldRefuse(Fcntl([.. Enumerable.Range(0, 65).Select(c => new ArgumentChoice((uint)c, ArgumentKind.InputBuffer, 8))]), "a selected argument needs 1-64 choices, and has 65");
+
+    [Fact]
+    public void A_repeated_selector_value_is_refused() =>
+        ShouldRefuse(Fcntl(new ArgumentChoice(6, ArgumentKind.InputBuffer, 32), new ArgumentChoice(6, ArgumentKind.InOutBuffer, 32)), "the choice for selector value 6 is given twice");
+
+    [Theory]
+    [InlineData(ArgumentKind.CString)]
+    [InlineData(ArgumentKind.InputIovec)]
+    [InlineData(ArgumentKind.InOutArray)]
+    [InlineData(ArgumentKind.Selected)]
+    [InlineData(ArgumentKind.SignalMask)]
+    public void A_choice_that_is_no_value_or_fixed_size_buffer_is_refused(ArgumentKind kind) =>
+        ShouldRefuse(Fcntl(new ArgumentChoice(6, kind, 32)), $"the choice for selector value 6 has kind {kind}; a choice is a Value or a fixed-size");
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65536)]
+    public void A_buffer_choice_without_a_fixed_size_of_1_to_65535_is_refused(int size) =>
+        ShouldRefuse(Fcntl(new ArgumentChoice(6, ArgumentKind.InputBuffer, size)), $"the choice for selector value 6 is a buffer of fixed size {size}, not 1-65535");
+
+    [Fact]
+    public void A_value_choice_with_a_size_is_refused() =>
+        ShouldRefuse(Fcntl(new ArgumentChoice(3, ArgumentKind.Value, 4)), "the choice for selector value 3 is a Value and takes no fixed size");
+
+    [Fact]
+    public void More_than_256_choices_in_all_are_refused()
+    {
+        var sets = Enumerable.Range(0, 5).Select(n => Core(new SyscallSignature(500 + n, $"call{n}", [SyscallArgument.Value,
+            SyscallArgument.Selected(0, [.. Enumerable.Range(0, 52).Select(c => new ArgumentChoice((uint)c, ArgumentKind.InputBuffer, 8))])]))).ToList();
+        var act = () => ConfigurationPageBuilder.Build(sets);
+        act.Should().Throw<ArgumentException>().Which.Message.Should().Contain("260 choices of selected arguments in all; a configuration page holds at most 256");
+    }
+
+    [Fact]
+    public void A_selected_argument_that_selects_itself_is_refused() =>
+        ShouldRefuse(new SyscallSignature(72, "fcntl", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Selected(2, new ArgumentChoice(6, ArgumentKind.InputBuffer, 32))]), "argument 2");
+
+    [Fact]
+    public void A_selector_that_is_a_pointer_is_refused() =>
+        ShouldRefuse(new SyscallSignature(72, "fcntl", [SyscallArgument.Value, SyscallArgument.CString, SyscallArgument.Selected(1, new ArgumentChoice(6, ArgumentKind.InputBuffer, 32))]), "argument 2");
+
+    [Fact]
+    public void A_selector_that_is_also_a_length_is_refused() =>
+        ShouldRefuse(new SyscallSignature(72, "fcntl", [SyscallArgument.Input(1), SyscallArgument.Value, SyscallArgument.Selected(1, new ArgumentChoice(6, ArgumentKind.InputBuffer, 32)), SyscallArgument.Value]), "is also another argument's length");
+
+    [Fact]
+    public void Two_selected_arguments_are_refused() =>
+        ShouldRefuse(new SyscallSignature(72, "fcntl", [SyscallArgument.Value, SyscallArgument.Selected(0, new ArgumentChoice(6, ArgumentKind.InputBuffer, 32)), SyscallArgument.Selected(0, new ArgumentChoice(6, ArgumentKind.InputBuffer, 32))]), "more than one Selected argument");
+
+    [Fact]
+    public void Choices_on_another_kind_are_refused() =>
+        ShouldRefuse(new SyscallSignature(72, "fcntl", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value with { Choices = [new ArgumentChoice(6, ArgumentKind.InputBuffer, 32)] }]), "only a Selected argument has choices");
 
     [Fact]
     public void BuildTable_reads_sets_and_gives_a_matching_dispatch()

@@ -107,6 +107,16 @@ public sealed partial class ProtocolLayoutTests
         ["ArgumentKindReceiveMessage"] = "DJ_ARGUMENT_KIND_RECEIVE_MESSAGE",
         ["ArgumentKindOpaque"] = "DJ_ARGUMENT_KIND_OPAQUE",
         ["ArgumentKindSignalMask"] = "DJ_ARGUMENT_KIND_SIGNAL_MASK",
+        ["ArgumentKindSelected"] = "DJ_ARGUMENT_KIND_SELECTED",
+        ["ConfigChoiceTableOffsetOffset"] = "DJ_CONFIG_CHOICE_TABLE_OFFSET_OFFSET",
+        ["ConfigChoiceCountOffset"] = "DJ_CONFIG_CHOICE_COUNT_OFFSET",
+        ["ConfigChoiceSize"] = "DJ_CONFIG_CHOICE_SIZE",
+        ["ConfigChoiceSelectorOffset"] = "DJ_CONFIG_CHOICE_SELECTOR_OFFSET",
+        ["ConfigChoiceKindOffset"] = "DJ_CONFIG_CHOICE_KIND_OFFSET",
+        ["ConfigChoiceFixedSizeOffset"] = "DJ_CONFIG_CHOICE_FIXED_SIZE_OFFSET",
+        ["ConfigMaxChoicesPerArgument"] = "DJ_CONFIG_MAX_CHOICES_PER_ARGUMENT",
+        ["ConfigMaxChoices"] = "DJ_CONFIG_MAX_CHOICES",
+        ["ConfigEntryFirstChoiceOffset"] = "DJ_CONFIG_ENTRY_FIRST_CHOICE_OFFSET",
         ["MaxMessages"] = "DJ_MAX_MESSAGES",
         ["MaxMessageNameSize"] = "DJ_MAX_MESSAGE_NAME_SIZE",
         ["MaxMessageControlSize"] = "DJ_MAX_MESSAGE_CONTROL_SIZE",
@@ -277,6 +287,7 @@ public sealed partial class ProtocolLayoutTests
             [Donjon.Abstractions.Syscalls.ArgumentKind.ReceiveMessage] = ProtocolLayout.ArgumentKindReceiveMessage,
             [Donjon.Abstractions.Syscalls.ArgumentKind.Opaque] = ProtocolLayout.ArgumentKindOpaque,
             [Donjon.Abstractions.Syscalls.ArgumentKind.SignalMask] = ProtocolLayout.ArgumentKindSignalMask,
+            [Donjon.Abstractions.Syscalls.ArgumentKind.Selected] = ProtocolLayout.ArgumentKindSelected,
         };
         wire.Keys.Should().BeEquivalentTo(Enum.GetValues<Donjon.Abstractions.Syscalls.ArgumentKind>(), "every kind has a wire value");
         foreach ((var kind, int value) in wire)
@@ -295,7 +306,10 @@ public sealed partial class ProtocolLayoutTests
         (ProtocolLayout.RegionDataSizeOffset + 8).Should().Be(ProtocolLayout.RegionSize);
         (ProtocolLayout.ConfigModuleDigestOffset + ProtocolLayout.ConfigModuleDigestSize).Should().Be(ProtocolLayout.ConfigTrustedManifestOffset);
         (ProtocolLayout.ConfigTrustedManifestOffset + 32).Should().Be(ProtocolLayout.ConfigFlagsOffset);
-        (ProtocolLayout.ConfigFlagsOffset + 4).Should().Be(ProtocolLayout.ConfigTailReservedOffset);
+        (ProtocolLayout.ConfigFlagsOffset + 4).Should().Be(ProtocolLayout.ConfigChoiceTableOffsetOffset);
+        (ProtocolLayout.ConfigChoiceTableOffsetOffset + 4).Should().Be(ProtocolLayout.ConfigChoiceCountOffset);
+        (ProtocolLayout.ConfigChoiceCountOffset + 4).Should().Be(ProtocolLayout.ConfigTailReservedOffset);
+        (ProtocolLayout.ConfigChoiceFixedSizeOffset + 2).Should().Be(ProtocolLayout.ConfigChoiceSize);
         (ProtocolLayout.ConfigTailReservedOffset + ProtocolLayout.ConfigTailReservedSize).Should().Be(ProtocolLayout.ConfigHeaderSize);
         (ProtocolLayout.ConfigEntryArgumentsOffset + (ProtocolLayout.MaxArguments * ProtocolLayout.ConfigArgumentSize)).Should().Be(ProtocolLayout.ConfigEntryReservedOffset);
         (ProtocolLayout.ConfigEntryReservedOffset + 4).Should().Be(ProtocolLayout.ConfigEntrySize);

@@ -254,7 +254,8 @@ public sealed class RequestParserFuzzTests
         for (int i = 0; i < 6; i++)
         {
             var (offset, size) = TestShim.Buffer(block, i, item);
-            var kind = i < call.Signature.Arguments.Count ? call.Signature.Arguments[i].Kind : ArgumentKind.Value;
+            var shaped = TestShim.Resolved(call.Signature, [.. Enumerable.Range(0, 6).Select(call.Request.Argument)]);
+            var kind = i < shaped.Arguments.Count ? shaped.Arguments[i].Kind : ArgumentKind.Value;
             bool isOutput = kind is ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec
                 or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength
                 or ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage;
@@ -282,7 +283,7 @@ public sealed class RequestParserFuzzTests
                 or ArgumentKind.InputArray or ArgumentKind.InOutArray or ArgumentKind.SendMessage;
             if (kind is ArgumentKind.InputArray or ArgumentKind.OutputArray or ArgumentKind.InOutArray)
             {
-                var declaration = call.Signature.Arguments[i];
+                var declaration = shaped.Arguments[i];
                 ulong count = BinaryPrimitives.ReadUInt64LittleEndian(block.AsSpan(item + 0x10 + (8 * declaration.LengthArgument)));
                 Require(count <= 1024 && (UInt128)count * (UInt128)declaration.FixedSize == size,
                     () => $"iteration {iteration}: array argument {i} of {size} bytes accepted with count {count} x {declaration.FixedSize}");
@@ -415,11 +416,19 @@ public sealed class RequestParserFuzzTests
             inputs[i] = [];
         }
 
+        // 1.5: a selected argument's selector is most often one of its choices' values, and otherwise any value (a value).
+        if (signature.Arguments.FirstOrDefault(a => a.Kind == ArgumentKind.Selected) is { } selectedArgument && random.Next(4) != 0)
+        {
+            var choices = selectedArgument.Choices!;
+            values[selectedArgument.LengthArgument] = (values[selectedArgument.LengthArgument] & ~0xFFFF_FFFFUL) | choices[random.Next(choices.Count)].SelectorValue;
+        }
+
+        var shape = TestShim.Resolved(signature, values);
         int budget = Math.Min(capacity - 152 - 64, 1500);
         var absent = new bool[6];
-        for (int i = 0; i < signature.Arguments.Count; i++)
+        for (int i = 0; i < shape.Arguments.Count; i++)
         {
-            var argument = signature.Arguments[i];
+            var argument = shape.Arguments[i];
             if (argument.Kind is ArgumentKind.Opaque or ArgumentKind.SignalMask)
             {
                 values[i] = (ulong)random.Next(2); // never sent: 1 or 0, no buffer

@@ -463,5 +463,70 @@ public sealed class RequestParserTests
         TestShim.Send(block, Gather(1024, 1024 * 12));
         Parse(block).Should().BeOfType<ParsedRequest.SyscallCall>().Which.Request.Input(0).Length.Should().Be(1024 * 12);
     }
-}
 
+    private static byte[] Fcntl(ulong command, byte[]? flock) =>
+        TestShim.SyscallItem(TestShim.Signature("fcntl"), [3, command, 0x7000, 0, 0, 0], [null, null, flock, null, null, null]);
+
+    [Fact]
+    public void A_selected_argument_takes_the_input_shape_its_selector_chooses()
+    {
+        var flock = Enumerable.Range(1, 32).Select(b => (byte)b).ToArray();
+        var call = ParseItems(Fcntl(6, flock)).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Argument(1).Should().Be(6);
+        call.Request.Input(2).ToArray().Should().Equal(flock);
+        call.Request.OutputCapacity(2).Should().Be(0);
+        call.Reply.IsOutput(2).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_selected_argument_takes_the_in_out_shape_its_selector_chooses()
+    {
+        var flock = Enumerable.Range(1, 32).Select(b => (byte)b).ToArray();
+        var call = ParseItems(Fcntl(5, flock)).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Input(2).ToArray().Should().Equal(flock);
+        call.Request.OutputCapacity(2).Should().Be(32);
+        call.Reply.IsOutput(2).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_selector_compares_its_low_32_bits_as_Linux_reads_an_int_command()
+    {
+        var call = ParseItems(Fcntl(0xFFFF_FFFF_0000_0006, new byte[32])).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Input(2).Length.Should().Be(32);
+    }
+
+    [Theory]
+    [InlineData(3ul, "a value choice")]
+    [InlineData(4ul, "a selector value no choice names")]
+    public void A_selected_argument_that_is_a_value_passes_as_it_is_and_refuses_a_buffer(ulong command, string because)
+    {
+        var call = ParseItems(Fcntl(command, null)).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Argument(2).Should().Be(0x7000, because);
+        call.Reply.IsOutput(2).Should().BeFalse();
+
+        // The keep sends the buffer of F_SETLK's shape with a command that has none: the host re-derives the shape from
+        // the request's own selector, and refuses it.
+        var forged = Fcntl(6, new byte[32]);
+        BinaryPrimitives.WriteUInt64LittleEndian(forged.AsSpan(0x10 + 8), command);
+        ShouldViolate(ParseItems(forged), "is a value but has buffer");
+    }
+
+    [Theory]
+    [InlineData(5ul, 16)]
+    [InlineData(6ul, 33)]
+    [InlineData(9ul, 32)]
+    public void A_selected_buffer_of_another_size_than_its_choice_is_a_violation(ulong command, int size)
+    {
+        var forged = Fcntl(6, new byte[size]);
+        BinaryPrimitives.WriteUInt64LittleEndian(forged.AsSpan(0x10 + 8), command);
+        ShouldViolate(ParseItems(forged), $"differs from its fixed size {(command == 9 ? 8 : 32)}");
+    }
+
+    [Fact]
+    public void A_NULL_selected_buffer_is_absent()
+    {
+        var item = TestShim.SyscallItem(TestShim.Signature("fcntl"), [3, 6, 0, 0, 0, 0], [null, null, new byte[32], null, null, null], absent: [false, false, true, false, false, false]);
+        var call = ParseItems(item).Should().BeOfType<ParsedRequest.SyscallCall>().Subject;
+        call.Request.Input(2).Length.Should().Be(0);
+    }
+}

@@ -35,12 +35,34 @@ internal static class TestShim
         new(307, "sendmmsg", [SyscallArgument.Value, SyscallArgument.SendMessage(2), SyscallArgument.Value, SyscallArgument.Value]),
         new(281, "epoll_pwait", [SyscallArgument.Value, SyscallArgument.OutputArray(2, 12), SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.SignalMask(5), SyscallArgument.Value]),
         new(270, "pselect6", [SyscallArgument.Value, SyscallArgument.InOutOfSize(128), SyscallArgument.Opaque, SyscallArgument.InOutOfSize(128), SyscallArgument.InOutOfSize(16), SyscallArgument.SignalMaskPair]),
+        new(72, "fcntl", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Selected(1,
+            new ArgumentChoice(5, ArgumentKind.InOutBuffer, 32), new ArgumentChoice(6, ArgumentKind.InputBuffer, 32),
+            new ArgumentChoice(9, ArgumentKind.OutputBuffer, 8), new ArgumentChoice(3, ArgumentKind.Value))]),
         new(300, "six", [SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value, SyscallArgument.Value]),
     ];
 
     public static IReadOnlyDictionary<int, SyscallSignature> ByNumber { get; } = Signatures.ToDictionary(s => s.Number);
 
     public static SyscallSignature Signature(string name) => Signatures.Single(s => s.Name == name);
+
+    /// <summary>
+    /// The signature as one call with these argument values sees it (docs/protocol.md §2, 1.5), worked out here
+    /// independently of the host: a selected argument becomes the fixed-size buffer or value its selector's low 32 bits
+    /// choose, and a value when no choice names them.
+    /// </summary>
+    public static SyscallSignature Resolved(SyscallSignature signature, IReadOnlyList<ulong> values)
+    {
+        int selected = signature.Arguments.ToList().FindIndex(a => a.Kind == ArgumentKind.Selected);
+        if (selected < 0)
+        {
+            return signature;
+        }
+
+        var declaration = signature.Arguments[selected];
+        var choice = declaration.Choices!.FirstOrDefault(c => c.SelectorValue == (uint)values[declaration.LengthArgument]);
+        var shape = choice is null || choice.Kind == ArgumentKind.Value ? SyscallArgument.Value : new SyscallArgument(choice.Kind, -1, choice.FixedSize);
+        return signature with { Arguments = [.. signature.Arguments.Select((a, i) => i == selected ? shape : a)] };
+    }
 
     /// <summary>A block with the header the host writes at creation.</summary>
     public static byte[] NewBlock(int size = 8192)
@@ -78,6 +100,7 @@ internal static class TestShim
     /// <param name="absent">Per argument: a NULL pointer, sent as the buffer {0, 0} with its length argument untouched.</param>
     public static byte[] SyscallItem(SyscallSignature signature, ulong[] values, byte[]?[] payloads, int padding = 0, bool[]? absent = null)
     {
+        signature = Resolved(signature, values);
         var args = (ulong[])values.Clone();
         var buffers = new (uint Offset, uint Size)[6];
         var data = new List<byte>();

@@ -18,6 +18,18 @@ internal static class DescriptorCalls
     private const int DuplicateCommand = 0, GetDescriptorFlags = 1, SetDescriptorFlags = 2, GetStatusFlags = 3, SetStatusFlags = 4;
     private const int DuplicateCloseOnExec = 1030, SetPipeSize = 1031, GetPipeSize = 1032;
 
+    /// <summary>The record lock commands: <c>F_GETLK</c>, <c>F_SETLK</c>, <c>F_SETLKW</c>, <c>F_OFD_GETLK</c>, <c>F_OFD_SETLK</c>, <c>F_OFD_SETLKW</c>.</summary>
+    internal const int GetLock = 5, SetLock = 6, SetLockWait = 7, OpenFileGetLock = 36, OpenFileSetLock = 37, OpenFileSetLockWait = 38;
+
+    /// <summary>The size of <c>struct flock</c> on x86-64, and where its <c>l_pid</c> is.</summary>
+    internal const int FlockSize = 32, FlockPidOffset = 24;
+
+    /// <summary>The pid the keep sees as its own (<c>getpid</c> in the core set).</summary>
+    private const int KeepProcessId = 1;
+
+    /// <summary>The longest pause between two tries of a waiting lock.</summary>
+    private static readonly TimeSpan MaxLockPause = TimeSpan.FromMilliseconds(20);
+
     /// <summary>The status flags <c>F_SETFL</c> may change; <c>O_ASYNC</c> (SIGIO to Donjon) is not one of them here.</summary>
     private const int SettableStatusFlags = Resolver.OpenAppend | Resolver.OpenNonBlocking | Resolver.OpenNoAccessTime | Resolver.OpenDirect;
 
@@ -54,10 +66,9 @@ internal static class DescriptorCalls
     /// <summary>
     /// <c>fcntl(fd, cmd, arg)</c>: <c>F_DUPFD</c>, <c>F_DUPFD_CLOEXEC</c>, <c>F_GETFD</c>, <c>F_SETFD</c>, <c>F_GETFL</c>,
     /// <c>F_SETFL</c> (<c>O_APPEND</c>, <c>O_NONBLOCK</c>, <c>O_NOATIME</c>, <c>O_DIRECT</c>), <c>F_GETPIPE_SZ</c>,
-    /// <c>F_SETPIPE_SZ</c>. Record locks and every other command are <c>EINVAL</c>: their third argument is a pointer,
-    /// and the marshalling table gives <c>fcntl</c> one shape, a value.
+    /// <c>F_SETPIPE_SZ</c>, and the record locks (<see cref="RecordLock"/>); every other command is <c>EINVAL</c>.
     /// </summary>
-    public static SyscallResult Fcntl(SyscallRequest request, IKeepSession session)
+    public static SyscallResult Fcntl(SyscallRequest request, IKeepSession session, CancellationToken cancellationToken)
     {
         int descriptor = request.Int32(0);
         if (!TryHost(session, descriptor, out int host, out IOpenFile? file))
@@ -69,6 +80,8 @@ internal static class DescriptorCalls
         int argument = request.Int32(2);
         switch (command)
         {
+            case GetLock or SetLock or SetLockWait or OpenFileGetLock or OpenFileSetLock or OpenFileSetLockWait:
+                return RecordLock(request, host, command, cancellationToken);
             case DuplicateCommand or DuplicateCloseOnExec:
                 if (argument < 0)
                 {
@@ -111,6 +124,74 @@ internal static class DescriptorCalls
                 return Paths.From(Kernel.Call(72, host, command, argument));
             default:
                 return SyscallResult.Error(Errno.EINVAL);
+        }
+    }
+
+    /// <summary>
+    /// The record locks (configuration page 1.5 gives <c>fcntl</c>'s third argument the shape of a 32-byte
+    /// <c>struct flock</c> for these commands): <c>F_GETLK</c>, <c>F_SETLK</c>, <c>F_SETLKW</c> and the open file
+    /// description forms <c>F_OFD_GETLK</c>, <c>F_OFD_SETLK</c>, <c>F_OFD_SETLKW</c>, made on the host descriptor, so the
+    /// keep's locks are the kernel's and contend with every other process's; the kernel checks <c>l_type</c>,
+    /// <c>l_whence</c>, <c>l_start</c>, <c>l_len</c> and (OFD) <c>l_pid</c> as it always does. A NULL pointer is
+    /// <c>EFAULT</c>. <c>F_GETLK</c> reports a POSIX lock of the keep itself with <c>l_pid</c> 1 (the keep's <c>getpid</c>)
+    /// and a holder outside the keep with 0, as Linux reports a holder outside the caller's pid namespace (an OFD lock's
+    /// is -1, as on Linux). A waiting lock (<c>F_SETLKW</c>,
+    /// <c>F_OFD_SETLKW</c>) is retried without blocking the host thread for long, so a forwarded signal interrupts it
+    /// (<c>EINTR</c>, or a restart under <c>SA_RESTART</c>); it never answers <c>EDEADLK</c> and does not queue.
+    /// </summary>
+    private static SyscallResult RecordLock(SyscallRequest request, int host, int command, CancellationToken cancellationToken)
+    {
+        ReadOnlySpan<byte> untrustedLock = request.Input(2).Span;
+        if (untrustedLock.Length != FlockSize)
+        {
+            return SyscallResult.Error(Errno.EFAULT); // a NULL struct flock * (the shim sends no buffer)
+        }
+
+        byte[] flock = untrustedLock.ToArray();
+        if (command is GetLock or OpenFileGetLock)
+        {
+            long got = Kernel.RecordLock(host, command, flock);
+            if (got < 0)
+            {
+                return SyscallResult.Error((int)-got);
+            }
+
+            int holder = BinaryPrimitives.ReadInt32LittleEndian(flock.AsSpan(FlockPidOffset));
+            if (holder > 0)
+            {
+                // The host process is the keep (its POSIX locks are the keep's): the keep's own pid, 1. Any other holder is
+                // outside the keep: 0, as Linux reports a holder outside the caller's pid namespace.
+                BinaryPrimitives.WriteInt32LittleEndian(flock.AsSpan(FlockPidOffset), holder == Environment.ProcessId ? KeepProcessId : 0);
+            }
+
+            return request.Output(0, 2, flock);
+        }
+
+        if (command is SetLock or OpenFileSetLock)
+        {
+            return Paths.From(Kernel.RecordLock(host, command, flock));
+        }
+
+        // F_SETLKW, F_OFD_SETLKW: the non-waiting form, again and again, until it is granted, fails otherwise, or a
+        // forwarded signal cancels the token (the executor then answers -ERESTARTSYS).
+        int immediate = command == SetLockWait ? SetLock : OpenFileSetLock;
+        TimeSpan pause = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long result = Kernel.RecordLock(host, immediate, flock);
+            if (result != -Errno.EAGAIN && result != -Errno.EACCES)
+            {
+                return Paths.From(result);
+            }
+
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return Paths.From(Kernel.RecordLock(host, command, flock)); // nothing can interrupt it: the kernel's own wait
+            }
+
+            cancellationToken.WaitHandle.WaitOne(pause);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxLockPause.Ticks));
         }
     }
 

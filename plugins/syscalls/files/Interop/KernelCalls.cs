@@ -51,6 +51,21 @@ internal static partial class Kernel
         }
     }
 
+    /// <summary><c>fcntl(fd, cmd, &amp;flock)</c> for a record lock command, with the 32-byte <c>struct flock</c> read and, for <c>F_GETLK</c>, written in place.</summary>
+    public static unsafe long RecordLock(int descriptor, int command, Span<byte> flock)
+    {
+        if (flock.Length < 32)
+        {
+            return -Errno.EFAULT;
+        }
+
+        // SAFETY: `flock` is pinned and holds the 32 bytes of a struct flock that the kernel reads and may write.
+        fixed (byte* p = flock)
+        {
+            return Call(72, descriptor, command, (long)p);
+        }
+    }
+
     /// <summary><c>close(fd)</c>.</summary>
     public static long Close(int descriptor) => Call(3, descriptor);
 
