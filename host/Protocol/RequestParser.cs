@@ -276,7 +276,9 @@ internal sealed class RequestParser
             placed[placedCount++] = (bufferOffset, bufferSize);
             // Plain bytes the handler only passes on are not copied: its input is the block itself (see ParseFromBlock).
             // Their checks below use the buffer's size only, never its bytes (CheckBuffer for these two kinds).
-            bool inPlace = (inPlaceMask & (1 << i)) != 0 && declaration.Kind is ArgumentKind.InputBuffer or ArgumentKind.InputIovec;
+            // The declared kind decides, not the shape a selector picked: a selected argument (fcntl's struct flock) is a
+            // structure the handler checks, so it is always copied once.
+            bool inPlace = (inPlaceMask & (1 << i)) != 0 && signature.Arguments[i].Kind is ArgumentKind.InputBuffer or ArgumentKind.InputIovec;
             if (IsInputKind(declaration.Kind) && !inPlace)
             {
                 CopyOnce(untrustedBlock, itemStartInCopy + bufferOffset, bufferSize);

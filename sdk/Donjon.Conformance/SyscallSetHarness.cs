@@ -137,6 +137,15 @@ public static class SyscallSetHarness
                     ? "needs either a Value length argument (its sigsetsize) or the fixed size 16 of pselect6's { sigset_t *, size_t } pair"
                     : signature.Arguments.Count(a => a.Kind == ArgumentKind.SignalMask) > 1
                     ? "is one of several signal masks; a syscall has at most one" : null;
+            case ArgumentKind.Selected:
+                // 1.5: a Value selector argument picks this argument's shape from its choices.
+                return !hasLength || lengthKind != ArgumentKind.Value || argument.FixedSize != 0
+                    ? "needs a Value selector argument (its length argument) and no fixed size"
+                    : signature.Arguments.Count(a => a.Kind == ArgumentKind.Selected) > 1
+                    ? "is one of several selected arguments; a syscall has at most one"
+                    : signature.Arguments.Any(a => a.Kind is not (ArgumentKind.Value or ArgumentKind.Selected) && a.LengthArgument == length)
+                    ? "its selector is also another argument's length; a selector sizes nothing"
+                    : ChoicesProblem(argument.Choices);
             default:
                 return "is not a kind of this contract";
         }
@@ -222,7 +231,10 @@ public static class SyscallSetHarness
                 continue;
             }
 
-            ArgumentKind kind = request.Signature.Arguments[output.ArgumentIndex].Kind;
+            SyscallArgument declared = request.Signature.Arguments[output.ArgumentIndex];
+            ArgumentKind kind = declared.Kind == ArgumentKind.Selected && declared.LengthArgument is >= 0 and < SyscallRequest.MaxArguments
+                ? Effective(declared, request.Argument(declared.LengthArgument)).Kind
+                : declared.Kind;
             // A message's records come back (recvmsg's, and sendmmsg's msg_len); opaque pointers and masks never cross.
             if (kind is not (ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer or ArgumentKind.OutputIovec or ArgumentKind.OutputArray or ArgumentKind.InOutArray or ArgumentKind.ValueResultLength or ArgumentKind.SendMessage or ArgumentKind.ReceiveMessage))
             {
@@ -235,6 +247,50 @@ public static class SyscallSetHarness
         }
 
         return problems;
+    }
+
+    private static string? ChoicesProblem(IReadOnlyList<ArgumentChoice>? choices)
+    {
+        if (choices is null || choices.Count is 0 or > 64)
+        {
+            return $"needs 1-64 choices, and has {choices?.Count ?? 0}";
+        }
+
+        var seen = new HashSet<uint>();
+        foreach (ArgumentChoice? choice in choices)
+        {
+            if (choice is null)
+            {
+                return "has a null choice";
+            }
+
+            if (!seen.Add(choice.SelectorValue))
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"gives the choice for selector value {choice.SelectorValue} twice");
+            }
+
+            bool valid = choice.Kind == ArgumentKind.Value
+                ? choice.FixedSize == 0
+                : choice.Kind is ArgumentKind.InputBuffer or ArgumentKind.OutputBuffer or ArgumentKind.InOutBuffer && choice.FixedSize is >= 1 and <= 0xFFFF;
+            if (!valid)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"has a choice for selector value {choice.SelectorValue} that is neither a Value nor a buffer of fixed size 1-65535");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The shape a selected argument takes for a selector value: its choice's kind and size, or a Value.</summary>
+    private static (ArgumentKind Kind, int FixedSize) Effective(SyscallArgument argument, ulong selector)
+    {
+        if (argument.Kind != ArgumentKind.Selected)
+        {
+            return (argument.Kind, argument.FixedSize);
+        }
+
+        ArgumentChoice? choice = argument.Choices?.FirstOrDefault(c => c is not null && c.SelectorValue == (uint)selector);
+        return choice is null ? (ArgumentKind.Value, 0) : (choice.Kind, choice.FixedSize);
     }
 
     /// <summary>The request the host would hand the set for a call of <paramref name="signature"/> with every Value
@@ -261,7 +317,19 @@ public static class SyscallSetHarness
             ? (int)Math.Min(arguments[lengthArgument], 4096UL) : 0;
         for (int i = 0; i < signature.Arguments.Count; i++)
         {
-            SyscallArgument argument = signature.Arguments[i];
+            SyscallArgument declared = signature.Arguments[i];
+            SyscallArgument argument = declared;
+            if (declared.Kind == ArgumentKind.Selected && declared.LengthArgument >= 0 && declared.LengthArgument < signature.Arguments.Count)
+            {
+                // The shape the selector's value picks: a Value takes the value, a buffer its fixed size.
+                (ArgumentKind kind, int fixedSize) = Effective(declared, arguments[declared.LengthArgument]);
+                argument = new SyscallArgument(kind, -1, fixedSize);
+                if (kind == ArgumentKind.Value)
+                {
+                    arguments[i] = value;
+                }
+            }
+
             bool sizedByValueResult = argument.LengthArgument >= 0 && argument.LengthArgument < signature.Arguments.Count
                 && signature.Arguments[argument.LengthArgument].Kind == ArgumentKind.ValueResultLength;
             int size = argument.Kind switch
