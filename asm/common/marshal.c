@@ -178,13 +178,13 @@ static int valid_length_argument(const struct dj_config_entry *entry, unsigned o
 const char *dj_table_load(const uint8_t *config, uint64_t config_size)
 {
     if (config_size < DJ_CONFIG_HEADER_SIZE)
-        return "configuration page: smaller than its 64-byte header";
+        return "configuration page: smaller than its 128-byte header";
     if (load_u32(config + DJ_CONFIG_MAGIC_OFFSET) != DJ_CONFIG_MAGIC)
         return "configuration page: bad magic (expected \"DJNC\")";
     if (load_u16(config + DJ_CONFIG_VERSION_MAJOR_OFFSET) != DJ_CONFIG_VERSION_MAJOR)
         return "configuration page: major version is not 1";
     if (load_u32(config + DJ_CONFIG_HEADER_SIZE_OFFSET) != DJ_CONFIG_HEADER_SIZE)
-        return "configuration page: header size is not 64";
+        return "configuration page: header size is not 128";
     if (load_u32(config + DJ_CONFIG_ENTRY_SIZE_OFFSET) != DJ_CONFIG_ENTRY_SIZE)
         return "configuration page: table entry size is not 32";
     uint32_t count = load_u32(config + DJ_CONFIG_ENTRY_COUNT_OFFSET);
