@@ -45,20 +45,7 @@ public static class SharedBlock
     public static void Initialize(Memory<byte> block, int slotSize, int slotCount) => Initialize(block.Span, slotSize, slotCount);
 
     /// <inheritdoc cref="Initialize(Memory{byte}, int, int)"/>
-    public static void Initialize(Span<byte> block, int slotSize, int slotCount)
-    {
-        int size = Size(slotSize, slotCount);
-        if (block.Length != size)
-        {
-            throw new ArgumentException($"a block of {slotCount} slots of {slotSize} bytes is {size} bytes; this one is {block.Length} bytes", nameof(block));
-        }
-
-        block.Clear();
-        for (int slot = 0; slot < slotCount; slot++)
-        {
-            WriteHeader(block.Slice(slot * slotSize, BlockHeaderSize), slotSize, slotCount);
-        }
-    }
+    public static void Initialize(Span<byte> block, int slotSize, int slotCount) => WriteSlotHeaders(block, slotSize, slotCount, clear: true);
 
     /// <summary>
     /// Writes every slot's header into a block that is all zeros already, as a new memfd or a new guest RAM file is
@@ -70,18 +57,25 @@ public static class SharedBlock
     /// <param name="slotSize">Each slot's size in bytes (<see cref="Size"/>).</param>
     /// <param name="slotCount">How many slots.</param>
     /// <exception cref="ArgumentException">The block's length is not <paramref name="slotCount"/> × <paramref name="slotSize"/>.</exception>
-    public static void InitializeZeroed(Memory<byte> block, int slotSize, int slotCount)
+    public static void InitializeZeroed(Memory<byte> block, int slotSize, int slotCount) => WriteSlotHeaders(block.Span, slotSize, slotCount, clear: false);
+
+    /// <summary>Checks the block's length, clears it when asked, and writes every slot's header.</summary>
+    private static void WriteSlotHeaders(Span<byte> block, int slotSize, int slotCount, bool clear)
     {
-        Span<byte> span = block.Span;
         int size = Size(slotSize, slotCount);
-        if (span.Length != size)
+        if (block.Length != size)
         {
-            throw new ArgumentException($"a block of {slotCount} slots of {slotSize} bytes is {size} bytes; this one is {span.Length} bytes", nameof(block));
+            throw new ArgumentException($"a block of {slotCount} slots of {slotSize} bytes is {size} bytes; this one is {block.Length} bytes", nameof(block));
+        }
+
+        if (clear)
+        {
+            block.Clear();
         }
 
         for (int slot = 0; slot < slotCount; slot++)
         {
-            WriteHeader(span.Slice(slot * slotSize, BlockHeaderSize), slotSize, slotCount);
+            WriteHeader(block.Slice(slot * slotSize, BlockHeaderSize), slotSize, slotCount);
         }
     }
 
