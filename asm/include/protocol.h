@@ -146,7 +146,7 @@
 /* ---- §3 Shared block (DJNB) ---- */
 #define DJ_BLOCK_MAGIC                           0x424E4A44       /* "DJNB" read as a little-endian u32. */
 #define DJ_BLOCK_VERSION_MAJOR                   2                /* The shared block's major version (2: an array of slots, one per thread). */
-#define DJ_BLOCK_VERSION_MINOR                   0                /* The shared block's minor version. */
+#define DJ_BLOCK_VERSION_MINOR                   1                /* The shared block's minor version (1: the sleeping words carry CPU + 1 in their high half). */
 #define DJ_BLOCK_HEADER_SIZE                     64               /* The size of a slot's header; the slot's items follow it. */
 #define DJ_BLOCK_DEFAULT_SLOT_SIZE               0x101000         /* The default size of one slot: 1 MiB + 4 KiB. */
 #define DJ_BLOCK_MIN_SLOT_SIZE                   0x11000          /* The smallest slot a shim accepts: 64 KiB + 4 KiB (a path, a page of data). */
@@ -166,6 +166,8 @@
 #define DJ_BLOCK_SLOT_COUNT_OFFSET               0x2C             /* u32 the number of slots in the block, the same in every slot's header. */
 #define DJ_BLOCK_INTERRUPTING_OFFSET             0x30             /* u64 signals that would interrupt this slot's blocked call (bit n-1: signal n); shim writes. */
 #define DJ_BLOCK_SIGNALS_OFFSET                  0x38             /* u64 signals forwarded by the host (bit n-1: signal n); host sets, shim takes; slot 0's only. */
+#define DJ_SLEEPING_STATE_MASK                   0xFFFF           /* A sleeping word's low half: its state (0 running, 1 asleep, 2 asleep with one usable CPU). */
+#define DJ_SLEEPING_CPU_SHIFT                    16               /* A sleeping word's high half (2.1): the CPU its side last ran on, plus 1; 0 unsaid. */
 #define DJ_DOORBELL_IDLE                         0                /* Doorbell value: idle. */
 #define DJ_DOORBELL_REQUEST                      1                /* Doorbell value: a request is ready. */
 #define DJ_DOORBELL_REPLY                        2                /* Doorbell value: the reply is ready. */

@@ -43,23 +43,59 @@
     .balign 8
 DATA(dj_spin_window)                        /* TSC ticks the shim spins for an answer (step 4 adapts it) */
     .quad   DJ_SPIN_TSC_TICKS
+DATA(dj_doorbell_says_cpu)                  /* 1: say where each ring runs (a 2.1 block, and RDTSCP); 0: as 2.0 */
+    .long   0
+
+    .text
+FUNC(dj_doorbell_configure)
+    cmp     word ptr [rdi + DJ_BLOCK_VERSION_MINOR_OFFSET], 1
+    jb      .Ldj_doorbell_configure_done    /* a 2.0 host reads any non-zero `shim sleeping` as asleep */
+    push    rbx                             /* cpuid writes rbx, which System V preserves */
+    mov     eax, 0x80000000
+    cpuid
+    cmp     eax, 0x80000001
+    jb      .Ldj_doorbell_configure_restore
+    mov     eax, 0x80000001
+    cpuid
+    bt      edx, 27                         /* CPUID.80000001H:EDX.RDTSCP[bit 27] */
+    jnc     .Ldj_doorbell_configure_restore
+    mov     dword ptr [rip + dj_doorbell_says_cpu], 1
+.Ldj_doorbell_configure_restore:
+    pop     rbx
+.Ldj_doorbell_configure_done:
+    ret
+END(dj_doorbell_configure)
 
 FUNC(dj_doorbell_ring_wait)
-    mov     r8, rdi                         /* r8 = block (syscall clobbers rcx and r11 only) */
+    mov     r8, rdi                         /* r8 = block (syscall clobbers rax, rcx and r11 only) */
+    xor     r10d, r10d                      /* r10d = this ring's CPU half: (CPU + 1) << 16, or 0 unsaid */
+    cmp     dword ptr [rip + dj_doorbell_says_cpu], 0
+    je      .Ldj_doorbell_ring_wait_tsc
+    rdtscp                                  /* edx:eax = TSC; ecx = TSC_AUX, which Linux sets to node << 12 | CPU */
+    and     ecx, 0xFFF
+    inc     ecx
+    shl     ecx, DJ_SLEEPING_CPU_SHIFT
+    mov     r10d, ecx
+    jmp     .Ldj_doorbell_ring_wait_rang
+.Ldj_doorbell_ring_wait_tsc:
     rdtsc
+.Ldj_doorbell_ring_wait_rang:
     shl     rdx, 32
     or      rax, rdx
     mov     r9, rax                         /* r9 = TSC at the ring */
+    mov     dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], r10d   /* running, here (step 1) */
     mov     eax, DJ_DOORBELL_REQUEST
     xchg    dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], eax
-    cmp     dword ptr [r8 + DJ_BLOCK_HOST_SLEEPING_OFFSET], 0
+    test    word ptr [r8 + DJ_BLOCK_HOST_SLEEPING_OFFSET], DJ_SLEEPING_STATE_MASK
     je      .Ldj_doorbell_ring_wait_spin
     mov     eax, LX_NR_FUTEX
     lea     rdi, [r8 + DJ_BLOCK_DOORBELL_OFFSET]
     mov     esi, LX_FUTEX_WAKE
     mov     edx, 1
+    push    r10                             /* the kernel keeps r10, but it is the futex's 4th argument */
     xor     r10d, r10d
     syscall
+    pop     r10
     jmp     .Ldj_doorbell_ring_wait_sleepy  /* the host is not running: no spin */
 
 .Ldj_doorbell_ring_wait_spin:
@@ -67,6 +103,15 @@ FUNC(dj_doorbell_ring_wait)
     test    rsi, rsi
     jz      .Ldj_doorbell_ring_wait_sleepy
 .Ldj_doorbell_ring_wait_batch:
+    test    r10d, r10d                      /* step 2: the host last waited on this CPU, so it is not running: */
+    jz      .Ldj_doorbell_ring_wait_polls   /* give it the CPU (sched_yield runs it at once if it waits for it) */
+    mov     eax, dword ptr [r8 + DJ_BLOCK_HOST_SLEEPING_OFFSET]
+    and     eax, ~DJ_SLEEPING_STATE_MASK
+    cmp     eax, r10d
+    jne     .Ldj_doorbell_ring_wait_polls
+    mov     eax, LX_NR_SCHED_YIELD
+    syscall
+.Ldj_doorbell_ring_wait_polls:
     mov     ecx, DJ_SPIN_POLLS_PER_CLOCK
 .Ldj_doorbell_ring_wait_poll:
     cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
@@ -82,7 +127,8 @@ FUNC(dj_doorbell_ring_wait)
     jb      .Ldj_doorbell_ring_wait_batch
 
 .Ldj_doorbell_ring_wait_sleepy:
-    mov     eax, 1
+    mov     eax, r10d
+    or      eax, 1
     xchg    dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], eax
 .Ldj_doorbell_ring_wait_sleep:
     cmp     dword ptr [r8 + DJ_BLOCK_DOORBELL_OFFSET], DJ_DOORBELL_REQUEST
@@ -95,8 +141,18 @@ FUNC(dj_doorbell_ring_wait)
     syscall
     jmp     .Ldj_doorbell_ring_wait_sleep   /* woken, EAGAIN (changed already) or EINTR: look again */
 .Ldj_doorbell_ring_wait_woken:
+    cmp     dword ptr [rip + dj_doorbell_says_cpu], 0
+    je      .Ldj_doorbell_ring_wait_woken_tsc
+    rdtscp                                  /* running again, perhaps elsewhere: say where (step 4) */
+    and     ecx, 0xFFF
+    inc     ecx
+    shl     ecx, DJ_SLEEPING_CPU_SHIFT
+    mov     dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], ecx
+    jmp     .Ldj_doorbell_ring_wait_adapt
+.Ldj_doorbell_ring_wait_woken_tsc:
     mov     dword ptr [r8 + DJ_BLOCK_SHIM_SLEEPING_OFFSET], 0
     rdtsc                                   /* adapt the window (step 4) */
+.Ldj_doorbell_ring_wait_adapt:
     shl     rdx, 32
     or      rax, rdx
     sub     rax, r9                         /* rax = ticks from the ring to the answer */

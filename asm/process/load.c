@@ -55,6 +55,7 @@ void dj_process_load(const uint8_t *blob, uint64_t blob_size, uint8_t *block, ui
     const char *problem = dj_channel_open(block, block_size);
     if (problem)
         dj_fatal(DJ_SHIM_EXIT_BAD_BLOCK, problem);
+    dj_doorbell_configure(block);       /* a 2.1 block: each ring says where it runs (doorbell.S) */
     /* One thread block per slot, reserved before the image is checked, so that no region may overlap it. */
     threads_range = dj_threads_reserve(dj_channel_slot_count());
 

@@ -115,6 +115,7 @@ DJ_NORETURN void dj_process_exit(uint64_t status, uint64_t whole_keep);
 
 /* futex.c */
 long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2, uint64_t val3);
+void dj_doorbell_configure(const uint8_t *block);   /* doorbell.S: say where each ring runs, if the block is 2.1 and the CPU has RDTSCP */
 long dj_sys_sched_yield(void);
 
 /* patch.c */

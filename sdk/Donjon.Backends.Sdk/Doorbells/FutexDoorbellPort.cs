@@ -53,13 +53,13 @@ public sealed unsafe class FutexDoorbellPort : ISyscallPort
 
     /// <inheritdoc />
     public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken) =>
-        ValueTask.FromResult(DoorbellWait.ForRequest(Doorbell, HostSleeping, _spin, _hasKeepEnded, cancellationToken));
+        ValueTask.FromResult(DoorbellWait.ForRequest(Doorbell, HostSleeping, ShimSleeping, _spin, _hasKeepEnded, cancellationToken));
 
     /// <inheritdoc />
     public void CompleteRequest()
     {
         Interlocked.Exchange(ref *Doorbell, (int)ProtocolLayout.DoorbellReply);
-        if (Volatile.Read(ref *ShimSleeping) != 0)
+        if (DoorbellWait.SaysAsleep(Volatile.Read(ref *ShimSleeping)))
         {
             Libc.Syscall(SysFutex, (nint)Doorbell, FutexWake, 1, 0, 0, 0);
         }

@@ -45,7 +45,7 @@ public sealed unsafe class SerialDoorbellPort : ISyscallPort
     private int* ShimSleeping => (int*)(_address + _slotOffset + ProtocolLayout.BlockShimSleepingOffset);
 
     /// <summary>Whether this slot's host side said it sleeps (or is about to): the line's reader then wakes it.</summary>
-    public bool IsHostSleeping => Volatile.Read(ref *HostSleeping) != 0;
+    public bool IsHostSleeping => DoorbellWait.SaysAsleep(Volatile.Read(ref *HostSleeping));
 
     /// <inheritdoc />
     public ValueTask<bool> WaitForRequestAsync(CancellationToken cancellationToken) =>
@@ -55,7 +55,7 @@ public sealed unsafe class SerialDoorbellPort : ISyscallPort
     public void CompleteRequest()
     {
         Interlocked.Exchange(ref *Doorbell, (int)ProtocolLayout.DoorbellReply);
-        if (Volatile.Read(ref *ShimSleeping) != 0)
+        if (DoorbellWait.SaysAsleep(Volatile.Read(ref *ShimSleeping)))
         {
             _line.Send((byte)'W');
         }

@@ -390,8 +390,8 @@ public static class ProtocolLayout
     /// <summary>The shared block's major version (2: an array of slots, one per thread).</summary>
     public const int BlockVersionMajor = 2;
 
-    /// <summary>The shared block's minor version.</summary>
-    public const int BlockVersionMinor = 0;
+    /// <summary>The shared block's minor version (1: the sleeping words carry CPU + 1 in their high half).</summary>
+    public const int BlockVersionMinor = 1;
 
     /// <summary>The size of a slot's header; the slot's items follow it.</summary>
     public const int BlockHeaderSize = 64;
@@ -434,6 +434,12 @@ public static class ProtocolLayout
 
     /// <summary>u32 "shim sleeping".</summary>
     public const int BlockShimSleepingOffset = 0x20;
+
+    /// <summary>A sleeping word's low half: its state (0 running, 1 asleep, 2 asleep with one usable CPU).</summary>
+    public const int SleepingStateMask = 0xFFFF;
+
+    /// <summary>A sleeping word's high half (2.1): the CPU its side last ran on, plus 1; 0 unsaid.</summary>
+    public const int SleepingCpuShift = 16;
 
     /// <summary>u32 request sequence number (shim).</summary>
     public const int BlockRequestSequenceOffset = 0x24;

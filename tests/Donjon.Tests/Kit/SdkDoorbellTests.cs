@@ -47,6 +47,51 @@ public sealed class SdkDoorbellTests
     }
 
     [Fact]
+    public async Task Beside_a_shim_that_says_where_it_runs_the_host_says_where_it_waits_and_keeps_the_shims_sleep_state_apart()
+    {
+        using var block = SharedMemory.Create("donjon-test-block", SlotSize);
+        SharedBlock.Initialize(block.Memory, SlotSize, 1);
+        var port = new FutexDoorbellPort(block, 0, SlotSize);
+        Memory<byte> slot = port.SharedBlock;
+        slot.Span[ProtocolLayout.BlockVersionMinorOffset].Should().Be(1, "a 2.1 block tells the shim it may say where it runs");
+
+        // A 2.1 shim on CPU 4 095 (the largest a TSC_AUX names), running: state 0. No CPU this test runs on is that one,
+        // so the host spins (or sleeps), and says where it waits.
+        int shimWord = 4096 << ProtocolLayout.SleepingCpuShift;
+        Word(slot, ProtocolLayout.BlockShimSleepingOffset) = shimWord;
+        int seenWhileWaiting = 0;
+        RingLater(slot, () => seenWhileWaiting = Volatile.Read(ref Word(slot, ProtocolLayout.BlockHostSleepingOffset)));
+        (await port.WaitForRequestAsync(CancellationToken.None)).Should().BeTrue();
+
+        int cpu = (seenWhileWaiting >>> ProtocolLayout.SleepingCpuShift) - 1;
+        cpu.Should().BeInRange(0, Environment.ProcessorCount * 64, "the host's high half is the CPU it waited on, plus 1");
+        (seenWhileWaiting & ProtocolLayout.SleepingStateMask).Should().Be(AdaptiveSpin.SpinningUseful ? 1 : 2, "150 ms after the wait began the host sleeps");
+        int after = Word(slot, ProtocolLayout.BlockHostSleepingOffset);
+        (after & ProtocolLayout.SleepingStateMask).Should().Be(0, "awake again, with its CPU still said");
+        (after >>> ProtocolLayout.SleepingCpuShift).Should().BeGreaterThan(0);
+
+        port.CompleteRequest();
+        Word(slot, ProtocolLayout.BlockShimSleepingOffset).Should().Be(shimWord, "a running shim's CPU half is not a sleep: no wake, and the host never writes the shim's word");
+        DoorbellWait.SaysAsleep(shimWord).Should().BeFalse();
+        DoorbellWait.SaysAsleep(shimWord | 1).Should().BeTrue();
+        DoorbellWait.SaysAsleep(1).Should().BeTrue("a 2.0 word");
+    }
+
+    [Fact]
+    public async Task Beside_a_shim_that_says_nothing_the_host_word_is_what_2_0_defined()
+    {
+        using var block = SharedMemory.Create("donjon-test-block", SlotSize);
+        SharedBlock.Initialize(block.Memory, SlotSize, 1);
+        var port = new FutexDoorbellPort(block, 0, SlotSize);
+        Memory<byte> slot = port.SharedBlock;
+        int seenWhileWaiting = -1;
+        RingLater(slot, () => seenWhileWaiting = Volatile.Read(ref Word(slot, ProtocolLayout.BlockHostSleepingOffset)));
+        (await port.WaitForRequestAsync(CancellationToken.None)).Should().BeTrue();
+        seenWhileWaiting.Should().Be(AdaptiveSpin.SpinningUseful ? 1 : 2, "no CPU half for a shim that never said where it runs");
+        Word(slot, ProtocolLayout.BlockHostSleepingOffset).Should().Be(0);
+    }
+
+    [Fact]
     public void The_guest_ram_file_maps_only_its_window_and_refuses_what_does_not_fit()
     {
         using var ram = GuestRamFile.Create(4 << 20);

@@ -24,6 +24,17 @@ public sealed class AdaptiveSpinTests
     }
 
     [Fact]
+    public void Beside_a_peer_that_says_where_it_runs_the_window_adapts_whatever_the_CPU_count()
+    {
+        // canWait: true is the wait beside a 2.1 shim, which on one CPU yields to it instead of spinning.
+        AdaptiveSpin.Next(0, Max / 2, canWait: true).Should().Be(Floor);
+        AdaptiveSpin.Next(Floor, Max / 2, canWait: true).Should().Be(2 * Floor);
+        AdaptiveSpin.Next(Max, Max * 10, canWait: true).Should().Be(Max / 2);
+        AdaptiveSpin.Next(2 * Floor - 1, Max * 10, canWait: true).Should().Be(0);
+        AdaptiveSpin.Next(Max, 0, canWait: false).Should().Be(0, "a wait that cannot pay never spins");
+    }
+
+    [Fact]
     public void A_long_sleep_halves_the_window_and_below_the_floor_stops_the_spin()
     {
         if (!AdaptiveSpin.SpinningUseful)

@@ -158,6 +158,8 @@ public sealed partial class ProtocolLayoutTests
         ["BlockSlotCountOffset"] = "DJ_BLOCK_SLOT_COUNT_OFFSET",
         ["BlockSignalsOffset"] = "DJ_BLOCK_SIGNALS_OFFSET",
         ["BlockInterruptingOffset"] = "DJ_BLOCK_INTERRUPTING_OFFSET",
+        ["SleepingStateMask"] = "DJ_SLEEPING_STATE_MASK",
+        ["SleepingCpuShift"] = "DJ_SLEEPING_CPU_SHIFT",
         ["DoorbellIdle"] = "DJ_DOORBELL_IDLE",
         ["DoorbellRequest"] = "DJ_DOORBELL_REQUEST",
         ["DoorbellReply"] = "DJ_DOORBELL_REPLY",
