@@ -2,24 +2,28 @@
  * asm/process/doorbell.S -- the shim's side of the doorbell (docs/protocol.md §3, "Doorbell").
  *
  * Entry points
+ *   dj_doorbell_configure(block)   load.c, once: whether rings say where they run (a 2.1 block and RDTSCP)
  *   dj_doorbell_ring_wait(block)   ring for the request already in the block; return once answered
  *
  * Flow
- *   1. doorbell := REQUEST with xchg (a full barrier: the request's bytes are visible to the host before the
- *      doorbell is), then FUTEX_WAKE the doorbell if the host said it sleeps. Because the xchg orders the
- *      store before the load of `host sleeping`, and the host sets `host sleeping` before it re-reads the
- *      doorbell, at least one side sees the other: no lost wake-up.
+ *   1. When configured to (2.1: "Where each side runs"), say where this thread runs: `shim sleeping` := (CPU + 1)
+ *      << 16 with state 0, the CPU from RDTSCP's TSC_AUX (Linux: node << 12 | CPU), read with the ring's TSC.
+ *      Then doorbell := REQUEST with xchg (a full barrier: the request's bytes are visible to the host before the
+ *      doorbell is), then FUTEX_WAKE the doorbell if the state half of `host sleeping` says the host sleeps.
+ *      Because the xchg orders the store before the load of `host sleeping`, and the host sets `host sleeping`
+ *      before it re-reads the doorbell, at least one side sees the other: no lost wake-up.
  *   2. A host that said it sleeps is not running: the shim gives up the CPU at once (step 3), since spinning
- *      could only keep the woken host from a CPU it may need (one usable CPU, a loaded machine). A host on
- *      one usable CPU never spins, so it always says it sleeps, and the shim then never spins either.
+ *      could only keep the woken host from a CPU it may need (one usable CPU, a loaded machine).
  *      Otherwise spin with `pause` while the doorbell still reads REQUEST, for the adaptive window
  *      `dj_spin_window` (TSC ticks), reading the TSC once every DJ_SPIN_POLLS_PER_CLOCK looks, not on every
- *      one (a fast syscall: two cache-line transfers, no system call on either side).
- *   3. then `shim sleeping` := 1 with xchg, re-check, and FUTEX_WAIT(doorbell, REQUEST) until the doorbell
- *      changes, so a blocked syscall (accept, nanosleep) leaves the shim asleep in the kernel. The futex op
- *      is the shared (not _PRIVATE) one: the block is a memfd mapped by two processes.
- *   4. `shim sleeping` := 0, and the window adapts (as KVM's halt polling does): an answer that came within
- *      DJ_SPIN_TSC_TICKS of the ring, after the shim had slept, doubles it (from at least
+ *      one (a fast syscall: two cache-line transfers, no system call on either side). Before each batch of
+ *      looks, if the host said it waits on this thread's own CPU, the host is not running (this thread is,
+ *      there): sched_yield, which runs it at once if it waits for that CPU, instead of spinning it out.
+ *   3. then `shim sleeping` := its CPU half | 1 with xchg, re-check, and FUTEX_WAIT(doorbell, REQUEST) until the
+ *      doorbell changes, so a blocked syscall (accept, nanosleep) leaves the shim asleep in the kernel. The futex
+ *      op is the shared (not _PRIVATE) one: the block is a memfd mapped by two processes.
+ *   4. `shim sleeping` := the CPU it woke on (or 0), and the window adapts (as KVM's halt polling does): an answer
+ *      that came within DJ_SPIN_TSC_TICKS of the ring, after the shim had slept, doubles it (from at least
  *      DJ_SPIN_GROW_TSC_TICKS, up to DJ_SPIN_TSC_TICKS): a longer spin would have caught it; one that came
  *      later halves it (below DJ_SPIN_GROW_TSC_TICKS to 0): spinning was wasted. An answer caught spinning
  *      leaves it. The window is one word for all threads: a racy update only picks one thread's view.
@@ -28,12 +32,14 @@
  *
  * Labels: .L<function>_<what>.
  *
- * Untrusted inputs: the doorbell and `host sleeping`, written by the host; only compared. How soon the host
+ * Untrusted inputs: the doorbell and `host sleeping` (both halves), written by the host; only compared: a
+ *   wrong CPU half costs a yield or a spin, never a missed wake-up (only the state half decides that). How soon the host
  *   answers steers the window, which stays within [0, DJ_SPIN_TSC_TICKS] whatever it does. A host that never
  *   answers leaves the shim asleep; PR_SET_PDEATHSIG ends it with the host.
  *
- * Register contract: System V. In: rdi = block. Out: none. Clobbers rax, rcx, rdx, rsi, rdi, r8, r9, r10,
- *   r11, flags. Any stack alignment (no call).
+ * Register contract: System V. dj_doorbell_ring_wait: in: rdi = block. Out: none. Clobbers rax, rcx, rdx, rsi,
+ *   rdi, r8, r9, r10, r11, flags; uses 8 bytes of stack, any alignment (no call). dj_doorbell_configure: in: rdi =
+ *   slot 0 (checked already by dj_channel_open). Out: none. Clobbers rax, rcx, rdx, flags (rbx saved).
  */
 #include "asm.h"
 #include "linux.h"

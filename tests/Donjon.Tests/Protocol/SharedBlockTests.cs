@@ -19,7 +19,7 @@ public sealed class SharedBlockTests
             var header = block.AsSpan(slot * slotSize);
             "DJNB"u8.ToArray().Should().Equal(header[..4].ToArray());
             BinaryPrimitives.ReadUInt16LittleEndian(header[4..]).Should().Be(2, "block 2.0: an array of slots");
-            BinaryPrimitives.ReadUInt16LittleEndian(header[6..]).Should().Be(0);
+            BinaryPrimitives.ReadUInt16LittleEndian(header[6..]).Should().Be(1, "2.1: the sleeping words say where each side runs");
             BinaryPrimitives.ReadUInt32LittleEndian(header[8..]).Should().Be(slotSize);
             BinaryPrimitives.ReadUInt32LittleEndian(header[0x0C..]).Should().Be(64);
             BinaryPrimitives.ReadUInt32LittleEndian(header[0x10..]).Should().Be(slotSize - 64);
