@@ -75,6 +75,20 @@ public static unsafe class DescriptorSpawner
         }
     }
 
+    /// <summary>Whether a descriptor is placed on <paramref name="target"/> (a loop, not a set: a few descriptors, at every start).</summary>
+    private static bool IsPlaced(List<(int Target, int High)> placed, int target)
+    {
+        for (int i = 0; i < placed.Count; i++)
+        {
+            if (placed[i].Target == target)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static int SpawnWith(string path, IReadOnlyList<string> arguments, IReadOnlyList<string> environment, List<(int Target, int High)> placed, bool newSession)
     {
         nint actions = Marshal.AllocHGlobal(OpaqueSize);
@@ -87,11 +101,11 @@ public static unsafe class DescriptorSpawner
         {
             Check(Libc.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
             Check(Libc.PosixSpawnattrInit(attributes), "posix_spawnattr_init");
-            var targets = placed.Select(p => p.Target).ToHashSet();
-            foreach ((int number, int flags) in new[] { (0, OpenReadOnly), (1, OpenWriteOnly), (2, OpenWriteOnly) })
+            for (int number = 0; number <= 2; number++)
             {
-                if (!targets.Contains(number))
+                if (!IsPlaced(placed, number))
                 {
+                    int flags = number == 0 ? OpenReadOnly : OpenWriteOnly;
                     Check(Libc.PosixSpawnFileActionsAddOpen(actions, number, "/dev/null", flags, 0), $"addopen /dev/null as {number}");
                 }
             }
