@@ -196,7 +196,15 @@ internal static class KeepRunner
             StartupClock.Report(environment.Logger);
             int? interruptedBy = cancellationToken.IsCancellationRequested ? (Interruption.Signal == 0 ? 2 : Interruption.Signal) : null;
             ulong loadBase = image.Layout.LoadBase;
-            ulong imageEnd = workload.Report.ProgramHeaders.Where(ph => ph.Type == "PT_LOAD").Select(ph => ph.VirtualAddress + ph.MemorySize).DefaultIfEmpty(0UL).Max();
+            ulong imageEnd = 0;
+            foreach (ElfProgramHeader ph in workload.Report.ProgramHeaders)
+            {
+                if (ph.Type == "PT_LOAD")
+                {
+                    imageEnd = Math.Max(imageEnd, ph.VirtualAddress + ph.MemorySize);
+                }
+            }
+
             string Locate(ulong instruction) => KeepVerdict.Locate(request.ElfPath, loadBase, imageEnd, ElfSymbols.Read(workload.Contents), instruction);
             Verdict verdict = KeepVerdict.Decide(request.ElfPath, outcome, exit, interruptedBy, killedAfterReport, Locate);
             foreach (string warning in verdict.Warnings)

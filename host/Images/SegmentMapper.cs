@@ -32,15 +32,32 @@ internal static class SegmentMapper
 
         // Every boundary where the set of segments covering a page can change: each segment's first page and
         // the end of its last page. Starts and ends are each ascending, because the segments are sorted and disjoint.
-        List<ulong> boundaries = segments.Select(segment => segment.PageStart)
-            .Concat(segments.Select(segment => segment.PageEnd))
-            .Distinct()
-            .Order()
-            .ToList();
+        // Sorted and distinct by insertion into an array (a handful of segments; no LINQ over ulong, which would
+        // JIT-compile at every start: docs/performance.md, "Start-up").
+        var boundaries = new ulong[segments.Count * 2];
+        int count = 0;
+        for (int i = 0; i < boundaries.Length; i++)
+        {
+            ulong value = i < segments.Count ? segments[i].PageStart : segments[i - segments.Count].PageEnd;
+            int at = count;
+            while (at > 0 && boundaries[at - 1] > value)
+            {
+                at--;
+            }
+
+            if (at > 0 && boundaries[at - 1] == value)
+            {
+                continue;
+            }
+
+            Array.Copy(boundaries, at, boundaries, at + 1, count - at);
+            boundaries[at] = value;
+            count++;
+        }
 
         var mappings = new List<SegmentMapping>();
         int firstCandidate = 0;
-        for (int index = 0; index + 1 < boundaries.Count; index++)
+        for (int index = 0; index + 1 < count; index++)
         {
             ulong start = boundaries[index];
             ulong end = boundaries[index + 1];

@@ -7,7 +7,9 @@ namespace Donjon.Host.Protocol;
 /// <summary>One syscall declaration and the handler set that made it.</summary>
 /// <param name="SetName">The declaring set's name, for error messages.</param>
 /// <param name="Signature">The declaration.</param>
-internal readonly record struct DeclaredSyscall(string SetName, SyscallSignature Signature);
+/// <remarks>A class, not a struct: the framework's generic collections over a reference type are shared code, already
+/// precompiled, where over a Donjon value type each method is JIT-compiled at start (docs/performance.md, "Start-up").</remarks>
+internal sealed record DeclaredSyscall(string SetName, SyscallSignature Signature);
 
 /// <summary>
 /// The marshalling table of a keep, built once from the loaded handler sets: the configuration page for the keep
@@ -117,11 +119,16 @@ internal static class ConfigurationPageBuilder
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxThreads, MaxThreads);
         ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(cpus, MaxCpus);
-        var byNumber = new Dictionary<int, DeclaredSyscall>();
-        foreach (var declared in syscalls)
+        // Indexed by number (SignatureValidator keeps each below ConfigMaxEntries), so the entries come out in order
+        // without a sort; plain loops, no LINQ: this runs at every start, and each framework generic is a JIT.
+        var byNumber = new DeclaredSyscall?[ConfigMaxEntries];
+        int entryCount = 0;
+        for (int d = 0; d < syscalls.Count; d++)
         {
+            var declared = syscalls[d];
             Validate(declared);
-            if (byNumber.TryGetValue(declared.Signature.Number, out var first))
+            int number = declared.Signature.Number;
+            if (byNumber[number] is { } first)
             {
                 string others = first.SetName == declared.SetName ? $"twice by '{declared.SetName}'" : $"by both '{first.SetName}' and '{declared.SetName}'";
                 throw new ArgumentException(
@@ -129,16 +136,27 @@ internal static class ConfigurationPageBuilder
                     nameof(syscalls));
             }
 
-            byNumber.Add(declared.Signature.Number, declared);
+            byNumber[number] = declared;
+            entryCount = Math.Max(entryCount, number + 1);
         }
-
-        int entryCount = byNumber.Count == 0 ? 0 : byNumber.Keys.Max() + 1;
 
         // 1.5: the choices of the selected arguments, each argument's sorted by selector value, after the syscall table.
         int choiceCount = 0;
-        foreach (var declared in byNumber.Values)
+        for (int number = 0; number < entryCount; number++)
         {
-            choiceCount += declared.Signature.Arguments.Where(a => a.Kind == ArgumentKind.Selected).Sum(a => a.Choices!.Count);
+            if (byNumber[number] is not { } declared)
+            {
+                continue;
+            }
+
+            var arguments = declared.Signature.Arguments;
+            for (int a = 0; a < arguments.Count; a++)
+            {
+                if (arguments[a].Kind == ArgumentKind.Selected)
+                {
+                    choiceCount += arguments[a].Choices!.Count;
+                }
+            }
         }
 
         if (choiceCount > ConfigMaxChoices)
@@ -162,8 +180,13 @@ internal static class ConfigurationPageBuilder
         BinaryPrimitives.WriteUInt32LittleEndian(span[ConfigChoiceCountOffset..], (uint)choiceCount);
 
         int nextChoice = 0;
-        foreach (var (number, declared) in byNumber.OrderBy(pair => pair.Key))
+        for (int number = 0; number < entryCount; number++)
         {
+            if (byNumber[number] is not { } declared)
+            {
+                continue;
+            }
+
             var entry = span.Slice(ConfigHeaderSize + (number * ConfigEntrySize), ConfigEntrySize);
             BinaryPrimitives.WriteUInt16LittleEndian(entry[ConfigEntryFlagsOffset..], ConfigFlagDeclared);
             var arguments = declared.Signature.Arguments;
@@ -176,7 +199,7 @@ internal static class ConfigurationPageBuilder
                 if (argument.Kind == ArgumentKind.Selected)
                 {
                     // 1.5: the descriptor's fixed size is the choice count; the entry says where its choices start.
-                    var choices = argument.Choices!.OrderBy(c => c.SelectorValue).ToArray();
+                    var choices = SortedBySelector(argument.Choices!);
                     BinaryPrimitives.WriteUInt16LittleEndian(descriptor[ConfigArgumentFixedSizeOffset..], (ushort)choices.Length);
                     BinaryPrimitives.WriteUInt16LittleEndian(entry[ConfigEntryFirstChoiceOffset..], (ushort)nextChoice);
                     foreach (var choice in choices)
@@ -197,6 +220,27 @@ internal static class ConfigurationPageBuilder
         return page;
     }
 
+    /// <summary>The choices in ascending selector order, equal selectors in their declared order (as a stable sort).</summary>
+    private static ArgumentChoice[] SortedBySelector(IReadOnlyList<ArgumentChoice> choices)
+    {
+        var sorted = new ArgumentChoice[choices.Count];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            // Insertion sort: a handful of choices per argument.
+            ArgumentChoice choice = choices[i];
+            int j = i;
+            while (j > 0 && sorted[j - 1].SelectorValue > choice.SelectorValue)
+            {
+                sorted[j] = sorted[j - 1];
+                j--;
+            }
+
+            sorted[j] = choice;
+        }
+
+        return sorted;
+    }
+
     /// <summary>Copies a plugin's declaration, so that later changes to its lists cannot desynchronise page and dispatch.</summary>
     private static SyscallSignature Snapshot(string setName, SyscallSignature? signature)
     {
@@ -213,8 +257,13 @@ internal static class ConfigurationPageBuilder
         return signature with { Arguments = signature.Arguments.Select(a => a?.Choices is { } choices ? a with { Choices = choices.ToArray() } : a!).ToArray() };
     }
 
-    private static void Validate(DeclaredSyscall declared)
+    private static void Validate(DeclaredSyscall? declared)
     {
+        if (declared is null)
+        {
+            throw new ArgumentException("a syscall declaration is null");
+        }
+
         string setName = declared.SetName ?? "(unnamed)";
         var signature = declared.Signature ?? throw new ArgumentException($"handler set '{setName}' declares a null syscall signature");
         if (SignatureValidator.Problem(signature) is { } problem)

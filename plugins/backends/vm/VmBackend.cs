@@ -10,9 +10,6 @@ using Donjon.Abstractions.Plugins;
 using Donjon.Backends.Sdk.Memory;
 using Donjon.Backends.Vm.Interop;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 
 namespace Donjon.Backends.Vm;
 
@@ -31,11 +28,16 @@ public sealed class VmBackend : IBackend
     /// <summary>How long QEMU gets to boot the shim and hear its handshake, per attempt.</summary>
     private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How many more times a start that QEMU itself failed (<see cref="QemuStartException"/>) is tried.</summary>
+    private const int StartRetries = 2;
+
+    /// <summary>The pause before each retry.</summary>
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
     private readonly string _shimPath;
     private readonly string _execPath;
     private readonly ILogger _logger;
     private readonly Lazy<QemuInstallation> _qemu = new(QemuInstallation.Discover);
-    private readonly ResiliencePipeline _start;
 
     /// <summary>Creates the backend; its shim and launcher are expected beside the plugin assembly.</summary>
     /// <param name="context">The plugin's folder and logging.</param>
@@ -45,25 +47,6 @@ public sealed class VmBackend : IBackend
         _shimPath = Path.Combine(context.PluginDirectory, ShimFileName);
         _execPath = Path.Combine(context.PluginDirectory, ExecFileName);
         _logger = context.LoggerFactory.CreateLogger("donjon.backend.vm");
-
-        // QEMU's own failure before the guest's handshake (status 1: KVM busy, a resource briefly short) is retried
-        // twice; each attempt has its own time-out. A shim that rejects its image is not a start failure: its keep is
-        // returned and its status reported.
-        _start = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<QemuStartException>(),
-                MaxRetryAttempts = 2,
-                Delay = TimeSpan.FromMilliseconds(200),
-                BackoffType = DelayBackoffType.Constant,
-                OnRetry = arguments =>
-                {
-                    _logger.LogWarning("QEMU failed to start the keep ({Reason}); trying again", arguments.Outcome.Exception?.Message);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .AddTimeout(BootTimeout)
-            .Build();
     }
 
     /// <inheritdoc/>
@@ -107,17 +90,31 @@ public sealed class VmBackend : IBackend
             _logger.LogDebug("Starting QEMU ({Accelerator}, {Ram} MiB of guest RAM): {Qemu} {Arguments}", qemu.Accelerator, ramSize >> 20, qemu.Path, string.Join(' ', arguments));
         }
 
-        try
+        // QEMU's own failure before the guest's handshake (status 1: KVM busy, a resource briefly short) is retried
+        // twice, after a pause; each attempt has its own time-out. A shim that rejects its image is not a start
+        // failure: its keep is returned and its status reported. (A plain loop: Polly's pipeline cost about 15 ms of
+        // every run's start to load and build, for this one retry; docs/performance.md, "Start-up".)
+        for (int attempt = 0; ; attempt++)
         {
-            return await _start.ExecuteAsync(token => StartOnceAsync(qemu.Path!, arguments, blob, ramSize, SlotCount(image), token), cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutRejectedException)
-        {
-            throw new IOException($"QEMU did not boot the keep within {BootTimeout.TotalSeconds} s");
-        }
-        catch (QemuStartException e)
-        {
-            throw new IOException(e.Message, e);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(BootTimeout);
+            try
+            {
+                return await StartOnceAsync(qemu.Path!, arguments, blob, ramSize, SlotCount(image), timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
+            {
+                throw new IOException($"QEMU did not boot the keep within {BootTimeout.TotalSeconds} s");
+            }
+            catch (QemuStartException e) when (attempt < StartRetries)
+            {
+                _logger.LogWarning("QEMU failed to start the keep ({Reason}); trying again", e.Message);
+                await Task.Delay(RetryDelay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QemuStartException e)
+            {
+                throw new IOException(e.Message, e);
+            }
         }
     }
 

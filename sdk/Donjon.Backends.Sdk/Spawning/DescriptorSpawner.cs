@@ -44,17 +44,42 @@ public static unsafe class DescriptorSpawner
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(descriptors);
         ArgumentOutOfRangeException.ThrowIfZero(arguments.Count, nameof(arguments));
-        if (descriptors.Keys.Any(target => target < 0) || descriptors.Values.Any(source => source < 0))
+
+        // Plain loops, no LINQ: this runs at every keep's start, and each framework generic over a value type is a JIT.
+        var ordered = new (int Target, int Source)[descriptors.Count];
+        int count = 0;
+        int above = 3;
+        foreach (KeyValuePair<int, int> descriptor in descriptors)
         {
-            throw new ArgumentOutOfRangeException(nameof(descriptors), "descriptor numbers are non-negative");
+            if (descriptor.Key < 0 || descriptor.Value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(descriptors), "descriptor numbers are non-negative");
+            }
+
+            // In ascending target order (insertion: a handful of descriptors).
+            if (count == ordered.Length)
+            {
+                Array.Resize(ref ordered, count + 4);   // a map whose Count understated its entries
+            }
+
+            int at = count;
+            while (at > 0 && ordered[at - 1].Target > descriptor.Key)
+            {
+                ordered[at] = ordered[at - 1];
+                at--;
+            }
+
+            ordered[at] = (descriptor.Key, descriptor.Value);
+            count++;
+            above = Math.Max(above, descriptor.Key + 1);
         }
 
-        int above = descriptors.Count == 0 ? 3 : Math.Max(3, descriptors.Keys.Max() + 1);
         var placed = new List<(int Target, int High)>();
         try
         {
-            foreach ((int target, int source) in descriptors.OrderBy(d => d.Key))
+            for (int index = 0; index < count; index++)
             {
+                (int target, int source) = ordered[index];
                 int high = Libc.Fcntl(source, FDupfdCloexec, above);
                 if (high < 0)
                 {
@@ -75,23 +100,37 @@ public static unsafe class DescriptorSpawner
         }
     }
 
+    /// <summary>Whether a descriptor is placed on <paramref name="target"/> (a loop, not a set: a few descriptors, at every start).</summary>
+    private static bool IsPlaced(List<(int Target, int High)> placed, int target)
+    {
+        for (int i = 0; i < placed.Count; i++)
+        {
+            if (placed[i].Target == target)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static int SpawnWith(string path, IReadOnlyList<string> arguments, IReadOnlyList<string> environment, List<(int Target, int High)> placed, bool newSession)
     {
         nint actions = Marshal.AllocHGlobal(OpaqueSize);
         nint attributes = Marshal.AllocHGlobal(OpaqueSize);
         nint signals = Marshal.AllocHGlobal(SignalSetSize);
         nint program = Marshal.StringToCoTaskMemUTF8(path);
-        nint[] argv = [.. arguments.Select(Marshal.StringToCoTaskMemUTF8), 0];
-        nint[] envp = [.. environment.Select(Marshal.StringToCoTaskMemUTF8), 0];
+        nint[] argv = ToUtf8Array(arguments);
+        nint[] envp = ToUtf8Array(environment);
         try
         {
             Check(Libc.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
             Check(Libc.PosixSpawnattrInit(attributes), "posix_spawnattr_init");
-            var targets = placed.Select(p => p.Target).ToHashSet();
-            foreach ((int number, int flags) in new[] { (0, OpenReadOnly), (1, OpenWriteOnly), (2, OpenWriteOnly) })
+            for (int number = 0; number <= 2; number++)
             {
-                if (!targets.Contains(number))
+                if (!IsPlaced(placed, number))
                 {
+                    int flags = number == 0 ? OpenReadOnly : OpenWriteOnly;
                     Check(Libc.PosixSpawnFileActionsAddOpen(actions, number, "/dev/null", flags, 0), $"addopen /dev/null as {number}");
                 }
             }
@@ -131,12 +170,30 @@ public static unsafe class DescriptorSpawner
             Marshal.FreeHGlobal(attributes);
             Marshal.FreeHGlobal(signals);
             Marshal.ZeroFreeCoTaskMemUTF8(program);
-            foreach (nint text in argv.Concat(envp))
+            FreeUtf8Array(argv);
+            FreeUtf8Array(envp);
+        }
+    }
+
+    /// <summary>The strings as UTF-8 copies (freed by <see cref="FreeUtf8Array"/>), then a 0: an <c>argv</c> or <c>envp</c>.</summary>
+    private static nint[] ToUtf8Array(IReadOnlyList<string> texts)
+    {
+        var array = new nint[texts.Count + 1];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            array[i] = Marshal.StringToCoTaskMemUTF8(texts[i]);
+        }
+
+        return array;
+    }
+
+    private static void FreeUtf8Array(nint[] array)
+    {
+        foreach (nint text in array)
+        {
+            if (text != 0)
             {
-                if (text != 0)
-                {
-                    Marshal.ZeroFreeCoTaskMemUTF8(text);
-                }
+                Marshal.ZeroFreeCoTaskMemUTF8(text);
             }
         }
     }

@@ -28,7 +28,7 @@ public sealed class ReadyToRunBuildTests
             assemblies.Add(Repository.PathOf(plugin!["path"]!.GetValue<string>()));
         }
 
-        assemblies.Add(Repository.PathOf("plugins/backends/vm/bin/Polly.Core.dll"));   // a plugin's private dependency too
+        assemblies.Add(Repository.PathOf("plugins/backends/vm/bin/Donjon.Backends.Sdk.dll"));   // a plugin's private dependency too
 
         foreach (string assembly in assemblies)
         {
