@@ -79,25 +79,35 @@
 #define RECORD(field) (DJ_PATCH_AREA_OFFSET + (field))
 
 FUNC(dj_patch_entry)
-    /* 1. rcx must be a slot the shim published: inside one region's written part, slot-aligned. */
+    /* 1. rcx must be a slot the shim published: inside one region's written part, slot-aligned. rax is not
+       touched before the number is taken: a dynamic slot's number is the workload's eax. */
     lea     r11, [rip + dj_patch_regions]
-    mov     eax, DJ_PATCH_REGION_MAX
-.Ldj_patch_entry_region:
-    cmp     rcx, [r11]
-    jb      .Ldj_patch_entry_next
-    cmp     rcx, [r11 + 8]
+    .irp    region, 0, 1, 2, 3
+    cmp     rcx, [r11 + 16 * \region]
+    jb      1f
+    cmp     rcx, [r11 + 16 * \region + 8]
     jb      .Ldj_patch_entry_slot
-.Ldj_patch_entry_next:
-    add     r11, 16
-    dec     eax
-    jnz     .Ldj_patch_entry_region
+1:
+    .endr
+    .if     DJ_PATCH_REGION_MAX != 4
+    .error  "dj_patch_entry: one comparison per stub region"
+    .endif
     xor     ecx, ecx                        /* a wild jump here: a wild jump's fault, in the workload's code */
     jmp     rcx
 .Ldj_patch_entry_slot:
     test    ecx, DJ_PATCH_SLOT_SIZE - 1
     jnz     .Ldj_patch_entry_wild
 
-    /* 2. GS: this thread's block, as the shim set it. A fault here resumes at dj_patch_gs_bad. */
+    /* 2. A dynamic slot: eax must be a number the entry may serve (the bitmap), else the trap, with eax. */
+    cmp     byte ptr [rcx + DJ_PATCH_SLOT_KIND], 0
+    je      dj_patch_gs_load
+    cmp     eax, 512
+    jae     dj_patch_gs_bad
+    lea     r11, [rip + dj_patch_direct_numbers]
+    bt      dword ptr [r11], eax
+    jnc     dj_patch_gs_bad
+
+    /* 3. GS: this thread's block, as the shim set it. A fault here resumes at dj_patch_gs_bad. */
     .globl  dj_patch_gs_load
     .hidden dj_patch_gs_load
 dj_patch_gs_load:
@@ -111,27 +121,33 @@ dj_patch_gs_load:
     cmp     r11, [r11 + RECORD(DJ_PATCH_SELF)]
     jne     dj_patch_gs_bad
 
-    /* 3. Onto the top of the block's stack; the workload's registers there. */
+    /* 4. The number: a constant slot's own, a dynamic slot's eax (checked in 2). */
+    cmp     byte ptr [rcx + DJ_PATCH_SLOT_KIND], 0
+    jne     .Ldj_patch_entry_number
     mov     eax, dword ptr [rcx + DJ_PATCH_SLOT_NUMBER]
+.Ldj_patch_entry_number:
+    mov     eax, eax                        /* zero-extended, as dj_sigsys takes si_syscall */
+
+    /* 5. Onto the top of the block's stack; the workload's registers there. */
     add     r11, DJ_THREAD_BLOCK_SIZE
     xchg    rsp, r11
-    push    r11                             /* +64: the workload's rsp */
-    pushfq                                  /* +56: its rflags */
-    push    rcx                             /* +48: the slot */
-    push    rdi                             /* +40 */
-    push    rsi                             /* +32 */
-    push    rdx                             /* +24 */
-    push    r10                             /* +16 */
-    push    r8                              /* +8 */
-    push    r9                              /* +0 */
+    push    r11                             /* +72: the workload's rsp */
+    pushfq                                  /* +64: its rflags */
+    push    rcx                             /* +56: the slot */
+    push    rdi                             /* +48 */
+    push    rsi                             /* +40 */
+    push    rdx                             /* +32 */
+    push    r10                             /* +24 */
+    push    r8                              /* +16 */
+    push    r9                              /* +8 */
+    push    rax                             /* +0: the number, then the result; 16-byte aligned for the calls */
     cld
-    sub     rsp, 8                          /* 16-byte aligned for the calls; [rsp]: the result */
     mov     rcx, r10
     mov     r11, rsp
     and     r11, -DJ_THREAD_BLOCK_SIZE
     inc     qword ptr [r11 + RECORD(DJ_PATCH_DIRECT_COUNT)]
 
-    /* 4. The dispatch of dj_sigsys for these numbers: the keep's own handler, else the host. */
+    /* 6. The dispatch of dj_sigsys for these numbers: the keep's own handler, else the host. */
     cmp     eax, DJ_KEEP_TABLE_COUNT
     jae     .Ldj_patch_entry_host
     lea     r10, [rip + dj_keep_table]
@@ -156,7 +172,7 @@ dj_patch_gs_load:
     call    dj_host_syscall
     add     rsp, 48
 
-    /* 5. Back to site + 7, or through the trap when a signal is to be delivered. */
+    /* 7. Back to the site's end, or through the trap when a signal is to be delivered. */
 .Ldj_patch_entry_result:
     mov     [rsp], rax
     call    dj_signal_deliverable
@@ -190,14 +206,15 @@ dj_patch_gs_load:
     pop     rsi
     pop     rdi
     pop     rcx
-    add     rcx, DJ_PATCH_SLOT_TRAP
+    movzx   eax, byte ptr [rcx + DJ_PATCH_SLOT_TO_TRAP]
+    add     rcx, rax
     popfq
     pop     rsp
     mov     eax, DJ_NR_PATCH_RESUME
     jmp     rcx
 
 /* run --strace: the call dj_keep_table served, reported as dj_sigsys reports it (trace.c), with the workload's
-   arguments as saved above ([rsp + 8] r9 ... [rsp + 48] rdi, [rsp + 56] the slot) and the slot's number. */
+   arguments as saved above ([rsp + 8] r9 ... [rsp + 48] rdi) and the number ([rsp], until the result goes there). */
 .Ldj_patch_entry_trace:
     sub     rsp, 48                         /* uint64_t args[6]; the saved registers are now 48 further */
     mov     rdi, [rsp + 96]
@@ -212,8 +229,7 @@ dj_patch_gs_load:
     mov     [rsp + 32], rdi
     mov     rdi, [rsp + 56]
     mov     [rsp + 40], rdi
-    mov     rdi, [rsp + 104]
-    mov     edi, dword ptr [rdi + DJ_PATCH_SLOT_NUMBER]
+    mov     edi, dword ptr [rsp + 48]
     mov     rsi, rax
     mov     rdx, rsp
     call    dj_trace_keep_call
@@ -224,10 +240,24 @@ dj_patch_gs_load:
     xor     ecx, ecx
     jmp     rcx
 
-    /* GS is not the shim's: the same call through the trap (rcx is a checked slot; only rax, r11 changed). */
+    /* GS is not the shim's, or a dynamic slot's number is not one to serve directly: the same call through the
+       trap (rcx is a checked slot; only r11 changed, and rax for a constant slot, whose fallback sets it). */
     .globl  dj_patch_gs_bad
     .hidden dj_patch_gs_bad
 dj_patch_gs_bad:
-    add     rcx, DJ_PATCH_SLOT_FALLBACK
+    movzx   r11d, byte ptr [rcx + DJ_PATCH_SLOT_TO_FALLBACK]
+    add     rcx, r11
     jmp     rcx
 END(dj_patch_entry)
+
+/* dj_patch_direct_numbers: bit n (n < 512) set when a dynamic site's number n may take the direct entry; clear for
+   DJ_PATCH_NEVER_DIRECT (process.h). Read-only; patch.c's patchable() reads it too, so the list is in one place. */
+#define DJ_NEVER_BIT(n) | ((((n) >> 3) == .Ldj_patch_byte) & (1 << ((n) & 7)))
+    .section .rodata
+    .balign 64
+DATA(dj_patch_direct_numbers)
+    .set    .Ldj_patch_byte, 0
+    .rept   64
+    .byte   0xFF & ~(0 DJ_PATCH_NEVER_DIRECT(DJ_NEVER_BIT))
+    .set    .Ldj_patch_byte, .Ldj_patch_byte + 1
+    .endr
