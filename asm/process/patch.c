@@ -26,8 +26,16 @@
  *   real fault still reaches the workload after at most one retry. While the page is read-write the workload's
  *   own stores to it succeed instead of faulting; the window is a few microseconds, once per site.
  *
- * Untrusted inputs: the trapped context's RIP and the bytes there (read through dj_user_read, from the workload's
- *   ranges only), the stats buffer pointer (dj_user_write).
+ * The two rules (patch.S, "The rule"): a constant site (`mov eax, imm32; syscall`) gets a stub that loads its
+ *   number; a dynamic site (1 to 3 plain data moves before the `syscall`, the first at least 5 bytes, their
+ *   effects checked against the trapped context: decode, effects_agree, dynamic_site) gets a stub that runs a
+ *   copy of those instructions and leaves the number in eax, which the entry checks at run time against
+ *   DJ_PATCH_NEVER_DIRECT (the bitmap dj_patch_direct_numbers, which patchable() reads too). The constant rule is
+ *   tried first. Every site's first 5 bytes become the `jmp`; nothing after them changes.
+ *
+ * Untrusted inputs: the trapped context's RIP, registers and the bytes and memory they name (read through
+ *   dj_user_read, from the workload's ranges only: the candidate instructions, and the memory their effects are
+ *   checked against), the stats buffer pointer (dj_user_write).
  */
 #include "shim.h"
 #include "linux.h"
