@@ -50,7 +50,19 @@ long dj_sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, u
             return -LX_EFAULT;
         timeout = (uint64_t)copy;
     }
-    return dj_syscall6(LX_NR_FUTEX, (long)uaddr, (long)op, (long)val, (long)timeout, (long)uaddr2, (long)val3);
+    for (;;) {
+        long result = dj_syscall6(LX_NR_FUTEX, (long)uaddr, (long)op, (long)val, (long)timeout, (long)uaddr2,
+                                  (long)val3);
+        /* An untimed wait the kick (SIGURG) interrupted: Linux's -ERESTARTSYS. With a signal to deliver, delivery
+           decides (a restart under SA_RESTART, else EINTR); without one the wait goes on, as Linux restarts a wait
+           no handler ran for. A timed wait keeps EINTR (Linux's restart block gives EINTR after a handler). */
+        if (result != -LX_EINTR || !waits || timeout)
+            return result;
+        if (dj_signal_deliverable()) {
+            dj_thread_self()->restart_number = LX_NR_FUTEX;
+            return -LX_ERESTARTSYS;
+        }
+    }
 }
 
 long dj_sys_sched_yield(void)

@@ -27,21 +27,35 @@
 #define DJ_PATCH_RETRY_RIP      40          /* u64: the instruction fetch fault last retried (patch.c) */
 #define DJ_PATCH_RETRY_WINDOW   48          /* u64: the window generation it was retried in */
 #define DJ_PATCH_AREA_SIZE      64
-/* A stub slot (patch.c writes them, patch.S reads the data part of a checked one). */
+/* A stub slot (patch.c writes them, patch.S reads the data part of a checked one). Two kinds (patch.S, "The
+   stubs"): a constant site's (`mov eax, imm32; syscall`) and a dynamic site's (the number in eax at run time). */
 #define DJ_PATCH_SLOT_SIZE      64
-#define DJ_PATCH_SLOT_FALLBACK  18          /* `mov eax, imm32; syscall; jmp site + 7`: the trap, as before */
-#define DJ_PATCH_SLOT_TRAP      23          /* its `syscall` */
-#define DJ_PATCH_SLOT_RESUME    40          /* u64: site + 7 */
+#define DJ_PATCH_SLOT_FALLBACK  18          /* constant: `mov eax, imm32; syscall; jmp site end`: the trap, as before */
+#define DJ_PATCH_SLOT_TRAP      23          /* constant: its `syscall` */
+#define DJ_PATCH_DYNAMIC_TRAP   0           /* dynamic: `syscall; jmp site end`, the trap and the fallback */
+#define DJ_PATCH_DYNAMIC_CODE   7           /* dynamic: the site's copied instructions, where the site jumps */
+#define DJ_PATCH_DYNAMIC_MAX    20          /* dynamic: at most this many bytes of copied instructions */
+#define DJ_PATCH_SLOT_RESUME    40          /* u64: the site's end, the instruction after its `syscall` */
 #define DJ_PATCH_SLOT_ENTRY     48          /* u64: dj_patch_entry */
-#define DJ_PATCH_SLOT_NUMBER    56          /* u32: the site's syscall number */
+#define DJ_PATCH_SLOT_NUMBER    56          /* u32: a constant site's syscall number (0 for a dynamic one) */
+#define DJ_PATCH_SLOT_TO_FALLBACK 60        /* u8: the fallback's offset in the slot (18, or 0) */
+#define DJ_PATCH_SLOT_TO_TRAP   61          /* u8: the trap `syscall`'s offset in the slot (23, or 0) */
+#define DJ_PATCH_SLOT_KIND      62          /* u8: 0 constant, 1 dynamic (the number is eax, checked at run time) */
+/* The numbers a dynamic site's entry never serves directly (patchable() in patch.c, the bitmap in patch.S): they
+   need the trap's kernel context or end a thread. Every number >= 512 (x32, shim-private) is refused too. */
+#define DJ_PATCH_NEVER_DIRECT(X) \
+    X(15) /* rt_sigreturn */ X(131) /* sigaltstack */ X(56) /* clone */ X(435) /* clone3 */ X(57) /* fork */ \
+    X(58) /* vfork */ X(59) /* execve */ X(322) /* execveat */ X(60) /* exit */ X(231) /* exit_group */
 #define DJ_PATCH_REGION_MAX     4           /* stub regions, each DJ_PATCH_REGION_SIZE bytes */
 #define DJ_PATCH_REGION_SIZE    0x10000
 /* Shim-private syscall numbers, above every Linux number and below the x32 bit; never patched, always trapped.
    DJ_NR_PATCH_RESUME: the direct entry's way back through the trap when a signal is to be delivered.
    DJ_NR_PATCH_STATS (rdi = u64[5]): {enabled, sites patched, sites refused, this thread's traps, this thread's
-   direct calls}; 0, or -EFAULT. The VM keep and Linux answer -ENOSYS. */
+   direct calls}; 0, or -EFAULT. With rsi = DJ_PATCH_STATS_WIDE, rdi = u64[6]: the same and the dynamic sites
+   patched (of the sites patched). The VM keep and Linux answer -ENOSYS. */
 #define DJ_NR_PATCH_RESUME      0x3D0A0000
 #define DJ_NR_PATCH_STATS       0x3D0A0001
+#define DJ_PATCH_STATS_WIDE     0x3D0A5157
 #define DJ_ARCH_SET_GS          0x1001
 #define DJ_SEGV_ACCERR          2
 
@@ -124,8 +138,9 @@ void dj_patch_configure(char **envp);           /* _start, on the kernel's stack
 void dj_patch_init(void);                       /* _start, before the filter: thread 0's GS and patch record */
 void dj_patch_consider(uint32_t number, const uint8_t *uc);     /* dj_sigsys, after each trapped call */
 long dj_patch_resume(void);                     /* dj_sigsys: DJ_NR_PATCH_RESUME */
-long dj_patch_stats(uint64_t buffer);           /* dj_sigsys: DJ_NR_PATCH_STATS */
+long dj_patch_stats(uint64_t buffer, uint64_t wide);     /* dj_sigsys: DJ_NR_PATCH_STATS */
 int dj_patch_fault(const uint8_t *siginfo, uint8_t *uc);        /* dj_fault: 1 when the fault was the patcher's */
+extern const uint8_t dj_patch_direct_numbers[64];              /* patch.S: bit n set when number n may be direct */
 
 /* memory.c: `size` bytes mapped read-write at a page-aligned address within `reach` bytes of `near` (both
    ends), outside every range the workload has or may map, and made the shim's (munmap skips it, no workload

@@ -121,6 +121,10 @@ public sealed partial class SyscallPatchingTests : IDisposable
         stdout.Should().Contain("same entry-openat\n").And.Contain("same entry-execve\n").And.Contain("same entry-crafted-stack\n")
             .And.Contain("same entry-fake-slot\n").And.Contain("same entry-shim-slot\n").And.Contain("same stub-trap-openat\n")
             .And.Contain("same stub-trap-execve\n");
+        stdout.Should().Contain("dynamic patched\n", "its own `mov edx, imm32; syscall` site, the number in eax, was patched")
+            .And.Contain("same dynamic-patched\n").And.Contain("same dynamic-getppid\n").And.Contain("same dynamic-entry-openat\n")
+            .And.Contain("same dynamic-entry-execve\n").And.Contain("same dynamic-entry-x32\n").And.Contain("same dynamic-entry-private\n")
+            .And.Contain("same dynamic-entry-high-bits\n").And.Contain("same dynamic-stub-trap-execve\n").And.Contain("same dynamic-entry-crafted-stack\n");
         stdout.Should().NotContain("DIFF").And.EndWith("0 differences\n");
         stdout.Should().NotContain("51c9").And.NotContain("secret readable");
         File.Exists(marker).Should().BeFalse("no program may run");
@@ -150,6 +154,75 @@ public sealed partial class SyscallPatchingTests : IDisposable
         keep.ExitCode.Should().Be(0, keep.Stderr);
         keep.StdoutText.Should().Be("20\n");
         keep.Stderr.Split('\n').Count(line => GettidLine().IsMatch(line)).Should().Be(21, "the first call and the loop's 20, each one line: {0}", keep.Stderr);
+    }
+
+    private const int GenericCalls = 10_000;
+
+    private static readonly string GenericOutput =
+        "main thread loops: 0 bad answers\n" +
+        "three threads' loops: 0 bad answers\n" +
+        $"futex ping-pong: {GenericCalls / 50 + 100} rounds, token 0\n" +
+        "loops under a 0.5 ms timer: 0 bad answers, signals handled: yes\n" +
+        "SA_RESTART wait: woken, handler ran: yes\n" +
+        "plain wait: Interrupted system call, handler ran: yes\n" +
+        "clone through syscall(): a thread that made 1000 equal calls and ended by syscall(SYS_exit)\n" +
+        "exit_group through syscall()\n";
+
+    [Theory]
+    [MemberData(nameof(LoopCases))]
+    public void Generic_syscall_wrapper_calls_from_threads_and_under_signals_answer_as_natively(string backend, Toolchain toolchain)
+    {
+        // libc's syscall() (glibc: `mov r9, [rsp + 8]; syscall`; musl: compiled C) is a dynamic site: the number is
+        // in eax at run time. getppid, gettid, futex wake and wait, a futex ping-pong between threads, a timer's
+        // signals during the loops, an interrupted wait with SA_RESTART and without, clone and exit through
+        // syscall() (glibc), then exit_group through it.
+        string program = SuiteWorkloads.Build("gsyscall", toolchain);
+        string[] args = [GenericCalls.ToString(CultureInfo.InvariantCulture)];
+        var native = ChildProcess.Run(program, args, KeepSuiteTests.NativeEnvironment());
+        native.ExitCode.Should().Be(3, native.Stderr);
+        native.StdoutText.Should().Be(GenericOutput);
+        var keep = KeepSuiteTests.RunInKeep(backend, program, args, null);
+        keep.ExitCode.Should().Be(native.ExitCode, keep.Stderr);
+        keep.StdoutText.Should().Be(native.StdoutText, keep.Stderr);
+    }
+
+    [Theory]
+    [InlineData(Toolchain.Glibc, null)]
+    [InlineData(Toolchain.Musl, null)]
+    [InlineData(Toolchain.Glibc, "0")]
+    [InlineData(Toolchain.Musl, "0")]
+    public void In_the_process_keep_the_generic_syscall_site_is_patched_and_its_calls_take_the_direct_entry(Toolchain toolchain, string? patch)
+    {
+        string program = SuiteWorkloads.Build("gsyscall", toolchain);
+        Dictionary<string, string> environment = ChildProcess.DotnetEnvironment();
+        if (patch is not null)
+        {
+            environment["DONJON_PROCESS_PATCH"] = patch;
+        }
+
+        var keep = ChildProcess.Run(
+            "dotnet",
+            [DonjonProcess.HostAssembly, "run", "--backend", "process", program, GenericCalls.ToString(CultureInfo.InvariantCulture), "stats"],
+            environment);
+        keep.ExitCode.Should().Be(3, keep.Stderr);
+        keep.StdoutText.Should().Be(GenericOutput, keep.Stderr);
+        Match match = WideStatsLine().Match(keep.Stderr);
+        match.Success.Should().BeTrue("the shim answers the wide stats call in the process keep; stderr: {0}", keep.Stderr);
+        long enabled = Parse(match, "enabled"), dynamic = Parse(match, "dynamic"), direct = Parse(match, "direct"), traps = Parse(match, "traps");
+        if (patch is null)
+        {
+            enabled.Should().Be(1);
+            dynamic.Should().BeGreaterThanOrEqualTo(1, "libc's syscall() is a dynamic site the rule accepts");
+            direct.Should().BeGreaterThanOrEqualTo(6 * GenericCalls, "the main thread's two loops of three syscall() calls took the direct entry");
+            traps.Should().BeLessThan(GenericCalls, "only first calls, the excluded numbers and signal returns trap");
+        }
+        else
+        {
+            enabled.Should().Be(0);
+            dynamic.Should().Be(0);
+            direct.Should().Be(0);
+            traps.Should().BeGreaterThan(6 * GenericCalls, "every call traps");
+        }
     }
 
     private Stats RunWithStats(Toolchain toolchain, string? patch)
@@ -188,6 +261,9 @@ public sealed partial class SyscallPatchingTests : IDisposable
 
     [GeneratedRegex(@"patch stats: enabled=(?<enabled>\d+) patched=(?<patched>\d+) refused=(?<refused>\d+) traps=(?<traps>\d+) direct=(?<direct>\d+)")]
     private static partial Regex StatsLine();
+
+    [GeneratedRegex(@"patch stats: enabled=(?<enabled>\d+) patched=(?<patched>\d+) refused=(?<refused>\d+) traps=(?<traps>\d+) direct=(?<direct>\d+) dynamic=(?<dynamic>\d+)")]
+    private static partial Regex WideStatsLine();
 
     private sealed record Stats(long Enabled, long Patched, long Traps, long Direct);
 }

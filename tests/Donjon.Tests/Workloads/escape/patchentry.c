@@ -18,6 +18,12 @@
  *   entry-shim-slot               rcx = the entry itself (inside the shim): refused the same way
  *   stub-trap-openat              the slot's `syscall` (+23) with rax = openat: trapped, so the keep's openat, the
  *                                 same answer as the workload's own trapped openat
+ *   dynamic-*                     a dynamic site of its own (`mov edx, imm32; syscall`, the number the caller's
+ *                                 eax), patched the same way (a `jmp` to the stub's copied instructions at +7):
+ *                                 the entry with that slot and rax = openat serves the keep's openat (what a
+ *                                 trapped openat gives); rax = execve, an x32 getpid, a shim-private number: each
+ *                                 goes to the trap, the same answers as the workload's own trapped calls; the
+ *                                 stub's own `syscall` (+0) with rax = execve: trapped, the same
  *   gs-forged                     (when wrgsbase is allowed) GS at a forged record, then at unmapped memory: the
  *                                 site still answers getpid, through the trap
  */
@@ -37,6 +43,8 @@
    returns normally, or, after a crafted jump, restores the saved stack pointer and returns to crafted()'s caller. */
 extern long site_getpid(void);
 extern char site_getpid_site[];
+extern long site_dynamic(long number);
+extern char site_dynamic_site[];
 extern long crafted(uint64_t target, uint64_t rcx, uint64_t rax, uint64_t rdi, uint64_t rsi, uint64_t rdx, uint64_t rsp);
 __asm__(
     ".text\n"
@@ -46,6 +54,7 @@ __asm__(
     "site_getpid_site:\n"
     "    .byte 0xb8, 0x27, 0x00, 0x00, 0x00\n"  /* mov eax, 39 */
     "    .byte 0x0f, 0x05\n"                     /* syscall */
+    "site_getpid_tail:\n"
     "    cmpb $0, crafted_active(%rip)\n"
     "    jne 1f\n"
     "    ret\n"
@@ -53,6 +62,15 @@ __asm__(
     "    mov crafted_saved_rsp(%rip), %rsp\n"
     "    pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
     "    ret\n"
+    /* A dynamic site (the number is the caller's eax): `mov edx, 0x5151; syscall`, then site_getpid's tail. */
+    ".globl site_dynamic\n"
+    ".globl site_dynamic_site\n"
+    "site_dynamic:\n"
+    "    mov %edi, %eax\n"
+    "site_dynamic_site:\n"
+    "    .byte 0xba, 0x51, 0x51, 0x00, 0x00\n"  /* mov edx, 0x5151 */
+    "    .byte 0x0f, 0x05\n"                     /* syscall */
+    "    jmp site_getpid_tail\n"
     /* crafted(target, rcx, rax, rdi, rsi, rdx, rsp): jumps to target with those registers; the entry's answer comes
        back through site_getpid's resume. SysV: rdi, rsi, rdx, rcx, r8, r9, [rsp+8]. */
     ".globl crafted\n"
@@ -183,6 +201,41 @@ int main(int argc, char **argv)
                                  (uint64_t)(wild_stack + sizeof wild_stack));
     long exec_own = trapped(SYS_execve, (long)"/bin/sh", (long)sh_argv, 0);
     compare("stub-trap-execve", exec_via_stub, exec_own);
+
+    /* The dynamic site: patched after two getpid traps, then its slot and the entry with other numbers. */
+    compare("dynamic-before", site_dynamic(SYS_getpid), pid);
+    compare("dynamic-again", site_dynamic(SYS_getpid), pid);
+    uint8_t *dynamic = (uint8_t *)site_dynamic_site;
+    if (dynamic[0] != 0xE9) {
+        printf("DIFF dynamic-not-patched first byte %02x\n", dynamic[0]);
+        differences++;
+    } else {
+        printf("dynamic patched\n");
+        memcpy(&rel, dynamic + 1, 4);
+        uint64_t dslot = (uint64_t)dynamic + 5 + (int64_t)rel - 7;
+        compare("dynamic-patched", site_dynamic(SYS_getpid), pid);
+        compare("dynamic-getppid", site_dynamic(SYS_getppid), getppid());
+        long entry_openat = crafted(entry, dslot, SYS_openat, (uint64_t)AT_FDCWD, (uint64_t)secret, O_RDONLY,
+                                    (uint64_t)(wild_stack + sizeof wild_stack));
+        long own_openat = trapped(SYS_openat, AT_FDCWD, (long)secret, O_RDONLY);
+        compare("dynamic-entry-openat", entry_openat >= 0 ? 0 : entry_openat, own_openat >= 0 ? 0 : own_openat);
+        compare("dynamic-entry-execve", crafted(entry, dslot, SYS_execve, (uint64_t)"/bin/sh", (uint64_t)sh_argv, 0,
+                                                (uint64_t)(wild_stack + sizeof wild_stack)),
+                trapped(SYS_execve, (long)"/bin/sh", (long)sh_argv, 0));
+        compare("dynamic-entry-x32", crafted(entry, dslot, 0x40000000 | SYS_getpid, 0, 0, 0,
+                                             (uint64_t)(wild_stack + sizeof wild_stack)),
+                trapped(0x40000000 | SYS_getpid, 0, 0, 0));
+        compare("dynamic-entry-private", crafted(entry, dslot, 0x3D0A0000, 0, 0, 0,
+                                                 (uint64_t)(wild_stack + sizeof wild_stack)),
+                trapped(0x3D0A0000, 0, 0, 0));
+        compare("dynamic-entry-high-bits", crafted(entry, dslot, 0xFFFFFFFF00000000ull | SYS_getpid, 0, 0, 0,
+                                                   (uint64_t)(wild_stack + sizeof wild_stack)),
+                trapped((long)(0xFFFFFFFF00000000ull | SYS_getpid), 0, 0, 0));
+        compare("dynamic-stub-trap-execve", crafted(dslot, 0, SYS_execve, (uint64_t)"/bin/sh", (uint64_t)sh_argv, 0,
+                                                    (uint64_t)(wild_stack + sizeof wild_stack)),
+                trapped(SYS_execve, (long)"/bin/sh", (long)sh_argv, 0));
+        compare("dynamic-entry-crafted-stack", crafted(entry, dslot, SYS_getpid, 0, 0, 0, 0x10), pid);
+    }
 
     /* GS forged with wrgsbase (when the kernel allows it to user space). */
     static uint8_t fake_block[0x4000] __attribute__((aligned(4096)));
